@@ -1,0 +1,185 @@
+package cloche
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/cloche/cloche/internal/config"
+	"github.com/cloche/cloche/internal/dispatch"
+	"github.com/cloche/cloche/internal/jobs"
+	"github.com/cloche/cloche/internal/store"
+	"github.com/cloche/cloche/internal/store/postgres"
+	"github.com/cloche/cloche/internal/store/sqlite"
+)
+
+// Config is every setting of Cloche; start from DefaultConfig.
+type Config = config.Config
+
+// Duration is a configuration duration; it also reads days ("90d").
+type Duration = config.Duration
+
+// DefaultConfig returns the settings used when nothing else is said: a
+// SQLite database `cloche.db` in the working folder.
+func DefaultConfig() Config { return config.Default() }
+
+// Errors. Test with errors.Is; invalid input is also a *FieldError naming
+// the field.
+var (
+	ErrNotFound    = store.ErrNotFound
+	ErrConflict    = store.ErrConflict
+	ErrInUse       = store.ErrInUse
+	ErrInvalid     = store.ErrInvalid
+	ErrUnavailable = store.ErrUnavailable
+)
+
+// FieldError names the input field that is wrong and why.
+type FieldError = store.FieldError
+
+// Service is an open Cloche: a database, and the workers that publish
+// scheduled events once Start is called.
+type Service struct {
+	cfg    Config
+	loc    *time.Location
+	logger *slog.Logger
+	store  store.Store
+	disp   *dispatch.Dispatcher
+	queue  jobs.Queue
+}
+
+// Option changes how Open builds a Service.
+type Option func(*options)
+
+type options struct {
+	logger *slog.Logger
+	clock  func() time.Time
+}
+
+// WithLogger sends the service's logs to l (by default they are dropped).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithClock replaces time.Now, for tests of time-dependent behaviour.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// Open validates cfg, opens the database it names, applies the migrations
+// and returns a Service. Close it when done.
+func Open(ctx context.Context, cfg Config, opts ...Option) (*Service, error) {
+	o := options{logger: slog.New(slog.DiscardHandler), clock: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL, o.logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, loc: loc, logger: o.logger, store: st}
+	if err := s.init(ctx, o); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openStore(ctx context.Context, url string, logger *slog.Logger) (store.Store, error) {
+	if sqlite.IsURL(url) {
+		st, err := sqlite.Open(ctx, url, logger)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return st, nil
+	}
+	st, err := postgres.Open(ctx, url, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *Service) init(ctx context.Context, o options) error {
+	s.disp = dispatch.New(s.store, dispatch.Config{
+		FallbackGroups:   s.cfg.FollowerFallbackGroups,
+		CheckTimeout:     s.cfg.Check.Timeout.D(),
+		CheckMaxAttempts: s.cfg.Check.MaxAttempts,
+		CheckRetryBase:   s.cfg.Check.RetryBase.D(),
+		ReadRetention:    s.cfg.ReadRetention.D(),
+		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
+	}, s.logger)
+	s.disp.SetClock(o.clock)
+	workers := river.NewWorkers()
+	if err := s.disp.Register(workers); err != nil {
+		return err
+	}
+	q, err := jobs.New(s.store, workers, jobs.Config{
+		Workers:      s.cfg.Scheduler.Workers,
+		PollInterval: s.cfg.Scheduler.PollInterval.D(),
+		PeriodicJobs: s.disp.PeriodicJobs(),
+		Logger:       s.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.queue = q
+	s.disp.SetQueue(q)
+	return nil
+}
+
+// Start runs the workers: scheduled events are published when due, failed
+// checks retried, old notifications purged. Several processes may run them
+// on one PostgreSQL database; each event is still published once.
+func (s *Service) Start(ctx context.Context) error {
+	return s.queue.Start(ctx)
+}
+
+// Stop stops the workers, waiting for running jobs until ctx is done.
+func (s *Service) Stop(ctx context.Context) error {
+	return s.queue.Stop(ctx)
+}
+
+// Close releases the database. Stop the workers first if they run.
+func (s *Service) Close() error {
+	return s.store.Close()
+}
+
+// Ping checks the database answers.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Backend names the database in use: "sqlite" or "postgres".
+func (s *Service) Backend() string { return s.store.Backend() }
+
+// Config returns the settings the service runs with.
+func (s *Service) Config() Config { return s.cfg }
+
+// Location is the configured time zone.
+func (s *Service) Location() *time.Location { return s.loc }
+
+// Purge deletes read notifications older than the retention now, as the
+// periodic job does.
+func (s *Service) Purge(ctx context.Context) (int, error) { return s.disp.Purge(ctx) }
+
+// wrap adds the operation to errors that are not already field errors.
+func wrap(op string, err error) error {
+	var fe *FieldError
+	if err == nil || errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,99 @@
+package cloche
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/cloche/cloche/internal/directory"
+	"github.com/cloche/cloche/internal/store"
+)
+
+// User is a person of the host's directory, as stored.
+type User = store.User
+
+// Company is a company of the host's directory, as stored.
+type Company = store.Company
+
+// UserInput is a user as hosts send it (ids may be JSON numbers; Active
+// defaults to true; Locale to fr).
+type UserInput = directory.UserInput
+
+// CompanyInput is a company as hosts send it.
+type CompanyInput = directory.CompanyInput
+
+// DirectoryFile is the bulk import shape.
+type DirectoryFile = directory.File
+
+// ImportStats counts what an import wrote.
+type ImportStats = directory.ImportStats
+
+// ID is a directory id: a string, or a JSON number read as one.
+type ID = directory.ID
+
+// UpsertUser creates or replaces a user, with their groups, companies and
+// follower.
+func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
+	u, err := in.User("")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.UserUpsert(ctx, u); err != nil {
+		return nil, wrap("upsert user", err)
+	}
+	return s.User(ctx, u.ID)
+}
+
+// User returns one user.
+func (s *Service) User(ctx context.Context, id string) (*User, error) {
+	u, err := s.store.UserGet(ctx, id)
+	return u, wrap("user", err)
+}
+
+// DeleteUser deletes a user; their notifications stay until purged.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	return wrap("delete user", s.store.UserDelete(ctx, id))
+}
+
+// UpsertCompany creates or replaces a company.
+func (s *Service) UpsertCompany(ctx context.Context, in CompanyInput) (*Company, error) {
+	c, err := in.Company("")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CompanyUpsert(ctx, c); err != nil {
+		return nil, wrap("upsert company", err)
+	}
+	return c, nil
+}
+
+// Company returns one company.
+func (s *Service) Company(ctx context.Context, id string) (*Company, error) {
+	c, err := s.store.CompanyGet(ctx, id)
+	return c, wrap("company", err)
+}
+
+// DeleteCompany deletes a company and its memberships.
+func (s *Service) DeleteCompany(ctx context.Context, id string) error {
+	return wrap("delete company", s.store.CompanyDelete(ctx, id))
+}
+
+// ImportDirectory reads a JSON import file and writes it in one
+// transaction; one bad row rejects the whole file, naming row and field.
+func (s *Service) ImportDirectory(ctx context.Context, r io.Reader) (*ImportStats, error) {
+	f, err := directory.Decode(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Import(ctx, f)
+}
+
+// Import writes an already decoded directory file in one transaction.
+func (s *Service) Import(ctx context.Context, f *DirectoryFile) (*ImportStats, error) {
+	return directory.Import(ctx, s.store, f)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+func cmpOr[T comparable](vals ...T) T { return cmp.Or(vals...) }

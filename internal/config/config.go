@@ -1,0 +1,244 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/toml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Config is every setting of Cloche. The zero value is not usable: start
+// from Default.
+type Config struct {
+	// DatabaseURL is a SQLite file path or `sqlite:` URL, or a
+	// `postgres://` URL.
+	DatabaseURL string `koanf:"database_url"`
+	// TimeZone is the zone of datetimes given without an offset on the
+	// command line ("2023-12-05 12:00:00"). "Local" is the machine's.
+	TimeZone string `koanf:"time_zone"`
+	// FollowerFallbackGroups receive what is sent to the follower of a
+	// person who has none.
+	FollowerFallbackGroups []string `koanf:"follower_fallback_groups"`
+	// ReadRetention is how long read notifications are kept.
+	ReadRetention Duration `koanf:"read_retention"`
+	// PostponeDefault is how long a postponed notification stays hidden
+	// when no date is given.
+	PostponeDefault Duration `koanf:"postpone_default"`
+
+	Log       Log       `koanf:"log"`
+	Scheduler Scheduler `koanf:"scheduler"`
+	Check     Check     `koanf:"check"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // text or json
+}
+
+// Scheduler configures the job runner (River).
+type Scheduler struct {
+	// Workers is how many jobs run at once in one process.
+	Workers int `koanf:"workers"`
+	// PollInterval bounds how late a scheduled event may be published.
+	PollInterval Duration `koanf:"poll_interval"`
+	// PurgeInterval is how often read and expired notifications are purged.
+	PurgeInterval Duration `koanf:"purge_interval"`
+}
+
+// Check configures the call to an event's check_url at due time.
+type Check struct {
+	Timeout     Duration `koanf:"timeout"`
+	MaxAttempts int      `koanf:"max_attempts"`
+	// RetryBase is the wait after the first failed attempt; it doubles at
+	// each one, up to 5 minutes.
+	RetryBase Duration `koanf:"retry_base"`
+}
+
+// Default returns the settings used when nothing else is said.
+func Default() Config {
+	return Config{
+		DatabaseURL:            "cloche.db",
+		TimeZone:               "Local",
+		FollowerFallbackGroups: []string{"manager", "admin"},
+		ReadRetention:          Duration(90 * 24 * time.Hour),
+		PostponeDefault:        Duration(7 * 24 * time.Hour),
+		Log:                    Log{Level: "info", Format: "text"},
+		Scheduler: Scheduler{
+			Workers:       50,
+			PollInterval:  Duration(250 * time.Millisecond),
+			PurgeInterval: Duration(time.Hour),
+		},
+		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
+	}
+}
+
+// Load reads the TOML file at path (if path is not empty), then the CLOCHE_*
+// environment variables (CLOCHE_DATABASE_URL, CLOCHE_SCHEDULER__WORKERS:
+// a double underscore steps into a section), then overrides (keys as in the
+// file, e.g. "database_url"), over Default, and validates the result.
+func Load(path string, environ []string, overrides map[string]any) (Config, error) {
+	k := koanf.New(".")
+	if path != "" {
+		if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+		}
+	}
+	envMap := map[string]any{}
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, "CLOCHE_") || strings.HasPrefix(name, "CLOCHE_TEST_") || name == "CLOCHE_CONFIG" {
+			continue
+		}
+		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "CLOCHE_"), "__", "."))
+		if key == "follower_fallback_groups" {
+			envMap[key] = splitList(value)
+			continue
+		}
+		envMap[key] = value
+	}
+	if err := k.Load(confmap.Provider(envMap, "."), nil); err != nil {
+		return Config{}, fmt.Errorf("config: environment: %w", err)
+	}
+	if err := k.Load(confmap.Provider(overrides, "."), nil); err != nil {
+		return Config{}, fmt.Errorf("config: flags: %w", err)
+	}
+	cfg := Default()
+	err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{
+		Tag: "koanf",
+		DecoderConfig: &mapstructure.DecoderConfig{
+			DecodeHook: mapstructure.ComposeDecodeHookFunc(
+				mapstructure.TextUnmarshallerHookFunc(),
+				mapstructure.StringToSliceHookFunc(","),
+			),
+			Result:           &cfg,
+			WeaklyTypedInput: true,
+			ErrorUnused:      true,
+		},
+	})
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Environ is os.Environ, named so that callers pass the environment
+// explicitly (tests pass their own).
+func Environ() []string { return os.Environ() }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate checks every setting and names the first wrong one.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DatabaseURL) == "" {
+		errs = append(errs, store.Invalid("database_url", "must not be empty"))
+	}
+	if _, err := c.Location(); err != nil {
+		errs = append(errs, store.Invalid("time_zone", "%v", err))
+	}
+	if c.ReadRetention <= 0 {
+		errs = append(errs, store.Invalid("read_retention", "must be positive"))
+	}
+	if c.PostponeDefault <= 0 {
+		errs = append(errs, store.Invalid("postpone_default", "must be positive"))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, store.Invalid("log.level", "must be debug, info, warn or error, not %q", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, store.Invalid("log.format", "must be text or json, not %q", c.Log.Format))
+	}
+	if c.Scheduler.Workers < 1 {
+		errs = append(errs, store.Invalid("scheduler.workers", "must be at least 1"))
+	}
+	if c.Scheduler.PollInterval < Duration(100*time.Millisecond) {
+		errs = append(errs, store.Invalid("scheduler.poll_interval", "must be at least 100ms"))
+	}
+	if c.Scheduler.PurgeInterval < Duration(time.Minute) {
+		errs = append(errs, store.Invalid("scheduler.purge_interval", "must be at least 1m"))
+	}
+	if c.Check.Timeout <= 0 {
+		errs = append(errs, store.Invalid("check.timeout", "must be positive"))
+	}
+	if c.Check.RetryBase <= 0 {
+		errs = append(errs, store.Invalid("check.retry_base", "must be positive"))
+	}
+	if c.Check.MaxAttempts < 1 {
+		errs = append(errs, store.Invalid("check.max_attempts", "must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// Location returns the configured time zone.
+func (c Config) Location() (*time.Location, error) {
+	if c.TimeZone == "" || c.TimeZone == "Local" {
+		return time.Local, nil
+	}
+	return time.LoadLocation(c.TimeZone)
+}
+
+// Duration is a time.Duration that also reads days: "90d", "36h", "1d12h".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// ParseDuration is time.ParseDuration with a leading count of days allowed.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (use e.g. 90d, 36h, 15m)", s)
+	}
+	return days + v, nil
+}

@@ -1,0 +1,316 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+
+	"github.com/cloche/cloche/internal/directory"
+	"github.com/cloche/cloche/internal/jobs"
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Limits on what a sender may send.
+const (
+	MaxTitleLen = 500
+	MaxBodyLen  = 64 << 10
+)
+
+// Notification is the abstract notification a sender builds.
+type Notification struct {
+	Key      string     `json:"key"`
+	Title    string     `json:"title"`
+	Body     string     `json:"body"`
+	DueAt    *time.Time `json:"due_datetime,omitempty"`
+	Until    *time.Time `json:"until,omitempty"`
+	Context  *Context   `json:"context,omitempty"`
+	CheckURL string     `json:"check_url,omitempty"`
+}
+
+// Context is the object a notification is about, e.g. invoice 42. Events
+// with a context can be cancelled by it, and a new event for the same
+// context and key replaces a pending one.
+type Context struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+func (c *Context) String() string { return c.Type + ":" + c.ID }
+
+// ParseContext reads "TYPE:ID".
+func ParseContext(s string) (*Context, error) {
+	typ, id, ok := strings.Cut(s, ":")
+	typ, id = strings.TrimSpace(typ), strings.TrimSpace(id)
+	if !ok || typ == "" || id == "" {
+		return nil, store.Invalid("context", "%q is not TYPE:ID (e.g. invoice:42)", s)
+	}
+	return &Context{Type: typ, ID: id}, nil
+}
+
+// Options are the sender's choices beyond content and recipients.
+type Options struct {
+	// ForceChannel overrides the type's default channel.
+	ForceChannel store.Channel
+}
+
+// Result tells what a notify did.
+type Result struct {
+	EventID int64             `json:"event_id"`
+	Status  store.EventStatus `json:"status"`
+	// Channel is the channel chosen (for a scheduled event: the one it
+	// would use now; it is chosen again when it falls due).
+	Channel store.Channel `json:"channel"`
+	// Reached counts the users (addresses, for e-mail) reached per channel.
+	// Empty for a scheduled event until it is published.
+	Reached          map[store.Channel]int `json:"reached"`
+	UnknownUserIDs   []string              `json:"unknown_user_ids,omitempty"`
+	UnknownCompanyID string                `json:"unknown_company_id,omitempty"`
+	// Replaced are the pending events of the same context and key that
+	// this one replaced.
+	Replaced []int64 `json:"replaced,omitempty"`
+}
+
+// Config tunes a Dispatcher.
+type Config struct {
+	FallbackGroups   []string
+	CheckTimeout     time.Duration
+	CheckMaxAttempts int
+	// CheckRetryBase is the first wait after a failed check_url; it
+	// doubles at each attempt, up to 5 minutes. Default 5s.
+	CheckRetryBase time.Duration
+	ReadRetention  time.Duration
+	PurgeInterval  time.Duration
+}
+
+// Dispatcher sends notifications.
+type Dispatcher struct {
+	store  store.Store
+	queue  jobs.Queue
+	cfg    Config
+	logger *slog.Logger
+	http   *http.Client
+	now    func() time.Time
+	// published is called after an event's fan-out commits (realtime hook).
+	published func(ctx context.Context, ev *store.Event)
+}
+
+// New returns a Dispatcher. Register its workers, build the queue, then
+// call SetQueue before the first Notify.
+func New(st store.Store, cfg Config, logger *slog.Logger) *Dispatcher {
+	return &Dispatcher{
+		store:  st,
+		cfg:    cfg,
+		logger: logger,
+		http:   &http.Client{Timeout: cfg.CheckTimeout},
+		now:    time.Now,
+	}
+}
+
+// SetQueue gives the dispatcher the queue its jobs go to.
+func (d *Dispatcher) SetQueue(q jobs.Queue) { d.queue = q }
+
+// SetClock replaces time.Now (tests).
+func (d *Dispatcher) SetClock(now func() time.Time) { d.now = now }
+
+// OnPublished registers fn to run after each event's fan-out commits.
+func (d *Dispatcher) OnPublished(fn func(ctx context.Context, ev *store.Event)) { d.published = fn }
+
+// Validate checks a request without touching the database.
+func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time) error {
+	n.Key = strings.TrimSpace(n.Key)
+	n.Title = strings.TrimSpace(n.Title)
+	var errs []error
+	if n.Key == "" {
+		errs = append(errs, store.Invalid("key", "must not be empty"))
+	}
+	switch {
+	case n.Title == "":
+		errs = append(errs, store.Invalid("title", "must not be empty"))
+	case utf8.RuneCountInString(n.Title) > MaxTitleLen:
+		errs = append(errs, store.Invalid("title", "is longer than %d characters", MaxTitleLen))
+	}
+	if len(n.Body) > MaxBodyLen {
+		errs = append(errs, store.Invalid("body", "is longer than %d bytes", MaxBodyLen))
+	}
+	if opts.ForceChannel != "" && !opts.ForceChannel.Valid() {
+		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert)", opts.ForceChannel))
+	}
+	if r.Empty() {
+		errs = append(errs, store.Invalid("recipients", "name at least one of group_names, user_ids, company_id, follower_user_id"))
+	}
+	for i, g := range r.GroupNames {
+		if strings.TrimSpace(g) == "" {
+			errs = append(errs, store.Invalid(fmt.Sprintf("group_names[%d]", i), "must not be empty"))
+		}
+	}
+	for i, id := range r.UserIDs {
+		if strings.TrimSpace(id) == "" {
+			errs = append(errs, store.Invalid(fmt.Sprintf("user_ids[%d]", i), "must not be empty"))
+		}
+	}
+	if n.Until != nil {
+		switch {
+		case n.DueAt != nil && !n.Until.After(*n.DueAt):
+			errs = append(errs, store.Invalid("until", "must be after due_datetime (%s)", n.DueAt.Format(time.RFC3339)))
+		case !n.Until.After(now):
+			errs = append(errs, store.Invalid("until", "is in the past (%s)", n.Until.Format(time.RFC3339)))
+		}
+	}
+	if c := n.Context; c != nil {
+		c.Type, c.ID = strings.TrimSpace(c.Type), strings.TrimSpace(c.ID)
+		if c.Type == "" || c.ID == "" {
+			errs = append(errs, store.Invalid("context", "needs both a type and an id"))
+		}
+	}
+	if n.CheckURL != "" {
+		u, err := url.Parse(n.CheckURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, store.Invalid("check_url", "%q is not an absolute http(s) URL", n.CheckURL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Notify records an event and, when it is due now, fans it out; otherwise it
+// schedules its publication. Everything is one transaction.
+func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipients, opts Options) (*Result, error) {
+	now := d.now()
+	if err := Validate(&n, &r, opts, now); err != nil {
+		return nil, err
+	}
+	scheduled := n.DueAt != nil && n.DueAt.After(now)
+	ev := &store.Event{
+		Key:          n.Key,
+		Title:        n.Title,
+		Body:         n.Body,
+		DueAt:        n.DueAt,
+		Until:        n.Until,
+		CheckURL:     n.CheckURL,
+		ForceChannel: opts.ForceChannel,
+		Recipients:   r,
+		Status:       store.EventPending,
+		CreatedAt:    now,
+	}
+	if n.Context != nil {
+		ev.ContextType, ev.ContextID = n.Context.Type, n.Context.ID
+	}
+	res := &Result{Reached: map[store.Channel]int{}}
+	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		ch, err := chooseChannel(ctx, tx, ev.Key, ev.ForceChannel)
+		if err != nil {
+			return err
+		}
+		ev.Channel = ch
+		if err := tx.EventInsert(ctx, ev); err != nil {
+			return err
+		}
+		if ev.ContextType != "" {
+			res.Replaced, err = tx.EventCancelPending(ctx, &store.EventCancelPendingParams{
+				ContextType: ev.ContextType, ContextID: ev.ContextID, Key: ev.Key, ExceptID: ev.ID,
+				Reason: fmt.Sprintf("replaced by event %d", ev.ID), At: now,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if scheduled {
+			res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			return d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
+				ScheduledAt: *n.DueAt,
+				MaxAttempts: d.cfg.CheckMaxAttempts,
+			})
+		}
+		out, err := d.publishTx(ctx, tx, ev, now)
+		if err != nil {
+			return err
+		}
+		res.Reached, res.UnknownUserIDs, res.UnknownCompanyID = out.Counts, out.UnknownUserIDs, out.UnknownCompanyID
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	res.EventID, res.Status, res.Channel = ev.ID, ev.Status, ev.Channel
+	if ev.Status == store.EventPublished && d.published != nil {
+		d.published(ctx, ev)
+	}
+	d.logger.InfoContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
+		"status", ev.Status, "reached", res.Reached)
+	return res, nil
+}
+
+// chooseChannel applies the rule: the forced channel, else the type's
+// default. An unknown key is an error, never a fallback.
+func chooseChannel(ctx context.Context, q store.Queries, key string, force store.Channel) (store.Channel, error) {
+	t, err := q.TypeGet(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", store.Invalid("key", "unknown notification type %q", key).
+			WithHint(fmt.Sprintf("list types with `cloche types list`, create one with `cloche types set %s --default-channel message`", key))
+	} else if err != nil {
+		return "", err
+	}
+	if force != "" {
+		return force, nil
+	}
+	return t.DefaultChannel, nil
+}
+
+type publication struct {
+	Counts           map[store.Channel]int
+	UnknownUserIDs   []string
+	UnknownCompanyID string
+}
+
+// publishTx resolves the recipients of a pending event, writes its
+// notifications or deliveries and marks it published, inside tx. The status
+// change is conditional on the event still being pending, so that however
+// many workers try, it is published once.
+func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time) (*publication, error) {
+	res, err := directory.Resolve(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups)
+	if err != nil {
+		return nil, err
+	}
+	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: res.UnknownUserIDs, UnknownCompanyID: res.UnknownCompanyID}
+	if ev.Channel == store.ChannelEmail {
+		n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: res.Emails, CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		out.Counts[store.ChannelEmail] = n
+	} else {
+		n, err := tx.NotificationInsertMany(ctx, &store.NotificationInsertManyParams{
+			EventID: ev.ID, Channel: ev.Channel, UserIDs: res.UserIDs, CreatedAt: now, ExpiresAt: ev.Until,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.Counts[ev.Channel] = n
+	}
+	reason := ""
+	if res.FollowerFallback {
+		reason = "follower_user_id has no active follower: sent to the fallback groups"
+	}
+	if err := tx.EventFinish(ctx, &store.EventFinishParams{
+		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts, At: now,
+	}); err != nil {
+		return nil, err
+	}
+	ev.Status, ev.Counts, ev.StatusReason = store.EventPublished, out.Counts, reason
+	t := now
+	ev.PublishedAt = &t
+	return out, nil
+}
+
+// Now is the dispatcher's clock.
+func (d *Dispatcher) Now() time.Time { return d.now() }

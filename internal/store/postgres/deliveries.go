@@ -1,0 +1,69 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// DeliveryInsertMany queues one e-mail of event p.EventID per recipient,
+// skipping addresses the event already has, and returns how many were
+// queued. CreatedAt is now when zero.
+func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInsertManyParams) (int, error) {
+	if len(p.Recipients) == 0 {
+		return 0, nil
+	}
+	users := make([]string, len(p.Recipients))
+	companies := make([]string, len(p.Recipients))
+	addresses := make([]string, len(p.Recipients))
+	for i, r := range p.Recipients {
+		users[i], companies[i], addresses[i] = r.UserID, r.CompanyID, r.Address
+	}
+	tag, err := q.db.Exec(ctx, `
+INSERT INTO deliveries (event_id, user_id, company_id, address, state, created_at, updated_at)
+SELECT $1, r.user_id, r.company_id, r.address, 'queued', $5, $5
+FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r (user_id, company_id, address, n)
+ORDER BY r.n
+ON CONFLICT (event_id, address) DO NOTHING`,
+		p.EventID, users, companies, addresses, tsOrNow(p.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delivery insert: %w", mapErr(err, ""))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// DeliveryList returns deliveries newest first, filtered by p.
+func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]store.Delivery, error) {
+	var w where
+	if p.EventID > 0 {
+		w.add("event_id = ?", p.EventID)
+	}
+	if p.State != "" {
+		w.add("state = ?", string(p.State))
+	}
+	if p.BeforeID > 0 {
+		w.add("id < ?", p.BeforeID)
+	}
+	sql := `
+SELECT id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
+    created_at, updated_at, sent_at
+FROM deliveries` + w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(limit(p.Limit, defaultListLimit, maxListLimit))
+	rows, err := q.db.Query(ctx, sql, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: delivery list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Delivery, error) {
+		var d store.Delivery
+		err := r.Scan(&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &d.State, &d.Attempts,
+			&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &d.SentAt)
+		d.CreatedAt, d.UpdatedAt, d.SentAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC(), utcPtr(d.SentAt)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: delivery list: %w", mapErr(err, ""))
+	}
+	return out, nil
+}

@@ -1,0 +1,195 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Page sizes of NotificationList, and the batch of NotificationPurge when
+// its Limit is not set.
+const (
+	defaultInboxLimit = 20
+	maxInboxLimit     = 200
+	defaultPurgeLimit = 1000
+)
+
+// NotificationInsertMany creates one unread notification per user of
+// p.UserIDs (repeats ignored), visible from p.CreatedAt (now when zero),
+// with COPY. It returns how many were created.
+func (q *queries) NotificationInsertMany(ctx context.Context, p *store.NotificationInsertManyParams) (int, error) {
+	if !p.Channel.InApp() {
+		return 0, fmt.Errorf("postgres: notification insert: %w",
+			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
+	}
+	users := dedupe(p.UserIDs)
+	if len(users) == 0 {
+		return 0, nil
+	}
+	created := tsOrNow(p.CreatedAt)
+	expires := tsPtr(p.ExpiresAt)
+	channel := string(p.Channel)
+	n, err := q.db.CopyFrom(ctx, pgx.Identifier{"notifications"},
+		[]string{"event_id", "user_id", "channel", "created_at", "visible_at", "expires_at"},
+		pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
+			return []any{p.EventID, users[i], channel, created, created, expires}, nil
+		}))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: notification insert: %w", mapErr(err, ""))
+	}
+	return int(n), nil
+}
+
+const inboxSelect = `
+SELECT n.id, n.event_id, n.user_id, n.channel, e.key, t.status_type, e.title, e.body,
+    e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at
+FROM notifications n
+JOIN events e ON e.id = n.event_id
+JOIN notification_types t ON t.key = e.key`
+
+func scanInboxItem(row pgx.Row) (store.InboxItem, error) {
+	var it store.InboxItem
+	err := row.Scan(&it.ID, &it.EventID, &it.UserID, &it.Channel, &it.Key, &it.StatusType,
+		&it.Title, &it.Body, &it.ContextType, &it.ContextID, &it.CreatedAt, &it.VisibleAt,
+		&it.ExpiresAt, &it.ReadAt)
+	it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()
+	it.ExpiresAt, it.ReadAt = utcPtr(it.ExpiresAt), utcPtr(it.ReadAt)
+	return it, err
+}
+
+// NotificationList returns a page of p.UserID's visible, unexpired
+// notifications, newest visible first, after p.Cursor when given.
+func (q *queries) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]store.InboxItem, error) {
+	var w where
+	now := tsOrNow(p.Now)
+	w.add("n.user_id = ?", p.UserID)
+	nowArg := w.arg(now)
+	w.conds = append(w.conds, "n.visible_at <= "+nowArg, "(n.expires_at IS NULL OR n.expires_at > "+nowArg+")")
+	if p.Channel != "" {
+		w.add("n.channel = ?", string(p.Channel))
+	}
+	if p.UnreadOnly {
+		w.conds = append(w.conds, "n.read_at IS NULL")
+	}
+	if p.Cursor != nil {
+		w.conds = append(w.conds, "(n.visible_at, n.id) < ("+w.arg(ts(p.Cursor.VisibleAt))+", "+w.arg(p.Cursor.ID)+")")
+	}
+	sql := inboxSelect + w.sql() + ` ORDER BY n.visible_at DESC, n.id DESC LIMIT ` +
+		w.arg(limit(p.Limit, defaultInboxLimit, maxInboxLimit))
+	rows, err := q.db.Query(ctx, sql, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboxItem, error) { return scanInboxItem(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
+// NotificationGet returns notification id of userID, whatever its state.
+func (q *queries) NotificationGet(ctx context.Context, userID string, id int64) (*store.InboxItem, error) {
+	it, err := scanInboxItem(q.db.QueryRow(ctx, inboxSelect+` WHERE n.id = $1 AND n.user_id = $2`, id, userID))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification get %d: %w", id, mapErr(err, ""))
+	}
+	return &it, nil
+}
+
+// NotificationCountUnread counts userID's unread, visible, unexpired
+// notifications per in-app channel; every in-app channel is in the map.
+func (q *queries) NotificationCountUnread(ctx context.Context, userID string, now time.Time) (map[store.Channel]int, error) {
+	rows, err := q.db.Query(ctx, `
+SELECT channel, count(*) FROM notifications
+WHERE user_id = $1 AND read_at IS NULL AND visible_at <= $2
+    AND (expires_at IS NULL OR expires_at > $2)
+GROUP BY channel`, userID, tsOrNow(now))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification count unread: %w", mapErr(err, ""))
+	}
+	counts := map[store.Channel]int{}
+	for _, c := range store.Channels {
+		if c.InApp() {
+			counts[c] = 0
+		}
+	}
+	var (
+		channel string
+		n       int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&channel, &n}, func() error {
+		counts[store.Channel(channel)] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification count unread: %w", mapErr(err, ""))
+	}
+	return counts, nil
+}
+
+// NotificationSetRead marks notification p.ID of p.UserID read at p.ReadAt,
+// or unread when p.ReadAt is nil.
+func (q *queries) NotificationSetRead(ctx context.Context, p *store.NotificationSetReadParams) error {
+	tag, err := q.db.Exec(ctx, `UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2`,
+		p.ID, p.UserID, tsPtr(p.ReadAt))
+	if err != nil {
+		return fmt.Errorf("postgres: notification set read %d: %w", p.ID, mapErr(err, ""))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: notification set read %d: %w", p.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// NotificationReadAll marks p.UserID's unread notifications that are
+// visible and unexpired at p.At read, in p.Channel (every channel when
+// empty), and returns how many.
+func (q *queries) NotificationReadAll(ctx context.Context, p *store.NotificationReadAllParams) (int, error) {
+	tag, err := q.db.Exec(ctx, `
+UPDATE notifications SET read_at = $3
+WHERE user_id = $1 AND ($2 = '' OR channel = $2) AND read_at IS NULL
+    AND visible_at <= $3 AND (expires_at IS NULL OR expires_at > $3)`,
+		p.UserID, string(p.Channel), tsOrNow(p.At))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: notification read all: %w", mapErr(err, ""))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// NotificationPostpone makes notification p.ID of p.UserID visible from
+// p.Until.
+func (q *queries) NotificationPostpone(ctx context.Context, p *store.NotificationPostponeParams) error {
+	tag, err := q.db.Exec(ctx, `UPDATE notifications SET visible_at = $3 WHERE id = $1 AND user_id = $2`,
+		p.ID, p.UserID, ts(p.Until))
+	if err != nil {
+		return fmt.Errorf("postgres: notification postpone %d: %w", p.ID, mapErr(err, ""))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: notification postpone %d: %w", p.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// NotificationPurge deletes at most p.Limit (default 1000) notifications
+// read before p.ReadBefore or expired before p.ExpiredBefore, and returns
+// how many. A zero time selects nothing.
+func (q *queries) NotificationPurge(ctx context.Context, p *store.NotificationPurgeParams) (int, error) {
+	n := p.Limit
+	if n <= 0 {
+		n = defaultPurgeLimit
+	}
+	tag, err := q.db.Exec(ctx, `
+DELETE FROM notifications WHERE id IN (
+    SELECT id FROM notifications
+    WHERE read_at < $1 OR expires_at < $2
+    LIMIT $3)`,
+		ts(p.ReadBefore), ts(p.ExpiredBefore), n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: notification purge: %w", mapErr(err, ""))
+	}
+	return int(tag.RowsAffected()), nil
+}

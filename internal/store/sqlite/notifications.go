@@ -1,0 +1,231 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// NotificationInsertMany inserts every row in one statement: SQLite expands
+// the JSON array of user ids itself, so 100,000 rows cost one round trip.
+func (q *queries) NotificationInsertMany(ctx context.Context, p *store.NotificationInsertManyParams) (int, error) {
+	if len(p.UserIDs) == 0 {
+		return 0, nil
+	}
+	at := ts(p.CreatedAt)
+	res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+		SELECT ?, value, ?, ?, ?, ? FROM json_each(?)`,
+		p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt), jsonList(p.UserIDs))
+	if err != nil {
+		return 0, mapErr("notification insert", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("notification insert", err)
+}
+
+const inboxSelect = `SELECT n.id, n.event_id, n.user_id, n.channel, e.key, coalesce(t.status_type, 'neutral'),
+		e.title, e.body, e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at
+	FROM notifications n
+	JOIN events e ON e.id = n.event_id
+	LEFT JOIN notification_types t ON t.key = e.key`
+
+func scanInbox(row interface{ Scan(...any) error }) (store.InboxItem, error) {
+	var (
+		it            store.InboxItem
+		ch, st        string
+		expires, read sql.NullTime
+	)
+	err := row.Scan(&it.ID, &it.EventID, &it.UserID, &ch, &it.Key, &st, &it.Title, &it.Body,
+		&it.ContextType, &it.ContextID, &it.CreatedAt, &it.VisibleAt, &expires, &read)
+	it.Channel, it.StatusType = store.Channel(ch), store.StatusType(st)
+	it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()
+	it.ExpiresAt, it.ReadAt = timePtr(expires), timePtr(read)
+	return it, err
+}
+
+func (q *queries) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]store.InboxItem, error) {
+	now := ts(p.Now)
+	var b strings.Builder
+	args := []any{p.UserID}
+	b.WriteString(inboxSelect)
+	b.WriteString(` WHERE n.user_id = ?`)
+	if p.Channel != "" {
+		b.WriteString(` AND n.channel = ?`)
+		args = append(args, string(p.Channel))
+	}
+	if p.UnreadOnly {
+		b.WriteString(` AND n.read_at IS NULL`)
+	}
+	b.WriteString(` AND n.visible_at <= ? AND (n.expires_at IS NULL OR n.expires_at > ?)`)
+	args = append(args, now, now)
+	if p.Cursor != nil {
+		c := ts(p.Cursor.VisibleAt)
+		b.WriteString(` AND (n.visible_at < ? OR (n.visible_at = ? AND n.id < ?))`)
+		args = append(args, c, c, p.Cursor.ID)
+	}
+	b.WriteString(` ORDER BY n.visible_at DESC, n.id DESC LIMIT ?`)
+	args = append(args, clampLimit(p.Limit, 20, 200))
+	rows, err := q.r.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, mapErr("notification list", err)
+	}
+	defer rows.Close()
+	out := []store.InboxItem{}
+	for rows.Next() {
+		it, err := scanInbox(rows)
+		if err != nil {
+			return nil, mapErr("notification list", err)
+		}
+		out = append(out, it)
+	}
+	return out, mapErr("notification list", rows.Err())
+}
+
+func (q *queries) NotificationGet(ctx context.Context, userID string, id int64) (*store.InboxItem, error) {
+	it, err := scanInbox(q.r.QueryRowContext(ctx, inboxSelect+` WHERE n.id = ? AND n.user_id = ?`, id, userID))
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("notification get %d", id), err)
+	}
+	return &it, nil
+}
+
+func (q *queries) NotificationCountUnread(ctx context.Context, userID string, now time.Time) (map[store.Channel]int, error) {
+	now = ts(now)
+	rows, err := q.r.QueryContext(ctx, `SELECT channel, count(*) FROM notifications
+		WHERE user_id = ? AND read_at IS NULL AND visible_at <= ? AND (expires_at IS NULL OR expires_at > ?)
+		GROUP BY channel`, userID, now, now)
+	if err != nil {
+		return nil, mapErr("notification count", err)
+	}
+	defer rows.Close()
+	out := map[store.Channel]int{store.ChannelMessage: 0, store.ChannelHeaderMessage: 0, store.ChannelAlert: 0}
+	for rows.Next() {
+		var ch string
+		var n int
+		if err := rows.Scan(&ch, &n); err != nil {
+			return nil, mapErr("notification count", err)
+		}
+		out[store.Channel(ch)] = n
+	}
+	return out, mapErr("notification count", rows.Err())
+}
+
+func (q *queries) NotificationSetRead(ctx context.Context, p *store.NotificationSetReadParams) error {
+	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ?`,
+		tsPtr(p.ReadAt), p.ID, p.UserID)
+	return affectedOne(res, err, fmt.Sprintf("notification %d", p.ID))
+}
+
+func (q *queries) NotificationReadAll(ctx context.Context, p *store.NotificationReadAllParams) (int, error) {
+	at := ts(p.At)
+	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ?
+		WHERE user_id = ? AND channel = ? AND read_at IS NULL AND visible_at <= ?
+		AND (expires_at IS NULL OR expires_at > ?)`, at, p.UserID, string(p.Channel), at, at)
+	if err != nil {
+		return 0, mapErr("notification read all", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("notification read all", err)
+}
+
+func (q *queries) NotificationPostpone(ctx context.Context, p *store.NotificationPostponeParams) error {
+	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET visible_at = ? WHERE id = ? AND user_id = ?`,
+		ts(p.Until), p.ID, p.UserID)
+	return affectedOne(res, err, fmt.Sprintf("notification %d", p.ID))
+}
+
+func (q *queries) NotificationPurge(ctx context.Context, p *store.NotificationPurgeParams) (int, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM notifications WHERE id IN (
+		SELECT id FROM notifications WHERE read_at < ?
+		UNION SELECT id FROM notifications WHERE expires_at < ? LIMIT ?)`,
+		ts(p.ReadBefore), ts(p.ExpiredBefore), clampLimit(p.Limit, 10000, 1000000))
+	if err != nil {
+		return 0, mapErr("notification purge", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("notification purge", err)
+}
+
+func affectedOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return mapErr(what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}
+
+type deliveryJSON struct {
+	U string `json:"u"`
+	C string `json:"c"`
+	A string `json:"a"`
+}
+
+func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInsertManyParams) (int, error) {
+	if len(p.Recipients) == 0 {
+		return 0, nil
+	}
+	rows := make([]deliveryJSON, len(p.Recipients))
+	for i, r := range p.Recipients {
+		rows[i] = deliveryJSON{U: r.UserID, C: r.CompanyID, A: r.Address}
+	}
+	payload, err := json.Marshal(rows)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delivery insert: %w", err)
+	}
+	at := ts(p.CreatedAt)
+	res, err := q.w.ExecContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, state, created_at, updated_at)
+		SELECT ?, value ->> '$.u', value ->> '$.c', value ->> '$.a', 'queued', ?, ? FROM json_each(?) WHERE true
+		ON CONFLICT (event_id, address) DO NOTHING`, p.EventID, at, at, string(payload))
+	if err != nil {
+		return 0, mapErr("delivery insert", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("delivery insert", err)
+}
+
+func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]store.Delivery, error) {
+	var where []string
+	var args []any
+	if p.EventID > 0 {
+		where, args = append(where, "event_id = ?"), append(args, p.EventID)
+	}
+	if p.State != "" {
+		where, args = append(where, "state = ?"), append(args, string(p.State))
+	}
+	if p.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, p.BeforeID)
+	}
+	query := `SELECT id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
+		created_at, updated_at, sent_at FROM deliveries`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id DESC LIMIT ?"
+	args = append(args, clampLimit(p.Limit, 50, 1000))
+	rows, err := q.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr("delivery list", err)
+	}
+	defer rows.Close()
+	var out []store.Delivery
+	for rows.Next() {
+		var d store.Delivery
+		var state string
+		var sent sql.NullTime
+		if err := rows.Scan(&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &state, &d.Attempts,
+			&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &sent); err != nil {
+			return nil, mapErr("delivery list", err)
+		}
+		d.State, d.SentAt = store.DeliveryState(state), timePtr(sent)
+		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+		out = append(out, d)
+	}
+	return out, mapErr("delivery list", rows.Err())
+}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a database holding Cloche's state. Its Queries run outside any
+// transaction; InTx runs fn inside one, committing when fn returns nil.
+//
+// Every change that spans rows goes through InTx: a directory import, a
+// notify (event, notifications, deliveries and jobs), a publication.
+type Store interface {
+	Queries
+
+	// InTx runs fn in one read-write transaction. fn must do all its
+	// database work through tx: on SQLite, with its single writer
+	// connection, a query on the Store itself would wait for fn to end.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+
+	// Ping checks the database can be reached.
+	Ping(ctx context.Context) error
+	// Backend names the implementation: "sqlite" or "postgres".
+	Backend() string
+	// Close releases every connection.
+	Close() error
+}
+
+// Tx is the view of a store inside a transaction.
+type Tx interface {
+	Queries
+}
+
+// Queries are the operations every backend implements, in the noun-verb
+// style, each taking a context and, where there are several inputs, a
+// params struct.
+type Queries interface {
+	// Directory.
+	UserUpsert(ctx context.Context, u *User) error
+	UserGet(ctx context.Context, id string) (*User, error)
+	UserDelete(ctx context.Context, id string) error
+	// UserContacts returns the users among ids that exist, active or not.
+	UserContacts(ctx context.Context, ids []string) ([]Contact, error)
+	// GroupContacts returns the active members of any of the groups, each once.
+	GroupContacts(ctx context.Context, groups []string) ([]Contact, error)
+	// CompanyContacts returns the active members of the company.
+	CompanyContacts(ctx context.Context, companyID string) ([]Contact, error)
+	CompanyUpsert(ctx context.Context, c *Company) error
+	CompanyGet(ctx context.Context, id string) (*Company, error)
+	CompanyDelete(ctx context.Context, id string) error
+
+	// Notification types.
+	TypeUpsert(ctx context.Context, t *NotificationType) error
+	TypeGet(ctx context.Context, key string) (*NotificationType, error)
+	TypeList(ctx context.Context) ([]NotificationType, error)
+	// TypeDelete refuses with ErrInUse a type that events use.
+	TypeDelete(ctx context.Context, key string) error
+
+	// Events.
+	EventInsert(ctx context.Context, e *Event) error // sets ID, CreatedAt, UpdatedAt
+	EventGet(ctx context.Context, id int64) (*Event, error)
+	EventList(ctx context.Context, p *EventListParams) ([]Event, error)
+	// EventFinish moves a pending event to another status; it returns
+	// ErrConflict if the event is no longer pending, so that an event is
+	// published at most once whoever tries.
+	EventFinish(ctx context.Context, p *EventFinishParams) error
+	// EventCancelPending cancels the pending events of a context (and key,
+	// when given) and returns their ids.
+	EventCancelPending(ctx context.Context, p *EventCancelPendingParams) ([]int64, error)
+
+	// In-app notifications.
+	NotificationInsertMany(ctx context.Context, p *NotificationInsertManyParams) (int, error)
+	NotificationList(ctx context.Context, p *NotificationListParams) ([]InboxItem, error)
+	NotificationGet(ctx context.Context, userID string, id int64) (*InboxItem, error)
+	// NotificationCountUnread counts unread, visible, unexpired notifications per channel.
+	NotificationCountUnread(ctx context.Context, userID string, now time.Time) (map[Channel]int, error)
+	// NotificationSetRead marks one notification read (at) or unread (nil).
+	NotificationSetRead(ctx context.Context, p *NotificationSetReadParams) error
+	NotificationReadAll(ctx context.Context, p *NotificationReadAllParams) (int, error)
+	NotificationPostpone(ctx context.Context, p *NotificationPostponeParams) error
+	// NotificationPurge deletes read notifications read before ReadBefore and
+	// notifications that expired before ExpiredBefore, at most Limit of them.
+	NotificationPurge(ctx context.Context, p *NotificationPurgeParams) (int, error)
+
+	// E-mail deliveries.
+	DeliveryInsertMany(ctx context.Context, p *DeliveryInsertManyParams) (int, error)
+	DeliveryList(ctx context.Context, p *DeliveryListParams) ([]Delivery, error)
+}
+
+// EventListParams filters EventList. Zero fields do not filter. Events come
+// newest first; AfterID continues a previous page (ids below it).
+type EventListParams struct {
+	Status      EventStatus
+	ContextType string
+	ContextID   string
+	Key         string
+	BeforeID    int64
+	Limit       int
+}
+
+// EventFinishParams moves event ID from pending to Status.
+type EventFinishParams struct {
+	ID      int64
+	Status  EventStatus
+	Reason  string
+	Channel Channel         // when publishing: the channel chosen
+	Counts  map[Channel]int // when publishing: users reached per channel
+	At      time.Time
+}
+
+// EventCancelPendingParams selects pending events by context.
+type EventCancelPendingParams struct {
+	ContextType string
+	ContextID   string
+	Key         string // optional
+	ExceptID    int64  // optional: never cancel this one
+	Reason      string
+	At          time.Time
+}
+
+// NotificationInsertManyParams creates one notification per user id.
+type NotificationInsertManyParams struct {
+	EventID   int64
+	Channel   Channel
+	UserIDs   []string
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+}
+
+// NotificationListParams selects a page of a user's notifications.
+// Items come newest visible first; Cursor continues a previous page.
+type NotificationListParams struct {
+	UserID     string
+	Channel    Channel // empty: every in-app channel
+	UnreadOnly bool
+	Now        time.Time
+	Cursor     *Cursor
+	Limit      int
+}
+
+// Cursor is the position after the last item of a page.
+type Cursor struct {
+	VisibleAt time.Time
+	ID        int64
+}
+
+// NotificationSetReadParams marks one of a user's notifications.
+type NotificationSetReadParams struct {
+	UserID string
+	ID     int64
+	ReadAt *time.Time // nil: unread
+}
+
+// NotificationReadAllParams marks every visible unread notification of a
+// user in a channel as read.
+type NotificationReadAllParams struct {
+	UserID  string
+	Channel Channel
+	At      time.Time
+}
+
+// NotificationPostponeParams hides a notification until Until.
+type NotificationPostponeParams struct {
+	UserID string
+	ID     int64
+	Until  time.Time
+}
+
+// NotificationPurgeParams bounds a purge.
+type NotificationPurgeParams struct {
+	ReadBefore    time.Time
+	ExpiredBefore time.Time
+	Limit         int
+}
+
+// DeliveryInsertManyParams queues one e-mail per recipient.
+type DeliveryInsertManyParams struct {
+	EventID    int64
+	Recipients []DeliveryRecipient
+	CreatedAt  time.Time
+}
+
+// DeliveryListParams filters DeliveryList; newest first.
+type DeliveryListParams struct {
+	EventID  int64
+	State    DeliveryState
+	BeforeID int64
+	Limit    int
+}

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Channel is the way a notification reaches a person.
+type Channel string
+
+// The four channels of the seed. The set is fixed.
+const (
+	ChannelEmail         Channel = "email"
+	ChannelMessage       Channel = "message"
+	ChannelHeaderMessage Channel = "header_message"
+	ChannelAlert         Channel = "alert"
+)
+
+// Channels lists every channel in a stable order.
+var Channels = []Channel{ChannelEmail, ChannelMessage, ChannelHeaderMessage, ChannelAlert}
+
+// Valid reports whether c is one of the four channels.
+func (c Channel) Valid() bool {
+	switch c {
+	case ChannelEmail, ChannelMessage, ChannelHeaderMessage, ChannelAlert:
+		return true
+	}
+	return false
+}
+
+// InApp reports whether c is shown in the host's pages rather than mailed.
+func (c Channel) InApp() bool { return c.Valid() && c != ChannelEmail }
+
+// Label is the human name of the channel.
+func (c Channel) Label() string {
+	switch c {
+	case ChannelEmail:
+		return "E-mail"
+	case ChannelMessage:
+		return "Message (bell menu)"
+	case ChannelHeaderMessage:
+		return "Banner at the top of the page"
+	case ChannelAlert:
+		return "Alert (modal)"
+	}
+	return string(c)
+}
+
+// StatusType is the visual mark of a notification type.
+type StatusType string
+
+// The status types of the seed.
+const (
+	StatusNeutral  StatusType = "neutral"
+	StatusValid    StatusType = "valid"
+	StatusInvalid  StatusType = "invalid"
+	StatusCaution  StatusType = "caution"
+	StatusDocument StatusType = "document"
+	StatusCalendar StatusType = "calendar"
+)
+
+// StatusTypes lists every status type.
+var StatusTypes = []StatusType{StatusNeutral, StatusValid, StatusInvalid, StatusCaution, StatusDocument, StatusCalendar}
+
+// Valid reports whether s is a known status type.
+func (s StatusType) Valid() bool {
+	for _, v := range StatusTypes {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// EventStatus is where a notification event stands.
+type EventStatus string
+
+// Event statuses. Pending is the only one that ever changes.
+const (
+	EventPending   EventStatus = "pending"   // scheduled, not yet due
+	EventPublished EventStatus = "published" // fanned out to its recipients
+	EventCancelled EventStatus = "cancelled" // by id, by context, or replaced
+	EventExpired   EventStatus = "expired"   // fell due after its until
+	EventDropped   EventStatus = "dropped"   // its check_url said it no longer applies
+	EventFailed    EventStatus = "failed"    // its check_url could not be asked
+)
+
+// EventStatuses lists every event status.
+var EventStatuses = []EventStatus{EventPending, EventPublished, EventCancelled, EventExpired, EventDropped, EventFailed}
+
+// Valid reports whether s is a known event status.
+func (s EventStatus) Valid() bool {
+	for _, v := range EventStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a person of the host application's directory.
+type User struct {
+	ID         string    `json:"id"`
+	Email      string    `json:"email,omitempty"`
+	Name       string    `json:"name,omitempty"`
+	Locale     string    `json:"locale,omitempty"`
+	Active     bool      `json:"active"`
+	Groups     []string  `json:"groups"`
+	Companies  []string  `json:"companies"`
+	FollowerID string    `json:"follower_id,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Company is an "enseigne": a business whose members can be notified together.
+type Company struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email,omitempty"`
+	Active    bool      `json:"active"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Contact is what fan-out needs of a user.
+type Contact struct {
+	UserID string
+	Email  string
+	Active bool
+}
+
+// NotificationType is found by its key and decides the default channel.
+type NotificationType struct {
+	Key            string     `json:"key"`
+	Label          string     `json:"label"`
+	DefaultChannel Channel    `json:"default_channel"`
+	StatusType     StatusType `json:"status_type"`
+	Builtin        bool       `json:"builtin"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// Recipients are the routes by which an event reaches people. They are kept
+// on the event and resolved when it is published.
+type Recipients struct {
+	GroupNames     []string `json:"group_names,omitempty"`
+	UserIDs        []string `json:"user_ids,omitempty"`
+	CompanyID      string   `json:"company_id,omitempty"`
+	FollowerUserID string   `json:"follower_user_id,omitempty"`
+}
+
+// Empty reports whether no route is given.
+func (r Recipients) Empty() bool {
+	return len(r.GroupNames) == 0 && len(r.UserIDs) == 0 && r.CompanyID == "" && r.FollowerUserID == ""
+}
+
+// Event is one call of notify: content, recipients and outcome.
+type Event struct {
+	ID           int64           `json:"id"`
+	Key          string          `json:"key"`
+	Title        string          `json:"title"`
+	Body         string          `json:"body"`
+	DueAt        *time.Time      `json:"due_datetime,omitempty"`
+	Until        *time.Time      `json:"until,omitempty"`
+	ContextType  string          `json:"context_type,omitempty"`
+	ContextID    string          `json:"context_id,omitempty"`
+	CheckURL     string          `json:"check_url,omitempty"`
+	ForceChannel Channel         `json:"force_channel,omitempty"`
+	Channel      Channel         `json:"channel"`
+	Recipients   Recipients      `json:"recipients"`
+	Status       EventStatus     `json:"status"`
+	StatusReason string          `json:"status_reason,omitempty"`
+	Counts       map[Channel]int `json:"counts,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	PublishedAt  *time.Time      `json:"published_at,omitempty"`
+}
+
+// InboxItem is one in-app notification as its recipient sees it.
+type InboxItem struct {
+	ID          int64      `json:"id"`
+	EventID     int64      `json:"event_id"`
+	UserID      string     `json:"user_id"`
+	Channel     Channel    `json:"channel"`
+	Key         string     `json:"key"`
+	StatusType  StatusType `json:"status_type"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	ContextType string     `json:"context_type,omitempty"`
+	ContextID   string     `json:"context_id,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	VisibleAt   time.Time  `json:"visible_at"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	ReadAt      *time.Time `json:"read_at,omitempty"`
+}
+
+// DeliveryState is where one e-mail stands.
+type DeliveryState string
+
+// Delivery states.
+const (
+	DeliveryQueued   DeliveryState = "queued"
+	DeliverySending  DeliveryState = "sending"
+	DeliverySent     DeliveryState = "sent"
+	DeliveryRetrying DeliveryState = "retrying"
+	DeliveryFailed   DeliveryState = "failed"
+)
+
+// DeliveryStates lists every delivery state.
+var DeliveryStates = []DeliveryState{DeliveryQueued, DeliverySending, DeliverySent, DeliveryRetrying, DeliveryFailed}
+
+// Valid reports whether s is a known delivery state.
+func (s DeliveryState) Valid() bool {
+	for _, v := range DeliveryStates {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Delivery is one e-mail of one event to one address.
+type Delivery struct {
+	ID          int64         `json:"id"`
+	EventID     int64         `json:"event_id"`
+	UserID      string        `json:"user_id,omitempty"`
+	CompanyID   string        `json:"company_id,omitempty"`
+	Address     string        `json:"address"`
+	State       DeliveryState `json:"state"`
+	Attempts    int           `json:"attempts"`
+	LastCode    int           `json:"last_code,omitempty"`
+	LastMessage string        `json:"last_message,omitempty"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	SentAt      *time.Time    `json:"sent_at,omitempty"`
+}
+
+// DeliveryRecipient is one address an event's e-mail goes to.
+type DeliveryRecipient struct {
+	UserID    string
+	CompanyID string
+	Address   string
+}
+
+// marshalCounts and unmarshalCounts keep Event.Counts as JSON text; both
+// backends share them.
+func MarshalCounts(c map[Channel]int) string {
+	if len(c) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// UnmarshalCounts is the inverse of MarshalCounts.
+func UnmarshalCounts(s string) map[Channel]int {
+	m := map[Channel]int{}
+	_ = json.Unmarshal([]byte(s), &m)
+	return m
+}
