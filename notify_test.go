@@ -18,15 +18,15 @@ func TestNotifyImmediate(t *testing.T) {
 		loadDirectory(t, svc)
 
 		cases := []struct {
-			name       string
-			n          cloche.Notification
-			r          cloche.Recipients
-			force      cloche.Channel
-			channel    cloche.Channel
-			reached    int
-			users      []string // who finds it in their inbox (in-app) or gets mail
-			unknown    []string
-			unknownCo  string
+			name      string
+			n         cloche.Notification
+			r         cloche.Recipients
+			force     cloche.Channel
+			channel   cloche.Channel
+			reached   int
+			users     []string // who finds it in their inbox (in-app) or gets mail
+			unknown   []string
+			unknownCo string
 		}{
 			{name: "group, user in two groups once", n: cloche.Notification{Key: "message:internal", Title: "T", Body: "B"},
 				r: cloche.Recipients{GroupNames: []string{"manager", "admin"}}, channel: cloche.ChannelMessage,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
@@ -62,8 +64,14 @@ func New(st store.Store, workers *river.Workers, cfg Config) (Queue, error) {
 }
 
 type client[TTx any] struct {
-	river  *river.Client[TTx]
-	unwrap func(store.Tx) (TTx, bool)
+	river    *river.Client[TTx]
+	unwrap   func(store.Tx) (TTx, bool)
+	interval time.Duration
+	logger   *slog.Logger
+
+	mu   sync.Mutex
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 func newClient[TTx any](driver riverdriver.Driver[TTx], workers *river.Workers, cfg Config, unwrap func(store.Tx) (TTx, bool)) (*client[TTx], error) {
@@ -85,7 +93,7 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], workers *river.Workers, 
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &client[TTx]{river: rc, unwrap: unwrap}, nil
+	return &client[TTx]{river: rc, unwrap: unwrap, interval: cfg.PollInterval, logger: logger}, nil
 }
 
 func (c *client[TTx]) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
@@ -103,12 +111,63 @@ func (c *client[TTx]) Start(ctx context.Context) error {
 	if err := c.river.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stop == nil {
+		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		c.stop, c.done = cancel, make(chan struct{})
+		go c.promote(pctx)
+	}
 	return nil
 }
 
 func (c *client[TTx]) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	if c.stop != nil {
+		c.stop()
+		<-c.done
+		c.stop = nil
+	}
+	c.mu.Unlock()
 	if err := c.river.Stop(ctx); err != nil {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}
 	return nil
+}
+
+// promote makes scheduled and retryable jobs available as soon as they are
+// due. River's own scheduler does this every 5 seconds, which would publish
+// an event up to 5 seconds late; this loop keeps lateness near the poll
+// interval.
+func (c *client[TTx]) promote(ctx context.Context) {
+	defer close(c.done)
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	params := river.NewJobListParams().
+		States(rivertype.JobStateScheduled, rivertype.JobStateRetryable).
+		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).
+		First(100)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		res, err := c.river.JobList(ctx, params)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.logger.WarnContext(ctx, "jobs: list due jobs", "err", err)
+			}
+			continue
+		}
+		now := time.Now()
+		for _, job := range res.Jobs {
+			if job.ScheduledAt.After(now) {
+				break
+			}
+			if _, err := c.river.JobRetry(ctx, job.ID); err != nil && ctx.Err() == nil {
+				c.logger.WarnContext(ctx, "jobs: promote due job", "job_id", job.ID, "err", err)
+			}
+		}
+	}
 }
