@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,7 +100,11 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 		e.CheckURL, string(e.ForceChannel), string(e.Channel), string(recipients), string(e.Status), e.StatusReason,
 		store.MarshalCounts(e.Counts), e.CreatedAt, e.UpdatedAt, tsPtr(e.PublishedAt))
 	if err != nil {
-		return mapErr("event insert", err)
+		err = mapErr("event insert", err)
+		if errors.Is(err, store.ErrInUse) { // the only foreign key: key
+			return fmt.Errorf("sqlite: event insert: %w", store.Invalid("key", "unknown notification type %q", e.Key))
+		}
+		return err
 	}
 	e.ID, err = res.LastInsertId()
 	return mapErr("event insert", err)
