@@ -10,13 +10,17 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// Resolution is who an event reaches on one channel.
-type Resolution struct {
-	// UserIDs are the active users reached, each once, sorted. For the
-	// e-mail channel they are the users who get a message of their own.
-	UserIDs []string
-	// Emails are the addresses reached on the e-mail channel, each once.
-	Emails []store.DeliveryRecipient
+// Routes are an event's recipients made ready for fan-out: the follower
+// route turned into a user id or the fallback groups, the company checked,
+// and what is unknown set aside for the sender's information.
+type Routes struct {
+	GroupNames []string
+	UserIDs    []string
+	// CompanyID is set when the company's members are to be reached.
+	CompanyID string
+	// CompanyAddress is set, on the e-mail channel, when an active company
+	// has an address of its own: it gets one message instead of its members.
+	CompanyAddress *store.DeliveryRecipient
 	// UnknownUserIDs are given user ids (or the follower_user_id) that the
 	// directory does not hold.
 	UnknownUserIDs []string
@@ -27,97 +31,106 @@ type Resolution struct {
 	FollowerFallback bool
 }
 
-// Resolve applies the recipient rules:
+// Plan applies the routing rules that do not depend on the number of
+// people reached:
 //
-//   - the routes are a union, and a user reached by several of them is
-//     reached once;
-//   - inactive users are reached by none of them, on any channel;
-//   - a company reaches its active members; on e-mail, an active company
-//     with an address of its own gets one message there instead;
 //   - follower_user_id reaches that person's follower; when the person is
 //     unknown, has none or the follower is inactive, it reaches the
-//     fallback groups instead.
-func Resolve(ctx context.Context, q store.Queries, r store.Recipients, channel store.Channel, fallbackGroups []string) (*Resolution, error) {
-	res := &Resolution{}
-	users := map[string]store.Contact{}
-	add := func(cs []store.Contact) {
-		for _, c := range cs {
-			if c.Active {
-				users[c.UserID] = c
-			}
+//     fallback groups instead;
+//   - a company reaches its active members; on e-mail, an active company
+//     with an address of its own gets one message there instead.
+//
+// The rest (union of routes, each user once, inactive users never) is the
+// fan-out's: NotificationFanOut in the database for in-app channels, Emails
+// for e-mail.
+func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel store.Channel, fallbackGroups []string) (*Routes, error) {
+	rt := &Routes{GroupNames: dedupe(r.GroupNames), UserIDs: dedupe(r.UserIDs)}
+	if len(rt.UserIDs) > 0 {
+		cs, err := q.UserContacts(ctx, rt.UserIDs)
+		if err != nil {
+			return nil, fmt.Errorf("directory: users: %w", err)
 		}
+		rt.UnknownUserIDs = unknown(rt.UserIDs, cs)
 	}
-
-	groups := slices.Clone(r.GroupNames)
 	if r.FollowerUserID != "" {
 		follower, known, err := followerOf(ctx, q, r.FollowerUserID)
 		if err != nil {
 			return nil, err
 		}
 		if !known {
-			res.UnknownUserIDs = append(res.UnknownUserIDs, r.FollowerUserID)
+			rt.UnknownUserIDs = append(rt.UnknownUserIDs, r.FollowerUserID)
 		}
 		if follower == nil {
-			res.FollowerFallback = true
-			groups = append(groups, fallbackGroups...)
+			rt.FollowerFallback = true
+			rt.GroupNames = dedupe(append(rt.GroupNames, fallbackGroups...))
 		} else {
-			add([]store.Contact{*follower})
+			rt.UserIDs = dedupe(append(rt.UserIDs, follower.UserID))
 		}
-	}
-	if len(groups) > 0 {
-		cs, err := q.GroupContacts(ctx, dedupe(groups))
-		if err != nil {
-			return nil, fmt.Errorf("directory: groups: %w", err)
-		}
-		add(cs)
-	}
-	if len(r.UserIDs) > 0 {
-		ids := dedupe(r.UserIDs)
-		cs, err := q.UserContacts(ctx, ids)
-		if err != nil {
-			return nil, fmt.Errorf("directory: users: %w", err)
-		}
-		add(cs)
-		res.UnknownUserIDs = append(unknown(ids, cs), res.UnknownUserIDs...)
 	}
 	if r.CompanyID != "" {
 		c, err := q.CompanyGet(ctx, r.CompanyID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			res.UnknownCompanyID = r.CompanyID
+			rt.UnknownCompanyID = r.CompanyID
 		case err != nil:
 			return nil, fmt.Errorf("directory: company: %w", err)
 		case channel == store.ChannelEmail && c.Active && c.Email != "":
-			res.Emails = append(res.Emails, store.DeliveryRecipient{CompanyID: c.ID, Address: c.Email})
+			rt.CompanyAddress = &store.DeliveryRecipient{CompanyID: c.ID, Address: c.Email}
 		default:
-			cs, err := q.CompanyContacts(ctx, c.ID)
-			if err != nil {
-				return nil, fmt.Errorf("directory: company members: %w", err)
-			}
-			add(cs)
+			rt.CompanyID = c.ID
 		}
 	}
+	return rt, nil
+}
 
-	res.UserIDs = make([]string, 0, len(users))
-	for id := range users {
-		res.UserIDs = append(res.UserIDs, id)
-	}
-	slices.Sort(res.UserIDs)
-	if channel == store.ChannelEmail {
-		seen := map[string]bool{}
-		for _, e := range res.Emails {
-			seen[strings.ToLower(e.Address)] = true
-		}
-		for _, id := range res.UserIDs {
-			addr := strings.TrimSpace(users[id].Email)
-			if addr == "" || seen[strings.ToLower(addr)] {
-				continue
+// Emails returns the addresses an e-mail event reaches: the company's own
+// address if any, then each active user reached who has an address, each
+// address once (compared without case).
+func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryRecipient, error) {
+	users := map[string]store.Contact{}
+	add := func(cs []store.Contact, err error) error {
+		for _, c := range cs {
+			if c.Active {
+				users[c.UserID] = c
 			}
-			seen[strings.ToLower(addr)] = true
-			res.Emails = append(res.Emails, store.DeliveryRecipient{UserID: id, Address: addr})
+		}
+		return err
+	}
+	if len(rt.GroupNames) > 0 {
+		if err := add(q.GroupContacts(ctx, rt.GroupNames)); err != nil {
+			return nil, fmt.Errorf("directory: groups: %w", err)
 		}
 	}
-	return res, nil
+	if len(rt.UserIDs) > 0 {
+		if err := add(q.UserContacts(ctx, rt.UserIDs)); err != nil {
+			return nil, fmt.Errorf("directory: users: %w", err)
+		}
+	}
+	if rt.CompanyID != "" {
+		if err := add(q.CompanyContacts(ctx, rt.CompanyID)); err != nil {
+			return nil, fmt.Errorf("directory: company members: %w", err)
+		}
+	}
+	ids := make([]string, 0, len(users))
+	for id := range users {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []store.DeliveryRecipient
+	seen := map[string]bool{}
+	if rt.CompanyAddress != nil {
+		out = append(out, *rt.CompanyAddress)
+		seen[strings.ToLower(rt.CompanyAddress.Address)] = true
+	}
+	for _, id := range ids {
+		addr := strings.TrimSpace(users[id].Email)
+		if addr == "" || seen[strings.ToLower(addr)] {
+			continue
+		}
+		seen[strings.ToLower(addr)] = true
+		out = append(out, store.DeliveryRecipient{UserID: id, Address: addr})
+	}
+	return out, nil
 }
 
 // followerOf returns the active follower of userID, or nil when there is

@@ -277,20 +277,25 @@ type publication struct {
 // change is conditional on the event still being pending, so that however
 // many workers try, it is published once.
 func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time) (*publication, error) {
-	res, err := directory.Resolve(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups)
+	rt, err := directory.Plan(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups)
 	if err != nil {
 		return nil, err
 	}
-	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: res.UnknownUserIDs, UnknownCompanyID: res.UnknownCompanyID}
+	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: rt.UnknownUserIDs, UnknownCompanyID: rt.UnknownCompanyID}
 	if ev.Channel == store.ChannelEmail {
-		n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: res.Emails, CreatedAt: now})
+		emails, err := directory.Emails(ctx, tx, rt)
+		if err != nil {
+			return nil, err
+		}
+		n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
 		if err != nil {
 			return nil, err
 		}
 		out.Counts[store.ChannelEmail] = n
 	} else {
-		n, err := tx.NotificationInsertMany(ctx, &store.NotificationInsertManyParams{
-			EventID: ev.ID, Channel: ev.Channel, UserIDs: res.UserIDs, CreatedAt: now, ExpiresAt: ev.Until,
+		n, err := tx.NotificationFanOut(ctx, &store.NotificationFanOutParams{
+			EventID: ev.ID, Channel: ev.Channel, GroupNames: rt.GroupNames, UserIDs: rt.UserIDs,
+			CompanyID: rt.CompanyID, CreatedAt: now, ExpiresAt: ev.Until,
 		})
 		if err != nil {
 			return nil, err
@@ -298,7 +303,7 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		out.Counts[ev.Channel] = n
 	}
 	reason := ""
-	if res.FollowerFallback {
+	if rt.FollowerFallback {
 		reason = "follower_user_id has no active follower: sent to the fallback groups"
 	}
 	if err := tx.EventFinish(ctx, &store.EventFinishParams{

@@ -70,6 +70,11 @@ type Queries interface {
 
 	// In-app notifications.
 	NotificationInsertMany(ctx context.Context, p *NotificationInsertManyParams) (int, error)
+	// NotificationFanOut creates one notification for each active user
+	// reached by the routes (a member of any of GroupNames, one of UserIDs,
+	// or a member of CompanyID if that company is active), each user once,
+	// in the database itself, and returns how many.
+	NotificationFanOut(ctx context.Context, p *NotificationFanOutParams) (int, error)
 	NotificationList(ctx context.Context, p *NotificationListParams) ([]InboxItem, error)
 	NotificationGet(ctx context.Context, userID string, id int64) (*InboxItem, error)
 	// NotificationCountUnread counts unread, visible, unexpired notifications per channel.
@@ -88,7 +93,7 @@ type Queries interface {
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come
-// newest first; AfterID continues a previous page (ids below it).
+// newest first; BeforeID continues a previous page (ids below it).
 type EventListParams struct {
 	Status      EventStatus
 	ContextType string
@@ -125,6 +130,18 @@ type NotificationInsertManyParams struct {
 	UserIDs   []string
 	CreatedAt time.Time
 	ExpiresAt *time.Time
+}
+
+// NotificationFanOutParams are the resolved routes of an event on an in-app
+// channel.
+type NotificationFanOutParams struct {
+	EventID    int64
+	Channel    Channel
+	GroupNames []string
+	UserIDs    []string
+	CompanyID  string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
 }
 
 // NotificationListParams selects a page of a user's notifications.

@@ -196,7 +196,7 @@ func (q *queries) EventCancelPending(ctx context.Context, p *store.EventCancelPe
 	}
 	rows, err := q.db.Query(ctx, `
 UPDATE events SET status = 'cancelled', status_reason = $5, updated_at = $6
-WHERE status = 'pending' AND context_type = $1 AND context_id = $2
+WHERE status = 'pending' AND context_type <> '' AND context_type = $1 AND context_id = $2
     AND ($3 = '' OR key = $3) AND id <> $4
 RETURNING id`,
 		p.ContextType, p.ContextID, p.Key, p.ExceptID, p.Reason, tsOrNow(p.At))

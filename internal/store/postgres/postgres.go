@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -21,6 +22,10 @@ import (
 
 	"github.com/cloche/cloche/internal/store"
 )
+
+// defaultConnectTimeout bounds each connection attempt when the URL does
+// not say (connect_timeout=seconds).
+const defaultConnectTimeout = 10 * time.Second
 
 //go:embed migrations/*.sql
 var migrationsFS embed.FS
@@ -63,6 +68,9 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, erro
 	if err != nil {
 		// pgx redacts the password in its parse errors.
 		return nil, fmt.Errorf("postgres: open %s: %w", redacted, store.Invalid("url", "%v", err))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -160,17 +168,41 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	return nil
 }
 
-func (s *Store) migrateGoose(ctx context.Context) error {
-	fsys, err := fs.Sub(migrationsFS, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
+// MigrationsPending reports whether some of Cloche's migrations are not
+// applied yet.
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
+	provider, err := s.gooseProvider(db)
+	if err != nil {
+		return false, err
+	}
+	pending, err := provider.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return pending, nil
+}
+
+func (s *Store) gooseProvider(db *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrationsFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return provider, nil
+}
+
+func (s *Store) migrateGoose(ctx context.Context) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	provider, err := s.gooseProvider(db)
+	if err != nil {
+		return err
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
@@ -288,12 +320,12 @@ func nullString(s string) *string {
 }
 
 // limit applies a default and a maximum to a page size.
-func limit(n, def, max int) int {
+func limit(n, def, most int) int {
 	switch {
 	case n <= 0:
 		return def
-	case n > max:
-		return max
+	case n > most:
+		return most
 	}
 	return n
 }

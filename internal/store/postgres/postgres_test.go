@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/storetest"
@@ -35,6 +37,14 @@ func TestStore(t *testing.T) {
 
 func TestMigrateTwiceAndConcurrently(t *testing.T) {
 	url := testdb.PostgresURL(t)
+	fresh, err := postgres.Open(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if pending, err := fresh.MigrationsPending(t.Context()); err != nil || !pending {
+		t.Errorf("MigrationsPending on an empty schema = %v, %v; want true", pending, err)
+	}
 	stores := make([]*postgres.Store, 4)
 	for i := range stores {
 		s, err := postgres.Open(t.Context(), url, nil)
@@ -58,6 +68,9 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 	if err := stores[0].Migrate(t.Context()); err != nil {
 		t.Errorf("Migrate again: %v", err)
 	}
+	if pending, err := stores[0].MigrationsPending(t.Context()); err != nil || pending {
+		t.Errorf("MigrationsPending after Migrate = %v, %v; want false", pending, err)
+	}
 	types, err := stores[0].TypeList(t.Context())
 	if err != nil || len(types) != 21 {
 		t.Errorf("TypeList after migrations = %d types, %v; want 21", len(types), err)
@@ -77,7 +90,7 @@ func TestTxExposesPgxTx(t *testing.T) {
 		t.Errorf("Backend() = %q", s.Backend())
 	}
 	err := s.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
-		ptx, ok := tx.(interface{ PgxTx() pgxTx })
+		ptx, ok := tx.(interface{ PgxTx() pgx.Tx })
 		if !ok {
 			t.Fatalf("%T has no PgxTx method", tx)
 		}
@@ -107,6 +120,7 @@ func TestOpenUnreachable(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cret-pw") {
 		t.Errorf("error shows the password: %v", err)
 	}
+	t.Log(err)
 	if !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Errorf("error does not name the server: %v", err)
 	}

@@ -3,8 +3,6 @@ package storetest
 import (
 	"errors"
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventList", testEventList},
 		{"EventCancelPending", testEventCancelPending},
 		{"Notifications", testNotifications},
+		{"NotificationFanOut", testNotificationFanOut},
 		{"NotificationPages", testNotificationPages},
 		{"NotificationPurge", testNotificationPurge},
 		{"Deliveries", testDeliveries},
@@ -177,21 +176,4 @@ func newEvent(t testing.TB, q store.Queries, mod func(e *store.Event)) *store.Ev
 		t.Fatalf("EventInsert(%s): %v", e.Title, err)
 	}
 	return e
-}
-
-// sortedStrings returns a sorted copy of ss.
-func sortedStrings(ss ...string) []string {
-	out := slices.Clone(ss)
-	slices.Sort(out)
-	return out
-}
-
-// contains reports whether s contains every one of subs.
-func contains(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
 }
