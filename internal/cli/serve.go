@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cloche/cloche"
+)
+
+// shutdownTimeout bounds how long serve waits for running jobs to end.
+const shutdownTimeout = 30 * time.Second
+
+// serveCmd runs the service until its context ends (SIGINT, SIGTERM).
+type serveCmd struct{}
+
+func (c *serveCmd) Help() string {
+	return `Publishes scheduled events when they fall due, retries check URLs and
+purges old notifications. Several 'cloche serve' may share one PostgreSQL
+database. Stops cleanly on SIGINT or SIGTERM, waiting up to 30s for running
+jobs.`
+}
+
+func (c *serveCmd) Run(rt *runtime) error {
+	cfg, err := rt.config()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(rt.stderr, cfg.Log, false)
+	svc, err := cloche.Open(rt.ctx, cfg, cloche.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	// The workers outlive rt.ctx: cancelling the context given to Start
+	// would abort running jobs; they are stopped gracefully below instead.
+	if err := svc.Start(context.WithoutCancel(rt.ctx)); err != nil {
+		return err
+	}
+	logger.Info("cloche serving", "backend", svc.Backend(), "workers", cfg.Scheduler.Workers,
+		"time_zone", svc.Location().String())
+
+	// The HTTP server (internal/httpapi) starts here, once it exists: build
+	// it from svc and logger, run ListenAndServe in a goroutine whose error
+	// ends serve, and Shutdown it below before the workers stop.
+
+	<-rt.ctx.Done()
+	logger.Info("cloche stopping", "timeout", shutdownTimeout.String())
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(rt.ctx), shutdownTimeout)
+	defer cancel()
+	if err := svc.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop workers: %w", err)
+	}
+	logger.Info("cloche stopped")
+	return nil
+}

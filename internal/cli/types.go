@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"github.com/cloche/cloche"
+)
+
+// typesCmd groups the commands about notification types.
+type typesCmd struct {
+	List   typesListCmd   `cmd:"" help:"List the notification types."`
+	Set    typesSetCmd    `cmd:"" help:"Create a notification type, or change one."`
+	Delete typesDeleteCmd `cmd:"" help:"Delete a notification type that no event uses."`
+}
+
+type typesListCmd struct{}
+
+func (c *typesListCmd) Run(rt *runtime) error {
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ts, err := svc.Types(rt.ctx)
+	if err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(nonNil(ts))
+	}
+	t := rt.table("KEY", "LABEL", "DEFAULT CHANNEL", "STATUS TYPE", "BUILTIN")
+	for _, ty := range ts {
+		builtin := "no"
+		if ty.Builtin {
+			builtin = "yes"
+		}
+		t.row(ty.Key, ty.Label, ty.DefaultChannel, ty.StatusType, builtin)
+	}
+	return t.flush()
+}
+
+type typesSetCmd struct {
+	Key            string             `arg:"" help:"Type key, e.g. invoice:overdue."`
+	Label          string             `placeholder:"TEXT" help:"Human name (default: the current one, or the key for a new type)."`
+	DefaultChannel *cloche.Channel    `name:"default-channel" enum:"${channels}" placeholder:"CHANNEL" help:"Channel used unless the sender forces one (${enum}); required for a new type."`
+	StatusType     *cloche.StatusType `name:"status-type" enum:"${status_types}" placeholder:"STATUS" help:"Visual mark (${enum}; default: the current one, or neutral)."`
+}
+
+func (c *typesSetCmd) Run(rt *runtime) error {
+	in := cloche.NotificationType{Key: c.Key, Label: c.Label}
+	if c.DefaultChannel != nil {
+		in.DefaultChannel = *c.DefaultChannel
+	}
+	if c.StatusType != nil {
+		in.StatusType = *c.StatusType
+	}
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ty, err := svc.SetType(rt.ctx, in)
+	if err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(ty)
+	}
+	rt.printf("type %s: %q, default channel %s, status type %s", ty.Key, ty.Label, ty.DefaultChannel, ty.StatusType)
+	return nil
+}
+
+type typesDeleteCmd struct {
+	Key string `arg:"" help:"Type key."`
+}
+
+func (c *typesDeleteCmd) Run(rt *runtime) error {
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	if err := svc.DeleteType(rt.ctx, c.Key); err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(struct {
+			Deleted string `json:"deleted"`
+		}{c.Key})
+	}
+	rt.printf("type %s deleted", c.Key)
+	return nil
+}

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cloche.toml")
+	err := os.WriteFile(path, []byte(`
+database_url = "from-file.db"
+time_zone = "Europe/Paris"
+read_retention = "30d"
+follower_fallback_groups = ["boss"]
+
+[scheduler]
+workers = 7
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"CLOCHE_DATABASE_URL=from-env.db", "CLOCHE_SCHEDULER__WORKERS=9", "CLOCHE_FOLLOWER_FALLBACK_GROUPS=a, b",
+		"CLOCHE_TEST_REQUIRE_ALL=1", "CLOCHE_CONFIG=" + path, "HOME=/root"}
+	cfg, err := Load(path, env, map[string]any{"database_url": "from-flag.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL != "from-flag.db" {
+		t.Errorf("database_url %q: flags must win", cfg.DatabaseURL)
+	}
+	if cfg.Scheduler.Workers != 9 {
+		t.Errorf("workers %d: environment must beat the file", cfg.Scheduler.Workers)
+	}
+	if cfg.ReadRetention.D() != 30*24*time.Hour || cfg.TimeZone != "Europe/Paris" {
+		t.Errorf("file values lost: %v %q", cfg.ReadRetention, cfg.TimeZone)
+	}
+	if strings.Join(cfg.FollowerFallbackGroups, ",") != "a,b" {
+		t.Errorf("fallback groups %v", cfg.FollowerFallbackGroups)
+	}
+	if cfg.PostponeDefault.D() != 7*24*time.Hour {
+		t.Errorf("default postpone %v", cfg.PostponeDefault)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	cases := []struct {
+		env   string
+		field string
+	}{
+		{"CLOCHE_TIME_ZONE=Mars/Olympus", "time_zone"},
+		{"CLOCHE_READ_RETENTION=0s", "read_retention"},
+		{"CLOCHE_LOG__LEVEL=loud", "log.level"},
+		{"CLOCHE_SCHEDULER__WORKERS=0", "scheduler.workers"},
+		{"CLOCHE_SCHEDULER__POLL_INTERVAL=1ms", "scheduler.poll_interval"},
+		{"CLOCHE_CHECK__MAX_ATTEMPTS=0", "check.max_attempts"},
+		{"CLOCHE_DATABASE_URL=", "database_url"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.field, func(t *testing.T) {
+			_, err := Load("", []string{tc.env}, nil)
+			var fe *store.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Fatalf("err = %v, want a field error on %s", err, tc.field)
+			}
+		})
+	}
+	if _, err := Load("", []string{"CLOCHE_NO_SUCH_SETTING=1"}, nil); err == nil || !strings.Contains(err.Error(), "no_such_setting") {
+		t.Fatalf("unknown setting: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml"), nil, nil); err == nil {
+		t.Fatal("a missing config file must be an error")
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	cases := map[string]time.Duration{
+		"90d": 90 * 24 * time.Hour, "1d12h": 36 * time.Hour, "15m": 15 * time.Minute, " 2h ": 2 * time.Hour,
+	}
+	for in, want := range cases {
+		got, err := ParseDuration(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "d", "xd", "3 days", "1dx"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", bad)
+		}
+	}
+}
