@@ -175,11 +175,15 @@ func (s *Service) Location() *time.Location { return s.loc }
 // periodic job does.
 func (s *Service) Purge(ctx context.Context) (int, error) { return s.disp.Purge(ctx) }
 
-// wrap adds the operation to errors that are not already field errors.
+// wrap adds the operation to errors that are not already field errors. A
+// missing row reads "user \"42\": not found", without the backend's detail.
 func wrap(op string, err error) error {
 	var fe *FieldError
-	if err == nil || errors.As(err, &fe) {
+	switch {
+	case err == nil || errors.As(err, &fe):
 		return err
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

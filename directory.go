@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/cloche/cloche/internal/directory"
@@ -48,12 +49,12 @@ func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
 // User returns one user.
 func (s *Service) User(ctx context.Context, id string) (*User, error) {
 	u, err := s.store.UserGet(ctx, id)
-	return u, wrap("user", err)
+	return u, wrap(fmt.Sprintf("user %q", id), err)
 }
 
 // DeleteUser deletes a user; their notifications stay until purged.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	return wrap("delete user", s.store.UserDelete(ctx, id))
+	return wrap(fmt.Sprintf("delete user %q", id), s.store.UserDelete(ctx, id))
 }
 
 // UpsertCompany creates or replaces a company.
@@ -71,12 +72,12 @@ func (s *Service) UpsertCompany(ctx context.Context, in CompanyInput) (*Company,
 // Company returns one company.
 func (s *Service) Company(ctx context.Context, id string) (*Company, error) {
 	c, err := s.store.CompanyGet(ctx, id)
-	return c, wrap("company", err)
+	return c, wrap(fmt.Sprintf("company %q", id), err)
 }
 
 // DeleteCompany deletes a company and its memberships.
 func (s *Service) DeleteCompany(ctx context.Context, id string) error {
-	return wrap("delete company", s.store.CompanyDelete(ctx, id))
+	return wrap(fmt.Sprintf("delete company %q", id), s.store.CompanyDelete(ctx, id))
 }
 
 // ImportDirectory reads a JSON import file and writes it in one

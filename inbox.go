@@ -89,7 +89,7 @@ func decodeCursor(s string) (*store.Cursor, error) {
 // Notification returns one of a user's notifications.
 func (s *Service) Notification(ctx context.Context, userID string, id int64) (*InboxItem, error) {
 	it, err := s.store.NotificationGet(ctx, userID, id)
-	return it, wrap("notification", err)
+	return it, wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }
 
 // UnreadCounts counts a user's unread, visible notifications per in-app
@@ -102,18 +102,19 @@ func (s *Service) UnreadCounts(ctx context.Context, userID string) (map[Channel]
 // MarkRead marks one of a user's notifications read.
 func (s *Service) MarkRead(ctx context.Context, userID string, id int64) error {
 	now := s.disp.Now()
-	return wrap("mark read", s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now}))
+	return wrap(fmt.Sprintf("mark read: notification %d of user %q", id, userID), s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now}))
 }
 
 // MarkUnread marks one of a user's notifications unread again.
 func (s *Service) MarkUnread(ctx context.Context, userID string, id int64) error {
-	return wrap("mark unread", s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id}))
+	return wrap(fmt.Sprintf("mark unread: notification %d of user %q", id, userID), s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id}))
 }
 
 // MarkAllRead marks every visible unread notification of a user in an
-// in-app channel read, and returns how many.
+// in-app channel (in all of them when ch is empty) read, and returns how
+// many.
 func (s *Service) MarkAllRead(ctx context.Context, userID string, ch Channel) (int, error) {
-	if !ch.InApp() {
+	if ch != "" && !ch.InApp() {
 		return 0, store.Invalid("channel", "%q is not an in-app channel (message, header_message, alert)", ch)
 	}
 	n, err := s.store.NotificationReadAll(ctx, &store.NotificationReadAllParams{UserID: userID, Channel: ch, At: s.disp.Now()})

@@ -75,7 +75,7 @@ func (s *Service) Notify(ctx context.Context, n Notification, r Recipients, opts
 // Event returns one event.
 func (s *Service) Event(ctx context.Context, id int64) (*Event, error) {
 	ev, err := s.store.EventGet(ctx, id)
-	return ev, wrap("event", err)
+	return ev, wrap(fmt.Sprintf("event %d", id), err)
 }
 
 // EventFilter selects events; zero fields do not filter.
@@ -102,7 +102,7 @@ func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 
 // CancelEvent cancels a pending event; ErrConflict if it is not pending.
 func (s *Service) CancelEvent(ctx context.Context, id int64) error {
-	return s.disp.Cancel(ctx, id)
+	return wrap(fmt.Sprintf("cancel event %d", id), s.disp.Cancel(ctx, id))
 }
 
 // CancelEvents cancels the pending events about c (of key only, if given)
@@ -157,7 +157,7 @@ func (s *Service) Types(ctx context.Context) ([]NotificationType, error) {
 // Type returns one notification type.
 func (s *Service) Type(ctx context.Context, key string) (*NotificationType, error) {
 	t, err := s.store.TypeGet(ctx, key)
-	return t, wrap("type", err)
+	return t, wrap(fmt.Sprintf("type %q", key), err)
 }
 
 // SetType creates or updates a type. Empty Label keeps the current one (or
@@ -207,5 +207,5 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 
 // DeleteType deletes a type no event uses (ErrInUse otherwise).
 func (s *Service) DeleteType(ctx context.Context, key string) error {
-	return wrap("delete type", s.store.TypeDelete(ctx, key))
+	return wrap(fmt.Sprintf("delete type %q", key), s.store.TypeDelete(ctx, key))
 }

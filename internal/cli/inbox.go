@@ -124,22 +124,18 @@ type inboxReadAllCmd struct {
 }
 
 func (c *inboxReadAllCmd) Run(rt *runtime) error {
-	chans := inAppChannels()
+	var ch cloche.Channel // empty: every in-app channel
 	if c.Channel != nil {
-		chans = []cloche.Channel{*c.Channel}
+		ch = *c.Channel
 	}
 	svc, err := rt.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	total := 0
-	for _, ch := range chans {
-		n, err := svc.MarkAllRead(rt.ctx, c.UserID, ch)
-		if err != nil {
-			return err
-		}
-		total += n
+	total, err := svc.MarkAllRead(rt.ctx, c.UserID, ch)
+	if err != nil {
+		return err
 	}
 	if rt.globals.JSON {
 		return rt.printJSON(struct {

@@ -14,7 +14,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, id int64) error {
 		ID: id, Status: store.EventCancelled, Reason: "cancelled by id", At: d.now(),
 	})
 	if err != nil {
-		return fmt.Errorf("cancel event %d: %w", id, err)
+		return err
 	}
 	d.logger.InfoContext(ctx, "event cancelled", "event_id", id)
 	return nil

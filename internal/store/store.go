@@ -169,7 +169,7 @@ type NotificationSetReadParams struct {
 }
 
 // NotificationReadAllParams marks every visible unread notification of a
-// user in a channel as read.
+// user in a channel (every channel when empty) as read.
 type NotificationReadAllParams struct {
 	UserID  string
 	Channel Channel

@@ -124,8 +124,8 @@ func (q *queries) NotificationSetRead(ctx context.Context, p *store.Notification
 func (q *queries) NotificationReadAll(ctx context.Context, p *store.NotificationReadAllParams) (int, error) {
 	at := ts(p.At)
 	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ?
-		WHERE user_id = ? AND channel = ? AND read_at IS NULL AND visible_at <= ?
-		AND (expires_at IS NULL OR expires_at > ?)`, at, p.UserID, string(p.Channel), at, at)
+		WHERE user_id = ? AND (? = '' OR channel = ?) AND read_at IS NULL AND visible_at <= ?
+		AND (expires_at IS NULL OR expires_at > ?)`, at, p.UserID, string(p.Channel), string(p.Channel), at, at)
 	if err != nil {
 		return 0, mapErr("notification read all", err)
 	}
