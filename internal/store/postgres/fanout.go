@@ -3,36 +3,46 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/cloche/cloche/internal/store"
 )
 
 // NotificationFanOut resolves the routes and inserts the notifications in
-// one statement: the user ids never leave the database.
+// one statement: the user ids never leave the database. Only the routes
+// given take part; with a single one, no UNION is needed to make users
+// unique (a group's members and a company's are unique already).
 func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
 	if !p.Channel.InApp() {
 		return 0, fmt.Errorf("postgres: notification fan-out: %w",
 			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
 	}
-	groups, users := p.GroupNames, p.UserIDs
-	if groups == nil {
-		groups = []string{}
-	}
-	if users == nil {
-		users = []string{}
-	}
 	at := tsOrNow(p.CreatedAt)
+	args := []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var routes []string
+	if len(p.GroupNames) > 0 {
+		distinct := ""
+		if len(p.GroupNames) > 1 {
+			distinct = "DISTINCT "
+		}
+		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+arg(p.GroupNames)+`::text[])`)
+	}
+	if len(p.UserIDs) > 0 {
+		routes = append(routes, `SELECT DISTINCT unnest(`+arg(p.UserIDs)+`::text[]) AS id`)
+	}
+	if p.CompanyID != "" {
+		routes = append(routes, `SELECT m.user_id AS id FROM company_members m
+    JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = `+arg(p.CompanyID))
+	}
+	if len(routes) == 0 {
+		return 0, nil
+	}
 	tag, err := q.db.Exec(ctx, `
 INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-SELECT $1, r.id, $2, $3, $3, $4 FROM (
-    SELECT g.user_id AS id FROM user_groups g WHERE g.group_name = ANY($5::text[])
-    UNION
-    SELECT unnest($6::text[])
-    UNION
-    SELECT m.user_id FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
-    WHERE m.company_id = $7
-) r JOIN users u ON u.id = r.id AND u.active`,
-		p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt), groups, users, p.CompanyID)
+SELECT $1, r.id, $2, $3, $3, $4 FROM (`+strings.Join(routes, " UNION ")+`) r
+JOIN users u ON u.id = r.id AND u.active`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: notification fan-out: %w", mapErr(err, ""))
 	}
