@@ -39,7 +39,11 @@ type Store struct {
 	path   string
 	wdb    *sql.DB
 	rdb    *sql.DB
+	ckdb   *sql.DB // the checkpointer's own connection
 	logger *slog.Logger
+
+	stopCheckpoints context.CancelFunc
+	checkpointsDone chan struct{}
 }
 
 // IsURL reports whether dsn names a SQLite database: a `sqlite:` or `file:`
@@ -79,7 +83,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		}
 	}
 	base := "file:" + path + "?" + pragmas
-	wdb, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// The writer does not checkpoint the WAL itself (after a large commit
+	// that would copy every page it wrote back into the database before
+	// returning); a connection of its own does it in the background.
+	wdb, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w: %w", path, store.ErrUnavailable, err)
 	}
@@ -98,9 +105,41 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	}
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
-	s := &Store{path: path, wdb: wdb, rdb: rdb, logger: logger}
+	ckdb, err := sql.Open("sqlite", base)
+	if err != nil {
+		rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w: %w", path, store.ErrUnavailable, err)
+	}
+	ckdb.SetMaxOpenConns(1)
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{path: path, wdb: wdb, rdb: rdb, ckdb: ckdb, logger: logger}
 	s.queries = queries{r: rdb, w: wdb, begin: s.begin}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopCheckpoints, s.checkpointsDone = cancel, make(chan struct{})
+	go s.checkpoint(ctx, time.Second)
 	return s, nil
+}
+
+// checkpoint copies the WAL back into the database every interval, without
+// blocking writers or readers (PASSIVE), so that the WAL stays small and no
+// commit pays for it.
+func (s *Store) checkpoint(ctx context.Context, interval time.Duration) {
+	defer close(s.checkpointsDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.ckdb.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil && ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "sqlite: checkpoint", "err", err)
+		}
+	}
 }
 
 // Migrate applies Cloche's migrations, then River's.
@@ -163,7 +202,15 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
+	s.stopCheckpoints()
+	<-s.checkpointsDone
+	// A last checkpoint; PASSIVE, so that another process reading the
+	// database does not hold this one up.
+	_, ckErr := s.ckdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	if ckErr != nil {
+		ckErr = fmt.Errorf("sqlite: final checkpoint: %w", ckErr)
+	}
+	return errors.Join(ckErr, s.ckdb.Close(), s.rdb.Close(), s.wdb.Close())
 }
 
 // InTx implements store.Store.
