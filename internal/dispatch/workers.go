@@ -128,8 +128,11 @@ func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, max
 		return fmt.Errorf("publish event %d: %w", eventID, err)
 	}
 	if ev.Status == store.EventPublished {
-		d.logger.InfoContext(ctx, "published", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
-			"reached", ev.Counts, "late", d.now().Sub(*ev.DueAt).Round(time.Millisecond))
+		attrs := []any{"event_id", ev.ID, "key", ev.Key, "channel", ev.Channel, "reached", ev.Counts}
+		if ev.DueAt != nil {
+			attrs = append(attrs, "late", d.now().Sub(*ev.DueAt).Round(time.Millisecond))
+		}
+		d.logger.InfoContext(ctx, "published", attrs...)
 		if d.published != nil {
 			d.published(ctx, ev)
 		}
