@@ -80,7 +80,8 @@ func Default() Config {
 			PollInterval:  Duration(250 * time.Millisecond),
 			PurgeInterval: Duration(time.Hour),
 		},
-		Check:   Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
+		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
+
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
 	}
 }
