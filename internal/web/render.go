@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -92,14 +91,36 @@ func (c *Console) funcs() template.FuncMap {
 		},
 		"duration":     humanDuration,
 		"base":         func() string { return c.prefix },
-		"channelLabel": func(ch cloche.Channel) string { return ch.Label() },
-		"join":         func(ss []string) string { return strings.Join(ss, ", ") },
-		"counts":       formatCounts,
-		"channels":     func() []cloche.Channel { return channels },
+		"channelLabel": channelLabel,
+		"total": func(m map[cloche.Channel]int) int {
+			n := 0
+			for _, v := range m {
+				n += v
+			}
+			return n
+		},
+		"join":     func(ss []string) string { return strings.Join(ss, ", ") },
+		"channels": func() []cloche.Channel { return channels },
 		"inAppChannels": func() []cloche.Channel {
 			return []cloche.Channel{cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
 		},
 	}
+}
+
+// channelLabel is a channel's name in the console: short, with the API
+// name an operator sees elsewhere.
+func channelLabel(ch cloche.Channel) string {
+	switch ch {
+	case cloche.ChannelEmail:
+		return "E-mail"
+	case cloche.ChannelMessage:
+		return "Bell menu (message)"
+	case cloche.ChannelHeaderMessage:
+		return "Banner (header_message)"
+	case cloche.ChannelAlert:
+		return "Alert (alert)"
+	}
+	return string(ch)
 }
 
 var channels = []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
@@ -163,21 +184,4 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh %02dm", d/time.Hour, (d%time.Hour)/time.Minute)
 	}
 	return fmt.Sprintf("%dd %dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
-}
-
-// formatCounts shows an event's counts: "message 3, email 2".
-func formatCounts(m map[cloche.Channel]int) string {
-	if len(m) == 0 {
-		return "—"
-	}
-	keys := make([]string, 0, len(m))
-	for ch := range m {
-		keys = append(keys, string(ch))
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[cloche.Channel(k)])
-	}
-	return strings.Join(parts, ", ")
 }
