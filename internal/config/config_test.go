@@ -124,6 +124,7 @@ func TestConsole(t *testing.T) {
 		{"long ttl", "CLOCHE_CONSOLE__SESSION_TTL=60d", "console.session_ttl"},
 		{"origin with a path", "CLOCHE_CONSOLE__TRUSTED_ORIGINS=https://example.org/console", "console.trusted_origins"},
 		{"origin without scheme", "CLOCHE_CONSOLE__TRUSTED_ORIGINS=example.org", "console.trusted_origins"},
+		{"origin with a slash", "CLOCHE_CONSOLE__TRUSTED_ORIGINS=https://example.org/", "console.trusted_origins"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

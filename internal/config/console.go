@@ -46,7 +46,7 @@ func (c Console) validate() []error {
 	}
 	for _, o := range c.TrustedOrigins {
 		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
 			errs = append(errs, store.Invalid("console.trusted_origins", "%q is not an origin such as https://admin.example.org", o))
 		}
 	}

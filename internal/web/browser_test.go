@@ -107,6 +107,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		h := newHarness(t, dbURL, nil)
 		loadDemo(t, h.svc)
 		b := tabOf{t, browser.Tab(t)}
+		console := browsertest.WatchConsole(b.ctx)
 
 		// A wrong password is refused, next to the field.
 		b.login(h.srv.URL, "not the password at all")
@@ -131,8 +132,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.do(
 			chromedp.SetValue(chromedp.ID("key"), "workshop:reminder"),
 			chromedp.SendKeys(chromedp.ID("groups"), "manager, admin"),
-			chromedp.SendKeys(chromedp.ID("body"), "Room 3 <b>at noon</b>"),
-			chromedp.SendKeys(chromedp.ID("context"), "workshop:9"),
+			chromedp.SetValue(chromedp.ID("body"), "Room 3 <b>at noon</b>"),
+			chromedp.SetValue(chromedp.ID("context"), "workshop:9"),
 			chromedp.SetValue(chromedp.ID("channel"), "alert"),
 		)
 		b.submit("form.form button[type=submit]")
@@ -175,8 +176,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		due := time.Now().In(h.svc.Location()).Add(72 * time.Hour)
 		b.open(h.srv.URL + "/console/send")
 		b.do(
-			chromedp.SendKeys(chromedp.ID("user_ids"), "10"),
-			chromedp.SendKeys(chromedp.ID("title"), "Appointment on Thursday"),
+			chromedp.SetValue(chromedp.ID("user_ids"), "10"),
+			chromedp.SetValue(chromedp.ID("title"), "Appointment on Thursday"),
 			chromedp.SetValue(chromedp.ID("due"), due.Format("2006-01-02T15:04")),
 		)
 		b.submit("form.form button[type=submit]")
@@ -210,6 +211,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		if p := b.path(); !strings.HasPrefix(p, "/console/login") {
 			t.Errorf("after logout the events page opened (%s)", p)
 		}
+		// No page broke its own Content-Security-Policy, or anything else
+		// (the statuses of refused forms, 401 and 422, are expected).
+		for _, m := range console.Messages() {
+			if (m.Type == chromedp.ConsoleError && m.Source != "network") || m.IsException() {
+				t.Errorf("browser console: %s %s (%s)", m.Type, m.Text, m.URL)
+			}
+		}
 	})
 }
 
@@ -217,6 +225,7 @@ func TestConsoleInBrowser(t *testing.T) {
 // into docs/screenshots/console-dashboard.png with CLOCHE_SCREENSHOTS=1,
 // else into a temporary folder.
 func TestConsoleScreenshot(t *testing.T) {
+	t.Parallel()
 	browser := browsertest.New(t)
 	h := newHarness(t, testdb.SQLiteURL(t), nil)
 	ctx := context.Background()

@@ -27,6 +27,9 @@ var templateFS embed.FS
 //go:embed static/console.css
 var consoleCSS []byte
 
+//go:embed static/favicon.svg
+var faviconSVG []byte
+
 // KeyChecker tells whether an API key may log in to the console. The HTTP
 // API's key store implements it.
 type KeyChecker interface {
@@ -92,7 +95,13 @@ func NewConsole(svc *cloche.Service, cfg ConsoleConfig, logger *slog.Logger) (*C
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Prefix = "/" + strings.Trim(cmpOr(cfg.Prefix, "/console"), "/")
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/console"
+	}
+	cfg.Prefix = "/" + strings.Trim(cfg.Prefix, "/")
+	if cfg.Prefix == "/" {
+		return nil, errors.New("web: console: the prefix must name a path, such as /console")
+	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
@@ -105,7 +114,10 @@ func NewConsole(svc *cloche.Service, cfg ConsoleConfig, logger *slog.Logger) (*C
 		keys:    newSigner(cfg.SessionSecret, cfg.AdminPassword),
 		logins:  throttle{maxFailures: 10, window: 15 * time.Minute},
 		origins: http.NewCrossOriginProtection(),
-		now:     cmpOr(cfg.Now, time.Now),
+		now:     cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	for _, o := range cfg.TrustedOrigins {
 		if err := c.origins.AddTrustedOrigin(o); err != nil {
@@ -121,28 +133,6 @@ func NewConsole(svc *cloche.Service, cfg ConsoleConfig, logger *slog.Logger) (*C
 	c.pages = pages
 	c.routes()
 	return c, nil
-}
-
-// cmpOr returns the first of vs that is not the zero value (for funcs: not
-// nil).
-func cmpOr[T any](vs ...T) T {
-	for _, v := range vs {
-		if !isZero(v) {
-			return v
-		}
-	}
-	var zero T
-	return zero
-}
-
-func isZero(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return x == ""
-	case func() time.Time:
-		return x == nil
-	}
-	return v == nil
 }
 
 // Enabled reports whether anyone can log in.
@@ -175,6 +165,11 @@ func (c *Console) routes() {
 		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
 	})
 	m.HandleFunc("GET "+p+"/static/console.css", c.serveCSS)
+	m.HandleFunc("GET "+p+"/static/favicon.svg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write(faviconSVG)
+	})
 	m.HandleFunc("GET "+p+"/login", c.loginForm)
 	m.HandleFunc("POST "+p+"/login", c.login)
 	m.HandleFunc("POST "+p+"/logout", c.authed(c.logout))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -95,5 +96,5 @@ func (c *Console) user(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d.Recent = page.Items
-	c.render(w, r, s, http.StatusOK, "user", cmpOr(u.Name, u.ID), "directory", d)
+	c.render(w, r, s, http.StatusOK, "user", cmp.Or(u.Name, u.ID), "directory", d)
 }
