@@ -108,14 +108,28 @@ func TestConsoleInBrowser(t *testing.T) {
 		loadDemo(t, h.svc)
 		b := tabOf{t, browser.Tab(t)}
 		console := browsertest.WatchConsole(b.ctx)
+		defer func() {
+			// No page broke its own Content-Security-Policy, or anything else
+			// (the statuses of refused forms, 401 and 422, are expected).
+			for _, m := range console.Messages() {
+				if (m.Type == chromedp.ConsoleError && m.Source != "network") || m.IsException() {
+					t.Errorf("browser console: %s %s (%s)", m.Type, m.Text, m.URL)
+				}
+			}
+		}()
 
-		// A wrong password is refused, next to the field.
-		b.login(h.srv.URL, "not the password at all")
-		if got := b.text("#password-error"); got != "Wrong password." {
-			t.Errorf("error next to the password = %q", got)
-		}
-		if b.path() != "/console/login" {
-			t.Errorf("after a wrong password the page is %s", b.path())
+		// On PostgreSQL (where only the database differs) the run skips the
+		// wrong password and the logout.
+		full := !strings.HasPrefix(dbURL, "postgres")
+		if full {
+			// A wrong password is refused, next to the field.
+			b.login(h.srv.URL, "not the password at all")
+			if got := b.text("#password-error"); got != "Wrong password." {
+				t.Errorf("error next to the password = %q", got)
+			}
+			if b.path() != "/console/login" {
+				t.Errorf("after a wrong password the page is %s", b.path())
+			}
 		}
 		// The right one opens the dashboard.
 		b.login(h.srv.URL, testPassword)
@@ -199,6 +213,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("latest event = %q %s, want the appointment, cancelled", ev.Title, ev.Status)
 		}
 
+		if !full {
+			return
+		}
 		// Logging out ends the session.
 		b.submit("form.logout button")
 		if p := b.path(); !strings.HasPrefix(p, "/console/login") {
@@ -210,13 +227,6 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.open(h.srv.URL + "/console/events")
 		if p := b.path(); !strings.HasPrefix(p, "/console/login") {
 			t.Errorf("after logout the events page opened (%s)", p)
-		}
-		// No page broke its own Content-Security-Policy, or anything else
-		// (the statuses of refused forms, 401 and 422, are expected).
-		for _, m := range console.Messages() {
-			if (m.Type == chromedp.ConsoleError && m.Source != "network") || m.IsException() {
-				t.Errorf("browser console: %s %s (%s)", m.Type, m.Text, m.URL)
-			}
 		}
 	})
 }
