@@ -12,7 +12,9 @@ import (
 const shutdownTimeout = 30 * time.Second
 
 // serveCmd runs the service until its context ends (SIGINT, SIGTERM).
-type serveCmd struct{}
+type serveCmd struct {
+	Demo bool `help:"Load a small demo directory (a cooperative: companies, managers, admins, members, followers) at start; it is upserted, so running it again restores it."`
+}
 
 func (c *serveCmd) Help() string {
 	return `Publishes scheduled events when they fall due, retries check URLs and
@@ -27,11 +29,19 @@ func (c *serveCmd) Run(rt *runtime) error {
 		return err
 	}
 	logger := newLogger(rt.stderr, cfg.Log, false)
+	if c.Demo {
+		demoConsolePassword(&cfg, logger)
+	}
 	svc, err := cloche.Open(rt.ctx, cfg, cloche.WithLogger(logger))
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	if c.Demo {
+		if err := loadDemo(rt.ctx, svc, logger); err != nil {
+			return err
+		}
+	}
 
 	// The workers outlive rt.ctx: cancelling the context given to Start
 	// would abort running jobs; they are stopped gracefully below instead.

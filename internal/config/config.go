@@ -38,6 +38,7 @@ type Config struct {
 	Log       Log       `koanf:"log"`
 	Scheduler Scheduler `koanf:"scheduler"`
 	Check     Check     `koanf:"check"`
+	Console   Console   `koanf:"console"`
 }
 
 // Log configures log/slog.
@@ -80,6 +81,8 @@ func Default() Config {
 			PurgeInterval: Duration(time.Hour),
 		},
 		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
+
+		Console: Console{SessionTTL: Duration(12 * time.Hour)},
 	}
 }
 
@@ -189,6 +192,7 @@ func (c Config) Validate() error {
 	if c.Check.MaxAttempts < 1 {
 		errs = append(errs, store.Invalid("check.max_attempts", "must be at least 1"))
 	}
+	errs = append(errs, c.Console.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -95,3 +95,44 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestConsole(t *testing.T) {
+	cfg, err := Load("", []string{
+		"CLOCHE_CONSOLE__ADMIN_PASSWORD=correct horse battery",
+		"CLOCHE_CONSOLE__SESSION_TTL=2h",
+		"CLOCHE_CONSOLE__TRUSTED_ORIGINS=https://admin.example.org,http://127.0.0.1:9000",
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Console.AdminPassword != "correct horse battery" || cfg.Console.SessionTTL.D() != 2*time.Hour {
+		t.Errorf("console = %+v", cfg.Console)
+	}
+	if strings.Join(cfg.Console.TrustedOrigins, " ") != "https://admin.example.org http://127.0.0.1:9000" {
+		t.Errorf("trusted origins = %q", cfg.Console.TrustedOrigins)
+	}
+	if d := Default().Console; d.AdminPassword != "" || d.SessionTTL.D() != 12*time.Hour {
+		t.Errorf("default console = %+v, want no password and 12h logins", d)
+	}
+
+	cases := []struct {
+		name, env, field string
+	}{
+		{"short password", "CLOCHE_CONSOLE__ADMIN_PASSWORD=hunter2", "console.admin_password"},
+		{"short secret", "CLOCHE_CONSOLE__SESSION_SECRET=abc", "console.session_secret"},
+		{"short ttl", "CLOCHE_CONSOLE__SESSION_TTL=1m", "console.session_ttl"},
+		{"long ttl", "CLOCHE_CONSOLE__SESSION_TTL=60d", "console.session_ttl"},
+		{"origin with a path", "CLOCHE_CONSOLE__TRUSTED_ORIGINS=https://example.org/console", "console.trusted_origins"},
+		{"origin without scheme", "CLOCHE_CONSOLE__TRUSTED_ORIGINS=example.org", "console.trusted_origins"},
+		{"origin with a slash", "CLOCHE_CONSOLE__TRUSTED_ORIGINS=https://example.org/", "console.trusted_origins"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("", []string{tc.env}, nil)
+			var fe *store.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Fatalf("err = %v, want a field error on %s", err, tc.field)
+			}
+		})
+	}
+}

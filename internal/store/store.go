@@ -90,6 +90,12 @@ type Queries interface {
 	// E-mail deliveries.
 	DeliveryInsertMany(ctx context.Context, p *DeliveryInsertManyParams) (int, error)
 	DeliveryList(ctx context.Context, p *DeliveryListParams) ([]Delivery, error)
+
+	// Console.
+	// StatsGet returns the dashboard's figures (see Stats).
+	StatsGet(ctx context.Context, p *StatsParams) (*Stats, error)
+	// UserSearch finds users, with their groups and companies.
+	UserSearch(ctx context.Context, p *UserSearchParams) ([]User, error)
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come

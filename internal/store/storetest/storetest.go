@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},
+		{"Stats", testStats},
+		{"UserSearch", testUserSearch},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,293 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cookie names. They live under the console's path only.
+const (
+	sessionCookie = "cloche_console"
+	loginCookie   = "cloche_console_login"
+	flashCookie   = "cloche_console_flash"
+)
+
+// How long the login form's token and a flash message stay valid.
+const (
+	loginFormTTL = time.Hour
+	flashTTL     = time.Minute
+)
+
+// signer signs and checks cookie values. Each purpose has its own key,
+// derived from the secret, so that a value made for one purpose is never
+// accepted for another.
+type signer struct {
+	session, login, flash, csrf []byte
+}
+
+// newSigner derives the keys from secret. The session key also depends on
+// the admin password: changing the password ends every login.
+func newSigner(secret []byte, adminPassword string) *signer {
+	derive := func(purpose string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte("cloche console\x00" + purpose + "\x00"))
+		if purpose == "session" {
+			m.Write([]byte(adminPassword))
+		}
+		return m.Sum(nil)
+	}
+	return &signer{session: derive("session"), login: derive("login"), flash: derive("flash"), csrf: derive("csrf")}
+}
+
+var b64 = base64.RawURLEncoding
+
+// seal returns payload as JSON, then ".", then its MAC under key.
+func seal(key []byte, payload any) (string, error) {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return "", err
+	}
+	body := b64.EncodeToString(raw)
+	return body + "." + b64.EncodeToString(mac(key, body)), nil
+}
+
+var errBadSeal = errors.New("bad or forged cookie")
+
+// open checks value's MAC under key (in constant time) and decodes its
+// payload into v.
+func open(key []byte, value string, v any) error {
+	body, sig, ok := strings.Cut(value, ".")
+	if !ok {
+		return errBadSeal
+	}
+	got, err := b64.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, mac(key, body)) {
+		return errBadSeal
+	}
+	raw, err := b64.DecodeString(body)
+	if err != nil {
+		return errBadSeal
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return errBadSeal
+	}
+	return nil
+}
+
+func mac(key []byte, body string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(body))
+	return m.Sum(nil)
+}
+
+// randomToken returns n random bytes, base64url-encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
+	return b64.EncodeToString(b)
+}
+
+// session is what the session cookie holds.
+type session struct {
+	// Who is "admin" (the admin password) or "api-key".
+	Who string `json:"who"`
+	// ID identifies the login: the CSRF token derives from it, and logout
+	// revokes it.
+	ID      string `json:"id"`
+	Expires int64  `json:"exp"` // Unix seconds
+}
+
+// csrfToken is the token every form of the session carries.
+func (s *signer) csrfToken(id string) string {
+	return b64.EncodeToString(mac(s.csrf, "form\x00"+id))
+}
+
+// loginToken is the token of the login form, tied to the login cookie.
+func (s *signer) loginToken(nonce string) string {
+	return b64.EncodeToString(mac(s.csrf, "login\x00"+nonce))
+}
+
+// sameToken compares a submitted token with the expected one in constant
+// time.
+func sameToken(got, want string) bool {
+	return got != "" && hmac.Equal([]byte(got), []byte(want))
+}
+
+// samePassword compares two secrets in constant time, whatever their
+// lengths (their hashes have the same length).
+func samePassword(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
+// loginState is the login cookie: a nonce the login form's token derives
+// from.
+type loginState struct {
+	Nonce   string `json:"n"`
+	Expires int64  `json:"exp"`
+}
+
+// flash is a message shown once, on the page a form redirects to.
+type flash struct {
+	Kind    string   `json:"k"` // "ok" or "warn"
+	Lines   []string `json:"l"`
+	Expires int64    `json:"exp"`
+}
+
+// revocations remembers the logins ended by logout until they would have
+// expired anyway. It lives in the process: a cookie copied before logout
+// stays valid on another process sharing the secret, until it expires.
+type revocations struct {
+	mu  sync.Mutex
+	ids map[string]time.Time
+}
+
+func (r *revocations) revoke(id string, until, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[string]time.Time{}
+	}
+	for k, exp := range r.ids {
+		if now.After(exp) {
+			delete(r.ids, k)
+		}
+	}
+	r.ids[id] = until
+}
+
+func (r *revocations) revoked(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.ids[id]
+	return ok
+}
+
+// throttle limits failed logins per client address: after maxFailures in
+// a window, logins from that address are refused until the window ends.
+type throttle struct {
+	mu          sync.Mutex
+	maxFailures int
+	window      time.Duration
+	clients     map[string]*failures
+}
+
+type failures struct {
+	count int
+	reset time.Time
+}
+
+// maxThrottled bounds the memory the throttle uses.
+const maxThrottled = 10000
+
+// blocked returns how long the client must wait, or zero.
+func (t *throttle) blocked(client string, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.clients[client]
+	if f == nil || now.After(f.reset) {
+		return 0
+	}
+	if f.count >= t.maxFailures {
+		return f.reset.Sub(now)
+	}
+	return 0
+}
+
+func (t *throttle) fail(client string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.clients == nil {
+		t.clients = map[string]*failures{}
+	}
+	if len(t.clients) >= maxThrottled {
+		for k, f := range t.clients {
+			if now.After(f.reset) {
+				delete(t.clients, k)
+			}
+		}
+	}
+	f := t.clients[client]
+	if f == nil || now.After(f.reset) {
+		if len(t.clients) >= maxThrottled {
+			return // full of active entries: do not grow further
+		}
+		f = &failures{reset: now.Add(t.window)}
+		t.clients[client] = f
+	}
+	f.count++
+}
+
+func (t *throttle) succeed(client string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.clients, client)
+}
+
+// setCookie writes a console cookie: HttpOnly, SameSite=Strict, under the
+// console's path, Secure over HTTPS.
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: c.prefix,
+		MaxAge:   int(maxAge / time.Second),
+		Expires:  c.now().Add(maxAge),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.cfg.SecureCookies || r.TLS != nil,
+	})
+}
+
+func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: c.prefix, MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.cfg.SecureCookies || r.TLS != nil,
+	})
+}
+
+// currentSession returns the request's valid session, or nil.
+func (c *Console) currentSession(r *http.Request) *session {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	var s session
+	if err := open(c.keys.session, ck.Value, &s); err != nil {
+		return nil
+	}
+	if c.now().Unix() >= s.Expires || s.ID == "" || c.revoked.revoked(s.ID) {
+		return nil
+	}
+	return &s
+}
+
+// setFlash leaves a message for the next page.
+func (c *Console) setFlash(w http.ResponseWriter, r *http.Request, kind string, lines ...string) {
+	v, err := seal(c.keys.flash, flash{Kind: kind, Lines: lines, Expires: c.now().Add(flashTTL).Unix()})
+	if err != nil {
+		return
+	}
+	c.setCookie(w, r, flashCookie, v, flashTTL)
+}
+
+// takeFlash reads and clears the message left for this page.
+func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
+	ck, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	c.clearCookie(w, r, flashCookie)
+	var f flash
+	if err := open(c.keys.flash, ck.Value, &f); err != nil || c.now().Unix() >= f.Expires {
+		return nil
+	}
+	return &f
+}

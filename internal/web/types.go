@@ -1,0 +1,122 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cloche/cloche"
+)
+
+var statusTypes = []cloche.StatusType{"neutral", "valid", "invalid", "caution", "document", "calendar"}
+
+// typesData is the types page.
+type typesData struct {
+	Types []cloche.NotificationType
+}
+
+func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
+	ts, err := c.svc.Types(r.Context())
+	if err != nil {
+		c.serverError(w, r, s, "list the notification types", err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "types", "Notification types", "types", typesData{Types: ts})
+}
+
+// typeForm is the form that creates or edits a type.
+type typeForm struct {
+	New                                    bool
+	Key, Label, DefaultChannel, StatusType string
+	Builtin                                bool
+	Errors                                 map[string]string
+	Other                                  []string
+	StatusTypes                            []cloche.StatusType
+}
+
+func (c *Console) newType(w http.ResponseWriter, r *http.Request, s *session) {
+	c.renderType(w, r, s, http.StatusOK, &typeForm{New: true, DefaultChannel: string(cloche.ChannelMessage), StatusType: "neutral"})
+}
+
+func (c *Console) editType(w http.ResponseWriter, r *http.Request, s *session) {
+	key := r.URL.Query().Get("key")
+	t, err := c.svc.Type(r.Context(), key)
+	if errors.Is(err, cloche.ErrNotFound) {
+		c.errorPage(w, r, s, http.StatusNotFound, "No such type", fmt.Sprintf("There is no notification type %q.", key))
+		return
+	} else if err != nil {
+		c.serverError(w, r, s, "read the type", err)
+		return
+	}
+	c.renderType(w, r, s, http.StatusOK, &typeForm{Key: t.Key, Label: t.Label, DefaultChannel: string(t.DefaultChannel),
+		StatusType: string(t.StatusType), Builtin: t.Builtin})
+}
+
+func (c *Console) renderType(w http.ResponseWriter, r *http.Request, s *session, status int, f *typeForm) {
+	f.StatusTypes = statusTypes
+	title := "Edit " + f.Key
+	if f.New {
+		title = "New notification type"
+	}
+	c.render(w, r, s, status, "type", title, "types", f)
+}
+
+func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
+	p := r.PostForm
+	f := &typeForm{New: p.Get("new") == "1", Key: strings.TrimSpace(p.Get("key")), Label: p.Get("label"),
+		DefaultChannel: p.Get("default_channel"), StatusType: p.Get("status_type"), Errors: map[string]string{}}
+	ctx := r.Context()
+	if f.New && f.Key != "" {
+		// Creating must not silently overwrite a type that exists.
+		if _, err := c.svc.Type(ctx, f.Key); err == nil {
+			f.Errors["key"] = "a type with this key exists already"
+			c.renderType(w, r, s, http.StatusUnprocessableEntity, f)
+			return
+		} else if !errors.Is(err, cloche.ErrNotFound) {
+			c.serverError(w, r, s, "read the type", err)
+			return
+		}
+	}
+	if !f.New {
+		cur, err := c.svc.Type(ctx, f.Key)
+		if errors.Is(err, cloche.ErrNotFound) {
+			c.errorPage(w, r, s, http.StatusNotFound, "No such type", fmt.Sprintf("There is no notification type %q.", f.Key))
+			return
+		} else if err != nil {
+			c.serverError(w, r, s, "read the type", err)
+			return
+		}
+		f.Builtin = cur.Builtin
+		if strings.TrimSpace(f.Label) == "" {
+			f.Errors["label"] = "must not be empty"
+			c.renderType(w, r, s, http.StatusUnprocessableEntity, f)
+			return
+		}
+	}
+	t, err := c.svc.SetType(ctx, cloche.NotificationType{Key: f.Key, Label: strings.TrimSpace(f.Label),
+		DefaultChannel: cloche.Channel(f.DefaultChannel), StatusType: cloche.StatusType(f.StatusType)})
+	if err != nil {
+		if !errors.Is(err, cloche.ErrInvalid) {
+			c.serverError(w, r, s, "save the type", err)
+			return
+		}
+		for _, fe := range allFieldErrors(err) {
+			switch fe.Field {
+			case "key", "label", "default_channel", "status_type":
+				f.Errors[fe.Field] = fe.Problem
+			default:
+				f.Other = append(f.Other, fe.Error())
+			}
+		}
+		c.renderType(w, r, s, http.StatusUnprocessableEntity, f)
+		return
+	}
+	c.logger.InfoContext(ctx, "console: type saved", "who", s.Who, "key", t.Key)
+	verb := "saved"
+	if f.New {
+		verb = "created"
+	}
+	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s.", t.Key, verb, t.DefaultChannel, t.StatusType))
+	http.Redirect(w, r, c.prefix+"/types", http.StatusSeeOther)
+}
