@@ -29,6 +29,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotificationPages", testNotificationPages},
 		{"NotificationPurge", testNotificationPurge},
 		{"Deliveries", testDeliveries},
+		{"DeliveryClaim", testDeliveryClaim},
+		{"DeliveryClaimConcurrent", testDeliveryClaimConcurrent},
+		{"Attachments", testAttachments},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},
 	}
