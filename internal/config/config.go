@@ -38,6 +38,8 @@ type Config struct {
 	Log       Log       `koanf:"log"`
 	Scheduler Scheduler `koanf:"scheduler"`
 	Check     Check     `koanf:"check"`
+	SMTP      SMTP      `koanf:"smtp"`
+	Email     Email     `koanf:"email"`
 }
 
 // Log configures log/slog.
@@ -80,6 +82,8 @@ func Default() Config {
 			PurgeInterval: Duration(time.Hour),
 		},
 		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
+		SMTP:  defaultSMTP(),
+		Email: defaultEmail(),
 	}
 }
 
@@ -189,6 +193,8 @@ func (c Config) Validate() error {
 	if c.Check.MaxAttempts < 1 {
 		errs = append(errs, store.Invalid("check.max_attempts", "must be at least 1"))
 	}
+	errs = append(errs, c.SMTP.validate()...)
+	errs = append(errs, c.Email.validate()...)
 	return errors.Join(errs...)
 }
 
