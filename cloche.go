@@ -2,6 +2,7 @@ package cloche
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cloche/cloche/internal/config"
 	"github.com/cloche/cloche/internal/dispatch"
+	"github.com/cloche/cloche/internal/email"
 	"github.com/cloche/cloche/internal/jobs"
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
@@ -49,14 +51,16 @@ type Service struct {
 	store  store.Store
 	disp   *dispatch.Dispatcher
 	queue  jobs.Queue
+	mailer *email.Mailer
 }
 
 // Option changes how Open builds a Service.
 type Option func(*options)
 
 type options struct {
-	logger *slog.Logger
-	clock  func() time.Time
+	logger  *slog.Logger
+	clock   func() time.Time
+	smtpTLS *tls.Config
 }
 
 // WithLogger sends the service's logs to l (by default they are dropped).
@@ -122,16 +126,27 @@ func (s *Service) init(ctx context.Context, o options) error {
 		CheckRetryBase:   s.cfg.Check.RetryBase.D(),
 		ReadRetention:    s.cfg.ReadRetention.D(),
 		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
+
+		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
 	}, s.logger)
 	s.disp.SetClock(o.clock)
+	mailer, err := email.New(s.store, mailerConfig(s.cfg, o.smtpTLS), s.logger)
+	if err != nil {
+		return err
+	}
+	mailer.SetClock(o.clock)
+	s.mailer = mailer
 	workers := river.NewWorkers()
 	if err := s.disp.Register(workers); err != nil {
+		return err
+	}
+	if err := s.mailer.Register(workers); err != nil {
 		return err
 	}
 	q, err := jobs.New(s.store, workers, jobs.Config{
 		Workers:      s.cfg.Scheduler.Workers,
 		PollInterval: s.cfg.Scheduler.PollInterval.D(),
-		PeriodicJobs: s.disp.PeriodicJobs(),
+		PeriodicJobs: append(s.disp.PeriodicJobs(), s.mailer.PeriodicJobs()...),
 		Logger:       s.logger,
 	})
 	if err != nil {
@@ -139,6 +154,8 @@ func (s *Service) init(ctx context.Context, o options) error {
 	}
 	s.queue = q
 	s.disp.SetQueue(q)
+	s.mailer.SetQueue(q)
+	s.disp.SetMailer(s.mailer)
 	return nil
 }
 
@@ -146,12 +163,16 @@ func (s *Service) init(ctx context.Context, o options) error {
 // checks retried, old notifications purged. Several processes may run them
 // on one PostgreSQL database; each event is still published once.
 func (s *Service) Start(ctx context.Context) error {
+	s.mailer.WarnUnconfigured(ctx)
 	return s.queue.Start(ctx)
 }
 
-// Stop stops the workers, waiting for running jobs until ctx is done.
+// Stop stops the workers, waiting for running jobs until ctx is done, and
+// closes the connections to the mail server.
 func (s *Service) Stop(ctx context.Context) error {
-	return s.queue.Stop(ctx)
+	err := s.queue.Stop(ctx)
+	s.mailer.Close()
+	return err
 }
 
 // Close releases the database. Stop the workers first if they run.
