@@ -148,6 +148,7 @@ func (s *Service) init(ctx context.Context, o options) error {
 		PollInterval: s.cfg.Scheduler.PollInterval.D(),
 		PeriodicJobs: append(s.disp.PeriodicJobs(), s.mailer.PeriodicJobs()...),
 		Logger:       s.logger,
+		Queues:       map[string]int{email.Queue: s.mailer.Workers()},
 	})
 	if err != nil {
 		return err
@@ -164,7 +165,10 @@ func (s *Service) init(ctx context.Context, o options) error {
 // on one PostgreSQL database; each event is still published once.
 func (s *Service) Start(ctx context.Context) error {
 	s.mailer.WarnUnconfigured(ctx)
-	return s.queue.Start(ctx)
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	return wrap("start e-mail", s.mailer.Kick(ctx))
 }
 
 // Stop stops the workers, waiting for running jobs until ctx is done, and

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/wneessen/go-mail"
 
 	"github.com/cloche/cloche/internal/jobs"
@@ -277,14 +278,43 @@ func randomHex(n int) string {
 // errEventGone: a delivery whose event no longer exists.
 var errEventGone = errors.New("its event no longer exists")
 
+// Queue is the River queue of e-mail jobs. Only processes with a mail
+// server work it: elsewhere its jobs wait, and so do the deliveries.
+const Queue = "email"
+
 // SendArgs is the job that sends due deliveries. Any such job sends every
-// due delivery, not only its event's: EventID is for the logs.
+// due delivery, not only its event's: EventID is for the logs; Sweep marks
+// the periodic job.
 type SendArgs struct {
 	EventID int64 `json:"event_id,omitempty"`
+	Sweep   bool  `json:"sweep,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (SendArgs) Kind() string { return "cloche.email_send" }
+
+// InsertOpts puts every e-mail job in Queue.
+func (SendArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
+// Workers is how many e-mail jobs one process runs at once: none without
+// a mail server, so that its e-mail jobs wait for a process that has one.
+func (m *Mailer) Workers() int {
+	if m.sender == nil {
+		return 0
+	}
+	return min(max(cap(m.sender.slots), 2), 4)
+}
+
+// Kick starts a job that sends whatever is due now: a process with a
+// mail server does so when it starts.
+func (m *Mailer) Kick(ctx context.Context) error {
+	if m.sender == nil {
+		return nil
+	}
+	return m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		return m.queue.InsertTx(ctx, tx, SendArgs{}, nil)
+	})
+}
 
 // Register adds the mailer's worker to w.
 func (m *Mailer) Register(w *river.Workers) error {
@@ -299,7 +329,14 @@ func (m *Mailer) Register(w *river.Workers) error {
 func (m *Mailer) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(m.cfg.SweepInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return SendArgs{}, nil },
+			func() (river.JobArgs, *river.InsertOpts) {
+				// One sweep waiting at most: they must not pile up while
+				// no process works the queue.
+				return SendArgs{Sweep: true}, &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{
+					ByArgs:  true,
+					ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled},
+				}}
+			},
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "email_sweep"}),
 	}
 }

@@ -268,6 +268,7 @@ func (m *Mailer) scheduleNext(ctx context.Context, more bool) error {
 			at = at.Add(time.Second)
 		}
 		return m.queue.InsertTx(ctx, tx, SendArgs{}, &river.InsertOpts{
+			Queue:       Queue,
 			ScheduledAt: at,
 			UniqueOpts:  river.UniqueOpts{ByArgs: true, ByPeriod: time.Second},
 		})
