@@ -328,8 +328,8 @@ func TestNotifyHelpMentionsEveryFlag(t *testing.T) {
 			t.Errorf("notify --help does not mention %s", flag)
 		}
 	}
-	if n := strings.Count(r.stdout, "Example:"); n != 13 {
-		t.Errorf("notify --help has %d examples, want one per flag (13)", n)
+	if n := strings.Count(r.stdout, "Example:"); n != 14 {
+		t.Errorf("notify --help has %d examples, want one per flag (14)", n)
 	}
 	if r := h.run(); r.code != 2 || !strings.Contains(r.stdout, "Usage: cloche <command>") {
 		t.Errorf("bare cloche: exit %d\n%s", r.code, r.stdout)
@@ -362,7 +362,9 @@ func TestServe(t *testing.T) {
 		}
 
 		var res cloche.Result
-		due := time.Now().Add(300 * time.Millisecond)
+		// Far enough ahead that the notify command (which opens and migrates
+		// the database) ends before it: 300ms was not, on PostgreSQL under load.
+		due := time.Now().Add(2 * time.Second)
 		h.json(&res, "notify", "-k", "message:internal", "--title", "Soon", "-u", "1", "--from", due.Format(time.RFC3339Nano))
 		if res.Status != cloche.EventPending {
 			t.Fatalf("notify: %+v, want pending", res)
