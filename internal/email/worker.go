@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,10 +27,33 @@ type renderKey struct {
 	key   string
 }
 
-// run is one job: it claims due deliveries in batches, sends each batch
-// while the previous one's outcomes are being recorded, and stops when
-// nothing is due, when the server cannot be reached (the retries are
-// scheduled), or when its slice of time is over (a new job carries on).
+// claim is a batch of deliveries claimed together.
+type claim struct {
+	owner  string
+	sendBy time.Time // nothing is sent after this: the lease would lapse
+	batch  []store.ClaimedDelivery
+}
+
+// release gives a claim's deliveries back untried.
+func (c claim) release() []store.DeliveryOutcome {
+	out := make([]store.DeliveryOutcome, len(c.batch))
+	for i, d := range c.batch {
+		out[i] = store.DeliveryOutcome{ID: d.ID, Release: true}
+	}
+	return out
+}
+
+type outcomes struct {
+	owner string
+	list  []store.DeliveryOutcome
+}
+
+// run is one job: a pipeline that claims due deliveries in batches (the
+// next batch while one is being sent), renders and sends each batch over
+// the pool of connections, and records its outcomes while the next one is
+// sent. It stops when nothing is due, when the server cannot be reached
+// (the retries are scheduled), or when its slice of time is over (a new
+// job carries on).
 func (m *Mailer) run(ctx context.Context) error {
 	if m.sender == nil {
 		m.WarnUnconfigured(ctx)
@@ -38,108 +63,177 @@ func (m *Mailer) run(ctx context.Context) error {
 	defer m.sender.end()
 	var (
 		end      = time.Now().Add(m.cfg.Slice)
-		events   = map[int64]*eventContent{}
-		rendered = map[renderKey]*Message{}
-		recorded = make(chan error, 1)
-		inFlight bool
-		more     bool
+		more     atomic.Bool // work is left: a new job must carry on
+		stop     atomic.Bool // claim no more
+		claims   = make(chan claim, 1)
+		claimErr = make(chan error, 1)
+		records  = make(chan outcomes, 1)
+		recErr   = make(chan error, 1)
+		stopped  = make(chan struct{})
+		stopOnce sync.Once
 	)
-	waitRecord := func() error {
-		if !inFlight {
-			return nil
+	halt := func() { stopOnce.Do(func() { stop.Store(true); close(stopped) }) }
+	defer halt()
+
+	go func() {
+		defer close(claims)
+		for !stop.Load() {
+			if ctx.Err() != nil || time.Now().After(end) {
+				more.Store(true)
+				return
+			}
+			c, err := m.claim(ctx)
+			if err != nil {
+				claimErr <- err
+				return
+			}
+			if len(c.batch) == 0 {
+				return
+			}
+			select {
+			case claims <- c:
+			case <-stopped:
+				records <- outcomes{c.owner, c.release()}
+				return
+			}
 		}
-		inFlight = false
-		return <-recorded
-	}
-	for {
-		if ctx.Err() != nil || time.Now().After(end) {
-			more = true
-			break
+	}()
+	go func() {
+		var errs []error
+		for r := range records {
+			errs = append(errs, m.record(ctx, r.owner, r.list))
 		}
-		owner := randomHex(8)
-		now := m.now()
-		// Nothing is sent once less than the time a slow send may take is
-		// left of the lease, so that no other worker takes a delivery
-		// while it is being sent.
-		sendBy := time.Now().Add(m.cfg.Lease - 7*m.cfg.SMTP.Timeout)
-		claimed, err := m.st.DeliveryClaim(ctx, &store.DeliveryClaimParams{
-			Owner: owner, Now: now, LeaseUntil: now.Add(m.cfg.Lease), Limit: m.cfg.BatchSize, MessageIDDomain: m.domain,
-		})
-		if err != nil {
-			return errors.Join(fmt.Errorf("email: claim: %w", err), waitRecord())
+		recErr <- errors.Join(errs...)
+	}()
+
+	b := &builder{m: m, events: map[int64]*eventContent{}, rendered: map[renderKey]*Message{}}
+	var (
+		runErr error
+		down   *result // the server could not be reached
+	)
+	for c := range claims {
+		switch {
+		case down != nil:
+			// Claimed ahead while the server was found down: it would be
+			// down for these too; they retry with the others.
+			results := make([]result, len(c.batch))
+			for i := range results {
+				results[i] = *down
+			}
+			records <- outcomes{c.owner, m.outcomes(c.batch, results)}
+			continue
+		case stop.Load():
+			records <- outcomes{c.owner, c.release()}
+			continue
 		}
-		if len(claimed) == 0 {
-			break
-		}
-		msgs, failed, err := m.build(ctx, claimed, events, rendered)
+		results, err := m.sendBatch(ctx, b, c)
 		if err != nil {
 			// The database failed while reading events: give the batch
 			// back untried.
-			release := make([]store.DeliveryOutcome, len(claimed))
-			for i, c := range claimed {
-				release[i] = store.DeliveryOutcome{ID: c.ID, Release: true}
-			}
-			return errors.Join(fmt.Errorf("email: %w", err), waitRecord(), m.record(ctx, owner, release))
-		}
-		results, down := m.sender.sendAll(ctx, msgs, failed, sendBy)
-		outcomes := m.outcomes(claimed, results)
-		if err := waitRecord(); err != nil {
-			return err
-		}
-		inFlight = true
-		go func() { recorded <- m.record(ctx, owner, outcomes) }()
-		if down {
-			break
-		}
-	}
-	if err := waitRecord(); err != nil {
-		return err
-	}
-	return m.scheduleNext(ctx, more)
-}
-
-// build renders and builds the message of each claimed delivery. A
-// delivery that cannot have one (its address is invalid, its event is
-// gone, a template fails) gets a nil message and its result in failed.
-func (m *Mailer) build(ctx context.Context, claimed []store.ClaimedDelivery, events map[int64]*eventContent,
-	rendered map[renderKey]*Message) ([]*mail.Msg, []result, error) {
-	msgs := make([]*mail.Msg, len(claimed))
-	failed := make([]result, len(claimed))
-	for i := range claimed {
-		c := &claimed[i]
-		ev, ok := events[c.EventID]
-		if !ok {
-			var err error
-			if ev, err = m.loadEvent(ctx, c.EventID); err != nil {
-				return nil, nil, err
-			}
-			events[c.EventID] = ev
-		}
-		if ev.err != nil {
-			failed[i] = result{message: ev.err.Error()}
+			runErr = fmt.Errorf("email: %w", err)
+			records <- outcomes{c.owner, c.release()}
+			halt()
 			continue
 		}
-		rc := Recipient{Name: c.Name, Address: c.Address, Locale: c.Locale, Reason: c.Reason}
-		key := renderKey{event: c.EventID, key: m.tmpl.CacheKey(&ev.content, rc)}
-		msg, ok := rendered[key]
+		records <- outcomes{c.owner, m.outcomes(c.batch, results)}
+		for _, r := range results {
+			if r.down {
+				down = &r
+				halt()
+				break
+			}
+		}
+	}
+	halt()
+	// The claimer has returned (claims is closed): nothing sends on
+	// records any more.
+	close(records)
+	select {
+	case err := <-claimErr:
+		runErr = errors.Join(runErr, fmt.Errorf("email: claim: %w", err))
+	default:
+	}
+	if err := errors.Join(runErr, <-recErr); err != nil {
+		return err
+	}
+	return m.scheduleNext(ctx, more.Load())
+}
+
+// claim takes the next batch of due deliveries.
+func (m *Mailer) claim(ctx context.Context) (claim, error) {
+	now := m.now()
+	c := claim{
+		owner: randomHex(8),
+		// Nothing is sent once less than the time a slow send may take is
+		// left of the lease, so that no other worker takes a delivery
+		// while it is being sent.
+		sendBy: time.Now().Add(m.cfg.Lease - 7*m.cfg.SMTP.Timeout),
+	}
+	var err error
+	c.batch, err = m.st.DeliveryClaim(ctx, &store.DeliveryClaimParams{
+		Owner: c.owner, Now: now, LeaseUntil: now.Add(m.cfg.Lease), Limit: m.cfg.BatchSize, MessageIDDomain: m.domain,
+	})
+	return c, err
+}
+
+// builder renders the messages of a job's batches; an event is read and
+// a rendering made once per job.
+type builder struct {
+	m        *Mailer
+	events   map[int64]*eventContent
+	rendered map[renderKey]*Message
+}
+
+// sendBatch renders a claim's messages, then builds and sends them over
+// the pool. A delivery that cannot have a message (its address is
+// invalid, its event is gone, a template fails) gets a failed result.
+func (m *Mailer) sendBatch(ctx context.Context, b *builder, c claim) ([]result, error) {
+	type prepared struct {
+		msg *Message
+		ev  *eventContent
+	}
+	preps := make([]prepared, len(c.batch))
+	failed := make([]*result, len(c.batch))
+	for i := range c.batch {
+		d := &c.batch[i]
+		ev, ok := b.events[d.EventID]
+		if !ok {
+			var err error
+			if ev, err = m.loadEvent(ctx, d.EventID); err != nil {
+				return nil, err
+			}
+			b.events[d.EventID] = ev
+		}
+		if ev.err != nil {
+			failed[i] = &result{message: ev.err.Error()}
+			continue
+		}
+		rc := Recipient{Name: d.Name, Address: d.Address, Locale: d.Locale, Reason: d.Reason}
+		key := renderKey{event: d.EventID, key: m.tmpl.CacheKey(&ev.content, rc)}
+		msg, ok := b.rendered[key]
 		if !ok {
 			var err error
 			if msg, err = m.tmpl.Render(&ev.content, rc); err != nil {
 				// A template that fails is the configuration's fault:
 				// retry, so that the operator can fix it meanwhile.
-				failed[i] = result{temp: true, message: err.Error()}
+				failed[i] = &result{temp: true, message: err.Error()}
 				continue
 			}
-			rendered[key] = msg
+			b.rendered[key] = msg
 		}
-		x, err := m.message(c, msg, ev)
-		if err != nil {
-			failed[i] = result{message: err.Error()}
-			continue
-		}
-		msgs[i] = x
+		preps[i] = prepared{msg: msg, ev: ev}
 	}
-	return msgs, failed, nil
+	results := m.sender.sendAll(ctx, len(c.batch), c.sendBy, func(i int) (*mail.Msg, *result) {
+		if failed[i] != nil {
+			return nil, failed[i]
+		}
+		x, err := m.message(&c.batch[i], preps[i].msg, preps[i].ev)
+		if err != nil {
+			return nil, &result{message: err.Error()}
+		}
+		return x, nil
+	})
+	return results, nil
 }
 
 // loadEvent reads what the e-mails of an event need.

@@ -117,7 +117,9 @@ func (q *queries) DeliveryRecord(ctx context.Context, p *store.DeliveryRecordPar
 		return 0, fmt.Errorf("sqlite: delivery record: %w", err)
 	}
 	at := ts(p.At)
-	res, err := q.w.ExecContext(ctx, `WITH o AS (
+	// The outcomes are materialised and the rows to change found by id
+	// first: left to itself, SQLite would scan the table for each outcome.
+	res, err := q.w.ExecContext(ctx, `WITH o AS MATERIALIZED (
 			SELECT value ->> '$.id' AS id, value ->> '$.s' AS state, value ->> '$.c' AS code,
 				value ->> '$.m' AS message, value ->> '$.n' AS next, value ->> '$.r' AS release
 			FROM json_each(?1))
@@ -130,7 +132,8 @@ func (q *queries) DeliveryRecord(ctx context.Context, p *store.DeliveryRecordPar
 			sent_at = CASE WHEN NOT o.release AND o.state = 'sent' THEN ?2 ELSE deliveries.sent_at END,
 			lease_owner = '', lease_until = NULL, updated_at = ?2
 		FROM o
-		WHERE deliveries.id = o.id AND deliveries.state = 'sending' AND deliveries.lease_owner = ?3`,
+		WHERE deliveries.id IN (SELECT id FROM o) AND deliveries.id = o.id
+			AND deliveries.state = 'sending' AND deliveries.lease_owner = ?3`,
 		string(payload), at, p.Owner)
 	if err != nil {
 		return 0, mapErr("delivery record", err)
