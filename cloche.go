@@ -161,7 +161,8 @@ func (s *Service) init(ctx context.Context, o options) error {
 }
 
 // Start runs the workers: scheduled events are published when due, failed
-// checks retried, old notifications purged. Several processes may run them
+// checks retried, e-mails sent (when a mail server is configured: what is
+// due is sent at once), old notifications purged. Several processes may run them
 // on one PostgreSQL database; each event is still published once.
 func (s *Service) Start(ctx context.Context) error {
 	s.mailer.WarnUnconfigured(ctx)

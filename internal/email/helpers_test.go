@@ -88,8 +88,8 @@ func start(t *testing.T, svc *cloche.Service) {
 }
 
 // directory: alice (fr) and bob (en) are managers, dan an inactive one;
-// carol (no locale) and erin (en) are members of Sud, which has no
-// address; Atelier Nord has one.
+// carol (no locale, followed by bob) and erin (en) are members of Sud,
+// which has no address; Atelier Nord has one.
 const directory = `{
  "companies": [
   {"id": "10", "name": "Atelier Nord", "email": "nord@example.org"},
@@ -98,7 +98,7 @@ const directory = `{
  "users": [
   {"id": "1", "email": "alice@example.org", "name": "Alice Martin", "locale": "fr", "groups": ["manager"], "companies": ["10"]},
   {"id": "2", "email": "bob@example.org", "name": "Bob", "locale": "en", "groups": ["manager"]},
-  {"id": "3", "email": "carol@example.org", "name": "Carol", "companies": ["20"]},
+  {"id": "3", "email": "carol@example.org", "name": "Carol", "companies": ["20"], "follower_id": "2"},
   {"id": "4", "email": "dan@example.org", "name": "Dan", "groups": ["manager"], "active": false},
   {"id": "5", "email": "erin@example.org", "name": "Erin", "locale": "en", "companies": ["20"]}
  ]

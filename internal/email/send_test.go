@@ -111,6 +111,11 @@ func TestMessages(t *testing.T) {
 				map[string]string{"carol@example.org": "fr", "erin@example.org": "en"}},
 			{"user named directly", cloche.Recipients{UserIDs: []string{"2", "4"}},
 				map[string]string{"bob@example.org": "sent to you directly"}, map[string]string{"bob@example.org": "en"}},
+			{"follower", cloche.Recipients{FollowerUserID: "3"},
+				map[string]string{"bob@example.org": "you follow the account of Carol"}, map[string]string{"bob@example.org": "en"}},
+			{"no follower: the fallback groups", cloche.Recipients{FollowerUserID: "1"},
+				map[string]string{"alice@example.org": "membre du groupe « manager »", "bob@example.org": "member of the group “manager”"},
+				map[string]string{"alice@example.org": "fr", "bob@example.org": "en"}},
 		}
 		sent := 2
 		for _, tc := range cases {
