@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/cloche/cloche/internal/store"
@@ -79,6 +80,7 @@ type Templates struct {
 	text          map[string]*texttemplate.Template
 	personal      map[string]bool // templates that use the recipient's name or address
 	defaultLocale string
+	picks         sync.Map // key + "\x00" + locale → [2]string, the names pick returns
 }
 
 const builtin = "\x00builtin"
@@ -168,6 +170,11 @@ func candidates(key, locale string) []string {
 // pick returns the names of the HTML and text templates for a key and
 // locale.
 func (t *Templates) pick(key, locale string) (htmlName, textName string) {
+	if p, ok := t.picks.Load(key + "\x00" + locale); ok {
+		names := p.([2]string)
+		return names[0], names[1]
+	}
+	defer func() { t.picks.Store(key+"\x00"+locale, [2]string{htmlName, textName}) }()
 	htmlName, textName = builtin, builtin
 	found := 0
 	for _, c := range candidates(key, locale) {
@@ -209,7 +216,12 @@ func (t *Templates) Render(c *Content, r Recipient) (*Message, error) {
 	if err := t.text[x].Execute(&tb, d); err != nil {
 		return nil, fmt.Errorf("email: template %s: %w", nameOf(x, ".txt"), err)
 	}
-	return &Message{Subject: c.Title, HTML: hb.String(), Text: tidyText(tb.String()) + "\n", Locale: d.Locale}, nil
+	return &Message{Subject: subject(c.Title), HTML: hb.String(), Text: tidyText(tb.String()) + "\n", Locale: d.Locale}, nil
+}
+
+// subject is the title on one line: a header cannot hold line breaks.
+func subject(title string) string {
+	return strings.Join(strings.FieldsFunc(title, func(r rune) bool { return r == '\r' || r == '\n' || r == '\t' }), " ")
 }
 
 func nameOf(name, ext string) string {

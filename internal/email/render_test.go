@@ -68,6 +68,10 @@ func TestTemplatesFromFolder(t *testing.T) {
 			}
 		})
 	}
+	m, err := tm.Render(&Content{Key: "k", Title: "Hi\r\nBcc: evil@example.org\n\tthere"}, fr)
+	if err != nil || m.Subject != "Hi Bcc: evil@example.org there" {
+		t.Errorf("subject of a title with line breaks: %q, %v", m.Subject, err)
+	}
 	// Recipients share a rendering unless the template names them.
 	bob2 := en
 	bob2.Name, bob2.Address = "Robert", "robert@example.org"
