@@ -326,3 +326,41 @@ func TestServerDown(t *testing.T) {
 		srv.Wait(t, 3, 5*time.Second)
 	})
 }
+
+// A server that stops answering: the command times out, the message is
+// tried once more on a new connection, then retried later.
+func TestTimeout(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	release := make(chan struct{})
+	srv.Handle(func(stage smtptest.Stage, rcpt string, attempt int) error {
+		if stage == smtptest.StageRcpt && attempt <= 2 {
+			<-release
+		}
+		return nil
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	cfg := config(sqliteURL(t), srv)
+	cfg.SMTP.Timeout = cloche.Duration(300 * time.Millisecond)
+	svc := open(t, cfg)
+	loadDirectory(t, svc)
+	start(t, svc)
+	res := notify(t, svc, cloche.Notification{Title: "Slow"}, cloche.Recipients{UserIDs: []string{"1"}})
+	d := waitDeliveries(t, svc, res.EventID, 10*time.Second, "retrying", inState(cloche.DeliveryRetrying))[0]
+	if d.Attempts != 1 || d.LastCode != 0 || !strings.Contains(d.LastMessage, "timeout") {
+		t.Errorf("after a timeout: %+v", d)
+	}
+	if n := srv.Attempts("alice@example.org"); n != 2 {
+		t.Errorf("RCPT sent %d times in the first attempt, want 2 (once more on a new connection)", n)
+	}
+	close(release)
+	d = waitDeliveries(t, svc, res.EventID, 10*time.Second, "sent", inState(cloche.DeliverySent))[0]
+	if d.Attempts != 2 {
+		t.Errorf("sent after %d attempts, want 2", d.Attempts)
+	}
+}
