@@ -48,7 +48,7 @@ type Config struct {
 	// minutes). A worker sends nothing once too little of it is left.
 	Lease time.Duration
 	// Slice is how long one job sends before it hands over to a new job,
-	// so that stopping a process never waits long (default 20s).
+	// so that stopping a process never waits long (default 10s).
 	Slice time.Duration
 	// SweepInterval is how often the leader looks for deliveries no job
 	// is on its way for: lapsed claims, deliveries queued while no server
@@ -91,7 +91,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Mailer, error) {
 	cfg.RetryWindow = cmp.Or(cfg.RetryWindow, 24*time.Hour)
 	cfg.SMTP.Timeout = cmp.Or(cfg.SMTP.Timeout, 30*time.Second)
 	cfg.Lease = cmp.Or(cfg.Lease, max(5*time.Minute, 10*cfg.SMTP.Timeout))
-	cfg.Slice = cmp.Or(cfg.Slice, 20*time.Second)
+	cfg.Slice = cmp.Or(cfg.Slice, 10*time.Second)
 	cfg.SweepInterval = cmp.Or(cfg.SweepInterval, 30*time.Second)
 	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, 30*time.Second)
 	cfg.DefaultLocale = NormLocale(cfg.DefaultLocale, "fr")
