@@ -2,6 +2,7 @@ package cloche
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cloche/cloche/internal/config"
 	"github.com/cloche/cloche/internal/dispatch"
+	"github.com/cloche/cloche/internal/email"
 	"github.com/cloche/cloche/internal/jobs"
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
@@ -49,14 +51,16 @@ type Service struct {
 	store  store.Store
 	disp   *dispatch.Dispatcher
 	queue  jobs.Queue
+	mailer *email.Mailer
 }
 
 // Option changes how Open builds a Service.
 type Option func(*options)
 
 type options struct {
-	logger *slog.Logger
-	clock  func() time.Time
+	logger  *slog.Logger
+	clock   func() time.Time
+	smtpTLS *tls.Config
 }
 
 // WithLogger sends the service's logs to l (by default they are dropped).
@@ -122,36 +126,58 @@ func (s *Service) init(ctx context.Context, o options) error {
 		CheckRetryBase:   s.cfg.Check.RetryBase.D(),
 		ReadRetention:    s.cfg.ReadRetention.D(),
 		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
+
+		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
 	}, s.logger)
 	s.disp.SetClock(o.clock)
+	mailer, err := email.New(s.store, mailerConfig(s.cfg, o.smtpTLS), s.logger)
+	if err != nil {
+		return err
+	}
+	mailer.SetClock(o.clock)
+	s.mailer = mailer
 	workers := river.NewWorkers()
 	if err := s.disp.Register(workers); err != nil {
+		return err
+	}
+	if err := s.mailer.Register(workers); err != nil {
 		return err
 	}
 	q, err := jobs.New(s.store, workers, jobs.Config{
 		Workers:      s.cfg.Scheduler.Workers,
 		PollInterval: s.cfg.Scheduler.PollInterval.D(),
-		PeriodicJobs: s.disp.PeriodicJobs(),
+		PeriodicJobs: append(s.disp.PeriodicJobs(), s.mailer.PeriodicJobs()...),
 		Logger:       s.logger,
+		Queues:       map[string]int{email.Queue: s.mailer.Workers()},
 	})
 	if err != nil {
 		return err
 	}
 	s.queue = q
 	s.disp.SetQueue(q)
+	s.mailer.SetQueue(q)
+	s.disp.SetMailer(s.mailer)
 	return nil
 }
 
 // Start runs the workers: scheduled events are published when due, failed
-// checks retried, old notifications purged. Several processes may run them
+// checks retried, e-mails sent (when a mail server is configured: what is
+// due is sent at once), old notifications purged. Several processes may run them
 // on one PostgreSQL database; each event is still published once.
 func (s *Service) Start(ctx context.Context) error {
-	return s.queue.Start(ctx)
+	s.mailer.WarnUnconfigured(ctx)
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	return wrap("start e-mail", s.mailer.Kick(ctx))
 }
 
-// Stop stops the workers, waiting for running jobs until ctx is done.
+// Stop stops the workers, waiting for running jobs until ctx is done, and
+// closes the connections to the mail server.
 func (s *Service) Stop(ctx context.Context) error {
-	return s.queue.Stop(ctx)
+	err := s.queue.Stop(ctx)
+	s.mailer.Close()
+	return err
 }
 
 // Close releases the database. Stop the workers first if they run.

@@ -36,7 +36,8 @@ type root struct {
 	Inbox      inboxCmd      `cmd:"" help:"List and manage a user's in-app notifications."`
 	Types      typesCmd      `cmd:"" help:"List, create, change and delete notification types."`
 	Directory  directoryCmd  `cmd:"" help:"Import and inspect the host's users, groups and companies."`
-	Deliveries deliveriesCmd `cmd:"" help:"List e-mail deliveries."`
+	Deliveries deliveriesCmd `cmd:"" help:"List, show and retry e-mail deliveries."`
+	Email      emailCmd      `cmd:"" help:"Check the mail server settings."`
 	Serve      serveCmd      `cmd:"" help:"Run the workers that publish scheduled events, until interrupted."`
 	Migrate    migrateCmd    `cmd:"" help:"Create or upgrade the database schema."`
 }

@@ -328,8 +328,8 @@ func TestNotifyHelpMentionsEveryFlag(t *testing.T) {
 			t.Errorf("notify --help does not mention %s", flag)
 		}
 	}
-	if n := strings.Count(r.stdout, "Example:"); n != 13 {
-		t.Errorf("notify --help has %d examples, want one per flag (13)", n)
+	if n := strings.Count(r.stdout, "Example:"); n != 14 {
+		t.Errorf("notify --help has %d examples, want one per flag (14)", n)
 	}
 	if r := h.run(); r.code != 2 || !strings.Contains(r.stdout, "Usage: cloche <command>") {
 		t.Errorf("bare cloche: exit %d\n%s", r.code, r.stdout)

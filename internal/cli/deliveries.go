@@ -8,7 +8,9 @@ import (
 
 // deliveriesCmd groups the commands about e-mail deliveries.
 type deliveriesCmd struct {
-	List deliveriesListCmd `cmd:"" help:"List e-mail deliveries, newest first."`
+	List  deliveriesListCmd  `cmd:"" help:"List e-mail deliveries, newest first."`
+	Show  deliveriesShowCmd  `cmd:"" help:"Show every field of one delivery, with the server's last answer."`
+	Retry deliveriesRetryCmd `cmd:"" help:"Queue a failed delivery again, or every failed one (--failed)."`
 }
 
 type deliveriesListCmd struct {
@@ -40,20 +42,122 @@ func (c *deliveriesListCmd) Run(rt *runtime) error {
 		return nil
 	}
 	loc := svc.Location()
-	t := rt.table("ID", "EVENT", "ADDRESS", "TO", "STATE", "ATTEMPTS", "UPDATED", "LAST ERROR")
+	t := rt.table("ID", "EVENT", "ADDRESS", "TO", "STATE", "ATTEMPTS", "UPDATED", "NEXT ATTEMPT", "LAST ANSWER")
 	for _, d := range ds {
-		to := "-"
-		switch {
-		case d.UserID != "":
-			to = "user " + d.UserID
-		case d.CompanyID != "":
-			to = "company " + d.CompanyID
-		}
-		lastErr := d.LastMessage
-		if d.LastCode != 0 {
-			lastErr = fmt.Sprintf("%d %s", d.LastCode, d.LastMessage)
-		}
-		t.row(d.ID, d.EventID, d.Address, to, d.State, d.Attempts, formatTime(&d.UpdatedAt, loc), orDash(truncate(lastErr, 60)))
+		t.row(d.ID, d.EventID, d.Address, deliveryTo(&d), d.State, d.Attempts, formatTime(&d.UpdatedAt, loc),
+			formatTime(d.NextAttemptAt, loc), orDash(truncate(lastAnswer(&d), 60)))
 	}
 	return t.flush()
+}
+
+// deliveryTo names who a delivery is for.
+func deliveryTo(d *cloche.Delivery) string {
+	switch {
+	case d.UserID != "":
+		return "user " + d.UserID
+	case d.CompanyID != "":
+		return "company " + d.CompanyID
+	}
+	return "-"
+}
+
+// lastAnswer is the mail server's last answer ("451 4.3.0 Try later"),
+// or the error when there was no answer.
+func lastAnswer(d *cloche.Delivery) string {
+	if d.LastCode != 0 {
+		return fmt.Sprintf("%d %s", d.LastCode, d.LastMessage)
+	}
+	return d.LastMessage
+}
+
+type deliveriesShowCmd struct {
+	ID int64 `arg:"" help:"Delivery id."`
+}
+
+func (c *deliveriesShowCmd) Run(rt *runtime) error {
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	d, err := svc.Delivery(rt.ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(d)
+	}
+	loc := svc.Location()
+	return rt.fields(
+		[2]string{"id", fmt.Sprint(d.ID)},
+		[2]string{"event", fmt.Sprint(d.EventID)},
+		[2]string{"address", d.Address},
+		[2]string{"to", deliveryTo(d)},
+		[2]string{"reason", orDash(d.Reason)},
+		[2]string{"state", string(d.State)},
+		[2]string{"attempts", fmt.Sprint(d.Attempts)},
+		[2]string{"last answer", orDash(lastAnswer(d))},
+		[2]string{"message id", orDash(d.MessageID)},
+		[2]string{"created", formatTime(&d.CreatedAt, loc)},
+		[2]string{"last attempt", formatTime(d.LastAttemptAt, loc)},
+		[2]string{"next attempt", formatTime(d.NextAttemptAt, loc)},
+		[2]string{"sent", formatTime(d.SentAt, loc)},
+		[2]string{"updated", formatTime(&d.UpdatedAt, loc)},
+	)
+}
+
+type deliveriesRetryCmd struct {
+	ID     int64 `arg:"" optional:"" help:"Id of the failed (or retrying) delivery to send again."`
+	Failed bool  `help:"Queue every failed delivery again instead."`
+	Event  int64 `placeholder:"ID" help:"With --failed: only the failed deliveries of this event."`
+}
+
+func (c *deliveriesRetryCmd) Help() string {
+	return `A retried delivery is queued with a fresh count of attempts; its last
+answer stays on record until the next attempt. A running 'cloche serve'
+with a mail server sends it.`
+}
+
+// retriedMany is the JSON answer of retry --failed.
+type retriedMany struct {
+	Retried int `json:"retried"`
+}
+
+func (c *deliveriesRetryCmd) Run(rt *runtime) error {
+	switch {
+	case c.ID != 0 && c.Failed:
+		return usageErrorf("give a delivery id or --failed, not both")
+	case c.ID == 0 && !c.Failed:
+		return usageErrorf("give a delivery id, or --failed for every failed delivery")
+	case c.Event != 0 && !c.Failed:
+		return usageErrorf("--event goes with --failed")
+	}
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	if !svc.EmailConfigured() {
+		rt.warnf("no mail server is configured here (smtp.host): a 'cloche serve' that has one will send it")
+	}
+	if c.Failed {
+		n, err := svc.RetryFailedDeliveries(rt.ctx, c.Event)
+		if err != nil {
+			return err
+		}
+		if rt.globals.JSON {
+			return rt.printJSON(retriedMany{Retried: n})
+		}
+		rt.printf("%s queued again", plural(n, "failed delivery", "failed deliveries"))
+		return nil
+	}
+	d, err := svc.RetryDelivery(rt.ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(d)
+	}
+	rt.printf("delivery %d to %s queued again", d.ID, d.Address)
+	return nil
 }

@@ -3,7 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
+	"mime"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -26,6 +28,7 @@ type notifyCmd struct {
 	Until      string          `placeholder:"DATETIME" help:"Expiry: not published, nor shown, after this datetime (same forms as --from). Example: --until 2026-12-31"`
 	Context    string          `placeholder:"TYPE:ID" help:"The object the notification is about; a new one replaces a pending one of the same context and key, and 'cloche events cancel --context' cancels them. Example: --context invoice:42"`
 	CheckURL   string          `name:"check-url" placeholder:"URL" help:"POSTed the event at due time: a 2xx answer sends it (unless its body is {\"send\": false}), 404 or 410 drops it, anything else is retried. Example: --check-url https://erp.example.org/check/42"`
+	Attach     []string        `placeholder:"FILE" help:"Attach FILE to every e-mail of the event (its type from its extension); repeat for several. Example: --attach facture-42.pdf"`
 }
 
 func (c *notifyCmd) Help() string {
@@ -54,6 +57,9 @@ func (c *notifyCmd) Run(rt *runtime) error {
 		if n.Body, err = readBody(c.File, rt.stdin); err != nil {
 			return err
 		}
+	}
+	if n.Attachments, err = readAttachments(c.Attach); err != nil {
+		return err
 	}
 	r := cloche.Recipients{
 		GroupNames:     trimAll(c.Group),
@@ -148,8 +154,24 @@ func notifyFlagOf(field string) string {
 		return "--context"
 	case "check_url":
 		return "--check-url"
+	case "attachments":
+		return "--attach"
 	}
 	return ""
+}
+
+// readAttachments reads the --attach files; each one's content type comes
+// from its extension.
+func readAttachments(paths []string) ([]cloche.Attachment, error) {
+	var out []cloche.Attachment
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("--attach: %w", err)
+		}
+		out = append(out, cloche.Attachment{Name: filepath.Base(p), ContentType: mime.TypeByExtension(filepath.Ext(p)), Data: data})
+	}
+	return out, nil
 }
 
 // fieldErrors finds every *cloche.FieldError in err's tree (errors.Join

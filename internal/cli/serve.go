@@ -17,8 +17,8 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Help() string {
-	return `Publishes scheduled events when they fall due, retries check URLs and
-purges old notifications. Several 'cloche serve' may share one PostgreSQL
+	return `Publishes scheduled events when they fall due, retries check URLs,
+sends e-mails (when [smtp] names a mail server) and purges old notifications. Several 'cloche serve' may share one PostgreSQL
 database. Stops cleanly on SIGINT or SIGTERM, waiting up to 30s for running
 jobs.`
 }
@@ -49,7 +49,7 @@ func (c *serveCmd) Run(rt *runtime) error {
 		return err
 	}
 	logger.Info("cloche serving", "backend", svc.Backend(), "workers", cfg.Scheduler.Workers,
-		"time_zone", svc.Location().String())
+		"time_zone", svc.Location().String(), "email", svc.EmailConfigured())
 
 	// The HTTP server (internal/httpapi) starts here, once it exists: build
 	// it from svc and logger, run ListenAndServe in a goroutine whose error

@@ -39,6 +39,8 @@ type Config struct {
 	Scheduler Scheduler `koanf:"scheduler"`
 	Check     Check     `koanf:"check"`
 	Console   Console   `koanf:"console"`
+	SMTP      SMTP      `koanf:"smtp"`
+	Email     Email     `koanf:"email"`
 }
 
 // Log configures log/slog.
@@ -83,6 +85,8 @@ func Default() Config {
 		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
 
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
+		SMTP:    defaultSMTP(),
+		Email:   defaultEmail(),
 	}
 }
 
@@ -193,6 +197,8 @@ func (c Config) Validate() error {
 		errs = append(errs, store.Invalid("check.max_attempts", "must be at least 1"))
 	}
 	errs = append(errs, c.Console.validate()...)
+	errs = append(errs, c.SMTP.validate()...)
+	errs = append(errs, c.Email.validate()...)
 	return errors.Join(errs...)
 }
 

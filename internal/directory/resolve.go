@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,19 @@ type Routes struct {
 	UnknownCompanyID string
 	// FollowerFallback is true when the follower route fell back to groups.
 	FollowerFallback bool
+
+	// Why each person is reached, for the footer of e-mails.
+
+	// Follower is the follower reached through follower_user_id, when the
+	// sender did not also name them in user_ids; FollowedName names the
+	// person followed.
+	Follower     string
+	FollowedName string
+	// FallbackGroups are the groups added because the follower route fell
+	// back (those the sender did not also name).
+	FallbackGroups []string
+	// CompanyName is the name of the company reached, if any.
+	CompanyName string
 }
 
 // Plan applies the routing rules that do not depend on the number of
@@ -53,7 +67,7 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 		rt.UnknownUserIDs = unknown(rt.UserIDs, cs)
 	}
 	if r.FollowerUserID != "" {
-		follower, known, err := followerOf(ctx, q, r.FollowerUserID)
+		follower, followed, known, err := followerOf(ctx, q, r.FollowerUserID)
 		if err != nil {
 			return nil, err
 		}
@@ -62,8 +76,16 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 		}
 		if follower == nil {
 			rt.FollowerFallback = true
+			for _, g := range dedupe(fallbackGroups) {
+				if !slices.Contains(rt.GroupNames, g) {
+					rt.FallbackGroups = append(rt.FallbackGroups, g)
+				}
+			}
 			rt.GroupNames = dedupe(append(rt.GroupNames, fallbackGroups...))
 		} else {
+			if !slices.Contains(rt.UserIDs, follower.UserID) {
+				rt.Follower, rt.FollowedName = follower.UserID, followed
+			}
 			rt.UserIDs = dedupe(append(rt.UserIDs, follower.UserID))
 		}
 	}
@@ -75,9 +97,11 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 		case err != nil:
 			return nil, fmt.Errorf("directory: company: %w", err)
 		case channel == store.ChannelEmail && c.Active && c.Email != "":
-			rt.CompanyAddress = &store.DeliveryRecipient{CompanyID: c.ID, Address: c.Email}
+			rt.CompanyAddress = &store.DeliveryRecipient{CompanyID: c.ID, Address: c.Email, Reason: "company_address:" + cmp.Or(c.Name, c.ID)}
+			rt.CompanyName = cmp.Or(c.Name, c.ID)
 		default:
 			rt.CompanyID = c.ID
+			rt.CompanyName = cmp.Or(c.Name, c.ID)
 		}
 	}
 	return rt, nil
@@ -85,29 +109,45 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 
 // Emails returns the addresses an e-mail event reaches: the company's own
 // address if any, then each active user reached who has an address, each
-// address once (compared without case).
+// address once (compared without case). Each says why it is reached (see
+// store.DeliveryRecipient.Reason): by the first route that reaches it, in
+// the order user ids, follower, groups, company.
 func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryRecipient, error) {
 	users := map[string]store.Contact{}
-	add := func(cs []store.Contact, err error) error {
-		for _, c := range cs {
-			if c.Active {
-				users[c.UserID] = c
+	reasons := map[string]string{}
+	add := func(reason func(id string) string) func([]store.Contact, error) error {
+		return func(cs []store.Contact, err error) error {
+			for _, c := range cs {
+				if _, seen := users[c.UserID]; c.Active && !seen {
+					users[c.UserID], reasons[c.UserID] = c, reason(c.UserID)
+				}
 			}
-		}
-		return err
-	}
-	if len(rt.GroupNames) > 0 {
-		if err := add(q.GroupContacts(ctx, rt.GroupNames)); err != nil {
-			return nil, fmt.Errorf("directory: groups: %w", err)
+			return err
 		}
 	}
 	if len(rt.UserIDs) > 0 {
-		if err := add(q.UserContacts(ctx, rt.UserIDs)); err != nil {
+		direct := func(id string) string {
+			if id == rt.Follower {
+				return "follower:" + rt.FollowedName
+			}
+			return "direct"
+		}
+		if err := add(direct)(q.UserContacts(ctx, rt.UserIDs)); err != nil {
 			return nil, fmt.Errorf("directory: users: %w", err)
 		}
 	}
+	for _, g := range rt.GroupNames {
+		kind := "group:"
+		if slices.Contains(rt.FallbackGroups, g) {
+			kind = "fallback_group:"
+		}
+		if err := add(func(string) string { return kind + g })(q.GroupContacts(ctx, []string{g})); err != nil {
+			return nil, fmt.Errorf("directory: groups: %w", err)
+		}
+	}
 	if rt.CompanyID != "" {
-		if err := add(q.CompanyContacts(ctx, rt.CompanyID)); err != nil {
+		member := func(string) string { return "company:" + rt.CompanyName }
+		if err := add(member)(q.CompanyContacts(ctx, rt.CompanyID)); err != nil {
 			return nil, fmt.Errorf("directory: company members: %w", err)
 		}
 	}
@@ -128,31 +168,33 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryR
 			continue
 		}
 		seen[strings.ToLower(addr)] = true
-		out = append(out, store.DeliveryRecipient{UserID: id, Address: addr})
+		out = append(out, store.DeliveryRecipient{UserID: id, Address: addr, Reason: reasons[id]})
 	}
 	return out, nil
 }
 
 // followerOf returns the active follower of userID, or nil when there is
-// none to reach; known tells whether userID itself exists.
-func followerOf(ctx context.Context, q store.Queries, userID string) (follower *store.Contact, known bool, err error) {
+// none to reach; followed is the name of userID (its id if it has none),
+// known tells whether userID itself exists.
+func followerOf(ctx context.Context, q store.Queries, userID string) (follower *store.Contact, followed string, known bool, err error) {
 	u, err := q.UserGet(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
+		return nil, "", false, nil
 	} else if err != nil {
-		return nil, false, fmt.Errorf("directory: follower of %q: %w", userID, err)
+		return nil, "", false, fmt.Errorf("directory: follower of %q: %w", userID, err)
 	}
+	followed = cmp.Or(u.Name, u.ID)
 	if u.FollowerID == "" {
-		return nil, true, nil
+		return nil, followed, true, nil
 	}
 	cs, err := q.UserContacts(ctx, []string{u.FollowerID})
 	if err != nil {
-		return nil, true, fmt.Errorf("directory: follower of %q: %w", userID, err)
+		return nil, followed, true, fmt.Errorf("directory: follower of %q: %w", userID, err)
 	}
 	if len(cs) == 0 || !cs[0].Active {
-		return nil, true, nil
+		return nil, followed, true, nil
 	}
-	return &cs[0], true, nil
+	return &cs[0], followed, true, nil
 }
 
 // Unknown returns the ids and company id among r that the directory does not

@@ -1,12 +1,14 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,7 +35,14 @@ type Notification struct {
 	Until    *time.Time `json:"until,omitempty"`
 	Context  *Context   `json:"context,omitempty"`
 	CheckURL string     `json:"check_url,omitempty"`
+	// Attachments go with every e-mail of the event (enDI attaches the
+	// invoice PDF); in-app channels ignore them.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
+
+// Attachment is a file sent with an e-mail: a name, a content type
+// (application/octet-stream when empty) and the bytes.
+type Attachment = store.Attachment
 
 // Context is the object a notification is about, e.g. invoice 42. Events
 // with a context can be cancelled by it, and a new event for the same
@@ -59,6 +68,10 @@ func ParseContext(s string) (*Context, error) {
 type Options struct {
 	// ForceChannel overrides the type's default channel.
 	ForceChannel store.Channel
+
+	// maxAttachmentSize bounds the attachments, all together; Validate
+	// uses DefaultMaxAttachmentSize when it is zero.
+	maxAttachmentSize int64
 }
 
 // Result tells what a notify did.
@@ -88,6 +101,16 @@ type Config struct {
 	CheckRetryBase time.Duration
 	ReadRetention  time.Duration
 	PurgeInterval  time.Duration
+	// MaxAttachmentSize bounds a notification's attachments, all together;
+	// default DefaultMaxAttachmentSize.
+	MaxAttachmentSize int64
+}
+
+// Mailer sends the e-mails of an event. EnqueueTx runs inside the
+// transaction that queued the event's deliveries, so that their sending
+// starts if and only if it commits.
+type Mailer interface {
+	EnqueueTx(ctx context.Context, tx store.Tx, eventID int64) error
 }
 
 // Dispatcher sends notifications.
@@ -100,7 +123,13 @@ type Dispatcher struct {
 	now    func() time.Time
 	// published is called after an event's fan-out commits (realtime hook).
 	published func(ctx context.Context, ev *store.Event)
+	// mailer starts the sending of an event's deliveries.
+	mailer Mailer
 }
+
+// SetMailer gives the dispatcher what sends e-mail deliveries. Without
+// one, deliveries are queued and nothing starts sending them.
+func (d *Dispatcher) SetMailer(m Mailer) { d.mailer = m }
 
 // New returns a Dispatcher. Register its workers, build the queue, then
 // call SetQueue before the first Notify.
@@ -176,6 +205,9 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 			errs = append(errs, store.Invalid("check_url", "%q is not an absolute http(s) URL", n.CheckURL))
 		}
 	}
+	// Validate fills in content types: work on a copy of the caller's list.
+	n.Attachments = slices.Clone(n.Attachments)
+	errs = append(errs, validateAttachments(n.Attachments, cmp.Or(opts.maxAttachmentSize, DefaultMaxAttachmentSize))...)
 	return errors.Join(errs...)
 }
 
@@ -183,6 +215,7 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 // schedules its publication. Everything is one transaction.
 func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipients, opts Options) (*Result, error) {
 	now := d.now()
+	opts.maxAttachmentSize = d.cfg.MaxAttachmentSize
 	if err := Validate(&n, &r, opts, now); err != nil {
 		return nil, err
 	}
@@ -210,6 +243,9 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 		}
 		ev.Channel = ch
 		if err := tx.EventInsert(ctx, ev); err != nil {
+			return err
+		}
+		if err := tx.AttachmentInsertMany(ctx, ev.ID, n.Attachments); err != nil {
 			return err
 		}
 		if ev.ContextType != "" {
@@ -292,6 +328,11 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 		out.Counts[store.ChannelEmail] = n
+		if n > 0 && d.mailer != nil {
+			if err := d.mailer.EnqueueTx(ctx, tx, ev.ID); err != nil {
+				return nil, err
+			}
+		}
 	} else {
 		n, err := tx.NotificationFanOut(ctx, &store.NotificationFanOutParams{
 			EventID: ev.ID, Channel: ev.Channel, GroupNames: rt.GroupNames, UserIDs: rt.UserIDs,

@@ -36,6 +36,10 @@ type Config struct {
 	PollInterval time.Duration
 	PeriodicJobs []*river.PeriodicJob
 	Logger       *slog.Logger
+	// Queues are the queues this process works besides the default one,
+	// with how many jobs of each run at once (a queue with 0 is not
+	// worked). Jobs of a queue no process works wait in it.
+	Queues map[string]int
 }
 
 // New returns a Queue on the store's database. workers holds every worker
@@ -79,8 +83,14 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], workers *river.Workers, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}}
+	for name, n := range cfg.Queues {
+		if n > 0 {
+			queues[name] = river.QueueConfig{MaxWorkers: n}
+		}
+	}
 	rc, err := river.NewClient(driver, &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
+		Queues:            queues,
 		Workers:           workers,
 		PeriodicJobs:      cfg.PeriodicJobs,
 		FetchCooldown:     min(100*time.Millisecond, cfg.PollInterval),

@@ -96,6 +96,31 @@ type Queries interface {
 	StatsGet(ctx context.Context, p *StatsParams) (*Stats, error)
 	// UserSearch finds users, with their groups and companies.
 	UserSearch(ctx context.Context, p *UserSearchParams) ([]User, error)
+	DeliveryGet(ctx context.Context, id int64) (*Delivery, error)
+	// DeliveryClaim takes up to Limit deliveries that are due (queued;
+	// retrying and past their next attempt time; sending and past their
+	// lease), moves them to sending under Owner until LeaseUntil, counts
+	// the attempt and gives each a Message-ID if it has none. Two claims
+	// never take the same delivery while its lease runs.
+	DeliveryClaim(ctx context.Context, p *DeliveryClaimParams) ([]ClaimedDelivery, error)
+	// DeliveryRecord writes the outcomes of deliveries claimed by Owner,
+	// all in one statement, and returns how many it changed: a delivery no
+	// longer held by Owner (its lease lapsed and another took it) is left
+	// alone.
+	DeliveryRecord(ctx context.Context, p *DeliveryRecordParams) (int, error)
+	// DeliveryRetry queues failed deliveries again (and brings retrying
+	// ones forward), resetting their attempt count: one by ID (ErrNotFound
+	// if there is none, ErrConflict if it is queued, sending or sent), or,
+	// with ID zero, every failed one (of EventID, when given). It returns
+	// how many it queued.
+	DeliveryRetry(ctx context.Context, p *DeliveryRetryParams) (int, error)
+	// DeliveryNextDue is the earliest next attempt time of the retrying
+	// deliveries, or nil when there are none.
+	DeliveryNextDue(ctx context.Context) (*time.Time, error)
+
+	// Attachments of an event, sent with its e-mails.
+	AttachmentInsertMany(ctx context.Context, eventID int64, atts []Attachment) error
+	AttachmentList(ctx context.Context, eventID int64) ([]Attachment, error)
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come
@@ -209,4 +234,29 @@ type DeliveryListParams struct {
 	State    DeliveryState
 	BeforeID int64
 	Limit    int
+}
+
+// DeliveryClaimParams takes due deliveries for sending.
+type DeliveryClaimParams struct {
+	Owner      string    // a token naming this claim; DeliveryRecord checks it
+	Now        time.Time // what is due is due at Now
+	LeaseUntil time.Time
+	Limit      int
+	// MessageIDDomain ends the Message-ID given to deliveries that have
+	// none: RANDOM.ID@MessageIDDomain.
+	MessageIDDomain string
+}
+
+// DeliveryRecordParams writes the outcomes of one claim.
+type DeliveryRecordParams struct {
+	Owner    string
+	At       time.Time
+	Outcomes []DeliveryOutcome
+}
+
+// DeliveryRetryParams selects deliveries to queue again.
+type DeliveryRetryParams struct {
+	ID      int64 // one delivery; zero: every failed one
+	EventID int64 // with ID zero: only this event's
+	At      time.Time
 }

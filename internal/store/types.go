@@ -230,6 +230,15 @@ type Delivery struct {
 	CreatedAt   time.Time     `json:"created_at"`
 	UpdatedAt   time.Time     `json:"updated_at"`
 	SentAt      *time.Time    `json:"sent_at,omitempty"`
+	// Reason is why the address receives the e-mail (see DeliveryRecipient).
+	Reason string `json:"reason,omitempty"`
+	// MessageID is the Message-ID of the e-mail (without angle brackets),
+	// set when it is first claimed for sending and kept across attempts.
+	MessageID string `json:"message_id,omitempty"`
+	// LastAttemptAt is when the last attempt began.
+	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
+	// NextAttemptAt is when a retrying delivery is tried again.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 }
 
 // DeliveryRecipient is one address an event's e-mail goes to.
@@ -237,6 +246,10 @@ type DeliveryRecipient struct {
 	UserID    string
 	CompanyID string
 	Address   string
+	// Reason says why the address is reached, as "kind:label": direct,
+	// follower:NAME (the person followed), group:NAME, fallback_group:NAME,
+	// company:NAME (a member of it), company_address:NAME.
+	Reason string
 }
 
 // marshalCounts and unmarshalCounts keep Event.Counts as JSON text; both
@@ -254,4 +267,36 @@ func UnmarshalCounts(s string) map[Channel]int {
 	m := map[Channel]int{}
 	_ = json.Unmarshal([]byte(s), &m)
 	return m
+}
+
+// Attachment is a file sent with every e-mail of an event.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
+}
+
+// ClaimedDelivery is a delivery taken for sending, with what its message
+// needs of the directory: the recipient's name and locale (a user's, or the
+// company's name and no locale).
+type ClaimedDelivery struct {
+	Delivery
+	Name   string
+	Locale string
+	// LeaseUntil is when the claim lapses and another worker may take it.
+	LeaseUntil time.Time
+}
+
+// DeliveryOutcome is what became of one attempt of a claimed delivery.
+type DeliveryOutcome struct {
+	ID int64
+	// State is sent, retrying or failed; or queued with Release set.
+	State   DeliveryState
+	Code    int    // the SMTP reply code, 0 when there was none
+	Message string // the SMTP reply text or the error
+	// NextAttemptAt is when a retrying delivery is tried again.
+	NextAttemptAt *time.Time
+	// Release gives the delivery back untried: its attempt is not counted
+	// and its state and next attempt time are restored.
+	Release bool
 }

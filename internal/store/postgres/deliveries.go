@@ -19,16 +19,17 @@ func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInser
 	users := make([]string, len(p.Recipients))
 	companies := make([]string, len(p.Recipients))
 	addresses := make([]string, len(p.Recipients))
+	reasons := make([]string, len(p.Recipients))
 	for i, r := range p.Recipients {
-		users[i], companies[i], addresses[i] = r.UserID, r.CompanyID, r.Address
+		users[i], companies[i], addresses[i], reasons[i] = r.UserID, r.CompanyID, r.Address, r.Reason
 	}
 	tag, err := q.db.Exec(ctx, `
-INSERT INTO deliveries (event_id, user_id, company_id, address, state, created_at, updated_at)
-SELECT $1, r.user_id, r.company_id, r.address, 'queued', $5, $5
-FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r (user_id, company_id, address, n)
+INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
+SELECT $1, r.user_id, r.company_id, r.address, r.reason, 'queued', $5, $5
+FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) WITH ORDINALITY AS r (user_id, company_id, address, reason, n)
 ORDER BY r.n
 ON CONFLICT (event_id, address) DO NOTHING`,
-		p.EventID, users, companies, addresses, tsOrNow(p.CreatedAt))
+		p.EventID, users, companies, addresses, tsOrNow(p.CreatedAt), reasons)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delivery insert: %w", mapErr(err, ""))
 	}
@@ -48,19 +49,14 @@ func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams)
 		w.add("id < ?", p.BeforeID)
 	}
 	sql := `
-SELECT id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
-    created_at, updated_at, sent_at
+SELECT ` + deliveryColumns + `
 FROM deliveries` + w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(limit(p.Limit, defaultListLimit, maxListLimit))
 	rows, err := q.db.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery list: %w", mapErr(err, ""))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Delivery, error) {
-		var d store.Delivery
-		err := r.Scan(&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &d.State, &d.Attempts,
-			&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &d.SentAt)
-		d.CreatedAt, d.UpdatedAt, d.SentAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC(), utcPtr(d.SentAt)
-		return d, err
+		return scanDelivery(r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery list: %w", mapErr(err, ""))

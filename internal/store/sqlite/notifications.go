@@ -165,6 +165,7 @@ type deliveryJSON struct {
 	U string `json:"u"`
 	C string `json:"c"`
 	A string `json:"a"`
+	R string `json:"r"`
 }
 
 func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInsertManyParams) (int, error) {
@@ -173,15 +174,15 @@ func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInser
 	}
 	rows := make([]deliveryJSON, len(p.Recipients))
 	for i, r := range p.Recipients {
-		rows[i] = deliveryJSON{U: r.UserID, C: r.CompanyID, A: r.Address}
+		rows[i] = deliveryJSON{U: r.UserID, C: r.CompanyID, A: r.Address, R: r.Reason}
 	}
 	payload, err := json.Marshal(rows)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delivery insert: %w", err)
 	}
 	at := ts(p.CreatedAt)
-	res, err := q.w.ExecContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, state, created_at, updated_at)
-		SELECT ?, value ->> '$.u', value ->> '$.c', value ->> '$.a', 'queued', ?, ? FROM json_each(?) WHERE true
+	res, err := q.w.ExecContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
+		SELECT ?, value ->> '$.u', value ->> '$.c', value ->> '$.a', value ->> '$.r', 'queued', ?, ? FROM json_each(?) WHERE true
 		ON CONFLICT (event_id, address) DO NOTHING`, p.EventID, at, at, string(payload))
 	if err != nil {
 		return 0, mapErr("delivery insert", err)
@@ -202,8 +203,7 @@ func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams)
 	if p.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, p.BeforeID)
 	}
-	query := `SELECT id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
-		created_at, updated_at, sent_at FROM deliveries`
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -216,15 +216,10 @@ func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams)
 	defer rows.Close()
 	var out []store.Delivery
 	for rows.Next() {
-		var d store.Delivery
-		var state string
-		var sent sql.NullTime
-		if err := rows.Scan(&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &state, &d.Attempts,
-			&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &sent); err != nil {
+		d, err := scanDelivery(rows)
+		if err != nil {
 			return nil, mapErr("delivery list", err)
 		}
-		d.State, d.SentAt = store.DeliveryState(state), timePtr(sent)
-		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		out = append(out, d)
 	}
 	return out, mapErr("delivery list", rows.Err())

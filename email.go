@@ -1,0 +1,100 @@
+package cloche
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+
+	"github.com/cloche/cloche/internal/dispatch"
+	"github.com/cloche/cloche/internal/email"
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Attachment is a file sent with every e-mail of an event: a name, a
+// content type (application/octet-stream when empty) and the bytes. The
+// attachments of one notification weigh at most email.max_attachment_size
+// together.
+type Attachment = dispatch.Attachment
+
+// Delivery states.
+const (
+	DeliveryQueued   = store.DeliveryQueued
+	DeliverySending  = store.DeliverySending
+	DeliverySent     = store.DeliverySent
+	DeliveryRetrying = store.DeliveryRetrying
+	DeliveryFailed   = store.DeliveryFailed
+)
+
+// TestEmailResult is what the mail server answered to a test message.
+type TestEmailResult = email.TestResult
+
+// SMTPError is an e-mail the mail server refused (Code, Message), or could
+// not be sent for want of a server (Code 0). Temporary tells a 4xx answer
+// or a connection failure from a 5xx refusal.
+type SMTPError = email.SMTPError
+
+// WithSMTPTLSConfig replaces the TLS settings used with the mail server,
+// for example to trust a private certificate authority (RootCAs). Its
+// ServerName defaults to smtp.host.
+func WithSMTPTLSConfig(c *tls.Config) Option { return func(o *options) { o.smtpTLS = c } }
+
+// mailerConfig is the e-mail part of cfg.
+func mailerConfig(cfg Config, tlsConfig *tls.Config) email.Config {
+	return email.Config{
+		SMTP: email.SMTPConfig{
+			Host:        cfg.SMTP.Host,
+			Port:        cfg.SMTP.PortOrDefault(),
+			Username:    cfg.SMTP.Username,
+			Password:    cfg.SMTP.Password,
+			TLS:         cfg.SMTP.TLS,
+			HELO:        cfg.SMTP.HELO,
+			Timeout:     cfg.SMTP.Timeout.D(),
+			Connections: cfg.SMTP.Connections,
+			TLSConfig:   tlsConfig,
+		},
+		From:          cfg.SMTP.From,
+		ReplyTo:       cfg.SMTP.ReplyTo,
+		TemplatesDir:  cfg.Email.TemplatesDir,
+		DefaultLocale: cfg.Email.DefaultLocale,
+		MaxAttempts:   cfg.Email.MaxAttempts,
+		RetryBase:     cfg.Email.RetryBase.D(),
+		RetryWindow:   cfg.Email.RetryWindow.D(),
+		BatchSize:     cfg.Email.BatchSize,
+	}
+}
+
+// Delivery returns one e-mail delivery.
+func (s *Service) Delivery(ctx context.Context, id int64) (*Delivery, error) {
+	d, err := s.store.DeliveryGet(ctx, id)
+	return d, wrap(fmt.Sprintf("delivery %d", id), err)
+}
+
+// RetryDelivery queues a failed delivery again, with a fresh count of
+// attempts (a retrying one is tried at once), and starts its sending; the
+// last SMTP answer stays on record until the next attempt. It is
+// ErrConflict for a delivery queued, being sent or sent.
+func (s *Service) RetryDelivery(ctx context.Context, id int64) (*Delivery, error) {
+	d, err := s.mailer.Retry(ctx, id)
+	return d, wrap(fmt.Sprintf("retry delivery %d", id), err)
+}
+
+// RetryFailedDeliveries queues every failed delivery again (only those of
+// event eventID, when it is not zero) and returns how many.
+func (s *Service) RetryFailedDeliveries(ctx context.Context, eventID int64) (int, error) {
+	n, err := s.mailer.RetryFailed(ctx, eventID)
+	return n, wrap("retry failed deliveries", err)
+}
+
+// SendTestEmail sends one test message to address through the configured
+// mail server, on a connection of its own, and returns what the server
+// answered: a way to check the [smtp] settings. A refusal is an *SMTPError
+// (with the TestEmailResult describing the attempt); no smtp.host is an
+// ErrInvalid naming it.
+func (s *Service) SendTestEmail(ctx context.Context, address string) (*TestEmailResult, error) {
+	res, err := s.mailer.SendTest(ctx, address)
+	return res, wrap("test e-mail", err)
+}
+
+// EmailConfigured reports whether a mail server is configured: without
+// one, e-mail deliveries stay queued.
+func (s *Service) EmailConfigured() bool { return s.mailer.Configured() }
