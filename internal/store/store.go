@@ -29,6 +29,11 @@ type Store interface {
 // Tx is the view of a store inside a transaction.
 type Tx interface {
 	Queries
+
+	// Savepoint runs fn inside a savepoint of the transaction: when fn
+	// fails, its work is undone and the transaction goes on, so that
+	// several independent changes can share one commit.
+	Savepoint(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
 // Queries are the operations every backend implements, in the noun-verb
@@ -90,6 +95,10 @@ type Queries interface {
 	// E-mail deliveries.
 	DeliveryInsertMany(ctx context.Context, p *DeliveryInsertManyParams) (int, error)
 	DeliveryList(ctx context.Context, p *DeliveryListParams) ([]Delivery, error)
+
+	// What the HTTP API needs: API keys, settings, idempotency keys,
+	// directory listings, delivery retry, statistics (access.go).
+	AccessQueries
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come

@@ -31,6 +31,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},
+		{"APIKeys", testAPIKeys},
+		{"Settings", testSettings},
+		{"Idempotency", testIdempotency},
+		{"UserList", testUserList},
+		{"Groups", testGroups},
+		{"DeliveryGetRetry", testDeliveryGetRetry},
+		{"Stats", testStats},
+		{"Savepoint", testSavepoint},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
