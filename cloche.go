@@ -49,6 +49,7 @@ type Service struct {
 	store  store.Store
 	disp   *dispatch.Dispatcher
 	queue  jobs.Queue
+	access accessState // API keys and user tokens (access.go)
 }
 
 // Option changes how Open builds a Service.
@@ -122,6 +123,9 @@ func (s *Service) init(ctx context.Context, o options) error {
 		CheckRetryBase:   s.cfg.Check.RetryBase.D(),
 		ReadRetention:    s.cfg.ReadRetention.D(),
 		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
+		// SQLite writes one transaction at a time: concurrent notifies
+		// share commits instead of queueing for the writer.
+		BatchCommits: s.store.Backend() == "sqlite",
 	}, s.logger)
 	s.disp.SetClock(o.clock)
 	workers := river.NewWorkers()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,9 @@ func ParseContext(s string) (*Context, error) {
 type Options struct {
 	// ForceChannel overrides the type's default channel.
 	ForceChannel store.Channel
+	// Idempotency, when set, makes a retry of the same request return the
+	// first result instead of notifying again (idempotency.go).
+	Idempotency *Idempotency
 }
 
 // Result tells what a notify did.
@@ -76,6 +80,9 @@ type Result struct {
 	// Replaced are the pending events of the same context and key that
 	// this one replaced.
 	Replaced []int64 `json:"replaced,omitempty"`
+	// Replayed is true when this is the stored result of an earlier call
+	// with the same idempotency key: nothing was done this time.
+	Replayed bool `json:"-"`
 }
 
 // Config tunes a Dispatcher.
@@ -88,6 +95,13 @@ type Config struct {
 	CheckRetryBase time.Duration
 	ReadRetention  time.Duration
 	PurgeInterval  time.Duration
+	// IdempotencyTTL is how long an idempotency key is remembered
+	// (default 24h).
+	IdempotencyTTL time.Duration
+	// BatchCommits groups concurrent notifies into one transaction, each
+	// in a savepoint of its own (batch.go). Worth it where commits are
+	// serialised anyway: SQLite.
+	BatchCommits bool
 }
 
 // Dispatcher sends notifications.
@@ -100,18 +114,26 @@ type Dispatcher struct {
 	now    func() time.Time
 	// published is called after an event's fan-out commits (realtime hook).
 	published func(ctx context.Context, ev *store.Event)
+	// observers are called after it too (Observe).
+	observers atomic.Pointer[[]func(ctx context.Context, ev *store.Event)]
+	// batch groups notifies into shared commits when BatchCommits is set.
+	batch *batcher
 }
 
 // New returns a Dispatcher. Register its workers, build the queue, then
 // call SetQueue before the first Notify.
 func New(st store.Store, cfg Config, logger *slog.Logger) *Dispatcher {
-	return &Dispatcher{
+	d := &Dispatcher{
 		store:  st,
 		cfg:    cfg,
 		logger: logger,
 		http:   &http.Client{Timeout: cfg.CheckTimeout},
 		now:    time.Now,
 	}
+	if cfg.BatchCommits {
+		d.batch = newBatcher(st, maxBatch)
+	}
+	return d
 }
 
 // SetQueue gives the dispatcher the queue its jobs go to.
@@ -180,11 +202,62 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 }
 
 // Notify records an event and, when it is due now, fans it out; otherwise it
-// schedules its publication. Everything is one transaction.
+// schedules its publication. Everything is one transaction (with
+// BatchCommits, one savepoint of a transaction shared with concurrent
+// notifies: all or nothing still holds for each).
 func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipients, opts Options) (*Result, error) {
 	now := d.now()
-	if err := Validate(&n, &r, opts, now); err != nil {
+	if err := validateIdempotency(opts.Idempotency); err != nil {
 		return nil, err
+	}
+	// With an idempotency key, validation waits until the key is claimed:
+	// a retry must get the first answer even where the request would no
+	// longer pass (an until that has passed since).
+	if opts.Idempotency == nil {
+		if err := Validate(&n, &r, opts, now); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		res *Result
+		ev  *store.Event
+	)
+	work := func(ctx context.Context, tx store.Tx) error {
+		var err error
+		res, ev, err = d.notifyTx(ctx, tx, n, r, opts, now)
+		return err
+	}
+	var err error
+	if d.batch != nil {
+		err = d.batch.do(ctx, work)
+	} else {
+		err = d.store.InTx(ctx, work)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	if res.Replayed {
+		d.logger.InfoContext(ctx, "notify replayed", "event_id", res.EventID, "idempotency_key", opts.Idempotency.Key)
+		return res, nil
+	}
+	if ev.Status == store.EventPublished {
+		d.afterPublish(ctx, ev)
+	}
+	d.logger.InfoContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
+		"status", ev.Status, "reached", res.Reached)
+	return res, nil
+}
+
+// notifyTx is Notify's work inside tx.
+func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, r store.Recipients, opts Options, now time.Time) (*Result, *store.Event, error) {
+	if opts.Idempotency != nil {
+		prev, err := d.claimIdempotency(ctx, tx, opts.Idempotency, now)
+		if err != nil || prev != nil {
+			return prev, nil, err
+		}
+		if err := Validate(&n, &r, opts, now); err != nil {
+			return nil, nil, err
+		}
 	}
 	scheduled := n.DueAt != nil && n.DueAt.After(now)
 	ev := &store.Event{
@@ -203,51 +276,48 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 		ev.ContextType, ev.ContextID = n.Context.Type, n.Context.ID
 	}
 	res := &Result{Reached: map[store.Channel]int{}}
-	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		ch, err := chooseChannel(ctx, tx, ev.Key, ev.ForceChannel)
+	ch, err := chooseChannel(ctx, tx, ev.Key, ev.ForceChannel)
+	if err != nil {
+		return nil, nil, err
+	}
+	ev.Channel = ch
+	if err := tx.EventInsert(ctx, ev); err != nil {
+		return nil, nil, err
+	}
+	if ev.ContextType != "" {
+		res.Replaced, err = tx.EventCancelPending(ctx, &store.EventCancelPendingParams{
+			ContextType: ev.ContextType, ContextID: ev.ContextID, Key: ev.Key, ExceptID: ev.ID,
+			Reason: fmt.Sprintf("replaced by event %d", ev.ID), At: now,
+		})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		ev.Channel = ch
-		if err := tx.EventInsert(ctx, ev); err != nil {
-			return err
+	}
+	if scheduled {
+		res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
+		if err != nil {
+			return nil, nil, err
 		}
-		if ev.ContextType != "" {
-			res.Replaced, err = tx.EventCancelPending(ctx, &store.EventCancelPendingParams{
-				ContextType: ev.ContextType, ContextID: ev.ContextID, Key: ev.Key, ExceptID: ev.ID,
-				Reason: fmt.Sprintf("replaced by event %d", ev.ID), At: now,
-			})
-			if err != nil {
-				return err
-			}
+		if err := d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
+			ScheduledAt: *n.DueAt,
+			MaxAttempts: d.cfg.CheckMaxAttempts,
+		}); err != nil {
+			return nil, nil, err
 		}
-		if scheduled {
-			res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			return d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
-				ScheduledAt: *n.DueAt,
-				MaxAttempts: d.cfg.CheckMaxAttempts,
-			})
-		}
+	} else {
 		out, err := d.publishTx(ctx, tx, ev, now)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		res.Reached, res.UnknownUserIDs, res.UnknownCompanyID = out.Counts, out.UnknownUserIDs, out.UnknownCompanyID
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
 	}
 	res.EventID, res.Status, res.Channel = ev.ID, ev.Status, ev.Channel
-	if ev.Status == store.EventPublished && d.published != nil {
-		d.published(ctx, ev)
+	if opts.Idempotency != nil {
+		if err := d.completeIdempotency(ctx, tx, opts.Idempotency, res); err != nil {
+			return nil, nil, err
+		}
 	}
-	d.logger.InfoContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
-		"status", ev.Status, "reached", res.Reached)
-	return res, nil
+	return res, ev, nil
 }
 
 // chooseChannel applies the rule: the forced channel, else the type's

@@ -130,9 +130,7 @@ func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, max
 	if ev.Status == store.EventPublished {
 		d.logger.InfoContext(ctx, "published", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
 			"reached", ev.Counts, "late", d.now().Sub(*ev.DueAt).Round(time.Millisecond))
-		if d.published != nil {
-			d.published(ctx, ev)
-		}
+		d.afterPublish(ctx, ev)
 	}
 	return nil
 }
@@ -206,6 +204,13 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	n, err := w.d.Purge(ctx)
 	if n > 0 {
 		w.d.logger.InfoContext(ctx, "purged notifications", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = w.d.PurgeIdempotency(ctx)
+	if n > 0 {
+		w.d.logger.InfoContext(ctx, "purged idempotency keys", "count", n)
 	}
 	return err
 }
