@@ -38,6 +38,10 @@ type Config struct {
 	Log       Log       `koanf:"log"`
 	Scheduler Scheduler `koanf:"scheduler"`
 	Check     Check     `koanf:"check"`
+
+	// The HTTP API and its authentication (http.go).
+	HTTP HTTP `koanf:"http"`
+	Auth Auth `koanf:"auth"`
 }
 
 // Log configures log/slog.
@@ -80,6 +84,8 @@ func Default() Config {
 			PurgeInterval: Duration(time.Hour),
 		},
 		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
+		HTTP:  defaultHTTP(),
+		Auth:  defaultAuth(),
 	}
 }
 
@@ -101,7 +107,7 @@ func Load(path string, environ []string, overrides map[string]any) (Config, erro
 			continue
 		}
 		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "CLOCHE_"), "__", "."))
-		if key == "follower_fallback_groups" {
+		if key == "follower_fallback_groups" || key == "http.cors_origins" {
 			envMap[key] = splitList(value)
 			continue
 		}
@@ -189,6 +195,7 @@ func (c Config) Validate() error {
 	if c.Check.MaxAttempts < 1 {
 		errs = append(errs, store.Invalid("check.max_attempts", "must be at least 1"))
 	}
+	errs = append(errs, c.HTTP.validate(), c.Auth.validate())
 	return errors.Join(errs...)
 }
 
