@@ -1,0 +1,65 @@
+package cloche
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Stats are figures for monitoring.
+type Stats = store.Stats
+
+// Ready reports whether the service can serve: its database answers and
+// has every migration this version knows. Its errors match ErrUnavailable.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return wrap("ready", err)
+	}
+	m, ok := s.store.(interface {
+		MigrationsPending(ctx context.Context) (bool, error)
+	})
+	if !ok {
+		return nil
+	}
+	pending, err := m.MigrationsPending(ctx)
+	if err != nil {
+		return fmt.Errorf("ready: migrations: %w: %w", ErrUnavailable, err)
+	}
+	if pending {
+		return fmt.Errorf("ready: migrations are pending (run `cloche migrate`): %w", ErrUnavailable)
+	}
+	return nil
+}
+
+// Stats computes monitoring figures: deliveries per state, and the oldest
+// scheduled event that is due but not yet published.
+func (s *Service) Stats(ctx context.Context) (*Stats, error) {
+	st, err := s.store.Stats(ctx, s.disp.Now())
+	return st, wrap("stats", err)
+}
+
+// ObservePublished registers fn to run after each event is published: at
+// once by Notify, or when due by the workers. fn must return quickly.
+func (s *Service) ObservePublished(fn func(ctx context.Context, ev *Event)) {
+	s.disp.Observe(fn)
+}
+
+// Now is the service's clock (WithClock).
+func (s *Service) Now() time.Time { return s.disp.Now() }
+
+// Delivery returns one e-mail delivery.
+func (s *Service) Delivery(ctx context.Context, id int64) (*Delivery, error) {
+	d, err := s.store.DeliveryGet(ctx, id)
+	return d, wrap(fmt.Sprintf("delivery %d", id), err)
+}
+
+// RetryDelivery queues a failed delivery again and returns it; ErrConflict
+// when it has not failed.
+func (s *Service) RetryDelivery(ctx context.Context, id int64) (*Delivery, error) {
+	if err := s.store.DeliveryRetry(ctx, &store.DeliveryRetryParams{ID: id, At: s.disp.Now()}); err != nil {
+		return nil, wrap(fmt.Sprintf("retry delivery %d", id), err)
+	}
+	return s.Delivery(ctx, id)
+}
