@@ -63,3 +63,9 @@ func (s *Service) RetryDelivery(ctx context.Context, id int64) (*Delivery, error
 	}
 	return s.Delivery(ctx, id)
 }
+
+// DeliveryStates counts an event's e-mail deliveries per state.
+func (s *Service) DeliveryStates(ctx context.Context, eventID int64) (map[DeliveryState]int, error) {
+	m, err := s.store.DeliveryStates(ctx, eventID)
+	return m, wrap(fmt.Sprintf("event %d: deliveries", eventID), err)
+}

@@ -119,6 +119,9 @@ type AccessQueries interface {
 	// DeliveryRetry moves a failed delivery back to queued; ErrConflict
 	// when it is not failed.
 	DeliveryRetry(ctx context.Context, p *DeliveryRetryParams) error
+	// DeliveryStates counts the deliveries of an event per state (every
+	// state present, zero included).
+	DeliveryStates(ctx context.Context, eventID int64) (map[DeliveryState]int, error)
 
 	// Stats computes monitoring figures as of now.
 	Stats(ctx context.Context, now time.Time) (*Stats, error)

@@ -350,3 +350,26 @@ func (q *queries) Stats(ctx context.Context, now time.Time) (*store.Stats, error
 	st.OldestOverdue = utcPtr(st.OldestOverdue)
 	return st, nil
 }
+
+// DeliveryStates counts the deliveries of event eventID per state.
+func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.DeliveryState]int, error) {
+	out := map[store.DeliveryState]int{}
+	for _, s := range store.DeliveryStates {
+		out[s] = 0
+	}
+	rows, err := q.db.Query(ctx, `SELECT state, count(*) FROM deliveries WHERE event_id = $1 GROUP BY state`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: delivery states: %w", mapErr(err, ""))
+	}
+	var (
+		state string
+		n     int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&state, &n}, func() error {
+		out[store.DeliveryState(state)] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("postgres: delivery states: %w", mapErr(err, ""))
+	}
+	return out, nil
+}

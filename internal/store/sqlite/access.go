@@ -367,3 +367,26 @@ func dedupeStrings(ss []string) []string {
 	}
 	return out
 }
+
+func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.DeliveryState]int, error) {
+	out := map[store.DeliveryState]int{}
+	for _, s := range store.DeliveryStates {
+		out[s] = 0
+	}
+	rows, err := q.r.QueryContext(ctx, `SELECT state, count(*) FROM deliveries WHERE event_id = ? GROUP BY state`, eventID)
+	if err != nil {
+		return nil, mapErr("delivery states", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			state string
+			n     int
+		)
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, mapErr("delivery states", err)
+		}
+		out[store.DeliveryState(state)] = n
+	}
+	return out, mapErr("delivery states", rows.Err())
+}

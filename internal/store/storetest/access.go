@@ -279,6 +279,16 @@ func testDeliveryGetRetry(t *testing.T, s store.Store) {
 	_, err = s.DeliveryGet(ctx, 999999)
 	wantErr(t, err, store.ErrNotFound)
 
+	states, err := s.DeliveryStates(ctx, e.ID)
+	must(t, err)
+	equal(t, "DeliveryStates", states, map[store.DeliveryState]int{store.DeliveryQueued: 1, store.DeliverySending: 0,
+		store.DeliverySent: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0})
+	states, err = s.DeliveryStates(ctx, 999999)
+	must(t, err)
+	if states[store.DeliveryQueued] != 0 || len(states) != len(store.DeliveryStates) {
+		t.Errorf("DeliveryStates of an event without deliveries = %v", states)
+	}
+
 	// Only a failed delivery can be retried; the backends' own tests make
 	// one fail (the store has no e-mail sender to do it).
 	wantErr(t, s.DeliveryRetry(ctx, &store.DeliveryRetryParams{ID: got.ID, At: t0}), store.ErrConflict)
@@ -369,4 +379,9 @@ func DeliveryRetry(t *testing.T, s store.Store, fail func(t *testing.T, id int64
 	}
 	checkTime(t, "UpdatedAt", d.UpdatedAt, norm(at(time.Hour)))
 	wantErr(t, s.DeliveryRetry(ctx, &store.DeliveryRetryParams{ID: id, At: at(time.Hour)}), store.ErrConflict)
+	states, err := s.DeliveryStates(ctx, e.ID)
+	must(t, err)
+	if states[store.DeliveryQueued] != 1 || states[store.DeliveryFailed] != 0 {
+		t.Errorf("DeliveryStates after retry = %v", states)
+	}
 }
