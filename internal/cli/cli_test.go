@@ -362,7 +362,9 @@ func TestServe(t *testing.T) {
 		}
 
 		var res cloche.Result
-		due := time.Now().Add(300 * time.Millisecond)
+		// Far enough ahead that the notify command (which opens the
+		// database) is done before it, even on a loaded machine.
+		due := time.Now().Add(2 * time.Second)
 		h.json(&res, "notify", "-k", "message:internal", "--title", "Soon", "-u", "1", "--from", due.Format(time.RFC3339Nano))
 		if res.Status != cloche.EventPending {
 			t.Fatalf("notify: %+v, want pending", res)

@@ -218,13 +218,14 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 			return nil, err
 		}
 	}
+	pre := d.prePlan(ctx, n, r, opts, now)
 	var (
 		res *Result
 		ev  *store.Event
 	)
 	work := func(ctx context.Context, tx store.Tx) error {
 		var err error
-		res, ev, err = d.notifyTx(ctx, tx, n, r, opts, now)
+		res, ev, err = d.notifyTx(ctx, tx, n, r, opts, now, pre)
 		return err
 	}
 	var err error
@@ -248,8 +249,41 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 	return res, nil
 }
 
-// notifyTx is Notify's work inside tx.
-func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, r store.Recipients, opts Options, now time.Time) (*Result, *store.Event, error) {
+// plan is what a notify reads before its transaction: the channel, and
+// for an immediate notify the routes to its recipients.
+type plan struct {
+	channel store.Channel
+	routes  *directory.Routes // nil: plan them inside the transaction
+}
+
+// prePlan reads, outside the write transaction, what a notify needs to
+// know: the type's channel and the recipients' routes. On SQLite, whose
+// writes go one transaction at a time, this keeps reads off the writer and
+// lets them run beside it. It is an optimisation only: reading a moment
+// before writing is the same as notifying a moment earlier (a type deleted
+// meanwhile still fails, on the event's foreign key), and on any error it
+// returns nil and the transaction reads for itself, reporting the error
+// where it would have.
+func (d *Dispatcher) prePlan(ctx context.Context, n Notification, r store.Recipients, opts Options, now time.Time) *plan {
+	if strings.TrimSpace(n.Key) == "" || (opts.ForceChannel != "" && !opts.ForceChannel.Valid()) {
+		return nil
+	}
+	ch, err := chooseChannel(ctx, d.store, strings.TrimSpace(n.Key), opts.ForceChannel)
+	if err != nil {
+		return nil
+	}
+	p := &plan{channel: ch}
+	if n.DueAt == nil || !n.DueAt.After(now) {
+		if p.routes, err = directory.Plan(ctx, d.store, r, ch, d.cfg.FallbackGroups); err != nil {
+			p.routes = nil
+		}
+	}
+	return p
+}
+
+// notifyTx is Notify's work inside tx. pre, when not nil, is what
+// prePlan read.
+func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, r store.Recipients, opts Options, now time.Time, pre *plan) (*Result, *store.Event, error) {
 	if opts.Idempotency != nil {
 		prev, err := d.claimIdempotency(ctx, tx, opts.Idempotency, now)
 		if err != nil || prev != nil {
@@ -276,11 +310,15 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 		ev.ContextType, ev.ContextID = n.Context.Type, n.Context.ID
 	}
 	res := &Result{Reached: map[store.Channel]int{}}
-	ch, err := chooseChannel(ctx, tx, ev.Key, ev.ForceChannel)
-	if err != nil {
+	var (
+		routes *directory.Routes
+		err    error
+	)
+	if pre != nil {
+		ev.Channel, routes = pre.channel, pre.routes
+	} else if ev.Channel, err = chooseChannel(ctx, tx, ev.Key, ev.ForceChannel); err != nil {
 		return nil, nil, err
 	}
-	ev.Channel = ch
 	if err := tx.EventInsert(ctx, ev); err != nil {
 		return nil, nil, err
 	}
@@ -305,7 +343,7 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 			return nil, nil, err
 		}
 	} else {
-		out, err := d.publishTx(ctx, tx, ev, now)
+		out, err := d.publishTx(ctx, tx, ev, now, routes)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -342,14 +380,16 @@ type publication struct {
 	UnknownCompanyID string
 }
 
-// publishTx resolves the recipients of a pending event, writes its
-// notifications or deliveries and marks it published, inside tx. The status
-// change is conditional on the event still being pending, so that however
-// many workers try, it is published once.
-func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time) (*publication, error) {
-	rt, err := directory.Plan(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups)
-	if err != nil {
-		return nil, err
+// publishTx resolves the recipients of a pending event (unless rt has
+// them already), writes its notifications or deliveries and marks it
+// published, inside tx. The status change is conditional on the event still
+// being pending, so that however many workers try, it is published once.
+func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time, rt *directory.Routes) (*publication, error) {
+	if rt == nil {
+		var err error
+		if rt, err = directory.Plan(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups); err != nil {
+			return nil, err
+		}
 	}
 	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: rt.UnknownUserIDs, UnknownCompanyID: rt.UnknownCompanyID}
 	if ev.Channel == store.ChannelEmail {

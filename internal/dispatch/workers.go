@@ -118,7 +118,7 @@ func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, max
 			return err
 		}
 		ev.Channel = ch
-		_, err = d.publishTx(ctx, tx, ev, now)
+		_, err = d.publishTx(ctx, tx, ev, now, nil)
 		return err
 	})
 	switch {

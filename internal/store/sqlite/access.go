@@ -8,29 +8,30 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/cloche/cloche/internal/store"
 )
 
-// savepoints numbers savepoint names, so that nested ones never clash.
-var savepoints atomic.Int64
-
-// Savepoint implements store.Tx.
+// Savepoint implements store.Tx. Nested savepoints share one name: SQLite
+// releases and rolls back to the most recent of a name, and a constant
+// statement is prepared once.
 func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	name := fmt.Sprintf("sp%d", savepoints.Add(1))
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if _, err := t.w.ExecContext(ctx, "SAVEPOINT sp"); err != nil {
 		return mapErr("savepoint", err)
 	}
 	if err := fn(ctx, t); err != nil {
 		// ROLLBACK TO leaves the savepoint open; RELEASE closes it.
-		if _, rbErr := t.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO "+name+"; RELEASE "+name); rbErr != nil {
+		bg := context.WithoutCancel(ctx)
+		if _, rbErr := t.w.ExecContext(bg, "ROLLBACK TO sp"); rbErr != nil {
 			return errors.Join(err, mapErr("rollback to savepoint", rbErr))
+		}
+		if _, rbErr := t.w.ExecContext(bg, "RELEASE sp"); rbErr != nil {
+			return errors.Join(err, mapErr("release savepoint", rbErr))
 		}
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, "RELEASE "+name); err != nil {
+	if _, err := t.w.ExecContext(ctx, "RELEASE sp"); err != nil {
 		return mapErr("release savepoint", err)
 	}
 	return nil
