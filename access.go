@@ -38,7 +38,16 @@ type accessState struct {
 	mu      sync.Mutex
 	secret  []byte
 	touched sync.Map // API key id → time.Time of the last recorded use
+
+	// verified remembers tokens already verified, until they expire: a
+	// token cannot change, and a browser sends the same one with every
+	// request for its life.
+	vmu      sync.Mutex
+	verified map[string]*TokenClaims
 }
+
+// maxVerified bounds the memory of verified tokens.
+const maxVerified = 10000
 
 // CreateAPIKey makes an API key named name. It returns the key, which is
 // not stored and cannot be shown again, and its record. A name is unique
@@ -204,11 +213,35 @@ func (s *Service) UserToken(ctx context.Context, userID string, ttl time.Duratio
 // further than auth.token_max_ttl) and returns what it says. Its errors
 // match ErrUnauthenticated, saying what is wrong.
 func (s *Service) VerifyUserToken(ctx context.Context, token string) (*TokenClaims, error) {
+	now := s.disp.Now()
+	a := &s.access
+	a.vmu.Lock()
+	c := a.verified[token]
+	a.vmu.Unlock()
+	if c != nil && now.Before(c.ExpiresAt.Add(auth.Leeway)) {
+		return c, nil
+	}
 	secret, err := s.tokenSecret(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return auth.VerifyUserToken(secret, token, s.disp.Now(), s.cfg.Auth.TokenMaxTTL.D())
+	c, err = auth.VerifyUserToken(secret, token, now, s.cfg.Auth.TokenMaxTTL.D())
+	if err != nil {
+		return nil, err
+	}
+	a.vmu.Lock()
+	defer a.vmu.Unlock()
+	if a.verified == nil || len(a.verified) >= maxVerified {
+		fresh := make(map[string]*TokenClaims, len(a.verified))
+		for t, v := range a.verified {
+			if now.Before(v.ExpiresAt) && len(fresh) < maxVerified/2 {
+				fresh[t] = v
+			}
+		}
+		a.verified = fresh
+	}
+	a.verified[token] = c
+	return c, nil
 }
 
 // Idempotent makes a Notify safe to retry: a later call with the same key

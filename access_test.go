@@ -5,10 +5,12 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/testdb"
 )
 
 func TestAPIKeys(t *testing.T) {
@@ -213,4 +215,27 @@ func TestConcurrentNotifies(t *testing.T) {
 			t.Errorf("cancelled notify: %v", err)
 		}
 	})
+}
+
+// A verified token is remembered, but not past its expiry.
+func TestVerifiedTokenStillExpires(t *testing.T) {
+	ctx := context.Background()
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	svc := open(t, testConfig(testdb.SQLiteURL(t)), cloche.WithClock(clock))
+	loadDirectory(t, svc)
+	tok, _, err := svc.UserToken(ctx, "1", 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := svc.VerifyUserToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now.Add(int64(3 * time.Minute))
+	if _, err := svc.VerifyUserToken(ctx, tok); !errors.Is(err, cloche.ErrUnauthenticated) {
+		t.Errorf("expired token, verified before: %v", err)
+	}
 }

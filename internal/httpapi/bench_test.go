@@ -235,7 +235,7 @@ func BenchmarkHTTPNotify(b *testing.B) {
 // Service.Inbox and Service.UnreadCounts in-process, and GET /healthz.
 func BenchmarkHTTPInbox(b *testing.B) {
 	const (
-		requests = 100000
+		requests = 40000
 		users    = 100
 		perUser  = 200
 	)

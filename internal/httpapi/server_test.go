@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,4 +285,48 @@ func TestStreamRoute(t *testing.T) {
 			t.Errorf("%d streams still open", n)
 		}
 	})
+}
+
+// Shutdown waits for a request in flight, which completes normally, and
+// refuses new connections meanwhile.
+func TestShutdownLetsRequestsFinish(t *testing.T) {
+	h := newHarness(t, testConfig("sqlite:"+t.TempDir()+"/c.db"), Options{})
+	entered, release := make(chan struct{}), make(chan struct{})
+	h.srv.mux.HandleFunc("GET /test/slow", func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		writeJSON(w, http.StatusOK, map[string]string{"status": "done"})
+	})
+	answered := make(chan *response, 1)
+	go func() { answered <- h.do(req{method: "GET", path: "/test/slow"}) }()
+	<-entered
+
+	shut := make(chan error, 1)
+	go func() { shut <- h.srv.Shutdown(context.Background()) }()
+	// New connections are refused once shutdown has begun.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(h.url, "http://"), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts during shutdown")
+		}
+		runtime.Gosched()
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("shutdown returned (%v) with a request in flight", err)
+	default:
+	}
+	close(release)
+	r := <-answered
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "done") {
+		t.Errorf("the request in flight got %d %s", r.status, r.body)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
 }
