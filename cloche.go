@@ -52,6 +52,7 @@ type Service struct {
 	disp   *dispatch.Dispatcher
 	queue  jobs.Queue
 	mailer *email.Mailer
+	access accessState // API keys and user tokens (access.go)
 }
 
 // Option changes how Open builds a Service.
@@ -128,6 +129,9 @@ func (s *Service) init(ctx context.Context, o options) error {
 		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
 
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
+		// SQLite writes one transaction at a time: concurrent notifies
+		// share commits instead of queueing for the writer.
+		BatchCommits: s.store.Backend() == "sqlite",
 	}, s.logger)
 	s.disp.SetClock(o.clock)
 	mailer, err := email.New(s.store, mailerConfig(s.cfg, o.smtpTLS), s.logger)

@@ -40,12 +40,14 @@ func run(t *testing.T, bin, url string, args ...string) []byte {
 	return out
 }
 
-// serve starts `cloche serve` and returns once it logs that it serves. At
-// the end of the test it is sent SIGTERM and must exit 0.
-func serve(t *testing.T, bin, url string) {
+// serve starts `cloche serve` and returns once it logs that it serves,
+// with the address its HTTP server listens on (a free port). At the end of
+// the test it is sent SIGTERM and must exit 0.
+func serve(t *testing.T, bin, url string) string {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--database-url", url)
-	cmd.Env = append(os.Environ(), "CLOCHE_LOG__FORMAT=text", "CLOCHE_SCHEDULER__POLL_INTERVAL=100ms")
+	cmd.Env = append(os.Environ(), "CLOCHE_LOG__FORMAT=text", "CLOCHE_SCHEDULER__POLL_INTERVAL=100ms",
+		"CLOCHE_HTTP__ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +55,7 @@ func serve(t *testing.T, bin, url string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan struct{})
+	ready := make(chan string, 1)
 	logs := make(chan string, 1)
 	go func() {
 		var all strings.Builder
@@ -61,13 +63,14 @@ func serve(t *testing.T, bin, url string) {
 		for sc.Scan() {
 			all.WriteString(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), "cloche serving") {
-				close(ready)
+				ready <- logValue(sc.Text(), "http")
 			}
 		}
 		logs <- all.String()
 	}()
+	var addr string
 	select {
-	case <-ready:
+	case addr = <-ready:
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("cloche serve did not start:\n%s", <-logs)
@@ -79,6 +82,17 @@ func serve(t *testing.T, bin, url string) {
 			t.Errorf("cloche serve after SIGTERM: %v\n%s", err, <-logs)
 		}
 	})
+	return addr
+}
+
+// logValue reads key=value from a text log line.
+func logValue(line, key string) string {
+	for _, field := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(field, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // Two `cloche serve` processes on one PostgreSQL database publish each

@@ -38,8 +38,10 @@ type root struct {
 	Directory  directoryCmd  `cmd:"" help:"Import and inspect the host's users, groups and companies."`
 	Deliveries deliveriesCmd `cmd:"" help:"List, show and retry e-mail deliveries."`
 	Email      emailCmd      `cmd:"" help:"Check the mail server settings."`
-	Serve      serveCmd      `cmd:"" help:"Run the workers that publish scheduled events, until interrupted."`
+	Serve      serveCmd      `cmd:"" help:"Serve the HTTP API and run the workers that publish scheduled events, until interrupted."`
 	Migrate    migrateCmd    `cmd:"" help:"Create or upgrade the database schema."`
+	APIKey     apikeyCmd     `cmd:"" name:"apikey" help:"Create, list and revoke the API keys of host applications."`
+	Token      tokenCmd      `cmd:"" help:"Mint user tokens; show the secret that signs them."`
 }
 
 // globals are accepted by every command.

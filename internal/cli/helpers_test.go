@@ -40,6 +40,7 @@ func newHarness(t *testing.T, databaseURL string) *harness {
 		"CLOCHE_DATABASE_URL=" + databaseURL,
 		"CLOCHE_TIME_ZONE=Europe/Paris",
 		"CLOCHE_SCHEDULER__POLL_INTERVAL=100ms",
+		"CLOCHE_HTTP__ADDR=127.0.0.1:0", // serve tests run in parallel
 	}}
 }
 

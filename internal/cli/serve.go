@@ -2,10 +2,17 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/httpapi"
+	"github.com/cloche/cloche/internal/web"
 )
 
 // shutdownTimeout bounds how long serve waits for running jobs to end.
@@ -17,10 +24,12 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Help() string {
-	return `Publishes scheduled events when they fall due, retries check URLs,
-sends e-mails (when [smtp] names a mail server) and purges old notifications. Several 'cloche serve' may share one PostgreSQL
-database. Stops cleanly on SIGINT or SIGTERM, waiting up to 30s for running
-jobs.`
+	return `Serves the HTTP API on http.addr (default 127.0.0.1:8080), publishes
+scheduled events when they fall due, retries check URLs, sends e-mails
+(when [smtp] names a mail server) and purges old notifications. Several 'cloche serve' may share one PostgreSQL database.
+Stops cleanly on SIGINT or SIGTERM: the server stops accepting, requests in
+flight finish (up to http.shutdown_timeout), event streams close, then the
+workers stop (up to 30s for running jobs).`
 }
 
 func (c *serveCmd) Run(rt *runtime) error {
@@ -43,25 +52,53 @@ func (c *serveCmd) Run(rt *runtime) error {
 		}
 	}
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The realtime hub (GET /api/v1/me/stream) is given as Options.Streamer.
+	ccfg := web.ConsoleConfigFrom(cfg.Console)
+	ccfg.KeyChecker = svc
+	console, err := web.NewConsole(svc, ccfg, logger)
+	if err != nil {
+		return err
+	}
+	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: console.Register})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http: listen on %s (http.addr): %w", cfg.HTTP.Addr, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
 	// The workers outlive rt.ctx: cancelling the context given to Start
 	// would abort running jobs; they are stopped gracefully below instead.
 	if err := svc.Start(context.WithoutCancel(rt.ctx)); err != nil {
+		_ = srv.Shutdown(context.Background())
 		return err
 	}
-	logger.Info("cloche serving", "backend", svc.Backend(), "workers", cfg.Scheduler.Workers,
-		"time_zone", svc.Location().String(), "email", svc.EmailConfigured())
+	logger.Info("cloche serving", "http", ln.Addr().String(), "backend", svc.Backend(),
+		"workers", cfg.Scheduler.Workers, "time_zone", svc.Location().String(), "email", svc.EmailConfigured())
 
-	// The HTTP server (internal/httpapi) starts here, once it exists: build
-	// it from svc and logger, run ListenAndServe in a goroutine whose error
-	// ends serve, and Shutdown it below before the workers stop.
-
-	<-rt.ctx.Done()
+	var serveErr error
+	select {
+	case <-rt.ctx.Done():
+	case serveErr = <-served:
+		serveErr = fmt.Errorf("http: %w", serveErr)
+		logger.Error("cloche: the HTTP server stopped", "err", serveErr)
+	}
 	logger.Info("cloche stopping", "timeout", shutdownTimeout.String())
+	httpCtx, cancelHTTP := context.WithTimeout(context.WithoutCancel(rt.ctx), cfg.HTTP.ShutdownTimeout.D())
+	defer cancelHTTP()
+	if err := srv.Shutdown(httpCtx); err != nil {
+		serveErr = errors.Join(serveErr, fmt.Errorf("http: shutdown: %w", err))
+	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(rt.ctx), shutdownTimeout)
 	defer cancel()
 	if err := svc.Stop(stopCtx); err != nil {
-		return fmt.Errorf("stop workers: %w", err)
+		return errors.Join(serveErr, fmt.Errorf("stop workers: %w", err))
 	}
 	logger.Info("cloche stopped")
-	return nil
+	return serveErr
 }

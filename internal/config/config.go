@@ -41,6 +41,10 @@ type Config struct {
 	Console   Console   `koanf:"console"`
 	SMTP      SMTP      `koanf:"smtp"`
 	Email     Email     `koanf:"email"`
+
+	// The HTTP API and its authentication (http.go).
+	HTTP HTTP `koanf:"http"`
+	Auth Auth `koanf:"auth"`
 }
 
 // Log configures log/slog.
@@ -87,6 +91,8 @@ func Default() Config {
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
 		SMTP:    defaultSMTP(),
 		Email:   defaultEmail(),
+		HTTP:    defaultHTTP(),
+		Auth:    defaultAuth(),
 	}
 }
 
@@ -108,7 +114,7 @@ func Load(path string, environ []string, overrides map[string]any) (Config, erro
 			continue
 		}
 		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "CLOCHE_"), "__", "."))
-		if key == "follower_fallback_groups" {
+		if key == "follower_fallback_groups" || key == "http.cors_origins" {
 			envMap[key] = splitList(value)
 			continue
 		}
@@ -199,6 +205,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Console.validate()...)
 	errs = append(errs, c.SMTP.validate()...)
 	errs = append(errs, c.Email.validate()...)
+	errs = append(errs, c.HTTP.validate(), c.Auth.validate())
 	return errors.Join(errs...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -68,6 +69,9 @@ func ParseContext(s string) (*Context, error) {
 type Options struct {
 	// ForceChannel overrides the type's default channel.
 	ForceChannel store.Channel
+	// Idempotency, when set, makes a retry of the same request return the
+	// first result instead of notifying again (idempotency.go).
+	Idempotency *Idempotency
 
 	// maxAttachmentSize bounds the attachments, all together; Validate
 	// uses DefaultMaxAttachmentSize when it is zero.
@@ -89,6 +93,9 @@ type Result struct {
 	// Replaced are the pending events of the same context and key that
 	// this one replaced.
 	Replaced []int64 `json:"replaced,omitempty"`
+	// Replayed is true when this is the stored result of an earlier call
+	// with the same idempotency key: nothing was done this time.
+	Replayed bool `json:"-"`
 }
 
 // Config tunes a Dispatcher.
@@ -101,6 +108,13 @@ type Config struct {
 	CheckRetryBase time.Duration
 	ReadRetention  time.Duration
 	PurgeInterval  time.Duration
+	// IdempotencyTTL is how long an idempotency key is remembered
+	// (default 24h).
+	IdempotencyTTL time.Duration
+	// BatchCommits groups concurrent notifies into one transaction, each
+	// in a savepoint of its own (batch.go). Worth it where commits are
+	// serialised anyway: SQLite.
+	BatchCommits bool
 	// MaxAttachmentSize bounds a notification's attachments, all together;
 	// default DefaultMaxAttachmentSize.
 	MaxAttachmentSize int64
@@ -123,6 +137,10 @@ type Dispatcher struct {
 	now    func() time.Time
 	// published is called after an event's fan-out commits (realtime hook).
 	published func(ctx context.Context, ev *store.Event)
+	// observers are called after it too (Observe).
+	observers atomic.Pointer[[]func(ctx context.Context, ev *store.Event)]
+	// batch groups notifies into shared commits when BatchCommits is set.
+	batch *batcher
 	// mailer starts the sending of an event's deliveries.
 	mailer Mailer
 }
@@ -134,13 +152,17 @@ func (d *Dispatcher) SetMailer(m Mailer) { d.mailer = m }
 // New returns a Dispatcher. Register its workers, build the queue, then
 // call SetQueue before the first Notify.
 func New(st store.Store, cfg Config, logger *slog.Logger) *Dispatcher {
-	return &Dispatcher{
+	d := &Dispatcher{
 		store:  st,
 		cfg:    cfg,
 		logger: logger,
 		http:   &http.Client{Timeout: cfg.CheckTimeout},
 		now:    time.Now,
 	}
+	if cfg.BatchCommits {
+		d.batch = newBatcher(st, maxBatch)
+	}
+	return d
 }
 
 // SetQueue gives the dispatcher the queue its jobs go to.
@@ -212,12 +234,97 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 }
 
 // Notify records an event and, when it is due now, fans it out; otherwise it
-// schedules its publication. Everything is one transaction.
+// schedules its publication. Everything is one transaction (with
+// BatchCommits, one savepoint of a transaction shared with concurrent
+// notifies: all or nothing still holds for each).
 func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipients, opts Options) (*Result, error) {
 	now := d.now()
 	opts.maxAttachmentSize = d.cfg.MaxAttachmentSize
-	if err := Validate(&n, &r, opts, now); err != nil {
+	if err := validateIdempotency(opts.Idempotency); err != nil {
 		return nil, err
+	}
+	// With an idempotency key, validation waits until the key is claimed:
+	// a retry must get the first answer even where the request would no
+	// longer pass (an until that has passed since).
+	if opts.Idempotency == nil {
+		if err := Validate(&n, &r, opts, now); err != nil {
+			return nil, err
+		}
+	}
+	pre := d.prePlan(ctx, n, r, opts, now)
+	var (
+		res *Result
+		ev  *store.Event
+	)
+	work := func(ctx context.Context, tx store.Tx) error {
+		var err error
+		res, ev, err = d.notifyTx(ctx, tx, n, r, opts, now, pre)
+		return err
+	}
+	var err error
+	if d.batch != nil {
+		err = d.batch.do(ctx, work)
+	} else {
+		err = d.store.InTx(ctx, work)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	if res.Replayed {
+		d.logger.InfoContext(ctx, "notify replayed", "event_id", res.EventID, "idempotency_key", opts.Idempotency.Key)
+		return res, nil
+	}
+	if ev.Status == store.EventPublished {
+		d.afterPublish(ctx, ev)
+	}
+	d.logger.InfoContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
+		"status", ev.Status, "reached", res.Reached)
+	return res, nil
+}
+
+// plan is what a notify reads before its transaction: the channel, and
+// for an immediate notify the routes to its recipients.
+type plan struct {
+	channel store.Channel
+	routes  *directory.Routes // nil: plan them inside the transaction
+}
+
+// prePlan reads, outside the write transaction, what a notify needs to
+// know: the type's channel and the recipients' routes. On SQLite, whose
+// writes go one transaction at a time, this keeps reads off the writer and
+// lets them run beside it. It is an optimisation only: reading a moment
+// before writing is the same as notifying a moment earlier (a type deleted
+// meanwhile still fails, on the event's foreign key), and on any error it
+// returns nil and the transaction reads for itself, reporting the error
+// where it would have.
+func (d *Dispatcher) prePlan(ctx context.Context, n Notification, r store.Recipients, opts Options, now time.Time) *plan {
+	if strings.TrimSpace(n.Key) == "" || (opts.ForceChannel != "" && !opts.ForceChannel.Valid()) {
+		return nil
+	}
+	ch, err := chooseChannel(ctx, d.store, strings.TrimSpace(n.Key), opts.ForceChannel)
+	if err != nil {
+		return nil
+	}
+	p := &plan{channel: ch}
+	if n.DueAt == nil || !n.DueAt.After(now) {
+		if p.routes, err = directory.Plan(ctx, d.store, r, ch, d.cfg.FallbackGroups); err != nil {
+			p.routes = nil
+		}
+	}
+	return p
+}
+
+// notifyTx is Notify's work inside tx. pre, when not nil, is what
+// prePlan read.
+func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, r store.Recipients, opts Options, now time.Time, pre *plan) (*Result, *store.Event, error) {
+	if opts.Idempotency != nil {
+		prev, err := d.claimIdempotency(ctx, tx, opts.Idempotency, now)
+		if err != nil || prev != nil {
+			return prev, nil, err
+		}
+		if err := Validate(&n, &r, opts, now); err != nil {
+			return nil, nil, err
+		}
 	}
 	scheduled := n.DueAt != nil && n.DueAt.After(now)
 	ev := &store.Event{
@@ -236,54 +343,55 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 		ev.ContextType, ev.ContextID = n.Context.Type, n.Context.ID
 	}
 	res := &Result{Reached: map[store.Channel]int{}}
-	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		ch, err := chooseChannel(ctx, tx, ev.Key, ev.ForceChannel)
+	var (
+		routes *directory.Routes
+		err    error
+	)
+	if pre != nil {
+		ev.Channel, routes = pre.channel, pre.routes
+	} else if ev.Channel, err = chooseChannel(ctx, tx, ev.Key, ev.ForceChannel); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.EventInsert(ctx, ev); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.AttachmentInsertMany(ctx, ev.ID, n.Attachments); err != nil {
+		return nil, nil, err
+	}
+	if ev.ContextType != "" {
+		res.Replaced, err = tx.EventCancelPending(ctx, &store.EventCancelPendingParams{
+			ContextType: ev.ContextType, ContextID: ev.ContextID, Key: ev.Key, ExceptID: ev.ID,
+			Reason: fmt.Sprintf("replaced by event %d", ev.ID), At: now,
+		})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		ev.Channel = ch
-		if err := tx.EventInsert(ctx, ev); err != nil {
-			return err
-		}
-		if err := tx.AttachmentInsertMany(ctx, ev.ID, n.Attachments); err != nil {
-			return err
-		}
-		if ev.ContextType != "" {
-			res.Replaced, err = tx.EventCancelPending(ctx, &store.EventCancelPendingParams{
-				ContextType: ev.ContextType, ContextID: ev.ContextID, Key: ev.Key, ExceptID: ev.ID,
-				Reason: fmt.Sprintf("replaced by event %d", ev.ID), At: now,
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if scheduled {
-			res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			return d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
-				ScheduledAt: *n.DueAt,
-				MaxAttempts: d.cfg.CheckMaxAttempts,
-			})
-		}
-		out, err := d.publishTx(ctx, tx, ev, now)
+	}
+	if scheduled {
+		res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
 		if err != nil {
-			return err
+			return nil, nil, err
+		}
+		if err := d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
+			ScheduledAt: *n.DueAt,
+			MaxAttempts: d.cfg.CheckMaxAttempts,
+		}); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		out, err := d.publishTx(ctx, tx, ev, now, routes)
+		if err != nil {
+			return nil, nil, err
 		}
 		res.Reached, res.UnknownUserIDs, res.UnknownCompanyID = out.Counts, out.UnknownUserIDs, out.UnknownCompanyID
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
 	}
 	res.EventID, res.Status, res.Channel = ev.ID, ev.Status, ev.Channel
-	if ev.Status == store.EventPublished && d.published != nil {
-		d.published(ctx, ev)
+	if opts.Idempotency != nil {
+		if err := d.completeIdempotency(ctx, tx, opts.Idempotency, res); err != nil {
+			return nil, nil, err
+		}
 	}
-	d.logger.InfoContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
-		"status", ev.Status, "reached", res.Reached)
-	return res, nil
+	return res, ev, nil
 }
 
 // chooseChannel applies the rule: the forced channel, else the type's
@@ -308,14 +416,16 @@ type publication struct {
 	UnknownCompanyID string
 }
 
-// publishTx resolves the recipients of a pending event, writes its
-// notifications or deliveries and marks it published, inside tx. The status
-// change is conditional on the event still being pending, so that however
-// many workers try, it is published once.
-func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time) (*publication, error) {
-	rt, err := directory.Plan(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups)
-	if err != nil {
-		return nil, err
+// publishTx resolves the recipients of a pending event (unless rt has
+// them already), writes its notifications or deliveries and marks it
+// published, inside tx. The status change is conditional on the event still
+// being pending, so that however many workers try, it is published once.
+func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time, rt *directory.Routes) (*publication, error) {
+	if rt == nil {
+		var err error
+		if rt, err = directory.Plan(ctx, tx, ev.Recipients, ev.Channel, d.cfg.FallbackGroups); err != nil {
+			return nil, err
+		}
 	}
 	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: rt.UnknownUserIDs, UnknownCompanyID: rt.UnknownCompanyID}
 	if ev.Channel == store.ChannelEmail {

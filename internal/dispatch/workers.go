@@ -118,7 +118,7 @@ func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, max
 			return err
 		}
 		ev.Channel = ch
-		_, err = d.publishTx(ctx, tx, ev, now)
+		_, err = d.publishTx(ctx, tx, ev, now, nil)
 		return err
 	})
 	switch {
@@ -133,9 +133,7 @@ func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, max
 			attrs = append(attrs, "late", d.now().Sub(*ev.DueAt).Round(time.Millisecond))
 		}
 		d.logger.InfoContext(ctx, "published", attrs...)
-		if d.published != nil {
-			d.published(ctx, ev)
-		}
+		d.afterPublish(ctx, ev)
 	}
 	return nil
 }
@@ -209,6 +207,13 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	n, err := w.d.Purge(ctx)
 	if n > 0 {
 		w.d.logger.InfoContext(ctx, "purged notifications", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = w.d.PurgeIdempotency(ctx)
+	if n > 0 {
+		w.d.logger.InfoContext(ctx, "purged idempotency keys", "count", n)
 	}
 	return err
 }

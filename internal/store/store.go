@@ -29,6 +29,11 @@ type Store interface {
 // Tx is the view of a store inside a transaction.
 type Tx interface {
 	Queries
+
+	// Savepoint runs fn inside a savepoint of the transaction: when fn
+	// fails, its work is undone and the transaction goes on, so that
+	// several independent changes can share one commit.
+	Savepoint(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
 // Queries are the operations every backend implements, in the noun-verb
@@ -121,6 +126,9 @@ type Queries interface {
 	// Attachments of an event, sent with its e-mails.
 	AttachmentInsertMany(ctx context.Context, eventID int64, atts []Attachment) error
 	AttachmentList(ctx context.Context, eventID int64) ([]Attachment, error)
+	// What the HTTP API needs: API keys, settings, idempotency keys,
+	// directory listings, delivery retry, statistics (access.go).
+	AccessQueries
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come

@@ -24,6 +24,7 @@ type queries struct {
 	r, w  dbtx
 	inTx  bool
 	begin func(context.Context) (*sql.Tx, error)
+	stmts *stmtCache // the writer's prepared statements
 }
 
 // atomic runs fn in the current transaction, or in a new one.
@@ -35,7 +36,9 @@ func (q *queries) atomic(ctx context.Context, fn func(q *queries) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(&queries{r: tx, w: tx, inTx: true}); err != nil {
+	defer q.stmts.prepareMissed(context.WithoutCancel(ctx))
+	txq := txStmts{tx: tx, c: q.stmts}
+	if err := fn(&queries{r: txq, w: txq, inTx: true, stmts: q.stmts}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -41,6 +41,8 @@ type Store struct {
 	rdb    *sql.DB
 	ckdb   *sql.DB // the checkpointer's own connection
 	logger *slog.Logger
+	// Prepared statements of the writer and of the read pool.
+	wstmts, rstmts *stmtCache
 
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
@@ -115,8 +117,9 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{path: path, wdb: wdb, rdb: rdb, ckdb: ckdb, logger: logger}
-	s.queries = queries{r: rdb, w: wdb, begin: s.begin}
+	s := &Store{path: path, wdb: wdb, rdb: rdb, ckdb: ckdb, logger: logger,
+		wstmts: newStmtCache(wdb), rstmts: newStmtCache(rdb)}
+	s.queries = queries{r: poolStmts{s.rstmts}, w: poolStmts{s.wstmts}, begin: s.begin, stmts: s.wstmts}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopCheckpoints, s.checkpointsDone = cancel, make(chan struct{})
 	go s.checkpoint(ctx, time.Second)
@@ -210,7 +213,7 @@ func (s *Store) Close() error {
 	if ckErr != nil {
 		ckErr = fmt.Errorf("sqlite: final checkpoint: %w", ckErr)
 	}
-	return errors.Join(ckErr, s.ckdb.Close(), s.rdb.Close(), s.wdb.Close())
+	return errors.Join(ckErr, s.wstmts.close(), s.rstmts.close(), s.ckdb.Close(), s.rdb.Close(), s.wdb.Close())
 }
 
 // InTx implements store.Store.
@@ -219,7 +222,9 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 	if err != nil {
 		return err
 	}
-	tx := &Tx{queries: queries{r: sqlTx, w: sqlTx, inTx: true}, tx: sqlTx}
+	defer s.wstmts.prepareMissed(context.WithoutCancel(ctx))
+	txq := txStmts{tx: sqlTx, c: s.wstmts}
+	tx := &Tx{queries: queries{r: txq, w: txq, inTx: true, stmts: s.wstmts}, tx: sqlTx}
 	if err := fn(ctx, tx); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			s.logger.WarnContext(ctx, "sqlite: rollback failed", "err", rbErr)

@@ -36,6 +36,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"QueriesInTx", testQueriesInTx},
 		{"Stats", testStats},
 		{"UserSearch", testUserSearch},
+		{"APIKeys", testAPIKeys},
+		{"Settings", testSettings},
+		{"Idempotency", testIdempotency},
+		{"UserList", testUserList},
+		{"Groups", testGroups},
+		{"MonitorStats", testMonitorStats},
+		{"DeliveryStates", testDeliveryStates},
+		{"Savepoint", testSavepoint},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,269 @@
+package cloche
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/cloche/cloche/internal/auth"
+	"github.com/cloche/cloche/internal/dispatch"
+	"github.com/cloche/cloche/internal/store"
+)
+
+// ErrUnauthenticated matches errors about a credential that is missing,
+// malformed, expired, revoked or unknown.
+var ErrUnauthenticated = auth.ErrUnauthenticated
+
+// APIKey is a host application's credential as listed. The key itself is
+// shown once, when it is created; only its hash is stored.
+type APIKey = store.APIKey
+
+// TokenClaims are what a valid user token says.
+type TokenClaims = auth.Claims
+
+// tokenSecretSetting names the generated token secret in the database.
+const tokenSecretSetting = "auth.token_secret"
+
+// touchEvery is how often an API key's last use is written down.
+const touchEvery = time.Minute
+
+// accessState is the Service's memory for authentication: the token secret
+// once known, and when each API key's use was last recorded.
+type accessState struct {
+	mu      sync.Mutex
+	secret  []byte
+	touched sync.Map // API key id → time.Time of the last recorded use
+
+	// verified remembers tokens already verified, until they expire: a
+	// token cannot change, and a browser sends the same one with every
+	// request for its life.
+	vmu      sync.Mutex
+	verified map[string]*TokenClaims
+}
+
+// maxVerified bounds the memory of verified tokens.
+const maxVerified = 10000
+
+// CreateAPIKey makes an API key named name. It returns the key, which is
+// not stored and cannot be shown again, and its record. A name is unique
+// among the keys that are not revoked.
+func (s *Service) CreateAPIKey(ctx context.Context, name string) (*APIKey, string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return nil, "", store.Invalid("name", "must not be empty")
+	case len(name) > 100:
+		return nil, "", store.Invalid("name", "is longer than 100 bytes")
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return nil, "", store.Invalid("name", "must be printable text")
+	}
+	key, display, hash, err := auth.NewAPIKey()
+	if err != nil {
+		return nil, "", err
+	}
+	k := &APIKey{Name: name, Prefix: display, Hash: hash, CreatedAt: s.disp.Now()}
+	if err := s.store.APIKeyInsert(ctx, k); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, "", fmt.Errorf("create api key: an active key is named %q already: %w", name, ErrConflict)
+		}
+		return nil, "", wrap("create api key", err)
+	}
+	return k, key, nil
+}
+
+// APIKeys lists every API key, revoked ones included, oldest first.
+func (s *Service) APIKeys(ctx context.Context) ([]APIKey, error) {
+	ks, err := s.store.APIKeyList(ctx)
+	return ks, wrap("api keys", err)
+}
+
+// RevokeAPIKey revokes an API key, named by its id ("12") or by the name
+// of an active key, and returns it. A revoked key is refused at once.
+func (s *Service) RevokeAPIKey(ctx context.Context, ref string) (*APIKey, error) {
+	ref = strings.TrimSpace(ref)
+	keys, err := s.store.APIKeyList(ctx)
+	if err != nil {
+		return nil, wrap("revoke api key", err)
+	}
+	var found *APIKey
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		for i := range keys {
+			if keys[i].ID == id {
+				found = &keys[i]
+			}
+		}
+	}
+	if found == nil {
+		for i := range keys {
+			if keys[i].Name == ref && keys[i].RevokedAt == nil {
+				found = &keys[i]
+			}
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("revoke api key %q: no key has this id, nor is an active key so named: %w", ref, ErrNotFound)
+	}
+	now := s.disp.Now()
+	if err := s.store.APIKeyRevoke(ctx, found.ID, now); err != nil {
+		return nil, wrap(fmt.Sprintf("revoke api key %d", found.ID), err)
+	}
+	t := now.UTC().Truncate(time.Microsecond)
+	found.RevokedAt = &t
+	return found, nil
+}
+
+// AuthenticateAPIKey returns the active key that key is. Its errors match
+// ErrUnauthenticated when the key is malformed, unknown or revoked.
+func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (*APIKey, error) {
+	if !auth.IsAPIKey(key) {
+		return nil, fmt.Errorf("%w: not an API key (they start with %s)", ErrUnauthenticated, auth.APIKeyPrefix)
+	}
+	k, err := s.store.APIKeyGetByHash(ctx, auth.HashAPIKey(key))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
+	case err != nil:
+		return nil, wrap("authenticate", err)
+	case k.RevokedAt != nil:
+		return nil, fmt.Errorf("%w: API key %q was revoked", ErrUnauthenticated, k.Name)
+	}
+	s.touchAPIKey(ctx, k)
+	return k, nil
+}
+
+// touchAPIKey records a key's use, at most once a minute per key and
+// process, so that authentication does not write at every request.
+func (s *Service) touchAPIKey(ctx context.Context, k *APIKey) {
+	now := s.disp.Now()
+	if last, ok := s.access.touched.Load(k.ID); ok && now.Sub(last.(time.Time)) < touchEvery {
+		return
+	}
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchEvery {
+		s.access.touched.Store(k.ID, *k.LastUsedAt)
+		return
+	}
+	s.access.touched.Store(k.ID, now)
+	if err := s.store.APIKeyTouch(ctx, k.ID, now); err != nil {
+		s.logger.WarnContext(ctx, "api key: record last use", "id", k.ID, "err", err)
+	}
+}
+
+// TokenSecret returns the secret that signs user tokens: auth.token_secret
+// when configured, else the one generated on first use and kept in the
+// database, shared by every process on it.
+func (s *Service) TokenSecret(ctx context.Context) (string, error) {
+	b, err := s.tokenSecret(ctx)
+	return string(b), err
+}
+
+func (s *Service) tokenSecret(ctx context.Context) ([]byte, error) {
+	s.access.mu.Lock()
+	defer s.access.mu.Unlock()
+	if s.access.secret != nil {
+		return s.access.secret, nil
+	}
+	if s.cfg.Auth.TokenSecret != "" {
+		s.access.secret = []byte(s.cfg.Auth.TokenSecret)
+		return s.access.secret, nil
+	}
+	fresh, err := auth.NewSecret()
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.store.SettingInit(ctx, tokenSecretSetting, fresh)
+	if err != nil {
+		return nil, wrap("token secret", err)
+	}
+	if stored == fresh {
+		s.logger.InfoContext(ctx, "generated the user token secret and stored it in the database (show it with `cloche token secret`)")
+	}
+	s.access.secret = []byte(stored)
+	return s.access.secret, nil
+}
+
+// UserToken mints a user token for userID, who must be in the directory,
+// valid for ttl (0: auth.token_ttl; at most auth.token_max_ttl). It returns
+// the token and when it expires.
+func (s *Service) UserToken(ctx context.Context, userID string, ttl time.Duration) (string, time.Time, error) {
+	maxTTL := s.cfg.Auth.TokenMaxTTL.D()
+	switch {
+	case ttl == 0:
+		ttl = s.cfg.Auth.TokenTTL.D()
+	case ttl < time.Minute:
+		return "", time.Time{}, store.Invalid("ttl", "must be at least one minute")
+	case ttl > maxTTL:
+		return "", time.Time{}, store.Invalid("ttl", "must be at most %s (auth.token_max_ttl)", maxTTL)
+	}
+	if _, err := s.store.UserGet(ctx, userID); err != nil {
+		return "", time.Time{}, wrap(fmt.Sprintf("user token: user %q", userID), err)
+	}
+	secret, err := s.tokenSecret(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return auth.MintUserToken(secret, userID, s.disp.Now(), ttl)
+}
+
+// VerifyUserToken checks a user token (HS256, sub and exp required, exp no
+// further than auth.token_max_ttl) and returns what it says. Its errors
+// match ErrUnauthenticated, saying what is wrong.
+func (s *Service) VerifyUserToken(ctx context.Context, token string) (*TokenClaims, error) {
+	now := s.disp.Now()
+	a := &s.access
+	a.vmu.Lock()
+	c := a.verified[token]
+	a.vmu.Unlock()
+	if c != nil && now.Before(c.ExpiresAt.Add(auth.Leeway)) {
+		return c, nil
+	}
+	secret, err := s.tokenSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err = auth.VerifyUserToken(secret, token, now, s.cfg.Auth.TokenMaxTTL.D())
+	if err != nil {
+		return nil, err
+	}
+	a.vmu.Lock()
+	defer a.vmu.Unlock()
+	if a.verified == nil || len(a.verified) >= maxVerified {
+		fresh := make(map[string]*TokenClaims, len(a.verified))
+		for t, v := range a.verified {
+			if now.Before(v.ExpiresAt) && len(fresh) < maxVerified/2 {
+				fresh[t] = v
+			}
+		}
+		a.verified = fresh
+	}
+	a.verified[token] = c
+	return c, nil
+}
+
+// Idempotent makes a Notify safe to retry: a later call with the same key
+// and fingerprint, within 24 hours, creates nothing and returns the first
+// result (with Replayed set); the same key with another fingerprint is a
+// *FieldError on "Idempotency-Key". scope keeps senders' keys apart;
+// fingerprint identifies the request (a hash of its content).
+func Idempotent(scope, key, fingerprint string) NotifyOption {
+	return func(o *dispatch.Options) {
+		o.Idempotency = &dispatch.Idempotency{Scope: scope, Key: key, Fingerprint: fingerprint}
+	}
+}
+
+// CheckAPIKey reports whether key is a valid, unrevoked API key (the
+// console's login accepts one).
+func (s *Service) CheckAPIKey(ctx context.Context, key string) (bool, error) {
+	_, err := s.AuthenticateAPIKey(ctx, key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrUnauthenticated):
+		return false, nil
+	}
+	return false, err
+}

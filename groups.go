@@ -1,0 +1,80 @@
+package cloche
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Group is a group name with its number of members.
+type Group = store.Group
+
+// UserFilter selects a page of users, ordered by id; zero fields do not
+// filter.
+type UserFilter struct {
+	Group     string
+	CompanyID string
+	After     string // continue a page: users whose id comes after this one
+	Limit     int    // default 100, at most 1000
+}
+
+// UserPage is one page of users. Next, when not empty, is the After of the
+// next page.
+type UserPage struct {
+	Items []User `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// Users lists users of the directory, with their groups and companies.
+func (s *Service) Users(ctx context.Context, f UserFilter) (*UserPage, error) {
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	us, err := s.store.UserList(ctx, &store.UserListParams{Group: f.Group, CompanyID: f.CompanyID, AfterID: f.After, Limit: limit})
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	page := &UserPage{Items: us}
+	if len(us) == limit {
+		page.Next = us[len(us)-1].ID
+	}
+	return page, nil
+}
+
+// Groups lists the groups that have members.
+func (s *Service) Groups(ctx context.Context) ([]Group, error) {
+	gs, err := s.store.GroupList(ctx)
+	return gs, wrap("groups", err)
+}
+
+// SetGroupMembers makes userIDs exactly the members of group (an empty
+// list empties it). Every user must be in the directory; one unknown id
+// changes nothing and is a *FieldError on "user_ids".
+func (s *Service) SetGroupMembers(ctx context.Context, group string, userIDs []string) error {
+	group = strings.TrimSpace(group)
+	if group == "" {
+		return store.Invalid("group", "must not be empty")
+	}
+	ids := make([]string, 0, len(userIDs))
+	for i, id := range userIDs {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return store.Invalid(fmt.Sprintf("user_ids[%d]", i), "must not be empty")
+		}
+		ids = append(ids, id)
+	}
+	return wrap(fmt.Sprintf("group %q", group), s.store.GroupSetMembers(ctx, &store.GroupSetMembersParams{Group: group, UserIDs: ids}))
+}
+
+// DeleteGroup removes every member from group and returns how many it
+// had; ErrNotFound when it had none.
+func (s *Service) DeleteGroup(ctx context.Context, group string) (int, error) {
+	n, err := s.store.GroupDelete(ctx, group)
+	return n, wrap(fmt.Sprintf("delete group %q", group), err)
+}

@@ -1,0 +1,143 @@
+package config
+
+import (
+	"errors"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// HTTP configures the API server that `cloche serve` runs.
+type HTTP struct {
+	// Addr is the host:port the server listens on.
+	Addr string `koanf:"addr"`
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// request headers.
+	ReadHeaderTimeout Duration `koanf:"read_header_timeout"`
+	// RequestTimeout bounds a request from its start to its last byte
+	// written (event streams excepted).
+	RequestTimeout Duration `koanf:"request_timeout"`
+	// IdleTimeout closes kept-alive connections that stay idle that long.
+	IdleTimeout Duration `koanf:"idle_timeout"`
+	// ShutdownTimeout bounds the wait for requests in flight when the
+	// server stops.
+	ShutdownTimeout Duration `koanf:"shutdown_timeout"`
+	// MaxBodyBytes bounds a request body; MaxImportBytes the body of a
+	// directory import.
+	MaxBodyBytes   int64 `koanf:"max_body_bytes"`
+	MaxImportBytes int64 `koanf:"max_import_bytes"`
+	// CORSOrigins are the origins (https://app.example.org) of the pages
+	// that embed the widget; "*" allows any. Empty: no cross-origin access.
+	CORSOrigins []string  `koanf:"cors_origins"`
+	RateLimit   RateLimit `koanf:"rate_limit"`
+}
+
+// RateLimit bounds the requests of each caller: per API key, and per user
+// for user tokens. A rate of 0 turns the limit off.
+type RateLimit struct {
+	APIKey         float64 `koanf:"api_key"`          // requests per second
+	APIKeyBurst    int     `koanf:"api_key_burst"`    // requests at once
+	UserToken      float64 `koanf:"user_token"`       // requests per second
+	UserTokenBurst int     `koanf:"user_token_burst"` // requests at once
+}
+
+// Auth configures the user tokens that browsers send.
+type Auth struct {
+	// TokenSecret signs user tokens (JWT, HS256). Empty: Cloche generates
+	// one on first start and keeps it in the database, where every
+	// process sharing the database finds it (`cloche token secret` shows
+	// it, for a host that mints tokens itself).
+	TokenSecret string `koanf:"token_secret"`
+	// TokenTTL is the life of the tokens Cloche mints.
+	TokenTTL Duration `koanf:"token_ttl"`
+	// TokenMaxTTL is the longest life a token may claim: a token whose
+	// exp is further away is refused, wherever it was minted.
+	TokenMaxTTL Duration `koanf:"token_max_ttl"`
+}
+
+// MinTokenSecretLen is the shortest accepted token secret: HS256 wants a
+// key at least as long as its hash.
+const MinTokenSecretLen = 32
+
+func defaultHTTP() HTTP {
+	return HTTP{
+		Addr:              "127.0.0.1:8080",
+		ReadHeaderTimeout: Duration(10 * time.Second),
+		RequestTimeout:    Duration(30 * time.Second),
+		IdleTimeout:       Duration(2 * time.Minute),
+		ShutdownTimeout:   Duration(30 * time.Second),
+		MaxBodyBytes:      1 << 20,
+		MaxImportBytes:    64 << 20,
+		RateLimit: RateLimit{
+			APIKey:         500,
+			APIKeyBurst:    1000,
+			UserToken:      10,
+			UserTokenBurst: 40,
+		},
+	}
+}
+
+func defaultAuth() Auth {
+	return Auth{TokenTTL: Duration(time.Hour), TokenMaxTTL: Duration(24 * time.Hour)}
+}
+
+func (h HTTP) validate() error {
+	var errs []error
+	if _, port, err := net.SplitHostPort(h.Addr); err != nil || port == "" {
+		errs = append(errs, store.Invalid("http.addr", "%q is not host:port (e.g. 127.0.0.1:8080, :8080)", h.Addr))
+	}
+	for name, d := range map[string]Duration{
+		"http.read_header_timeout": h.ReadHeaderTimeout,
+		"http.request_timeout":     h.RequestTimeout,
+		"http.idle_timeout":        h.IdleTimeout,
+		"http.shutdown_timeout":    h.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, store.Invalid(name, "must be positive"))
+		}
+	}
+	if h.MaxBodyBytes < 1024 {
+		errs = append(errs, store.Invalid("http.max_body_bytes", "must be at least 1024"))
+	}
+	if h.MaxImportBytes < h.MaxBodyBytes {
+		errs = append(errs, store.Invalid("http.max_import_bytes", "must be at least http.max_body_bytes"))
+	}
+	for _, o := range h.CORSOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || strings.HasSuffix(o, "/") {
+			errs = append(errs, store.Invalid("http.cors_origins", "%q is not an origin (scheme://host[:port], e.g. https://app.example.org)", o))
+		}
+	}
+	r := h.RateLimit
+	if r.APIKey < 0 || r.UserToken < 0 {
+		errs = append(errs, store.Invalid("http.rate_limit", "rates must not be negative (0 turns a limit off)"))
+	}
+	if r.APIKey > 0 && r.APIKeyBurst < 1 {
+		errs = append(errs, store.Invalid("http.rate_limit.api_key_burst", "must be at least 1"))
+	}
+	if r.UserToken > 0 && r.UserTokenBurst < 1 {
+		errs = append(errs, store.Invalid("http.rate_limit.user_token_burst", "must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+func (a Auth) validate() error {
+	var errs []error
+	if a.TokenSecret != "" && len(a.TokenSecret) < MinTokenSecretLen {
+		errs = append(errs, store.Invalid("auth.token_secret", "must be at least %d bytes long", MinTokenSecretLen))
+	}
+	if a.TokenTTL <= 0 {
+		errs = append(errs, store.Invalid("auth.token_ttl", "must be positive"))
+	}
+	if a.TokenMaxTTL < a.TokenTTL {
+		errs = append(errs, store.Invalid("auth.token_max_ttl", "must be at least auth.token_ttl"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,178 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/cloche/cloche"
+)
+
+// The in-app notifications of one user, under two prefixes that share these
+// handlers: /api/v1/me (a user token: its own user) and /api/v1/users/{id}
+// (an API key: any user, as the command line's inbox commands).
+
+// inboxUser is whose notifications a request is about: the token's user,
+// or the path's.
+func inboxUser(r *http.Request) string {
+	if u := infoOf(r.Context()).userID; u != "" {
+		return u
+	}
+	return r.PathValue("id")
+}
+
+// listNotifications: GET …/notifications?channel=&unread=&cursor=&limit=,
+// newest first; unread=true leaves out the read ones.
+func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
+	q := cloche.InboxQuery{UserID: inboxUser(r), Cursor: r.URL.Query().Get("cursor")}
+	var err error
+	if q.Channel, err = queryChannel(r); err != nil {
+		return err
+	}
+	unread, err := queryBool(r, "unread")
+	if err != nil {
+		return err
+	}
+	q.All = !unread
+	if q.Limit, err = queryLimit(r, 20, 200); err != nil {
+		return err
+	}
+	p, err := s.svc.Inbox(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPage(p.Items, p.Next))
+	return nil
+}
+
+// showNotification: GET …/notifications/{nid}. Another user's
+// notification is not found.
+func (s *Server) showNotification(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	it, err := s.svc.Notification(r.Context(), inboxUser(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, it)
+	return nil
+}
+
+// counts is the answer of …/counts.
+type counts struct {
+	Unread map[cloche.Channel]int `json:"unread"`
+	Total  int                    `json:"total"`
+}
+
+// unreadCounts: GET …/counts, unread visible notifications per in-app
+// channel.
+func (s *Server) unreadCounts(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.svc.UnreadCounts(r.Context(), inboxUser(r))
+	if err != nil {
+		return err
+	}
+	c := counts{Unread: m}
+	for _, n := range m {
+		c.Total += n
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// markRead: POST …/notifications/{nid}/read
+func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.MarkRead(r.Context(), inboxUser(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// markUnread: POST …/notifications/{nid}/unread
+func (s *Server) markUnread(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.MarkUnread(r.Context(), inboxUser(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// readAllRequest is the optional body of …/notifications/read-all.
+type readAllRequest struct {
+	Channel cloche.Channel `json:"channel"`
+}
+
+// markAllRead: POST …/notifications/read-all {"channel": "message"} marks
+// every visible unread notification of a channel (all when none is given)
+// read.
+func (s *Server) markAllRead(w http.ResponseWriter, r *http.Request) error {
+	var req readAllRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	n, err := s.svc.MarkAllRead(r.Context(), inboxUser(r), req.Channel)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Marked int `json:"marked"`
+	}{n})
+	return nil
+}
+
+// postponeRequest is the optional body of …/postpone.
+type postponeRequest struct {
+	Until *datetimeField `json:"until"`
+}
+
+// postpone: POST …/notifications/{nid}/postpone {"until": datetime} hides
+// a notification until then (postpone_default, 7 days, when no until is
+// given); it comes back at the top.
+func (s *Server) postpone(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	req := postponeRequest{}
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	var until *time.Time
+	if req.Until != nil {
+		t, err := parseDatetime(req.Until.raw, s.svc.Location())
+		if err != nil {
+			return requiredField("until", err.Error())
+		}
+		until = &t
+	}
+	at, err := s.svc.Postpone(r.Context(), inboxUser(r), id, until)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID        int64     `json:"id"`
+		VisibleAt time.Time `json:"visible_at"`
+	}{id, at})
+	return nil
+}
+
+// datetimeField keeps a datetime string to read in the server's zone.
+type datetimeField struct{ raw string }
+
+func (d *datetimeField) UnmarshalJSON(b []byte) error {
+	s, err := jsonString(b)
+	if err != nil {
+		return requiredField("until", `must be a datetime string, e.g. "2026-12-05T09:00:00+01:00"`)
+	}
+	d.raw = s
+	return nil
+}

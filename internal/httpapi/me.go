@@ -1,0 +1,23 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+)
+
+// stream: GET /api/v1/me/stream, the user's Server-Sent Events, served by
+// the Streamer. The stream ends when the client goes or the server shuts
+// down.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	s.streamer.ServeStream(w, r.WithContext(ctx), infoOf(r.Context()).userID)
+	return nil
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cloche/cloche"
+)
+
+// metrics are the server's Prometheus metrics:
+//
+//	cloche_http_request_duration_seconds{method,route,code}  histogram
+//	cloche_notifications_total{channel}   notifications (in-app) and e-mails (email) created by this process
+//	cloche_publish_delay_seconds          how late scheduled events were published, histogram
+//	cloche_deliveries{state}              e-mail deliveries per state (from the database, at scrape)
+//	cloche_scheduler_lag_seconds          age of the oldest due event not yet published (0: none)
+//	cloche_open_streams                   event streams open on this server
+type metrics struct {
+	requests      *prometheus.HistogramVec
+	notifications *prometheus.CounterVec
+	publishDelay  prometheus.Histogram
+}
+
+func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer, logger *slog.Logger) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cloche_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by method, route and status code.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "code"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cloche_notifications_total",
+			Help: "Notifications created by this process, per channel (for email: e-mails queued).",
+		}, []string{"channel"}),
+		publishDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "cloche_publish_delay_seconds",
+			Help:    "How long after their due datetime scheduled events were published by this process.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 300},
+		}),
+	}
+	for _, ch := range []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert} {
+		m.notifications.WithLabelValues(string(ch)) // every channel shows, at 0
+	}
+	collectors := []prometheus.Collector{m.requests, m.notifications, m.publishDelay, &statsCollector{svc: svc, logger: logger}}
+	if streamer != nil {
+		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cloche_open_streams",
+			Help: "Event streams open on this server.",
+		}, func() float64 { return float64(streamer.OpenStreams()) }))
+	}
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	svc.ObservePublished(func(_ context.Context, ev *cloche.Event) {
+		for ch, n := range ev.Counts {
+			m.notifications.WithLabelValues(string(ch)).Add(float64(n))
+		}
+		if ev.DueAt != nil && ev.PublishedAt != nil && ev.PublishedAt.After(*ev.DueAt) && ev.DueAt.After(ev.CreatedAt) {
+			m.publishDelay.Observe(ev.PublishedAt.Sub(*ev.DueAt).Seconds())
+		}
+	})
+	return m, nil
+}
+
+func (m *metrics) observeRequest(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+func (m *metrics) handler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// statsCollector reads the database's figures at each scrape.
+type statsCollector struct {
+	svc    *cloche.Service
+	logger *slog.Logger
+}
+
+var (
+	deliveriesDesc = prometheus.NewDesc("cloche_deliveries", "E-mail deliveries per state, in the database.", []string{"state"}, nil)
+	lagDesc        = prometheus.NewDesc("cloche_scheduler_lag_seconds",
+		"Age of the oldest scheduled event that is due and not yet published (0 when none is).", nil, nil)
+)
+
+func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- deliveriesDesc
+	ch <- lagDesc
+}
+
+func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.svc.MonitorStats(ctx)
+	if err != nil {
+		c.logger.Warn("metrics: database figures", "err", err)
+		return
+	}
+	for state, n := range st.DeliveriesByState {
+		ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(n), string(state))
+	}
+	lag := 0.0
+	if st.OldestOverdue != nil {
+		lag = max(c.svc.Now().Sub(*st.OldestOverdue).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, lag)
+}
