@@ -90,6 +90,19 @@ type Queries interface {
 	// E-mail deliveries.
 	DeliveryInsertMany(ctx context.Context, p *DeliveryInsertManyParams) (int, error)
 	DeliveryList(ctx context.Context, p *DeliveryListParams) ([]Delivery, error)
+
+	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
+	// and NotificationPostpone add to the change log in their transaction;
+	// on a FeedListener store, they and NotificationFanOut also signal
+	// the commit.
+	NotificationFeed(ctx context.Context, p *NotificationFeedParams) ([]InboxItem, error)
+	NotificationSince(ctx context.Context, p *NotificationSinceParams) ([]InboxItem, error)
+	// NotificationCountUnreadMany is NotificationCountUnread for several
+	// users at once; every user asked is in the map.
+	NotificationCountUnreadMany(ctx context.Context, userIDs []string, now time.Time) (map[string]map[Channel]int, error)
+	ChangeList(ctx context.Context, p *ChangeListParams) ([]NotificationChange, error)
+	ChangePurge(ctx context.Context, p *ChangePurgeParams) (int, error)
+	FeedHead(ctx context.Context) (FeedHead, error)
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come
@@ -166,6 +179,7 @@ type NotificationSetReadParams struct {
 	UserID string
 	ID     int64
 	ReadAt *time.Time // nil: unread
+	At     time.Time  // when the change is made (now when zero), for the change log
 }
 
 // NotificationReadAllParams marks every visible unread notification of a
@@ -181,6 +195,7 @@ type NotificationPostponeParams struct {
 	UserID string
 	ID     int64
 	Until  time.Time
+	At     time.Time // when the change is made (now when zero), for the change log
 }
 
 // NotificationPurgeParams bounds a purge.

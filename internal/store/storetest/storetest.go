@@ -31,6 +31,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},
+		{"ChangeLog", testChangeLog},
+		{"NotificationFeed", testNotificationFeed},
+		{"NotificationSince", testNotificationSince},
+		{"CountUnreadMany", testCountUnreadMany},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
