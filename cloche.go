@@ -12,6 +12,7 @@ import (
 	"github.com/cloche/cloche/internal/config"
 	"github.com/cloche/cloche/internal/dispatch"
 	"github.com/cloche/cloche/internal/jobs"
+	"github.com/cloche/cloche/internal/realtime"
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/sqlite"
@@ -49,6 +50,8 @@ type Service struct {
 	store  store.Store
 	disp   *dispatch.Dispatcher
 	queue  jobs.Queue
+	hub    *realtime.Hub
+	live   liveRun // the hub's run, between Start and Stop (live.go)
 }
 
 // Option changes how Open builds a Service.
@@ -139,23 +142,32 @@ func (s *Service) init(ctx context.Context, o options) error {
 	}
 	s.queue = q
 	s.disp.SetQueue(q)
-	return nil
+	return s.initLive(o)
 }
 
 // Start runs the workers: scheduled events are published when due, failed
 // checks retried, old notifications purged. Several processes may run them
 // on one PostgreSQL database; each event is still published once.
+//
+// Start also runs the hub of live streams (Streamer).
 func (s *Service) Start(ctx context.Context) error {
-	return s.queue.Start(ctx)
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	s.startLive(ctx)
+	return nil
 }
 
-// Stop stops the workers, waiting for running jobs until ctx is done.
+// Stop ends the live streams and stops the workers, waiting for running
+// jobs until ctx is done.
 func (s *Service) Stop(ctx context.Context) error {
+	s.stopLive()
 	return s.queue.Stop(ctx)
 }
 
 // Close releases the database. Stop the workers first if they run.
 func (s *Service) Close() error {
+	s.stopLive()
 	return s.store.Close()
 }
 

@@ -362,7 +362,9 @@ func TestServe(t *testing.T) {
 		}
 
 		var res cloche.Result
-		due := time.Now().Add(300 * time.Millisecond)
+		// Far enough ahead for the notify command to open the database
+		// and record the event first, on a loaded machine too.
+		due := time.Now().Add(2 * time.Second)
 		h.json(&res, "notify", "-k", "message:internal", "--title", "Soon", "-u", "1", "--from", due.Format(time.RFC3339Nano))
 		if res.Status != cloche.EventPending {
 			t.Fatalf("notify: %+v, want pending", res)
