@@ -307,11 +307,12 @@ func (h *Hub) resyncAll() {
 	}
 }
 
-// deliver hands items and changes to their users' streams, then the
-// users' unread counts.
-func (h *Hub) deliver(ctx context.Context, items []store.InboxItem, changes []store.NotificationChange) {
+// prepare groups items and changes by subscribed user and reads those
+// users' unread counts, through q (the read transaction that read the
+// items): one message, so one write, per stream. send hands them out.
+func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxItem, changes []store.NotificationChange) (map[string]*message, error) {
 	if len(items) == 0 && len(changes) == 0 {
-		return
+		return nil, nil
 	}
 	byUser := map[string]*message{}
 	get := func(user string) *message {
@@ -335,34 +336,32 @@ func (h *Hub) deliver(ctx context.Context, items []store.InboxItem, changes []st
 			m.changes = append(m.changes, c)
 		}
 	}
-	for user, m := range byUser {
-		for s := range h.users[user] {
-			s.send(m)
-		}
-	}
 	h.mu.Unlock()
 	if len(byUser) == 0 {
-		return
+		return nil, nil
 	}
-	// The counts follow, so that the items do not wait for them.
 	users := make([]string, 0, len(byUser))
 	for u := range byUser {
 		users = append(users, u)
 	}
 	seq := h.countsSeq.Add(1)
-	counts, err := h.st.NotificationCountUnreadMany(ctx, users, h.cfg.Clock())
+	counts, err := q.NotificationCountUnreadMany(ctx, users, h.cfg.Clock())
+	if err != nil {
+		return nil, err
+	}
+	for user, m := range byUser {
+		m.counts, m.seq = counts[user], seq
+	}
+	return byUser, nil
+}
+
+// send hands each user's message to their streams.
+func (h *Hub) send(byUser map[string]*message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, u := range users {
-		for s := range h.users[u] {
-			if err != nil {
-				s.markLagged() // it reads its counts itself
-				continue
-			}
-			s.send(&message{counts: counts[u], seq: seq})
+	for user, m := range byUser {
+		for s := range h.users[user] {
+			s.send(m)
 		}
-	}
-	if err != nil && ctx.Err() == nil {
-		h.logger.WarnContext(ctx, "realtime: unread counts", "err", err)
 	}
 }

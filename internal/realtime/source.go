@@ -75,44 +75,54 @@ func (h *Hub) poll(ctx context.Context) {
 // position.
 func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead, error) {
 	for {
-		// Every id up to the head was committed when it was read (ids
-		// come in commit order), so the reads below see them all.
-		now, err := h.st.FeedHead(ctx)
+		var byUser map[string]*message
+		var next store.FeedHead
+		more := false
+		// One read transaction: the head and the rows after the last
+		// position are of one snapshot, and every id up to the head is
+		// in it (ids come in commit order).
+		err := h.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+			now, err := q.FeedHead(ctx)
+			if err != nil {
+				return err
+			}
+			next = now
+			if now == last {
+				return nil
+			}
+			users, all := h.subscribedUsers()
+			if !all && len(users) == 0 {
+				return nil
+			}
+			var items []store.InboxItem
+			if now.NotificationID > last.NotificationID {
+				p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedBatch}
+				if !all {
+					p.UserIDs = users
+				}
+				if items, err = q.NotificationFeed(ctx, p); err != nil {
+					return err
+				}
+			}
+			var changes []store.NotificationChange
+			if now.ChangeID > last.ChangeID {
+				if changes, err = q.ChangeList(ctx, &store.ChangeListParams{AfterID: last.ChangeID, Limit: feedBatch}); err != nil {
+					return err
+				}
+			}
+			if len(items) == feedBatch {
+				next.NotificationID, more = items[len(items)-1].ID, true
+			}
+			if len(changes) == feedBatch {
+				next.ChangeID, more = changes[len(changes)-1].ID, true
+			}
+			byUser, err = h.prepare(ctx, q, items, changes)
+			return err
+		})
 		if err != nil {
 			return last, err
 		}
-		if now == last {
-			return last, nil
-		}
-		users, all := h.subscribedUsers()
-		if !all && len(users) == 0 {
-			return now, nil
-		}
-		var items []store.InboxItem
-		if now.NotificationID > last.NotificationID {
-			p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedBatch}
-			if !all {
-				p.UserIDs = users
-			}
-			if items, err = h.st.NotificationFeed(ctx, p); err != nil {
-				return last, err
-			}
-		}
-		var changes []store.NotificationChange
-		if now.ChangeID > last.ChangeID {
-			if changes, err = h.st.ChangeList(ctx, &store.ChangeListParams{AfterID: last.ChangeID, Limit: feedBatch}); err != nil {
-				return last, err
-			}
-		}
-		more := false
-		next := now
-		if len(items) == feedBatch {
-			next.NotificationID, more = items[len(items)-1].ID, true
-		}
-		if len(changes) == feedBatch {
-			next.ChangeID, more = changes[len(changes)-1].ID, true
-		}
-		h.deliver(ctx, items, changes)
+		h.send(byUser)
 		last = next
 		if !more {
 			return last, nil
@@ -217,27 +227,39 @@ func (h *Hub) dispatch(ctx context.Context, batch []store.FeedSignal) error {
 			}
 		}
 	}
-	var items []store.InboxItem
-	if len(ranges) > 0 {
-		p := &store.NotificationFeedParams{Ranges: ranges, Limit: 100000}
-		if !all {
-			p.UserIDs = users
+	if len(ranges) == 0 && len(changeIDs) == 0 {
+		return nil
+	}
+	var byUser map[string]*message
+	err := h.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+		var items []store.InboxItem
+		if len(ranges) > 0 {
+			p := &store.NotificationFeedParams{Ranges: ranges, Limit: 100000}
+			if !all {
+				p.UserIDs = users
+			}
+			var err error
+			if items, err = q.NotificationFeed(ctx, p); err != nil {
+				return err
+			}
+			if len(items) == p.Limit {
+				h.resyncAll()
+			}
+		}
+		var changes []store.NotificationChange
+		if len(changeIDs) > 0 {
+			var err error
+			if changes, err = q.ChangeList(ctx, &store.ChangeListParams{IDs: changeIDs, Limit: len(changeIDs)}); err != nil {
+				return err
+			}
 		}
 		var err error
-		if items, err = h.st.NotificationFeed(ctx, p); err != nil {
-			return err
-		}
-		if len(items) == p.Limit {
-			h.resyncAll()
-		}
+		byUser, err = h.prepare(ctx, q, items, changes)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	var changes []store.NotificationChange
-	if len(changeIDs) > 0 {
-		var err error
-		if changes, err = h.st.ChangeList(ctx, &store.ChangeListParams{IDs: changeIDs, Limit: len(changeIDs)}); err != nil {
-			return err
-		}
-	}
-	h.deliver(ctx, items, changes)
+	h.send(byUser)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -80,7 +81,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 		case <-done:
 			return
 		case m := <-sub.msgs:
-			err = st.deliver(m)
+			err = st.deliverQueued(m)
 		case <-sub.wakeup:
 			if sub.lagged.Load() {
 				// Clear before reading, so that what the hub skips from
@@ -113,7 +114,8 @@ type stream struct {
 	rc  *http.ResponseController
 	buf []byte
 	// started is set once the response has begun.
-	started bool
+	started  bool
+	deadline time.Time // of writes
 
 	cur Cursor
 	// sent holds the notifications sent lately, by id, with their
@@ -138,34 +140,34 @@ func (st *stream) start(ctx context.Context, last string) error {
 		st.cur = cur
 		return st.catchUp(ctx)
 	}
-	if err := st.fresh(ctx); err != nil {
-		return err
-	}
-	return st.sendCounts(ctx)
+	return st.fresh(ctx)
 }
 
-// fresh starts the cursor at the present: the stream is subscribed, so
-// what commits from now on reaches it.
+// fresh starts the cursor at the present, and sends the counts: the
+// stream is subscribed, so what commits from now on reaches it.
 func (st *stream) fresh(ctx context.Context) error {
-	head, err := st.hub.st.FeedHead(ctx)
+	m := &message{seq: st.hub.countsSeq.Add(1)}
+	err := st.hub.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+		head, err := q.FeedHead(ctx)
+		if err != nil {
+			return err
+		}
+		st.cur = Cursor{NotificationID: head.NotificationID, ChangeID: head.ChangeID,
+			Time: st.hub.cfg.Clock().UTC().Truncate(time.Microsecond)}
+		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, st.hub.cfg.Clock())
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	st.cur = Cursor{NotificationID: head.NotificationID, ChangeID: head.ChangeID,
-		Time: st.hub.cfg.Clock().UTC().Truncate(time.Microsecond)}
-	return nil
+	return st.deliver(m)
 }
 
 // reset tells the client to reload, from a fresh cursor.
 func (st *stream) reset(ctx context.Context, reason string) error {
-	if err := st.fresh(ctx); err != nil {
-		return err
-	}
 	st.sent = nil
-	if err := st.event("reset", map[string]string{"reason": reason}); err != nil {
-		return err
-	}
-	return st.sendCounts(ctx)
+	st.event("reset", map[string]string{"reason": reason})
+	return st.fresh(ctx)
 }
 
 // catchUp sends, from the database, the user's notifications and changes
@@ -176,35 +178,49 @@ func (st *stream) catchUp(ctx context.Context) error {
 	if h.ordered {
 		p.AfterID = st.cur.NotificationID
 	}
-	items, err := h.st.NotificationSince(ctx, p)
+	m := &message{seq: h.countsSeq.Add(1)}
+	err := h.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+		var err error
+		if m.items, err = q.NotificationSince(ctx, p); err != nil {
+			return err
+		}
+		if m.changes, err = q.ChangeList(ctx, &store.ChangeListParams{UserID: st.sub.userID, AfterID: st.cur.ChangeID, Limit: maxCatchUp + 1}); err != nil {
+			return err
+		}
+		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, h.cfg.Clock())
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	changes, err := h.st.ChangeList(ctx, &store.ChangeListParams{UserID: st.sub.userID, AfterID: st.cur.ChangeID, Limit: maxCatchUp + 1})
-	if err != nil {
-		return err
-	}
-	if len(items) > maxCatchUp || len(changes) > maxCatchUp {
+	if len(m.items) > maxCatchUp || len(m.changes) > maxCatchUp {
 		return st.reset(ctx, resetTooMany)
 	}
-	if err := st.deliver(&message{items: items, changes: changes}); err != nil {
-		return err
-	}
-	return st.sendCounts(ctx)
+	return st.deliver(m)
 }
 
-// sendCounts reads and sends the user's unread counts.
-func (st *stream) sendCounts(ctx context.Context) error {
-	seq := st.hub.countsSeq.Add(1)
-	counts, err := st.hub.st.NotificationCountUnread(ctx, st.sub.userID, st.hub.cfg.Clock())
-	if err != nil {
-		return err
+// deliverQueued sends m and whatever else is queued, in one write.
+func (st *stream) deliverQueued(m *message) error {
+	for range cap(st.sub.msgs) {
+		st.add(m)
+		select {
+		case m = <-st.sub.msgs:
+			continue
+		default:
+		}
+		break
 	}
-	return st.deliver(&message{counts: counts, seq: seq})
+	return st.flush()
 }
 
 // deliver sends a message's events the client has not had yet.
 func (st *stream) deliver(m *message) error {
+	st.add(m)
+	return st.flush()
+}
+
+// add appends the events of m the client has not had yet.
+func (st *stream) add(m *message) {
 	for i := range m.items {
 		it := &m.items[i]
 		if st.seen(it.ID) {
@@ -212,9 +228,7 @@ func (st *stream) deliver(m *message) error {
 		}
 		st.remember(it.ID, it.CreatedAt)
 		st.cur.advance(it.ID, 0, it.CreatedAt)
-		if err := st.event("notification", it); err != nil {
-			return err
-		}
+		st.event("notification", it)
 	}
 	for i := range m.changes {
 		c := &m.changes[i]
@@ -222,17 +236,12 @@ func (st *stream) deliver(m *message) error {
 			continue
 		}
 		st.cur.advance(0, c.ID, c.CreatedAt)
-		if err := st.event("change", c); err != nil {
-			return err
-		}
+		st.event("change", c)
 	}
 	if m.counts != nil && m.seq > st.countsSeq {
 		st.countsSeq = m.seq
-		if err := st.event("counts", m.counts); err != nil {
-			return err
-		}
+		st.event("counts", m.counts)
 	}
-	return st.flush()
 }
 
 // seen reports whether notification id was sent already.
@@ -261,11 +270,12 @@ func (st *stream) remember(id int64, created time.Time) {
 	}
 }
 
-// event appends one event, its id the cursor after it.
-func (st *stream) event(name string, data any) error {
+// event appends one event, its id the cursor after it. Its data are
+// items, changes, counts and reasons, which always encode.
+func (st *stream) event(name string, data any) {
 	b, err := json.Marshal(data)
 	if err != nil {
-		return err
+		panic(fmt.Sprintf("realtime: encode %s event: %v", name, err))
 	}
 	st.buf = append(st.buf, "id: "...)
 	st.buf = append(st.buf, st.cur.String()...)
@@ -274,7 +284,6 @@ func (st *stream) event(name string, data any) error {
 	st.buf = append(st.buf, "\ndata: "...)
 	st.buf = append(st.buf, b...) // JSON has no raw newline
 	st.buf = append(st.buf, "\n\n"...)
-	return nil
 }
 
 // flush writes what is buffered and pushes it to the client.
@@ -290,7 +299,12 @@ func (st *stream) flush() error {
 		hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer
 		st.w.WriteHeader(http.StatusOK)
 	}
-	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	// Move the deadline only when half of it is spent: setting it costs a
+	// timer update, which 10,000 streams writing at once notice.
+	if now := time.Now(); st.deadline.Sub(now) < writeTimeout/2 {
+		st.deadline = now.Add(writeTimeout)
+		_ = st.rc.SetWriteDeadline(st.deadline)
+	}
 	_, err := st.w.Write(st.buf)
 	st.buf = st.buf[:0]
 	if err != nil {

@@ -17,6 +17,11 @@ type Store interface {
 	// database work through tx: on SQLite, with its single writer
 	// connection, a query on the Store itself would wait for fn to end.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// ReadTx runs fn in one read-only transaction: its reads all see the
+	// same snapshot (and, on SQLite, one connection, whose page cache a
+	// write elsewhere empties once rather than on every reader). fn must
+	// not write.
+	ReadTx(ctx context.Context, fn func(ctx context.Context, q Queries) error) error
 
 	// Ping checks the database can be reached.
 	Ping(ctx context.Context) error

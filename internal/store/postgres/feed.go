@@ -107,10 +107,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 	return q.signal(ctx, signalChange+":"+strconv.FormatInt(c.ID, 10)+":"+user)
 }
 
-// NotificationFeed implements store.Queries.
+// NotificationFeed implements store.Queries. It reads the notifications'
+// own columns, then their events once each: a fan-out's rows share one
+// event, whose title and body are read and copied once rather than per row.
 func (q *queries) NotificationFeed(ctx context.Context, p *store.NotificationFeedParams) ([]store.InboxItem, error) {
 	var w where
-	from := inboxSelect
+	from := `SELECT n.id, n.event_id, n.user_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at
+FROM notifications n`
 	if len(p.Ranges) > 0 {
 		events, firsts, lasts := make([]int64, len(p.Ranges)), make([]int64, len(p.Ranges)), make([]int64, len(p.Ranges))
 		for i, r := range p.Ranges {
@@ -125,8 +128,68 @@ JOIN unnest(` + w.arg(events) + `::bigint[], ` + w.arg(firsts) + `::bigint[], ` 
 	if len(p.UserIDs) > 0 {
 		w.add("n.user_id = ANY(?::text[])", p.UserIDs)
 	}
-	sql := from + w.sql() + ` ORDER BY n.id LIMIT ` + w.arg(limit(p.Limit, 1000, 100000))
-	return q.inboxItems(ctx, "notification feed", sql, w.args...)
+	rows, err := q.db.Query(ctx, from+w.sql()+` ORDER BY n.id LIMIT `+w.arg(limit(p.Limit, 1000, 100000)), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification feed: %w", mapErr(err, ""))
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboxItem, error) {
+		var it store.InboxItem
+		err := r.Scan(&it.ID, &it.EventID, &it.UserID, &it.Channel, &it.CreatedAt, &it.VisibleAt, &it.ExpiresAt, &it.ReadAt)
+		it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()
+		it.ExpiresAt, it.ReadAt = utcPtr(it.ExpiresAt), utcPtr(it.ReadAt)
+		return it, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification feed: %w", mapErr(err, ""))
+	}
+	return q.withEvents(ctx, items)
+}
+
+// withEvents fills in the items' event fields, reading each event once;
+// items whose event is gone are left out.
+func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]store.InboxItem, error) {
+	if len(items) == 0 {
+		return items, nil
+	}
+	type event struct{ key, status, title, body, ctxType, ctxID string }
+	events := map[int64]*event{}
+	var ids []int64
+	for _, it := range items {
+		if _, ok := events[it.EventID]; !ok {
+			events[it.EventID] = nil
+			ids = append(ids, it.EventID)
+		}
+	}
+	rows, err := q.db.Query(ctx, `
+SELECT e.id, e.key, t.status_type, e.title, e.body, e.context_type, e.context_id
+FROM events e JOIN notification_types t ON t.key = e.key
+WHERE e.id = ANY($1::bigint[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification feed events: %w", mapErr(err, ""))
+	}
+	var (
+		id int64
+		e  event
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.key, &e.status, &e.title, &e.body, &e.ctxType, &e.ctxID}, func() error {
+		ev := e
+		events[id] = &ev
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification feed events: %w", mapErr(err, ""))
+	}
+	out := items[:0]
+	for _, it := range items {
+		e := events[it.EventID]
+		if e == nil {
+			continue
+		}
+		it.Key, it.StatusType, it.Title, it.Body = e.key, store.StatusType(e.status), e.title, e.body
+		it.ContextType, it.ContextID = e.ctxType, e.ctxID
+		out = append(out, it)
+	}
+	return out, nil
 }
 
 // NotificationSince implements store.Queries. The channel list lets the

@@ -258,6 +258,17 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 	return nil
 }
 
+// ReadTx runs fn in one read-only, repeatable-read transaction: its reads
+// all see the same snapshot.
+func (s *Store) ReadTx(ctx context.Context, fn func(ctx context.Context, q store.Queries) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("postgres: begin read: %w", mapErr(err, ""))
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	return fn(ctx, &queries{db: tx, inTx: true, feed: s.feed})
+}
+
 // PgxTx returns the pgx transaction, to insert River jobs in it.
 func (t *Tx) PgxTx() pgx.Tx { return t.tx }
 

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -15,17 +17,16 @@ import (
 // the newest notification so that ids are never reused; the change log uses
 // AUTOINCREMENT for the same reason.
 
-// feedSelect reads inbox items for the feed. NOT INDEXED keeps the planner
-// on the rowid range (the feed asks for ids after X, or in a range) rather
-// than on the per-user index.
-const feedSelect = `SELECT n.id, n.event_id, n.user_id, n.channel, e.key, coalesce(t.status_type, 'neutral'),
-		e.title, e.body, e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at`
-
-// NotificationFeed implements store.Queries.
+// NotificationFeed implements store.Queries. It reads the notifications'
+// own columns, then their events once each: a fan-out's rows share one
+// event (title, body) and one creation time, which are read, copied and
+// parsed once rather than per row. NOT INDEXED keeps the planner on the
+// rowid range (ids after X, or in a range) rather than the per-user index.
 func (q *queries) NotificationFeed(ctx context.Context, p *store.NotificationFeedParams) ([]store.InboxItem, error) {
 	var b strings.Builder
 	var args []any
-	b.WriteString(feedSelect)
+	b.WriteString(`SELECT n.id, n.event_id, n.user_id, n.channel,
+		n.created_at || '', n.visible_at || '', n.expires_at || '', n.read_at || ''`)
 	if len(p.Ranges) > 0 {
 		ranges := make([][3]int64, len(p.Ranges))
 		for i, r := range p.Ranges {
@@ -34,15 +35,10 @@ func (q *queries) NotificationFeed(ctx context.Context, p *store.NotificationFee
 		raw, _ := json.Marshal(ranges)
 		// CROSS JOIN fixes the order: each range, then its rows by rowid.
 		b.WriteString(` FROM json_each(?) r CROSS JOIN notifications n NOT INDEXED
-		JOIN events e ON e.id = n.event_id
-		LEFT JOIN notification_types t ON t.key = e.key
 		WHERE n.id BETWEEN r.value ->> 0 AND r.value ->> 1 AND n.event_id = r.value ->> 2`)
 		args = append(args, string(raw))
 	} else {
-		b.WriteString(` FROM notifications n NOT INDEXED
-		JOIN events e ON e.id = n.event_id
-		LEFT JOIN notification_types t ON t.key = e.key
-		WHERE n.id > ?`)
+		b.WriteString(` FROM notifications n NOT INDEXED WHERE n.id > ?`)
 		args = append(args, p.AfterID)
 	}
 	if len(p.UserIDs) > 0 {
@@ -51,7 +47,111 @@ func (q *queries) NotificationFeed(ctx context.Context, p *store.NotificationFee
 	}
 	b.WriteString(` ORDER BY n.id LIMIT ?`)
 	args = append(args, clampLimit(p.Limit, 1000, 100000))
-	return q.inboxItems(ctx, "notification feed", b.String(), args...)
+	rows, err := q.r.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, mapErr("notification feed", err)
+	}
+	defer rows.Close()
+	out := []store.InboxItem{}
+	times := timeCache{}
+	for rows.Next() {
+		var it store.InboxItem
+		var ch, created, visible string
+		var expires, read sql.NullString
+		if err := rows.Scan(&it.ID, &it.EventID, &it.UserID, &ch, &created, &visible, &expires, &read); err != nil {
+			return nil, mapErr("notification feed", err)
+		}
+		it.Channel = store.Channel(ch)
+		if it.CreatedAt, err = times.parse(created); err == nil {
+			if it.VisibleAt, err = times.parse(visible); err == nil {
+				if it.ExpiresAt, err = times.parseNull(expires); err == nil {
+					it.ReadAt, err = times.parseNull(read)
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: notification feed: %w", err)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("notification feed", err)
+	}
+	return q.withEvents(ctx, out)
+}
+
+// withEvents fills in the items' event fields, reading each event once;
+// items whose event is gone are left out.
+func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]store.InboxItem, error) {
+	if len(items) == 0 {
+		return items, nil
+	}
+	type event struct{ key, status, title, body, ctxType, ctxID string }
+	events := map[int64]*event{}
+	var ids []int64
+	for _, it := range items {
+		if _, ok := events[it.EventID]; !ok {
+			events[it.EventID] = nil
+			ids = append(ids, it.EventID)
+		}
+	}
+	raw, _ := json.Marshal(ids)
+	rows, err := q.r.QueryContext(ctx, `SELECT e.id, e.key, coalesce(t.status_type, 'neutral'), e.title, e.body, e.context_type, e.context_id
+		FROM events e LEFT JOIN notification_types t ON t.key = e.key
+		WHERE e.id IN (SELECT value FROM json_each(?))`, string(raw))
+	if err != nil {
+		return nil, mapErr("notification feed events", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var e event
+		if err := rows.Scan(&id, &e.key, &e.status, &e.title, &e.body, &e.ctxType, &e.ctxID); err != nil {
+			return nil, mapErr("notification feed events", err)
+		}
+		events[id] = &e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("notification feed events", err)
+	}
+	out := items[:0]
+	for _, it := range items {
+		e := events[it.EventID]
+		if e == nil {
+			continue
+		}
+		it.Key, it.StatusType, it.Title, it.Body = e.key, store.StatusType(e.status), e.title, e.body
+		it.ContextType, it.ContextID = e.ctxType, e.ctxID
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// timeCache parses the text form of stored times (modernc's _time_format
+// sqlite), once per distinct value.
+type timeCache map[string]time.Time
+
+const storedTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
+
+func (c timeCache) parse(s string) (time.Time, error) {
+	if t, ok := c[s]; ok {
+		return t, nil
+	}
+	t, err := time.Parse(storedTimeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	t = t.UTC()
+	c[s] = t
+	return t, nil
+}
+
+func (c timeCache) parseNull(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := c.parse(s.String)
+	return &t, err
 }
 
 // NotificationSince implements store.Queries. The channel list lets the

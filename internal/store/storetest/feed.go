@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -333,4 +334,35 @@ func testCountUnreadMany(t *testing.T, s store.Store) {
 	if len(none) != 0 {
 		t.Errorf("counts of no users = %v", none)
 	}
+}
+
+// testReadTx checks that a read transaction sees one snapshot and cannot
+// write.
+func testReadTx(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	e := newEvent(t, s, nil)
+	insertNotifications(t, s, e, store.ChannelMessage, t0, nil, "u1")
+	before := head(t, s)
+	err := s.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+		first := head(t, q)
+		insertNotifications(t, s, e, store.ChannelMessage, t0, nil, "u2") // committed outside
+		if again := head(t, q); again != first || first != before {
+			t.Errorf("FeedHead in one read transaction: %+v then %+v, want %+v twice", first, again, before)
+		}
+		if items := feedItems(t, q, store.NotificationFeedParams{AfterID: first.NotificationID}); len(items) != 0 {
+			t.Errorf("the read transaction sees %d rows committed after it began", len(items))
+		}
+		if err := q.UserUpsert(ctx, &store.User{ID: "w", Active: true}); err == nil {
+			t.Error("a write in a read transaction succeeded")
+		}
+		return nil
+	})
+	must(t, err)
+	if after := head(t, s); after.NotificationID <= before.NotificationID {
+		t.Errorf("FeedHead after the read transaction = %+v, want past %+v", after, before)
+	}
+	_, err = s.UserGet(ctx, "w")
+	wantErr(t, err, store.ErrNotFound)
+	errStop := errors.New("stop")
+	wantErr(t, s.ReadTx(ctx, func(context.Context, store.Queries) error { return errStop }), errStop)
 }

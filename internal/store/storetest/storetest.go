@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotificationFeed", testNotificationFeed},
 		{"NotificationSince", testNotificationSince},
 		{"CountUnreadMany", testCountUnreadMany},
+		{"ReadTx", testReadTx},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
