@@ -240,8 +240,23 @@ func (st *stream) add(m *message) {
 	}
 	if m.counts != nil && m.seq > st.countsSeq {
 		st.countsSeq = m.seq
-		st.event("counts", m.counts)
+		st.event("counts", countsJSON(m.counts))
 	}
+}
+
+// countsJSON encodes counts as encoding/json does (keys sorted), without
+// its reflection: every delivery carries them.
+type countsJSON map[store.Channel]int
+
+func (c countsJSON) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"alert":`...)
+	b = strconv.AppendInt(b, int64(c[store.ChannelAlert]), 10)
+	b = append(b, `,"header_message":`...)
+	b = strconv.AppendInt(b, int64(c[store.ChannelHeaderMessage]), 10)
+	b = append(b, `,"message":`...)
+	b = strconv.AppendInt(b, int64(c[store.ChannelMessage]), 10)
+	return append(b, '}'), nil
 }
 
 // seen reports whether notification id was sent already.
