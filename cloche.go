@@ -14,6 +14,7 @@ import (
 	"github.com/cloche/cloche/internal/dispatch"
 	"github.com/cloche/cloche/internal/email"
 	"github.com/cloche/cloche/internal/jobs"
+	"github.com/cloche/cloche/internal/realtime"
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/sqlite"
@@ -53,6 +54,8 @@ type Service struct {
 	queue  jobs.Queue
 	mailer *email.Mailer
 	access accessState // API keys and user tokens (access.go)
+	hub    *realtime.Hub
+	live   liveRun // the hub's run, between Start and Stop (live.go)
 }
 
 // Option changes how Open builds a Service.
@@ -161,24 +164,28 @@ func (s *Service) init(ctx context.Context, o options) error {
 	s.disp.SetQueue(q)
 	s.mailer.SetQueue(q)
 	s.disp.SetMailer(s.mailer)
-	return nil
+	return s.initLive(o)
 }
 
 // Start runs the workers: scheduled events are published when due, failed
 // checks retried, e-mails sent (when a mail server is configured: what is
 // due is sent at once), old notifications purged. Several processes may run them
 // on one PostgreSQL database; each event is still published once.
+//
+// Start also runs the hub of live streams (Streamer).
 func (s *Service) Start(ctx context.Context) error {
 	s.mailer.WarnUnconfigured(ctx)
 	if err := s.queue.Start(ctx); err != nil {
 		return err
 	}
+	s.startLive(ctx)
 	return wrap("start e-mail", s.mailer.Kick(ctx))
 }
 
-// Stop stops the workers, waiting for running jobs until ctx is done, and
-// closes the connections to the mail server.
+// Stop ends the live streams, stops the workers, waiting for running jobs
+// until ctx is done, and closes the connections to the mail server.
 func (s *Service) Stop(ctx context.Context) error {
+	s.stopLive()
 	err := s.queue.Stop(ctx)
 	s.mailer.Close()
 	return err
@@ -186,6 +193,7 @@ func (s *Service) Stop(ctx context.Context) error {
 
 // Close releases the database. Stop the workers first if they run.
 func (s *Service) Close() error {
+	s.stopLive()
 	return s.store.Close()
 }
 

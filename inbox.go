@@ -102,12 +102,16 @@ func (s *Service) UnreadCounts(ctx context.Context, userID string) (map[Channel]
 // MarkRead marks one of a user's notifications read.
 func (s *Service) MarkRead(ctx context.Context, userID string, id int64) error {
 	now := s.disp.Now()
-	return wrap(fmt.Sprintf("mark read: notification %d of user %q", id, userID), s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now}))
+	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now, At: now})
+	s.changed(err)
+	return wrap(fmt.Sprintf("mark read: notification %d of user %q", id, userID), err)
 }
 
 // MarkUnread marks one of a user's notifications unread again.
 func (s *Service) MarkUnread(ctx context.Context, userID string, id int64) error {
-	return wrap(fmt.Sprintf("mark unread: notification %d of user %q", id, userID), s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id}))
+	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, At: s.disp.Now()})
+	s.changed(err)
+	return wrap(fmt.Sprintf("mark unread: notification %d of user %q", id, userID), err)
 }
 
 // MarkAllRead marks every visible unread notification of a user in an
@@ -118,6 +122,9 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string, ch Channel) (i
 		return 0, store.Invalid("channel", "%q is not an in-app channel (message, header_message, alert)", ch)
 	}
 	n, err := s.store.NotificationReadAll(ctx, &store.NotificationReadAllParams{UserID: userID, Channel: ch, At: s.disp.Now()})
+	if n > 0 {
+		s.changed(err)
+	}
 	return n, wrap("mark all read", err)
 }
 
@@ -133,7 +140,8 @@ func (s *Service) Postpone(ctx context.Context, userID string, id int64, until *
 		}
 		t = *until
 	}
-	err := s.store.NotificationPostpone(ctx, &store.NotificationPostponeParams{UserID: userID, ID: id, Until: t})
+	err := s.store.NotificationPostpone(ctx, &store.NotificationPostponeParams{UserID: userID, ID: id, Until: t, At: now})
+	s.changed(err)
 	if err != nil {
 		return time.Time{}, wrap(fmt.Sprintf("postpone %d", id), err)
 	}

@@ -135,8 +135,15 @@ func TestInbox(t *testing.T) {
 			t.Fatalf("early purge removed %d (%v)", n, err)
 		}
 		offset = 100 * 24 * time.Hour
-		if n, err := svc.Purge(ctx); err != nil || n != 6 { // 5 read messages + the expired alert
-			t.Fatalf("purge removed %d (%v), want 6", n, err)
+		// 5 read messages + the expired alert; SQLite keeps the newest
+		// row (the alert) until a newer one exists, so that its id is
+		// never given again (the live streams read "ids after X").
+		purged := 6
+		if svc.Backend() == "sqlite" {
+			purged = 5
+		}
+		if n, err := svc.Purge(ctx); err != nil || n != purged {
+			t.Fatalf("purge removed %d (%v), want %d", n, err, purged)
 		}
 		if n := count(t, svc, "1", "", true); n != 1 {
 			t.Fatalf("left after purge: %d, want the unread banner", n)

@@ -61,7 +61,7 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: console.Register})
+	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: console.Register, Streamer: svc.Streamer()})
 	if err != nil {
 		return err
 	}

@@ -43,8 +43,9 @@ type Config struct {
 	Email     Email     `koanf:"email"`
 
 	// The HTTP API and its authentication (http.go).
-	HTTP HTTP `koanf:"http"`
-	Auth Auth `koanf:"auth"`
+	HTTP     HTTP     `koanf:"http"`
+	Auth     Auth     `koanf:"auth"`
+	Realtime Realtime `koanf:"realtime"`
 }
 
 // Log configures log/slog.
@@ -72,6 +73,24 @@ type Check struct {
 	RetryBase Duration `koanf:"retry_base"`
 }
 
+// Realtime configures the live stream of a user's notifications.
+type Realtime struct {
+	// KeepAlive is the interval of keep-alive comments on idle streams.
+	KeepAlive Duration `koanf:"keep_alive"`
+	// PollInterval is how often, on SQLite, a server looks for what other
+	// processes wrote (what it writes itself is sent at once). At most 1s.
+	PollInterval Duration `koanf:"poll_interval"`
+	// Retry is the reconnection delay suggested to clients (spread up to
+	// twice as much).
+	Retry Duration `koanf:"retry"`
+	// ResumeWindow is how far before its last event a reconnecting stream
+	// looks for notifications on PostgreSQL: the longest a notify may take
+	// to commit, plus clock skew between servers.
+	ResumeWindow Duration `koanf:"resume_window"`
+	// MaxStreams caps the open streams of one server (0: no cap).
+	MaxStreams int `koanf:"max_streams"`
+}
+
 // Default returns the settings used when nothing else is said.
 func Default() Config {
 	return Config{
@@ -93,6 +112,12 @@ func Default() Config {
 		Email:   defaultEmail(),
 		HTTP:    defaultHTTP(),
 		Auth:    defaultAuth(),
+		Realtime: Realtime{
+			KeepAlive:    Duration(15 * time.Second),
+			PollInterval: Duration(250 * time.Millisecond),
+			Retry:        Duration(3 * time.Second),
+			ResumeWindow: Duration(time.Minute),
+		},
 	}
 }
 
@@ -206,6 +231,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.SMTP.validate()...)
 	errs = append(errs, c.Email.validate()...)
 	errs = append(errs, c.HTTP.validate(), c.Auth.validate())
+	errs = append(errs, c.Realtime.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -258,4 +284,24 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid duration %q (use e.g. 90d, 36h, 15m)", s)
 	}
 	return days + v, nil
+}
+
+func (r Realtime) validate() []error {
+	var errs []error
+	if r.KeepAlive < Duration(10*time.Millisecond) {
+		errs = append(errs, store.Invalid("realtime.keep_alive", "must be at least 10ms"))
+	}
+	if r.PollInterval < Duration(10*time.Millisecond) || r.PollInterval > Duration(time.Second) {
+		errs = append(errs, store.Invalid("realtime.poll_interval", "must be between 10ms and 1s"))
+	}
+	if r.Retry < Duration(100*time.Millisecond) {
+		errs = append(errs, store.Invalid("realtime.retry", "must be at least 100ms"))
+	}
+	if r.ResumeWindow < Duration(time.Second) {
+		errs = append(errs, store.Invalid("realtime.resume_window", "must be at least 1s"))
+	}
+	if r.MaxStreams < 0 {
+		errs = append(errs, store.Invalid("realtime.max_streams", "must not be negative (0: no cap)"))
+	}
+	return errs
 }

@@ -61,6 +61,11 @@ func TestLoadRejects(t *testing.T) {
 		{"CLOCHE_SCHEDULER__POLL_INTERVAL=1ms", "scheduler.poll_interval"},
 		{"CLOCHE_CHECK__MAX_ATTEMPTS=0", "check.max_attempts"},
 		{"CLOCHE_DATABASE_URL=", "database_url"},
+		{"CLOCHE_REALTIME__KEEP_ALIVE=0s", "realtime.keep_alive"},
+		{"CLOCHE_REALTIME__POLL_INTERVAL=2s", "realtime.poll_interval"},
+		{"CLOCHE_REALTIME__RETRY=10ms", "realtime.retry"},
+		{"CLOCHE_REALTIME__RESUME_WINDOW=0s", "realtime.resume_window"},
+		{"CLOCHE_REALTIME__MAX_STREAMS=-1", "realtime.max_streams"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.field, func(t *testing.T) {

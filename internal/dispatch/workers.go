@@ -219,7 +219,8 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 }
 
 // Purge deletes notifications read longer ago than the retention, and those
-// expired as long ago, in batches.
+// expired as long ago, in batches; then the entries of the change log (read
+// by the live streams) as old. It returns how many notifications went.
 func (d *Dispatcher) Purge(ctx context.Context) (int, error) {
 	const batch = 10000
 	cutoff := d.now().Add(-d.cfg.ReadRetention)
@@ -227,6 +228,15 @@ func (d *Dispatcher) Purge(ctx context.Context) (int, error) {
 	for {
 		n, err := d.store.NotificationPurge(ctx, &store.NotificationPurgeParams{ReadBefore: cutoff, ExpiredBefore: cutoff, Limit: batch})
 		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	for {
+		n, err := d.store.ChangePurge(ctx, &store.ChangePurgeParams{Before: cutoff, Limit: batch})
 		if err != nil || n < batch {
 			return total, err
 		}

@@ -17,6 +17,11 @@ type Store interface {
 	// database work through tx: on SQLite, with its single writer
 	// connection, a query on the Store itself would wait for fn to end.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// ReadTx runs fn in one read-only transaction: its reads all see the
+	// same snapshot (and, on SQLite, one connection, whose page cache a
+	// write elsewhere empties once rather than on every reader). fn must
+	// not write.
+	ReadTx(ctx context.Context, fn func(ctx context.Context, q Queries) error) error
 
 	// Ping checks the database can be reached.
 	Ping(ctx context.Context) error
@@ -129,6 +134,18 @@ type Queries interface {
 	// What the HTTP API needs: API keys, settings, idempotency keys,
 	// directory listings, delivery retry, statistics (access.go).
 	AccessQueries
+	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
+	// and NotificationPostpone add to the change log in their transaction;
+	// on a FeedListener store, they and NotificationFanOut also signal
+	// the commit.
+	NotificationFeed(ctx context.Context, p *NotificationFeedParams) ([]InboxItem, error)
+	NotificationSince(ctx context.Context, p *NotificationSinceParams) ([]InboxItem, error)
+	// NotificationCountUnreadMany is NotificationCountUnread for several
+	// users at once; every user asked is in the map.
+	NotificationCountUnreadMany(ctx context.Context, userIDs []string, now time.Time) (map[string]map[Channel]int, error)
+	ChangeList(ctx context.Context, p *ChangeListParams) ([]NotificationChange, error)
+	ChangePurge(ctx context.Context, p *ChangePurgeParams) (int, error)
+	FeedHead(ctx context.Context) (FeedHead, error)
 }
 
 // EventListParams filters EventList. Zero fields do not filter. Events come
@@ -205,6 +222,7 @@ type NotificationSetReadParams struct {
 	UserID string
 	ID     int64
 	ReadAt *time.Time // nil: unread
+	At     time.Time  // when the change is made (now when zero), for the change log
 }
 
 // NotificationReadAllParams marks every visible unread notification of a
@@ -220,6 +238,7 @@ type NotificationPostponeParams struct {
 	UserID string
 	ID     int64
 	Until  time.Time
+	At     time.Time // when the change is made (now when zero), for the change log
 }
 
 // NotificationPurgeParams bounds a purge.

@@ -39,12 +39,25 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 	if len(routes) == 0 {
 		return 0, nil
 	}
-	tag, err := q.db.Exec(ctx, `
-INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-SELECT $1, r.id, $2, $3, $3, $4 FROM (`+strings.Join(routes, " UNION ")+`) r
-JOIN users u ON u.id = r.id AND u.active`, args...)
+	// The ids' range goes to the feed's listeners with the event id: the
+	// range may hold other events' rows (concurrent fan-outs interleave),
+	// the event id tells them apart.
+	var n, first, last int64
+	err := q.atomic(ctx, func(q *queries) error {
+		err := q.db.QueryRow(ctx, `
+WITH ins AS (
+    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+    SELECT $1, r.id, $2, $3, $3, $4 FROM (`+strings.Join(routes, " UNION ")+`) r
+    JOIN users u ON u.id = r.id AND u.active
+    RETURNING id)
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, args...).Scan(&n, &first, &last)
+		if err != nil || n == 0 {
+			return mapErr(err, "")
+		}
+		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
+	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w", mapErr(err, ""))
+		return 0, fmt.Errorf("postgres: notification fan-out: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }

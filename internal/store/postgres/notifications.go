@@ -33,13 +33,23 @@ func (q *queries) NotificationInsertMany(ctx context.Context, p *store.Notificat
 	created := tsOrNow(p.CreatedAt)
 	expires := tsPtr(p.ExpiresAt)
 	channel := string(p.Channel)
-	n, err := q.db.CopyFrom(ctx, pgx.Identifier{"notifications"},
-		[]string{"event_id", "user_id", "channel", "created_at", "visible_at", "expires_at"},
-		pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
-			return []any{p.EventID, users[i], channel, created, created, expires}, nil
-		}))
+	var n int64
+	// COPY does not tell the ids it gave: the feed's listeners are told to
+	// catch up from the database instead.
+	err := q.atomic(ctx, func(q *queries) error {
+		var err error
+		n, err = q.db.CopyFrom(ctx, pgx.Identifier{"notifications"},
+			[]string{"event_id", "user_id", "channel", "created_at", "visible_at", "expires_at"},
+			pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
+				return []any{p.EventID, users[i], channel, created, created, expires}, nil
+			}))
+		if err != nil {
+			return mapErr(err, "")
+		}
+		return q.signal(ctx, signalResync)
+	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: notification insert: %w", mapErr(err, ""))
+		return 0, fmt.Errorf("postgres: notification insert: %w", err)
 	}
 	return int(n), nil
 }
@@ -132,44 +142,78 @@ GROUP BY channel`, userID, tsOrNow(now))
 }
 
 // NotificationSetRead marks notification p.ID of p.UserID read at p.ReadAt,
-// or unread when p.ReadAt is nil.
+// or unread when p.ReadAt is nil, and logs the change, in one transaction.
 func (q *queries) NotificationSetRead(ctx context.Context, p *store.NotificationSetReadParams) error {
-	tag, err := q.db.Exec(ctx, `UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2`,
-		p.ID, p.UserID, tsPtr(p.ReadAt))
-	if err != nil {
-		return fmt.Errorf("postgres: notification set read %d: %w", p.ID, mapErr(err, ""))
+	at := tsOrNow(p.At)
+	c := store.NotificationChange{UserID: p.UserID, Kind: store.ChangeUnread, NotificationID: p.ID, At: at, CreatedAt: at}
+	if p.ReadAt != nil {
+		c.Kind, c.At = store.ChangeRead, ts(*p.ReadAt)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: notification set read %d: %w", p.ID, store.ErrNotFound)
+	err := q.atomic(ctx, func(q *queries) error {
+		if err := q.lockChanges(ctx, p.UserID); err != nil {
+			return err
+		}
+		err := q.db.QueryRow(ctx, `UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 RETURNING channel`,
+			p.ID, p.UserID, tsPtr(p.ReadAt)).Scan(&c.Channel)
+		if err != nil {
+			return mapErr(err, "")
+		}
+		return q.changeInsert(ctx, &c)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: notification set read %d: %w", p.ID, err)
 	}
 	return nil
 }
 
 // NotificationReadAll marks p.UserID's unread notifications that are
 // visible and unexpired at p.At read, in p.Channel (every channel when
-// empty), and returns how many.
+// empty), logs the change when there were any, and returns how many.
 func (q *queries) NotificationReadAll(ctx context.Context, p *store.NotificationReadAllParams) (int, error) {
-	tag, err := q.db.Exec(ctx, `
+	at := tsOrNow(p.At)
+	var n int
+	err := q.atomic(ctx, func(q *queries) error {
+		if err := q.lockChanges(ctx, p.UserID); err != nil {
+			return err
+		}
+		tag, err := q.db.Exec(ctx, `
 UPDATE notifications SET read_at = $3
 WHERE user_id = $1 AND ($2 = '' OR channel = $2) AND read_at IS NULL
     AND visible_at <= $3 AND (expires_at IS NULL OR expires_at > $3)`,
-		p.UserID, string(p.Channel), tsOrNow(p.At))
+			p.UserID, string(p.Channel), at)
+		if err != nil {
+			return mapErr(err, "")
+		}
+		if n = int(tag.RowsAffected()); n == 0 {
+			return nil
+		}
+		return q.changeInsert(ctx, &store.NotificationChange{
+			UserID: p.UserID, Kind: store.ChangeReadAll, Channel: p.Channel, At: at, Count: n, CreatedAt: at,
+		})
+	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: notification read all: %w", mapErr(err, ""))
+		return 0, fmt.Errorf("postgres: notification read all: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }
 
 // NotificationPostpone makes notification p.ID of p.UserID visible from
-// p.Until.
+// p.Until, and logs the change, in one transaction.
 func (q *queries) NotificationPostpone(ctx context.Context, p *store.NotificationPostponeParams) error {
-	tag, err := q.db.Exec(ctx, `UPDATE notifications SET visible_at = $3 WHERE id = $1 AND user_id = $2`,
-		p.ID, p.UserID, ts(p.Until))
+	c := store.NotificationChange{UserID: p.UserID, Kind: store.ChangePostponed, NotificationID: p.ID, At: ts(p.Until), CreatedAt: tsOrNow(p.At)}
+	err := q.atomic(ctx, func(q *queries) error {
+		if err := q.lockChanges(ctx, p.UserID); err != nil {
+			return err
+		}
+		err := q.db.QueryRow(ctx, `UPDATE notifications SET visible_at = $3 WHERE id = $1 AND user_id = $2 RETURNING channel`,
+			p.ID, p.UserID, ts(p.Until)).Scan(&c.Channel)
+		if err != nil {
+			return mapErr(err, "")
+		}
+		return q.changeInsert(ctx, &c)
+	})
 	if err != nil {
-		return fmt.Errorf("postgres: notification postpone %d: %w", p.ID, mapErr(err, ""))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: notification postpone %d: %w", p.ID, store.ErrNotFound)
+		return fmt.Errorf("postgres: notification postpone %d: %w", p.ID, err)
 	}
 	return nil
 }

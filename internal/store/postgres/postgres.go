@@ -81,8 +81,13 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, erro
 		return nil, fmt.Errorf("postgres: open %s: %w: %w", redacted, store.ErrUnavailable, err)
 	}
 	logger.Debug("postgres: connected", "url", redacted)
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", redacted, mapErr(err, ""))
+	}
 	return &Store{
-		queries: queries{db: pool},
+		queries: queries{db: pool, feed: feedChannel(schema)},
 		pool:    pool,
 		logger:  logger,
 		url:     redacted,
@@ -244,13 +249,24 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 		return fmt.Errorf("postgres: begin: %w", mapErr(err, ""))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := fn(ctx, &Tx{queries: queries{db: tx, inTx: true}, tx: tx}); err != nil {
+	if err := fn(ctx, &Tx{queries: queries{db: tx, inTx: true, feed: s.feed}, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", mapErr(err, ""))
 	}
 	return nil
+}
+
+// ReadTx runs fn in one read-only, repeatable-read transaction: its reads
+// all see the same snapshot.
+func (s *Store) ReadTx(ctx context.Context, fn func(ctx context.Context, q store.Queries) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("postgres: begin read: %w", mapErr(err, ""))
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	return fn(ctx, &queries{db: tx, inTx: true, feed: s.feed})
 }
 
 // PgxTx returns the pgx transaction, to insert River jobs in it.
@@ -269,6 +285,7 @@ type dbtx interface {
 type queries struct {
 	db   dbtx
 	inTx bool
+	feed string // the NOTIFY channel of the realtime feed (feed.go)
 }
 
 // atomic runs fn so that its statements all happen or none: in the
@@ -278,7 +295,7 @@ func (q *queries) atomic(ctx context.Context, fn func(q *queries) error) error {
 		return fn(q)
 	}
 	return pgx.BeginFunc(ctx, q.db, func(tx pgx.Tx) error {
-		return fn(&queries{db: tx, inTx: true})
+		return fn(&queries{db: tx, inTx: true, feed: q.feed})
 	})
 }
 

@@ -359,3 +359,14 @@ func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.
 	}
 	return out, mapErr("delivery states", rows.Err())
 }
+
+// affectedOne maps an update that matched no row to ErrNotFound.
+func affectedOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return mapErr(what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}

@@ -115,50 +115,82 @@ func (q *queries) NotificationCountUnread(ctx context.Context, userID string, no
 	return out, mapErr("notification count", rows.Err())
 }
 
+// NotificationSetRead marks the notification and logs the change, in one
+// transaction.
 func (q *queries) NotificationSetRead(ctx context.Context, p *store.NotificationSetReadParams) error {
-	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ?`,
-		tsPtr(p.ReadAt), p.ID, p.UserID)
-	return affectedOne(res, err, fmt.Sprintf("notification %d", p.ID))
+	at := nowIfZero(p.At)
+	c := store.NotificationChange{UserID: p.UserID, Kind: store.ChangeUnread, NotificationID: p.ID, At: at, CreatedAt: at}
+	if p.ReadAt != nil {
+		c.Kind, c.At = store.ChangeRead, ts(*p.ReadAt)
+	}
+	return q.atomic(ctx, func(q *queries) error {
+		var ch string
+		err := q.w.QueryRowContext(ctx, `UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? RETURNING channel`,
+			tsPtr(p.ReadAt), p.ID, p.UserID).Scan(&ch)
+		if err != nil {
+			return mapErr(fmt.Sprintf("notification %d", p.ID), err)
+		}
+		c.Channel = store.Channel(ch)
+		return q.changeInsert(ctx, &c)
+	})
 }
 
+// NotificationReadAll marks the notifications and, when there were any,
+// logs the change, in one transaction.
 func (q *queries) NotificationReadAll(ctx context.Context, p *store.NotificationReadAllParams) (int, error) {
 	at := ts(p.At)
-	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ?
+	var n int64
+	err := q.atomic(ctx, func(q *queries) error {
+		res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ?
 		WHERE user_id = ? AND (? = '' OR channel = ?) AND read_at IS NULL AND visible_at <= ?
 		AND (expires_at IS NULL OR expires_at > ?)`, at, p.UserID, string(p.Channel), string(p.Channel), at, at)
+		if err != nil {
+			return mapErr("notification read all", err)
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return mapErr("notification read all", err)
+		}
+		return q.changeInsert(ctx, &store.NotificationChange{
+			UserID: p.UserID, Kind: store.ChangeReadAll, Channel: p.Channel, At: at, Count: int(n), CreatedAt: at,
+		})
+	})
 	if err != nil {
-		return 0, mapErr("notification read all", err)
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	return int(n), mapErr("notification read all", err)
+	return int(n), nil
 }
 
+// NotificationPostpone moves the notification and logs the change, in one
+// transaction.
 func (q *queries) NotificationPostpone(ctx context.Context, p *store.NotificationPostponeParams) error {
-	res, err := q.w.ExecContext(ctx, `UPDATE notifications SET visible_at = ? WHERE id = ? AND user_id = ?`,
-		ts(p.Until), p.ID, p.UserID)
-	return affectedOne(res, err, fmt.Sprintf("notification %d", p.ID))
+	return q.atomic(ctx, func(q *queries) error {
+		var ch string
+		err := q.w.QueryRowContext(ctx, `UPDATE notifications SET visible_at = ? WHERE id = ? AND user_id = ? RETURNING channel`,
+			ts(p.Until), p.ID, p.UserID).Scan(&ch)
+		if err != nil {
+			return mapErr(fmt.Sprintf("notification %d", p.ID), err)
+		}
+		at := nowIfZero(p.At)
+		return q.changeInsert(ctx, &store.NotificationChange{
+			UserID: p.UserID, Kind: store.ChangePostponed, NotificationID: p.ID, Channel: store.Channel(ch),
+			At: ts(p.Until), CreatedAt: at,
+		})
+	})
 }
 
 func (q *queries) NotificationPurge(ctx context.Context, p *store.NotificationPurgeParams) (int, error) {
+	// The newest row is kept, whatever its state: a new row's id is one
+	// more than the greatest, so deleting the newest would let the next
+	// insert reuse its id, and the realtime feed reads "ids after X".
 	res, err := q.w.ExecContext(ctx, `DELETE FROM notifications WHERE id IN (
-		SELECT id FROM notifications WHERE read_at < ?
-		UNION SELECT id FROM notifications WHERE expires_at < ? LIMIT ?)`,
+		SELECT id FROM notifications WHERE read_at < ? AND id < (SELECT max(id) FROM notifications)
+		UNION SELECT id FROM notifications WHERE expires_at < ? AND id < (SELECT max(id) FROM notifications) LIMIT ?)`,
 		ts(p.ReadBefore), ts(p.ExpiredBefore), clampLimit(p.Limit, 10000, 1000000))
 	if err != nil {
 		return 0, mapErr("notification purge", err)
 	}
 	n, err := res.RowsAffected()
 	return int(n), mapErr("notification purge", err)
-}
-
-func affectedOne(res sql.Result, err error, what string) error {
-	if err != nil {
-		return mapErr(what, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
-	}
-	return nil
 }
 
 type deliveryJSON struct {

@@ -44,6 +44,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MonitorStats", testMonitorStats},
 		{"DeliveryStates", testDeliveryStates},
 		{"Savepoint", testSavepoint},
+		{"ChangeLog", testChangeLog},
+		{"NotificationFeed", testNotificationFeed},
+		{"NotificationSince", testNotificationSince},
+		{"CountUnreadMany", testCountUnreadMany},
+		{"ReadTx", testReadTx},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

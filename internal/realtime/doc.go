@@ -1,0 +1,26 @@
+// Package realtime pushes a user's new and changed in-app notifications to
+// their open streams (Server-Sent Events), whichever process wrote them.
+//
+// A Hub learns what was written from the store's feed: on PostgreSQL each
+// writing transaction sends a NOTIFY on commit, heard on a connection of
+// the hub's own; on SQLite, where ids are assigned in commit order, it
+// polls for ids after the last it saw (and at once when Wake is called).
+// It reads the rows, and hands each user's to their streams together with
+// the unread counts per channel. A stream that cannot keep up, or a hub
+// that lost its listening connection, catches up from the database; so
+// does a client that reconnects with the id of the last event it got.
+//
+// The stream's events:
+//
+//	event: notification   data: an inbox item (store.InboxItem), new to the client
+//	event: change         data: a store.NotificationChange (read, unread, read_all, postponed)
+//	event: counts         data: {"message": 2, "header_message": 0, "alert": 1}
+//	event: reset          data: {"reason": "…"}: reload the list and counts
+//
+// Every event has an id, a cursor "N.C.T" (notification id, change id,
+// time in microseconds); a client that reconnects with it (Last-Event-ID,
+// or the last_event_id query parameter) receives what it missed, or reset
+// when that cannot be told any more. Notification events are keyed by the
+// item's id: on PostgreSQL a resumed stream may repeat the items created
+// in the resume window before its cursor, never miss one.
+package realtime

@@ -1,0 +1,367 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// Config tunes a Hub. Zero fields take their defaults.
+type Config struct {
+	// KeepAlive is the interval of the comments that keep idle streams
+	// open through proxies. Default 15s.
+	KeepAlive time.Duration
+	// PollInterval is how often a hub on a store without a push channel
+	// (SQLite) looks for what other processes wrote; what this process
+	// writes is seen at once (Wake). Default 250ms.
+	PollInterval time.Duration
+	// Retry is the reconnection delay suggested to clients; each stream
+	// gets a value between Retry and twice as much, so that the clients
+	// of a restarted server do not all come back at once. Default 3s.
+	Retry time.Duration
+	// ResumeWindow is how far before its cursor a resuming stream looks
+	// for notifications (PostgreSQL, where they may commit out of id
+	// order): the longest a notify transaction may run, plus clock skew
+	// between the processes that write. Default 1m.
+	ResumeWindow time.Duration
+	// Retention is how long a cursor can be resumed: the change log is
+	// purged after the read retention. Older cursors get a reset event.
+	// Default 90 days.
+	Retention time.Duration
+	// MaxStreams caps the open streams of this hub (0: no cap); beyond
+	// it ServeStream answers 503.
+	MaxStreams int
+	// Buffer is how many messages a stream may fall behind before it
+	// catches up from the database instead. Default 64.
+	Buffer int
+	// Clock replaces time.Now (tests).
+	Clock func() time.Time
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.KeepAlive, 15*time.Second)
+	def(&c.PollInterval, 250*time.Millisecond)
+	def(&c.Retry, 3*time.Second)
+	def(&c.ResumeWindow, time.Minute)
+	def(&c.Retention, 90*24*time.Hour)
+	if c.Buffer <= 0 {
+		c.Buffer = 64
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// Limits of one read of the feed.
+const (
+	// feedBatch is the most rows one poll or catch-up reads at once.
+	feedBatch = 10000
+	// filterUsers: with at most this many users subscribed, the hub asks
+	// the database for their rows only; with more, it reads every row
+	// and picks theirs.
+	filterUsers = 500
+	// maxPendingSignals bounds the signals waiting for the dispatcher;
+	// beyond it they are dropped and every stream catches up instead.
+	maxPendingSignals = 100000
+)
+
+// Hub dispatches the feed to the open streams. Create it with New, run it
+// with Run; ServeStream serves one stream while it runs.
+type Hub struct {
+	st       store.Store
+	listener store.FeedListener // nil: poll
+	ordered  bool               // ids are assigned in commit order
+	cfg      Config
+	logger   *slog.Logger
+
+	wake chan struct{}
+
+	mu        sync.Mutex
+	users     map[string]map[*subscriber]struct{}
+	running   bool
+	accepting bool
+	done      chan struct{} // closed when the streams must end
+	open      atomic.Int64
+
+	// countsSeq orders unread counts: a stream never sends counts read
+	// before those it already sent.
+	countsSeq atomic.Uint64
+
+	// Signals heard by the listener, waiting for the dispatcher.
+	sigMu   sync.Mutex
+	pending []store.FeedSignal
+	resync  bool
+	sigWake chan struct{}
+}
+
+// New returns a Hub reading the feed of st. It does nothing until Run.
+func New(st store.Store, cfg Config, logger *slog.Logger) (*Hub, error) {
+	if st == nil {
+		return nil, errors.New("realtime: no store")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.defaults()
+	h := &Hub{
+		st:      st,
+		cfg:     cfg,
+		logger:  logger.With("component", "realtime"),
+		wake:    make(chan struct{}, 1),
+		users:   map[string]map[*subscriber]struct{}{},
+		done:    make(chan struct{}),
+		sigWake: make(chan struct{}, 1),
+	}
+	close(h.done) // no streams before Open or Run
+	h.listener, _ = st.(store.FeedListener)
+	h.ordered = h.listener == nil
+	return h, nil
+}
+
+// Run reads the feed and dispatches it to the streams until ctx ends, then
+// ends every stream and returns nil. Failures of the database are logged
+// and retried.
+func (h *Hub) Run(ctx context.Context) error {
+	h.mu.Lock()
+	if h.running {
+		h.mu.Unlock()
+		return errors.New("realtime: hub already running")
+	}
+	h.running = true
+	h.openLocked()
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.running = false
+		h.closeDoneLocked()
+		h.mu.Unlock()
+	}()
+	if h.listener != nil {
+		h.listen(ctx)
+	} else {
+		h.poll(ctx)
+	}
+	return nil
+}
+
+// Open makes the hub accept streams before Run starts (Run does it too),
+// so that a server may serve them as soon as it is started; they catch up
+// when Run begins.
+func (h *Hub) Open() {
+	h.mu.Lock()
+	h.openLocked()
+	h.mu.Unlock()
+}
+
+func (h *Hub) openLocked() {
+	if !h.accepting {
+		h.accepting = true
+		h.done = make(chan struct{})
+	}
+}
+
+// Wake tells the hub that this process wrote to the feed, so that a
+// polling hub looks now rather than at its next tick. It never blocks.
+func (h *Hub) Wake() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// OpenStreams is the number of streams being served.
+func (h *Hub) OpenStreams() int { return int(h.open.Load()) }
+
+// CloseStreams ends every open stream and refuses new ones until Run
+// starts again. Clients reconnect (to another server, or to this one once
+// restarted) with their last event id. Give it to http.Server's
+// RegisterOnShutdown: Shutdown does not end streams by itself.
+func (h *Hub) CloseStreams() {
+	h.mu.Lock()
+	h.closeDoneLocked()
+	h.mu.Unlock()
+}
+
+func (h *Hub) closeDoneLocked() {
+	if h.accepting {
+		h.accepting = false
+		close(h.done)
+	}
+}
+
+// subscriber is one open stream, as the hub sees it.
+type subscriber struct {
+	userID string
+	msgs   chan *message
+	// lagged is set when a message could not be queued, or the hub lost
+	// track of the feed; the hub then sends nothing more until the stream
+	// has caught up from the database.
+	lagged atomic.Bool
+	wakeup chan struct{}
+}
+
+// message is what the hub hands to a user's streams.
+type message struct {
+	items   []store.InboxItem
+	changes []store.NotificationChange
+	counts  map[store.Channel]int
+	seq     uint64 // of counts
+}
+
+// send queues m without blocking; a full queue makes the stream catch up.
+func (s *subscriber) send(m *message) {
+	if s.lagged.Load() {
+		return
+	}
+	select {
+	case s.msgs <- m:
+	default:
+		s.markLagged()
+	}
+}
+
+func (s *subscriber) markLagged() {
+	s.lagged.Store(true)
+	select {
+	case s.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+var (
+	errNotRunning = errors.New("realtime: not running")
+	errTooMany    = errors.New("realtime: too many open streams")
+)
+
+// subscribe registers a stream of userID; done closes when it must end.
+func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.accepting {
+		return nil, nil, errNotRunning
+	}
+	if h.cfg.MaxStreams > 0 && h.open.Load() >= int64(h.cfg.MaxStreams) {
+		return nil, nil, errTooMany
+	}
+	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
+	subs := h.users[userID]
+	if subs == nil {
+		subs = map[*subscriber]struct{}{}
+		h.users[userID] = subs
+	}
+	subs[s] = struct{}{}
+	h.open.Add(1)
+	return s, h.done, nil
+}
+
+func (h *Hub) unsubscribe(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	subs := h.users[s.userID]
+	delete(subs, s)
+	if len(subs) == 0 {
+		delete(h.users, s.userID)
+	}
+	h.open.Add(-1)
+}
+
+// subscribedUsers returns the users with open streams when there are at
+// most filterUsers of them; all is true when there are more.
+func (h *Hub) subscribedUsers() (users []string, all bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.users) > filterUsers {
+		return nil, true
+	}
+	users = make([]string, 0, len(h.users))
+	for u := range h.users {
+		users = append(users, u)
+	}
+	return users, false
+}
+
+func (h *Hub) subscribed(userID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.users[userID] != nil
+}
+
+// resyncAll makes every stream catch up from the database.
+func (h *Hub) resyncAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.users {
+		for s := range subs {
+			s.markLagged()
+		}
+	}
+}
+
+// prepare groups items and changes by subscribed user and reads those
+// users' unread counts, through q (the read transaction that read the
+// items): one message, so one write, per stream. send hands them out.
+func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxItem, changes []store.NotificationChange) (map[string]*message, error) {
+	if len(items) == 0 && len(changes) == 0 {
+		return nil, nil
+	}
+	byUser := map[string]*message{}
+	get := func(user string) *message {
+		m := byUser[user]
+		if m == nil {
+			m = &message{}
+			byUser[user] = m
+		}
+		return m
+	}
+	h.mu.Lock()
+	for _, it := range items {
+		if h.users[it.UserID] != nil {
+			m := get(it.UserID)
+			m.items = append(m.items, it)
+		}
+	}
+	for _, c := range changes {
+		if h.users[c.UserID] != nil {
+			m := get(c.UserID)
+			m.changes = append(m.changes, c)
+		}
+	}
+	h.mu.Unlock()
+	if len(byUser) == 0 {
+		return nil, nil
+	}
+	users := make([]string, 0, len(byUser))
+	for u := range byUser {
+		users = append(users, u)
+	}
+	seq := h.countsSeq.Add(1)
+	counts, err := q.NotificationCountUnreadMany(ctx, users, h.cfg.Clock())
+	if err != nil {
+		return nil, err
+	}
+	for user, m := range byUser {
+		m.counts, m.seq = counts[user], seq
+	}
+	return byUser, nil
+}
+
+// send hands each user's message to their streams.
+func (h *Hub) send(byUser map[string]*message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for user, m := range byUser {
+		for s := range h.users[user] {
+			s.send(m)
+		}
+	}
+}

@@ -1,0 +1,336 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+const (
+	// writeTimeout bounds each write to a client; one that does not read
+	// for that long is dropped (it reconnects with its cursor).
+	writeTimeout = 20 * time.Second
+	// maxCatchUp: a client that missed more than this many notifications
+	// or changes is told to reload instead.
+	maxCatchUp = 1000
+)
+
+// Reasons of a reset event.
+const (
+	resetInvalid = "invalid_cursor" // the last event id is not one of ours
+	resetExpired = "expired"        // older than the retention
+	resetTooMany = "too_many"       // more was missed than is worth replaying
+)
+
+// ServeStream serves the stream of userID's notifications until the
+// client goes away or the hub stops. The caller has authenticated the
+// request as userID. A Last-Event-ID header, or a last_event_id query
+// parameter (for clients that cannot set headers), resumes after that
+// event.
+func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string) {
+	if userID == "" {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "the stream needs a user")
+		return
+	}
+	sub, done, err := h.subscribe(userID)
+	switch {
+	case errors.Is(err, errNotRunning):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "live updates are not running here")
+		return
+	case errors.Is(err, errTooMany):
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.cfg.Retry.Seconds())+1))
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "too many open streams")
+		return
+	}
+	defer h.unsubscribe(sub)
+
+	rc := http.NewResponseController(w)
+	// Streams outlive the server's read timeout; its expiry would end them.
+	_ = rc.SetReadDeadline(time.Time{})
+	st := &stream{hub: h, sub: sub, w: w, rc: rc}
+	ctx := r.Context()
+	retry := h.cfg.Retry + rand.N(h.cfg.Retry)
+	st.buf = append(st.buf, "retry: "+strconv.FormatInt(retry.Milliseconds(), 10)+"\n\n"...)
+	last := r.Header.Get("Last-Event-ID")
+	if last == "" {
+		last = r.URL.Query().Get("last_event_id")
+	}
+	if err := st.start(ctx, last); err != nil {
+		h.streamEnded(ctx, userID, err)
+		if !st.started && ctx.Err() == nil {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the database cannot be read")
+		}
+		return
+	}
+	keepAlive := time.NewTicker(h.cfg.KeepAlive)
+	defer keepAlive.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case m := <-sub.msgs:
+			err = st.deliverQueued(m)
+		case <-sub.wakeup:
+			if sub.lagged.Load() {
+				// Clear before reading, so that what the hub skips from
+				// now on is either queued or makes us catch up again.
+				sub.lagged.Store(false)
+				err = st.catchUp(ctx)
+			}
+		case <-keepAlive.C:
+			st.buf = append(st.buf, ": keep-alive\n\n"...)
+			err = st.flush()
+		}
+		if err != nil {
+			h.streamEnded(ctx, userID, err)
+			return
+		}
+	}
+}
+
+func (h *Hub) streamEnded(ctx context.Context, userID string, err error) {
+	if ctx.Err() == nil {
+		h.logger.DebugContext(ctx, "realtime: stream ended", "user_id", userID, "err", err)
+	}
+}
+
+// stream is the state of one open stream.
+type stream struct {
+	hub *Hub
+	sub *subscriber
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	buf []byte
+	// started is set once the response has begun.
+	started  bool
+	deadline time.Time // of writes
+
+	cur Cursor
+	// sent holds the notifications sent lately, by id, with their
+	// creation time: a catch-up and the live feed may both bring one.
+	sent      map[int64]time.Time
+	countsSeq uint64
+}
+
+// start sends what the client missed since its last event, or the
+// current counts to a new client, or a reset when its last event cannot
+// be resumed.
+func (st *stream) start(ctx context.Context, last string) error {
+	h := st.hub
+	if last != "" {
+		cur, ok := ParseCursor(last)
+		switch {
+		case !ok:
+			return st.reset(ctx, resetInvalid)
+		case cur.Time.Before(h.cfg.Clock().Add(-h.cfg.Retention)):
+			return st.reset(ctx, resetExpired)
+		}
+		st.cur = cur
+		return st.catchUp(ctx)
+	}
+	return st.fresh(ctx)
+}
+
+// fresh starts the cursor at the present, and sends the counts: the
+// stream is subscribed, so what commits from now on reaches it.
+func (st *stream) fresh(ctx context.Context) error {
+	m := &message{seq: st.hub.countsSeq.Add(1)}
+	err := st.hub.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+		head, err := q.FeedHead(ctx)
+		if err != nil {
+			return err
+		}
+		st.cur = Cursor{NotificationID: head.NotificationID, ChangeID: head.ChangeID,
+			Time: st.hub.cfg.Clock().UTC().Truncate(time.Microsecond)}
+		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, st.hub.cfg.Clock())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return st.deliver(m)
+}
+
+// reset tells the client to reload, from a fresh cursor.
+func (st *stream) reset(ctx context.Context, reason string) error {
+	st.sent = nil
+	st.event("reset", map[string]string{"reason": reason})
+	return st.fresh(ctx)
+}
+
+// catchUp sends, from the database, the user's notifications and changes
+// after the cursor, then the counts.
+func (st *stream) catchUp(ctx context.Context) error {
+	h := st.hub
+	p := &store.NotificationSinceParams{UserID: st.sub.userID, CreatedAfter: st.cur.Time.Add(-h.cfg.ResumeWindow), Limit: maxCatchUp + 1}
+	if h.ordered {
+		p.AfterID = st.cur.NotificationID
+	}
+	m := &message{seq: h.countsSeq.Add(1)}
+	err := h.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+		var err error
+		if m.items, err = q.NotificationSince(ctx, p); err != nil {
+			return err
+		}
+		if m.changes, err = q.ChangeList(ctx, &store.ChangeListParams{UserID: st.sub.userID, AfterID: st.cur.ChangeID, Limit: maxCatchUp + 1}); err != nil {
+			return err
+		}
+		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, h.cfg.Clock())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(m.items) > maxCatchUp || len(m.changes) > maxCatchUp {
+		return st.reset(ctx, resetTooMany)
+	}
+	return st.deliver(m)
+}
+
+// deliverQueued sends m and whatever else is queued, in one write.
+func (st *stream) deliverQueued(m *message) error {
+	for range cap(st.sub.msgs) {
+		st.add(m)
+		select {
+		case m = <-st.sub.msgs:
+			continue
+		default:
+		}
+		break
+	}
+	return st.flush()
+}
+
+// deliver sends a message's events the client has not had yet.
+func (st *stream) deliver(m *message) error {
+	st.add(m)
+	return st.flush()
+}
+
+// add appends the events of m the client has not had yet.
+func (st *stream) add(m *message) {
+	for i := range m.items {
+		it := &m.items[i]
+		if st.seen(it.ID) {
+			continue
+		}
+		st.remember(it.ID, it.CreatedAt)
+		st.cur.advance(it.ID, 0, it.CreatedAt)
+		st.event("notification", it)
+	}
+	for i := range m.changes {
+		c := &m.changes[i]
+		if c.ID <= st.cur.ChangeID {
+			continue
+		}
+		st.cur.advance(0, c.ID, c.CreatedAt)
+		st.event("change", c)
+	}
+	if m.counts != nil && m.seq > st.countsSeq {
+		st.countsSeq = m.seq
+		st.event("counts", countsJSON(m.counts))
+	}
+}
+
+// countsJSON encodes counts as encoding/json does (keys sorted), without
+// its reflection: every delivery carries them.
+type countsJSON map[store.Channel]int
+
+func (c countsJSON) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"alert":`...)
+	b = strconv.AppendInt(b, int64(c[store.ChannelAlert]), 10)
+	b = append(b, `,"header_message":`...)
+	b = strconv.AppendInt(b, int64(c[store.ChannelHeaderMessage]), 10)
+	b = append(b, `,"message":`...)
+	b = strconv.AppendInt(b, int64(c[store.ChannelMessage]), 10)
+	return append(b, '}'), nil
+}
+
+// seen reports whether notification id was sent already.
+func (st *stream) seen(id int64) bool {
+	if st.hub.ordered && id <= st.cur.NotificationID {
+		return true
+	}
+	_, ok := st.sent[id]
+	return ok
+}
+
+// remember records a sent notification, forgetting those too old to be
+// brought again by a catch-up.
+func (st *stream) remember(id int64, created time.Time) {
+	if st.sent == nil {
+		st.sent = map[int64]time.Time{}
+	}
+	st.sent[id] = created
+	if len(st.sent) >= 64 && len(st.sent)%64 == 0 {
+		horizon := st.cur.Time.Add(-st.hub.cfg.ResumeWindow)
+		for k, t := range st.sent {
+			if t.Before(horizon) {
+				delete(st.sent, k)
+			}
+		}
+	}
+}
+
+// event appends one event, its id the cursor after it. Its data are
+// items, changes, counts and reasons, which always encode.
+func (st *stream) event(name string, data any) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		panic(fmt.Sprintf("realtime: encode %s event: %v", name, err))
+	}
+	st.buf = append(st.buf, "id: "...)
+	st.buf = append(st.buf, st.cur.String()...)
+	st.buf = append(st.buf, "\nevent: "...)
+	st.buf = append(st.buf, name...)
+	st.buf = append(st.buf, "\ndata: "...)
+	st.buf = append(st.buf, b...) // JSON has no raw newline
+	st.buf = append(st.buf, "\n\n"...)
+}
+
+// flush writes what is buffered and pushes it to the client.
+func (st *stream) flush() error {
+	if len(st.buf) == 0 {
+		return nil
+	}
+	if !st.started {
+		st.started = true
+		hdr := st.w.Header()
+		hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+		hdr.Set("Cache-Control", "no-cache")
+		hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer
+		st.w.WriteHeader(http.StatusOK)
+	}
+	// Move the deadline only when half of it is spent: setting it costs a
+	// timer update, which 10,000 streams writing at once notice.
+	if now := time.Now(); st.deadline.Sub(now) < writeTimeout/2 {
+		st.deadline = now.Add(writeTimeout)
+		_ = st.rc.SetWriteDeadline(st.deadline)
+	}
+	_, err := st.w.Write(st.buf)
+	st.buf = st.buf[:0]
+	if err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
+
+// writeError answers before the stream starts, in the API's error shape.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+}

@@ -1,0 +1,23 @@
+-- +goose Up
+-- The change log of in-app notifications: what their recipients did to them
+-- (read, unread, read all, postponed), written in the transaction of the
+-- change, so that open streams learn of it and a stream resuming after a
+-- reconnect replays what it missed. Purged with the read retention.
+-- AUTOINCREMENT: ids are never reused, even after the newest rows are purged,
+-- so "after id X" never skips a row.
+CREATE TABLE notification_changes (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    notification_id INTEGER NOT NULL DEFAULT 0,
+    channel         TEXT NOT NULL DEFAULT '',
+    effective_at    DATETIME NOT NULL,
+    affected        INTEGER NOT NULL DEFAULT 0,
+    created_at      DATETIME NOT NULL
+);
+-- A resuming stream reads one user's entries after an id.
+CREATE INDEX notification_changes_user ON notification_changes (user_id, id);
+CREATE INDEX notification_changes_created_at ON notification_changes (created_at);
+
+-- +goose Down
+DROP TABLE notification_changes;
