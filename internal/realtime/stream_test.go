@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +381,34 @@ func TestStreamLimits(t *testing.T) {
 	e.service().Streamer().ServeStream(rec, mustRequest(t), "")
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("stream of no user: %d, want 401", rec.Code)
+	}
+}
+
+// A server's read and write timeouts do not cut streams short.
+func TestStreamOutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t, testdb.SQLiteURL(t), func(cfg *cloche.Config) { cfg.Realtime.KeepAlive = cloche.Duration(20 * time.Millisecond) })
+	srv := httptest.NewUnstartedServer(e.srv.Config.Handler)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 100*time.Millisecond, 100*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close) // after the client's close, registered later
+	c := dial(t, srv.URL+"/stream/1", nil)
+	c.counts(t)
+	// Well past both timeouts: keep-alives still come.
+	for n, deadline := 0, time.Now().Add(300*time.Millisecond); n < 3 || time.Now().Before(deadline); {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				t.Fatalf("stream ended after %d keep-alives: %v", n, <-c.ended)
+			}
+			if ev.Comment == "keep-alive" {
+				n++
+			}
+		case <-time.After(wait):
+			t.Fatal("no keep-alive")
+		}
+	}
+	e.notify("still there", "1")
+	if it, _ := c.item(t); it.Title != "still there" {
+		t.Errorf("item %q", it.Title)
 	}
 }
