@@ -45,11 +45,8 @@ func (s *Server) putUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	if in.ID == "" {
-		in.ID = cloche.ID(id)
-	} else if strings.TrimSpace(string(in.ID)) != id {
-		return store.Invalid("id", "%q does not match the path's id %q", in.ID, id)
+	if err := bodyIDMatchesPath(r, &in.ID); err != nil {
+		return err
 	}
 	u, err := s.svc.UpsertUser(r.Context(), in)
 	if err != nil {
@@ -137,11 +134,8 @@ func (s *Server) putCompany(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in, false); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	if in.ID == "" {
-		in.ID = cloche.ID(id)
-	} else if strings.TrimSpace(string(in.ID)) != id {
-		return store.Invalid("id", "%q does not match the path's id %q", in.ID, id)
+	if err := bodyIDMatchesPath(r, &in.ID); err != nil {
+		return err
 	}
 	c, err := s.svc.UpsertCompany(r.Context(), in)
 	if err != nil {
@@ -172,5 +166,17 @@ func (s *Server) importDirectory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, stats)
+	return nil
+}
+
+// bodyIDMatchesPath fills an id left out of a PUT body from the path, and
+// refuses one that names another row.
+func bodyIDMatchesPath(r *http.Request, id *cloche.ID) error {
+	want := r.PathValue("id")
+	if *id == "" {
+		*id = cloche.ID(want)
+	} else if strings.TrimSpace(string(*id)) != want {
+		return store.Invalid("id", "%q does not match the path's id %q", *id, want)
+	}
 	return nil
 }
