@@ -64,7 +64,8 @@ func (c *Config) defaults() {
 
 // Limits of one read of the feed.
 const (
-	// feedBatch is the most rows one poll or catch-up reads at once.
+	// feedBatch is the most rows (of notifications, of changes) one read
+	// of a poll takes; a poll reads again until it has them all.
 	feedBatch = 10000
 	// filterUsers: with at most this many users subscribed, the hub asks
 	// the database for their rows only; with more, it reads every row

@@ -54,6 +54,7 @@ func (h *Hub) poll(ctx context.Context) {
 		case <-h.wake:
 		}
 		next, err := h.pollOnce(ctx, head)
+		head = next // what was delivered, even when a later read failed
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -67,12 +68,11 @@ func (h *Hub) poll(ctx context.Context) {
 			h.logger.InfoContext(ctx, "realtime: polling the feed again")
 			failed = false
 		}
-		head = next
 	}
 }
 
 // pollOnce delivers what was committed after last, and returns the new
-// position.
+// position: how far it delivered, also when it fails.
 func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead, error) {
 	for {
 		var byUser map[string]*message
