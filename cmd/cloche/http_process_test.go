@@ -15,10 +15,10 @@ import (
 // line, and revoked by it while the server runs: the server refuses it at
 // once. A notify through the API shows in the command line's inbox.
 func TestServeHTTP(t *testing.T) {
+	bin := buildBinary(t)
 	for _, b := range testdb.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			url := b.URL(t)
-			bin := buildBinary(t)
 			run(t, bin, url, "migrate")
 			key := strings.TrimSpace(string(run(t, bin, url, "apikey", "create", "endi")))
 			addr := serve(t, bin, url)
