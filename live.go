@@ -62,7 +62,7 @@ func (s *Service) initLive(o options) error {
 	}
 	s.hub = hub
 	// A publication of this process reaches the streams at once.
-	s.disp.OnPublished(func(context.Context, *store.Event) { hub.Wake() })
+	s.disp.Observe(func(context.Context, *store.Event) { hub.Wake() })
 	return nil
 }
 

@@ -95,8 +95,7 @@ func (d *Dispatcher) PurgeIdempotency(ctx context.Context) (int, error) {
 }
 
 // Observe registers fn to run after each event's fan-out commits, for an
-// immediate notify or a scheduled publication, beside the OnPublished hook.
-// fn must not block.
+// immediate notify or a scheduled publication. fn must not block.
 func (d *Dispatcher) Observe(fn func(ctx context.Context, ev *store.Event)) {
 	for {
 		old := d.observers.Load()
@@ -113,9 +112,6 @@ func (d *Dispatcher) Observe(fn func(ctx context.Context, ev *store.Event)) {
 
 // afterPublish runs the hooks of a published event.
 func (d *Dispatcher) afterPublish(ctx context.Context, ev *store.Event) {
-	if d.published != nil {
-		d.published(ctx, ev)
-	}
 	if obs := d.observers.Load(); obs != nil {
 		for _, fn := range *obs {
 			fn(ctx, ev)

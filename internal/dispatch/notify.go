@@ -135,9 +135,7 @@ type Dispatcher struct {
 	logger *slog.Logger
 	http   *http.Client
 	now    func() time.Time
-	// published is called after an event's fan-out commits (realtime hook).
-	published func(ctx context.Context, ev *store.Event)
-	// observers are called after it too (Observe).
+	// observers are called after an event's fan-out commits (Observe).
 	observers atomic.Pointer[[]func(ctx context.Context, ev *store.Event)]
 	// batch groups notifies into shared commits when BatchCommits is set.
 	batch *batcher
@@ -170,9 +168,6 @@ func (d *Dispatcher) SetQueue(q jobs.Queue) { d.queue = q }
 
 // SetClock replaces time.Now (tests).
 func (d *Dispatcher) SetClock(now func() time.Time) { d.now = now }
-
-// OnPublished registers fn to run after each event's fan-out commits.
-func (d *Dispatcher) OnPublished(fn func(ctx context.Context, ev *store.Event)) { d.published = fn }
 
 // Validate checks a request without touching the database.
 func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time) error {
