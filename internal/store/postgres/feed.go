@@ -151,45 +151,26 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 	if len(items) == 0 {
 		return items, nil
 	}
-	type event struct{ key, status, title, body, ctxType, ctxID string }
-	events := map[int64]*event{}
-	var ids []int64
-	for _, it := range items {
-		if _, ok := events[it.EventID]; !ok {
-			events[it.EventID] = nil
-			ids = append(ids, it.EventID)
-		}
-	}
 	rows, err := q.db.Query(ctx, `
 SELECT e.id, e.key, t.status_type, e.title, e.body, e.context_type, e.context_id
 FROM events e JOIN notification_types t ON t.key = e.key
-WHERE e.id = ANY($1::bigint[])`, ids)
+WHERE e.id = ANY($1::bigint[])`, store.DistinctEventIDs(items))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification feed events: %w", mapErr(err, ""))
 	}
+	events := map[int64]store.EventFields{}
 	var (
 		id int64
-		e  event
+		e  store.EventFields
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &e.key, &e.status, &e.title, &e.body, &e.ctxType, &e.ctxID}, func() error {
-		ev := e
-		events[id] = &ev
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID}, func() error {
+		events[id] = e
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification feed events: %w", mapErr(err, ""))
 	}
-	out := items[:0]
-	for _, it := range items {
-		e := events[it.EventID]
-		if e == nil {
-			continue
-		}
-		it.Key, it.StatusType, it.Title, it.Body = e.key, store.StatusType(e.status), e.title, e.body
-		it.ContextType, it.ContextID = e.ctxType, e.ctxID
-		out = append(out, it)
-	}
-	return out, nil
+	return store.FillEventFields(items, events), nil
 }
 
 // NotificationSince implements store.Queries. The channel list lets the

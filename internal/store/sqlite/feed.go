@@ -86,16 +86,7 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 	if len(items) == 0 {
 		return items, nil
 	}
-	type event struct{ key, status, title, body, ctxType, ctxID string }
-	events := map[int64]*event{}
-	var ids []int64
-	for _, it := range items {
-		if _, ok := events[it.EventID]; !ok {
-			events[it.EventID] = nil
-			ids = append(ids, it.EventID)
-		}
-	}
-	raw, _ := json.Marshal(ids)
+	raw, _ := json.Marshal(store.DistinctEventIDs(items))
 	rows, err := q.r.QueryContext(ctx, `SELECT e.id, e.key, coalesce(t.status_type, 'neutral'), e.title, e.body, e.context_type, e.context_id
 		FROM events e LEFT JOIN notification_types t ON t.key = e.key
 		WHERE e.id IN (SELECT value FROM json_each(?))`, string(raw))
@@ -103,28 +94,19 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 		return nil, mapErr("notification feed events", err)
 	}
 	defer rows.Close()
+	events := map[int64]store.EventFields{}
 	for rows.Next() {
 		var id int64
-		var e event
-		if err := rows.Scan(&id, &e.key, &e.status, &e.title, &e.body, &e.ctxType, &e.ctxID); err != nil {
+		var e store.EventFields
+		if err := rows.Scan(&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID); err != nil {
 			return nil, mapErr("notification feed events", err)
 		}
-		events[id] = &e
+		events[id] = e
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapErr("notification feed events", err)
 	}
-	out := items[:0]
-	for _, it := range items {
-		e := events[it.EventID]
-		if e == nil {
-			continue
-		}
-		it.Key, it.StatusType, it.Title, it.Body = e.key, store.StatusType(e.status), e.title, e.body
-		it.ContextType, it.ContextID = e.ctxType, e.ctxID
-		out = append(out, it)
-	}
-	return out, nil
+	return store.FillEventFields(items, events), nil
 }
 
 // timeCache parses the text form of stored times (modernc's _time_format
