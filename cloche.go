@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -56,6 +57,8 @@ type Service struct {
 	access accessState // API keys and user tokens (access.go)
 	hub    *realtime.Hub
 	live   liveRun // the hub's run, between Start and Stop (live.go)
+	// watchers hear of changed inboxes (watch.go).
+	watchers atomic.Pointer[[]InboxWatcher]
 }
 
 // Option changes how Open builds a Service.

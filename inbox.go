@@ -103,14 +103,14 @@ func (s *Service) UnreadCounts(ctx context.Context, userID string) (map[Channel]
 func (s *Service) MarkRead(ctx context.Context, userID string, id int64) error {
 	now := s.disp.Now()
 	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now, At: now})
-	s.changed(err)
+	s.changed(userID, err)
 	return wrap(fmt.Sprintf("mark read: notification %d of user %q", id, userID), err)
 }
 
 // MarkUnread marks one of a user's notifications unread again.
 func (s *Service) MarkUnread(ctx context.Context, userID string, id int64) error {
 	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, At: s.disp.Now()})
-	s.changed(err)
+	s.changed(userID, err)
 	return wrap(fmt.Sprintf("mark unread: notification %d of user %q", id, userID), err)
 }
 
@@ -123,7 +123,7 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string, ch Channel) (i
 	}
 	n, err := s.store.NotificationReadAll(ctx, &store.NotificationReadAllParams{UserID: userID, Channel: ch, At: s.disp.Now()})
 	if n > 0 {
-		s.changed(err)
+		s.changed(userID, err)
 	}
 	return n, wrap("mark all read", err)
 }
@@ -141,7 +141,7 @@ func (s *Service) Postpone(ctx context.Context, userID string, id int64, until *
 		t = *until
 	}
 	err := s.store.NotificationPostpone(ctx, &store.NotificationPostponeParams{UserID: userID, ID: id, Until: t, At: now})
-	s.changed(err)
+	s.changed(userID, err)
 	if err != nil {
 		return time.Time{}, wrap(fmt.Sprintf("postpone %d", id), err)
 	}

@@ -56,13 +56,19 @@ func (s *Service) initLive(o options) error {
 		Retention:    s.cfg.ReadRetention.D(),
 		MaxStreams:   rt.MaxStreams,
 		Clock:        o.clock,
+		Changed:      s.inboxesChanged,
 	}, s.logger)
 	if err != nil {
 		return err
 	}
 	s.hub = hub
 	// A publication of this process reaches the streams at once.
-	s.disp.Observe(func(context.Context, *store.Event) { hub.Wake() })
+	// Watchers hear of it first, so that a client told by its stream reads
+	// the new state.
+	s.disp.Observe(func(_ context.Context, ev *store.Event) {
+		s.published(ev)
+		hub.Wake()
+	})
 	return nil
 }
 
@@ -93,12 +99,4 @@ func (s *Service) stopLive() {
 	s.live.stop()
 	<-s.live.done
 	s.live.stop, s.live.done = nil, nil
-}
-
-// changed tells the streams that an inbox change of this process
-// committed (err nil).
-func (s *Service) changed(err error) {
-	if err == nil {
-		s.hub.Wake()
-	}
 }

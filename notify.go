@@ -202,10 +202,15 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("type %s", t.Key), err)
 	}
+	s.inboxesChanged(nil, true) // the notifications of the type show its status mark
 	return out, nil
 }
 
 // DeleteType deletes a type no event uses (ErrInUse otherwise).
 func (s *Service) DeleteType(ctx context.Context, key string) error {
-	return wrap(fmt.Sprintf("delete type %q", key), s.store.TypeDelete(ctx, key))
+	err := s.store.TypeDelete(ctx, key)
+	if err == nil {
+		s.inboxesChanged(nil, true)
+	}
+	return wrap(fmt.Sprintf("delete type %q", key), err)
 }

@@ -31,8 +31,20 @@ type HTTP struct {
 	MaxImportBytes int64 `koanf:"max_import_bytes"`
 	// CORSOrigins are the origins (https://app.example.org) of the pages
 	// that embed the widget; "*" allows any. Empty: no cross-origin access.
-	CORSOrigins []string  `koanf:"cors_origins"`
-	RateLimit   RateLimit `koanf:"rate_limit"`
+	CORSOrigins []string   `koanf:"cors_origins"`
+	RateLimit   RateLimit  `koanf:"rate_limit"`
+	InboxCache  InboxCache `koanf:"inbox_cache"`
+}
+
+// InboxCache keeps in memory the answers of users' unread counts and first
+// inbox pages. This process's writes refresh them at once, as do other
+// processes' writes that the live feed names (changes by users, new
+// notifications to users with a stream open here); TTL bounds the age of
+// the others (a new notification to a user without a stream, written by
+// another process; one that shows or expires with time).
+type InboxCache struct {
+	TTL      Duration `koanf:"ttl"`       // 0 turns the cache off
+	MaxUsers int      `koanf:"max_users"` // users kept at most
 }
 
 // RateLimit bounds the requests of each caller: per API key, and per user
@@ -77,6 +89,7 @@ func defaultHTTP() HTTP {
 			UserToken:      10,
 			UserTokenBurst: 40,
 		},
+		InboxCache: InboxCache{TTL: Duration(time.Second), MaxUsers: 100000},
 	}
 }
 
@@ -124,6 +137,11 @@ func (h HTTP) validate() error {
 	}
 	if r.UserToken > 0 && r.UserTokenBurst < 1 {
 		errs = append(errs, store.Invalid("http.rate_limit.user_token_burst", "must be at least 1"))
+	}
+	if c := h.InboxCache; c.TTL < 0 {
+		errs = append(errs, store.Invalid("http.inbox_cache.ttl", "must not be negative (0 turns the cache off)"))
+	} else if c.TTL > 0 && c.MaxUsers < 1 {
+		errs = append(errs, store.Invalid("http.inbox_cache.max_users", "must be at least 1"))
 	}
 	return errors.Join(errs...)
 }

@@ -23,6 +23,9 @@ request_timeout = "5s"
 api_key = 50
 api_key_burst = 60
 
+[http.inbox_cache]
+ttl = "250ms"
+
 [auth]
 token_ttl = "15m"
 `), 0o600)
@@ -47,6 +50,9 @@ token_ttl = "15m"
 	if r := cfg.HTTP.RateLimit; r.APIKey != 50 || r.APIKeyBurst != 60 || r.UserToken != 0 || r.UserTokenBurst != 40 {
 		t.Errorf("rate_limit: %+v", r)
 	}
+	if c := cfg.HTTP.InboxCache; c.TTL.D() != 250*time.Millisecond || c.MaxUsers != 100000 {
+		t.Errorf("inbox_cache: %+v", c)
+	}
 	if cfg.Auth.TokenTTL.D() != 15*time.Minute || cfg.Auth.TokenMaxTTL.D() != 24*time.Hour || len(cfg.Auth.TokenSecret) != 32 {
 		t.Errorf("auth: %+v", cfg.Auth)
 	}
@@ -67,6 +73,8 @@ func TestHTTPAndAuthRejects(t *testing.T) {
 		{"CLOCHE_HTTP__CORS_ORIGINS=app.example.org", "http.cors_origins"},
 		{"CLOCHE_HTTP__RATE_LIMIT__API_KEY=-1", "http.rate_limit"},
 		{"CLOCHE_HTTP__RATE_LIMIT__USER_TOKEN_BURST=0", "http.rate_limit.user_token_burst"},
+		{"CLOCHE_HTTP__INBOX_CACHE__TTL=-1s", "http.inbox_cache.ttl"},
+		{"CLOCHE_HTTP__INBOX_CACHE__MAX_USERS=0", "http.inbox_cache.max_users"},
 		{"CLOCHE_AUTH__TOKEN_SECRET=short", "auth.token_secret"},
 		{"CLOCHE_AUTH__TOKEN_MAX_TTL=1m", "auth.token_max_ttl"},
 	}

@@ -59,12 +59,19 @@ func testLogger() *slog.Logger {
 // newHarness opens a service on cfg, serves it, and creates an API key.
 func newHarness(t *testing.T, cfg cloche.Config, opts Options) *harness {
 	t.Helper()
+	return newHarnessOf(t, cfg, func(*cloche.Service) Options { return opts })
+}
+
+// newHarnessOf is newHarness with options that depend on the service.
+func newHarnessOf(t *testing.T, cfg cloche.Config, options func(*cloche.Service) Options) *harness {
+	t.Helper()
 	ctx := context.Background()
 	svc, err := cloche.Open(ctx, cfg, cloche.WithLogger(testLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
+	opts := options(svc)
 	if opts.Logger == nil {
 		opts.Logger = testLogger()
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/cloche/cloche"
@@ -21,7 +22,8 @@ func inboxUser(r *http.Request) string {
 }
 
 // listNotifications: GET …/notifications?channel=&unread=&cursor=&limit=,
-// newest first; unread=true leaves out the read ones.
+// newest first; unread=true leaves out the read ones. First pages come
+// from the inbox cache when it has them.
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
 	q := cloche.InboxQuery{UserID: inboxUser(r), Cursor: r.URL.Query().Get("cursor")}
 	var err error
@@ -36,12 +38,53 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 	if q.Limit, err = queryLimit(r, 20, 200); err != nil {
 		return err
 	}
-	p, err := s.svc.Inbox(r.Context(), q)
+	if q.Cursor != "" {
+		p, err := s.svc.Inbox(r.Context(), q)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newPage(p.Items, p.Next))
+		return nil
+	}
+	key := "page:" + string(q.Channel) + ":" + strconv.FormatBool(q.All) + ":" + strconv.Itoa(q.Limit)
+	return s.cachedInbox(w, q.UserID, key, func() ([]byte, time.Time, error) {
+		p, err := s.svc.Inbox(r.Context(), q)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		b, err := encodeJSON(newPage(p.Items, p.Next))
+		return b, firstExpiry(p.Items), err
+	})
+}
+
+// cachedInbox answers user's query from the inbox cache, or with read's
+// answer, which it keeps until the user's inbox changes, the cache's TTL
+// or the time read gives (when not zero), whichever comes first.
+func (s *Server) cachedInbox(w http.ResponseWriter, user, query string, read func() ([]byte, time.Time, error)) error {
+	now := s.svc.Now()
+	if b, ok := s.inbox.Get(user, query, now); ok {
+		writeRawJSON(w, http.StatusOK, b)
+		return nil
+	}
+	t := s.inbox.Begin(user)
+	b, until, err := read()
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newPage(p.Items, p.Next))
+	s.inbox.Put(t, query, b, now, until)
+	writeRawJSON(w, http.StatusOK, b)
 	return nil
+}
+
+// firstExpiry is when the first of items expires (zero: none does).
+func firstExpiry(items []cloche.InboxItem) time.Time {
+	var first time.Time
+	for i := range items {
+		if e := items[i].ExpiresAt; e != nil && (first.IsZero() || e.Before(first)) {
+			first = *e
+		}
+	}
+	return first
 }
 
 // showNotification: GET …/notifications/{nid}. Another user's
@@ -66,18 +109,21 @@ type counts struct {
 }
 
 // unreadCounts: GET …/counts, unread visible notifications per in-app
-// channel.
+// channel, from the inbox cache when it has them.
 func (s *Server) unreadCounts(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.svc.UnreadCounts(r.Context(), inboxUser(r))
-	if err != nil {
-		return err
-	}
-	c := counts{Unread: m}
-	for _, n := range m {
-		c.Total += n
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	user := inboxUser(r)
+	return s.cachedInbox(w, user, "counts", func() ([]byte, time.Time, error) {
+		m, err := s.svc.UnreadCounts(r.Context(), user)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		c := counts{Unread: m}
+		for _, n := range m {
+			c.Total += n
+		}
+		b, err := encodeJSON(c)
+		return b, time.Time{}, err
+	})
 }
 
 // markRead: POST …/notifications/{nid}/read

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/inboxcache"
 )
 
 // Streamer serves a user's Server-Sent Events stream (internal/realtime.Hub
@@ -49,6 +50,7 @@ type Server struct {
 	metrics  *metrics
 	limits   *limiters
 	cors     corsPolicy
+	inbox    *inboxcache.Cache // nil: off
 	mux      *http.ServeMux
 	routes   []route
 
@@ -102,6 +104,16 @@ func New(svc *cloche.Service, opts Options) (*Server, error) {
 		mux:       http.NewServeMux(),
 		reqPrefix: hex.EncodeToString(prefix),
 		closing:   make(chan struct{}),
+		inbox:     inboxcache.New(cfg.HTTP.InboxCache.TTL.D(), cfg.HTTP.InboxCache.MaxUsers),
+	}
+	if s.inbox != nil {
+		svc.WatchInboxes(func(users []string, all bool) {
+			if all {
+				s.inbox.InvalidateAll()
+				return
+			}
+			s.inbox.Invalidate(users...)
+		})
 	}
 	if opts.Registry != nil {
 		m, err := newMetrics(opts.Registry, svc, opts.Streamer, logger)

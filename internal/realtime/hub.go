@@ -41,6 +41,11 @@ type Config struct {
 	Buffer int
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
+	// Changed, when set, hears which users' in-app notifications the feed
+	// brought news of (new ones, changes), from any process, before their
+	// streams do; all means anyone's may have changed (a resync). Caches
+	// of inbox reads drop those users. It must return quickly.
+	Changed func(users []string, all bool)
 }
 
 func (c *Config) defaults() {
@@ -299,6 +304,9 @@ func (h *Hub) subscribed(userID string) bool {
 
 // resyncAll makes every stream catch up from the database.
 func (h *Hub) resyncAll() {
+	if h.cfg.Changed != nil {
+		h.cfg.Changed(nil, true)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, subs := range h.users {
@@ -315,6 +323,7 @@ func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxI
 	if len(items) == 0 && len(changes) == 0 {
 		return nil, nil
 	}
+	h.announce(items, changes)
 	byUser := map[string]*message{}
 	get := func(user string) *message {
 		m := byUser[user]
@@ -355,6 +364,32 @@ func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxI
 	}
 	return byUser, nil
 }
+
+// announce tells Changed whose notifications items and changes are about.
+func (h *Hub) announce(items []store.InboxItem, changes []store.NotificationChange) {
+	if h.cfg.Changed == nil {
+		return
+	}
+	seen := make(map[string]struct{}, len(items)+len(changes))
+	users := make([]string, 0, len(items)+len(changes))
+	add := func(u string) {
+		if _, ok := seen[u]; !ok {
+			seen[u] = struct{}{}
+			users = append(users, u)
+		}
+	}
+	for i := range items {
+		add(items[i].UserID)
+	}
+	for i := range changes {
+		add(changes[i].UserID)
+	}
+	h.cfg.Changed(users, false)
+}
+
+// watching reports whether the hub reads the feed for Changed even when
+// no stream is open.
+func (h *Hub) watching() bool { return h.cfg.Changed != nil }
 
 // send hands each user's message to their streams.
 func (h *Hub) send(byUser map[string]*message) {

@@ -91,11 +91,11 @@ func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead
 				return nil
 			}
 			users, all := h.subscribedUsers()
-			if !all && len(users) == 0 {
+			if !all && len(users) == 0 && !h.watching() {
 				return nil
 			}
 			var items []store.InboxItem
-			if now.NotificationID > last.NotificationID {
+			if now.NotificationID > last.NotificationID && (all || len(users) > 0) {
 				p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedBatch}
 				if !all {
 					p.UserIDs = users
@@ -211,6 +211,7 @@ func (h *Hub) dispatchSignals(ctx context.Context) {
 
 // dispatch reads the rows a batch of signals names and delivers them.
 func (h *Hub) dispatch(ctx context.Context, batch []store.FeedSignal) error {
+	h.announceSignals(batch)
 	users, all := h.subscribedUsers()
 	if !all && len(users) == 0 {
 		return nil
@@ -262,4 +263,28 @@ func (h *Hub) dispatch(ctx context.Context, batch []store.FeedSignal) error {
 	}
 	h.send(byUser)
 	return nil
+}
+
+// announceSignals tells Changed whose notifications the changes of batch
+// are about, whether or not they have a stream (the signal names the
+// user). New notifications are announced when read for the streams
+// (prepare): their signal names no user.
+func (h *Hub) announceSignals(batch []store.FeedSignal) {
+	if h.cfg.Changed == nil {
+		return
+	}
+	var users []string
+	for _, sig := range batch {
+		if sig.Kind != store.SignalChange {
+			continue
+		}
+		if sig.UserID == "" {
+			h.cfg.Changed(nil, true)
+			return
+		}
+		users = append(users, sig.UserID)
+	}
+	if len(users) > 0 {
+		h.cfg.Changed(users, false)
+	}
 }

@@ -1,0 +1,173 @@
+package inboxcache
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// shards spreads users over locks, so that concurrent readers rarely wait
+// for each other.
+const shards = 64
+
+// Cache maps (user, query) to an encoded answer. The zero value is not
+// usable; create one with New. A nil *Cache caches nothing.
+type Cache struct {
+	ttl      time.Duration
+	perShard int // most users kept per shard
+	seed     maphash.Seed
+	shards   [shards]shard
+}
+
+type shard struct {
+	mu sync.Mutex
+	// gen counts the invalidations that touched this shard; a Put whose
+	// Begin saw an older one is dropped.
+	gen   uint64
+	users map[string]*userEntry
+}
+
+// userEntry holds one user's answers, by query.
+type userEntry struct {
+	answers map[string]answer
+}
+
+type answer struct {
+	body  []byte
+	until time.Time
+}
+
+// New returns a cache whose answers live at most ttl, holding at most
+// about maxUsers users (beyond, arbitrary users are forgotten). A ttl of
+// zero or less returns nil: no caching.
+func New(ttl time.Duration, maxUsers int) *Cache {
+	if ttl <= 0 {
+		return nil
+	}
+	c := &Cache{ttl: ttl, perShard: max(1, maxUsers/shards), seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].users = map[string]*userEntry{}
+	}
+	return c
+}
+
+func (c *Cache) shard(user string) *shard {
+	return &c.shards[maphash.String(c.seed, user)%shards]
+}
+
+// Get returns the answer kept for user's query, if it is still valid at
+// now.
+func (c *Cache) Get(user, query string, now time.Time) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	s := c.shard(user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.users[user]
+	if e == nil {
+		return nil, false
+	}
+	a, ok := e.answers[query]
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(a.until) {
+		delete(e.answers, query)
+		return nil, false
+	}
+	return a.body, true
+}
+
+// Ticket is taken before reading an answer from the database, and given
+// back to Put with it.
+type Ticket struct {
+	user string
+	gen  uint64
+}
+
+// Begin notes where user's invalidations stand, before a database read.
+func (c *Cache) Begin(user string) Ticket {
+	if c == nil {
+		return Ticket{}
+	}
+	s := c.shard(user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Ticket{user: user, gen: s.gen}
+}
+
+// Put keeps body as the answer to the ticket's user's query, read at now,
+// valid until the TTL or until (when not zero), whichever comes first. It
+// keeps nothing if the user's inbox may have changed since Begin. body
+// must not be modified afterwards.
+func (c *Cache) Put(t Ticket, query string, body []byte, now, until time.Time) {
+	if c == nil {
+		return
+	}
+	exp := now.Add(c.ttl)
+	if !until.IsZero() && until.Before(exp) {
+		exp = until
+	}
+	s := c.shard(t.user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen != t.gen {
+		return
+	}
+	e := s.users[t.user]
+	if e == nil {
+		if len(s.users) >= c.perShard {
+			for u := range s.users { // an arbitrary one: map order is random
+				delete(s.users, u)
+				break
+			}
+		}
+		e = &userEntry{answers: make(map[string]answer, 2)}
+		s.users[t.user] = e
+	}
+	e.answers[query] = answer{body: body, until: exp}
+}
+
+// Invalidate forgets the answers of users.
+func (c *Cache) Invalidate(users ...string) {
+	if c == nil {
+		return
+	}
+	for _, u := range users {
+		s := c.shard(u)
+		s.mu.Lock()
+		s.gen++
+		delete(s.users, u)
+		s.mu.Unlock()
+	}
+}
+
+// InvalidateAll forgets every answer.
+func (c *Cache) InvalidateAll() {
+	if c == nil {
+		return
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.gen++
+		clear(s.users)
+		s.mu.Unlock()
+	}
+}
+
+// Len is the number of users with answers kept (tests, metrics).
+func (c *Cache) Len() int {
+	if c == nil {
+		return 0
+	}
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		n += len(s.users)
+		s.mu.Unlock()
+	}
+	return n
+}
