@@ -102,6 +102,16 @@ func TestTypes(t *testing.T) {
 		if err != nil || nt.Label != "Internal message" || nt.StatusType != "neutral" || !nt.Builtin || nt.DefaultChannel != "alert" {
 			t.Fatalf("update: %+v %v", nt, err)
 		}
+		// Notify reads types through a cache: a change applies at once.
+		for _, ch := range []cloche.Channel{cloche.ChannelAlert, cloche.ChannelMessage} {
+			if _, err := svc.SetType(ctx, cloche.NotificationType{Key: "invoice:late", DefaultChannel: ch}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Notify(ctx, cloche.Notification{Key: "invoice:late", Title: "Late"}, cloche.Recipients{UserIDs: []string{"1"}})
+			if err != nil || res.Channel != ch {
+				t.Fatalf("notify after the type's channel became %s: %+v %v", ch, res, err)
+			}
+		}
 		if err := svc.DeleteType(ctx, "invoice:late"); !errors.Is(err, cloche.ErrInUse) {
 			t.Fatalf("delete of a used type: %v, want in use", err)
 		}

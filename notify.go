@@ -202,6 +202,7 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("type %s", t.Key), err)
 	}
+	s.disp.TypesChanged()
 	s.inboxesChanged(nil, true) // the notifications of the type show its status mark
 	return out, nil
 }
@@ -210,6 +211,7 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 func (s *Service) DeleteType(ctx context.Context, key string) error {
 	err := s.store.TypeDelete(ctx, key)
 	if err == nil {
+		s.disp.TypesChanged()
 		s.inboxesChanged(nil, true)
 	}
 	return wrap(fmt.Sprintf("delete type %q", key), err)

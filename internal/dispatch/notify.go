@@ -141,6 +141,8 @@ type Dispatcher struct {
 	batch *batcher
 	// mailer starts the sending of an event's deliveries.
 	mailer Mailer
+	// types remembers the types planning read lately.
+	types typeCache
 }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
@@ -296,9 +298,12 @@ func (d *Dispatcher) prePlan(ctx context.Context, n Notification, r store.Recipi
 	if strings.TrimSpace(n.Key) == "" || (opts.ForceChannel != "" && !opts.ForceChannel.Valid()) {
 		return nil
 	}
-	ch, err := chooseChannel(ctx, d.store, strings.TrimSpace(n.Key), opts.ForceChannel)
+	ch, err := d.types.channel(ctx, d.store, strings.TrimSpace(n.Key))
 	if err != nil {
 		return nil
+	}
+	if opts.ForceChannel != "" {
+		ch = opts.ForceChannel
 	}
 	p := &plan{channel: ch}
 	if n.DueAt == nil || !n.DueAt.After(now) {
