@@ -55,6 +55,7 @@ func (s *Service) initLive(o options) error {
 		ResumeWindow: rt.ResumeWindow.D(),
 		Retention:    s.cfg.ReadRetention.D(),
 		MaxStreams:   rt.MaxStreams,
+		MaxPerUser:   rt.MaxStreamsPerUser,
 		Clock:        o.clock,
 		Changed:      s.inboxesChanged,
 	}, s.logger)

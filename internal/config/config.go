@@ -89,6 +89,9 @@ type Realtime struct {
 	ResumeWindow Duration `koanf:"resume_window"`
 	// MaxStreams caps the open streams of one server (0: no cap).
 	MaxStreams int `koanf:"max_streams"`
+	// MaxStreamsPerUser caps the open streams of one user on one server,
+	// a page's tabs (0: no cap).
+	MaxStreamsPerUser int `koanf:"max_streams_per_user"`
 }
 
 // Default returns the settings used when nothing else is said.
@@ -113,10 +116,11 @@ func Default() Config {
 		HTTP:    defaultHTTP(),
 		Auth:    defaultAuth(),
 		Realtime: Realtime{
-			KeepAlive:    Duration(15 * time.Second),
-			PollInterval: Duration(250 * time.Millisecond),
-			Retry:        Duration(3 * time.Second),
-			ResumeWindow: Duration(time.Minute),
+			KeepAlive:         Duration(15 * time.Second),
+			PollInterval:      Duration(250 * time.Millisecond),
+			Retry:             Duration(3 * time.Second),
+			ResumeWindow:      Duration(time.Minute),
+			MaxStreamsPerUser: 32,
 		},
 	}
 }
@@ -302,6 +306,9 @@ func (r Realtime) validate() []error {
 	}
 	if r.MaxStreams < 0 {
 		errs = append(errs, store.Invalid("realtime.max_streams", "must not be negative (0: no cap)"))
+	}
+	if r.MaxStreamsPerUser < 0 {
+		errs = append(errs, store.Invalid("realtime.max_streams_per_user", "must not be negative (0: no cap)"))
 	}
 	return errs
 }

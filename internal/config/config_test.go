@@ -66,6 +66,7 @@ func TestLoadRejects(t *testing.T) {
 		{"CLOCHE_REALTIME__RETRY=10ms", "realtime.retry"},
 		{"CLOCHE_REALTIME__RESUME_WINDOW=0s", "realtime.resume_window"},
 		{"CLOCHE_REALTIME__MAX_STREAMS=-1", "realtime.max_streams"},
+		{"CLOCHE_REALTIME__MAX_STREAMS_PER_USER=-1", "realtime.max_streams_per_user"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.field, func(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 func TestLoadRealtime(t *testing.T) {
 	def := Default().Realtime
 	if def.KeepAlive.D() != 15*time.Second || def.PollInterval.D() != 250*time.Millisecond ||
-		def.Retry.D() != 3*time.Second || def.ResumeWindow.D() != time.Minute || def.MaxStreams != 0 {
+		def.Retry.D() != 3*time.Second || def.ResumeWindow.D() != time.Minute || def.MaxStreams != 0 ||
+		def.MaxStreamsPerUser != 32 {
 		t.Errorf("default realtime settings %+v", def)
 	}
 	path := filepath.Join(t.TempDir(), "cloche.toml")

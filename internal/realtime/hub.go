@@ -36,6 +36,10 @@ type Config struct {
 	// MaxStreams caps the open streams of this hub (0: no cap); beyond
 	// it ServeStream answers 503.
 	MaxStreams int
+	// MaxPerUser caps the open streams of one user (0: no cap); beyond it
+	// ServeStream answers 429: one page's stream per tab is plenty, a
+	// thousand is a leak or an attack.
+	MaxPerUser int
 	// Buffer is how many messages a stream may fall behind before it
 	// catches up from the database instead. Default 64.
 	Buffer int
@@ -247,6 +251,7 @@ func (s *subscriber) markLagged() {
 var (
 	errNotRunning = errors.New("realtime: not running")
 	errTooMany    = errors.New("realtime: too many open streams")
+	errUserCap    = errors.New("realtime: too many open streams for one user")
 )
 
 // subscribe registers a stream of userID; done closes when it must end.
@@ -259,8 +264,11 @@ func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 	if h.cfg.MaxStreams > 0 && h.open.Load() >= int64(h.cfg.MaxStreams) {
 		return nil, nil, errTooMany
 	}
-	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
 	subs := h.users[userID]
+	if h.cfg.MaxPerUser > 0 && len(subs) >= h.cfg.MaxPerUser {
+		return nil, nil, errUserCap
+	}
+	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
 	if subs == nil {
 		subs = map[*subscriber]struct{}{}
 		h.users[userID] = subs

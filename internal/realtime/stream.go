@@ -49,6 +49,11 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 		w.Header().Set("Retry-After", strconv.Itoa(int(h.cfg.Retry.Seconds())+1))
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "too many open streams")
 		return
+	case errors.Is(err, errUserCap):
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.cfg.Retry.Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, "rate_limited",
+			fmt.Sprintf("user %q has %d streams open here already (realtime.max_streams_per_user)", userID, h.cfg.MaxPerUser))
+		return
 	}
 	defer h.unsubscribe(sub)
 

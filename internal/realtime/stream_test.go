@@ -367,16 +367,33 @@ func waitOpen(t *testing.T, s cloche.Streamer, want int) {
 	}
 }
 
-// Beyond max_streams, a stream is refused with 503; a user is needed.
+// Beyond max_streams, a stream is refused with 503; beyond a user's
+// max_streams_per_user, that user's with 429; a user is needed.
 func TestStreamLimits(t *testing.T) {
-	e := newEnv(t, testdb.SQLiteURL(t), func(cfg *cloche.Config) { cfg.Realtime.MaxStreams = 2 })
+	e := newEnv(t, testdb.SQLiteURL(t), func(cfg *cloche.Config) {
+		cfg.Realtime.MaxStreams = 3
+		cfg.Realtime.MaxStreamsPerUser = 2
+	})
 	e.stream("1", nil)
 	e.stream("1", nil)
-	_, resp := tryDial(t, e.srv.URL+"/stream/2", nil)
-	if resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("third stream: %v, want 503 with Retry-After", resp)
+	for _, tc := range []struct {
+		user   string
+		status int
+	}{
+		{"1", http.StatusTooManyRequests},    // user 1's third
+		{"2", http.StatusOK},                 // the server's third
+		{"3", http.StatusServiceUnavailable}, // the server's fourth
+	} {
+		if tc.status == http.StatusOK {
+			e.stream(tc.user, nil)
+			continue
+		}
+		_, resp := tryDial(t, e.srv.URL+"/stream/"+tc.user, nil)
+		if resp == nil || resp.StatusCode != tc.status || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("stream of user %s: %v, want %d with Retry-After", tc.user, resp, tc.status)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
 	rec := httptestRecorder()
 	e.service().Streamer().ServeStream(rec, mustRequest(t), "")
 	if rec.Code != http.StatusUnauthorized {
