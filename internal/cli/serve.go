@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/httpapi"
 	"github.com/cloche/cloche/internal/web"
+	"github.com/cloche/cloche/internal/widget"
 )
 
 // shutdownTimeout bounds how long serve waits for running jobs to end.
@@ -61,7 +63,8 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: console.Register, Streamer: svc.Streamer()})
+	mount := []func(*http.ServeMux){console.Register, widget.New().Register}
+	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: mount, Streamer: svc.Streamer()})
 	if err != nil {
 		return err
 	}
