@@ -48,7 +48,7 @@
       notifications: 'Notifications',
       bell: (n) => (n ? `Notifications, ${n} non lue${n > 1 ? 's' : ''}` : 'Notifications, aucune non lue'),
       markRead: 'Marquer comme lue', markUnread: 'Marquer comme non lue', markAllRead: 'Tout marquer comme lu',
-      postpone: 'Me le rappeler plus tard', more: 'Voir plus', empty: 'Aucune notification.',
+      postpone: 'Reporter', more: 'Voir plus', empty: 'Aucune notification.',
       failed: 'Les notifications n’ont pas pu être chargées.', unread: 'Non lue : ',
       announcements: 'Annonces', dismiss: (title) => `Fermer : ${title}`,
       ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
@@ -616,7 +616,7 @@
           mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), time: h('time'),
           toggle: h('button', { type: 'button', 'data-action': 'toggle' }), later: h('button', { type: 'button', 'data-action': 'postpone' }),
         });
-        li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, p.time), h('div', { class: 'actions' }, p.toggle, p.later));
+        li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, h('div', { class: 'meta' }, p.time, p.toggle, p.later)));
         return li;
       }, (li, it) => {
         const p = li.parts;
@@ -736,7 +736,9 @@
         this.heading.replaceChildren(mark(it.status_type, s), ' ', it.title);
         this.text.replaceChildren(safeBody(it.body));
       }
-      this.counter.textContent = s.counter(this.acked + 1, this.acked + this.items.length);
+      const total = this.acked + this.items.length;
+      this.counter.textContent = s.counter(this.acked + 1, total);
+      this.counter.hidden = total === 1;
       this.ack.textContent = s.ack;
       if (this.backdrop.hidden) this.open();
     }
@@ -791,15 +793,15 @@ button:disabled { cursor: progress; opacity: .6; }
 .panel:focus { outline: none; }
 .head { position: sticky; top: 0; display: flex; align-items: baseline; justify-content: space-between; gap: 1rem; padding: .7rem 1rem; background: inherit; border-bottom: 1px solid var(--cloche-border, #d0d7de); }
 h2 { margin: 0; font-size: 1rem; }
-.link, .more, .actions button { padding: .1rem .2rem; border: 0; background: none; color: var(--cloche-accent, #0b6bcb); }
+.link, .more, .meta button { padding: .1rem .2rem; border: 0; background: none; color: var(--cloche-accent, #0b6bcb); }
 .list { margin: 0; padding: 0; list-style: none; }
 .item { display: flex; gap: .7rem; padding: .7rem 1rem; border-bottom: 1px solid var(--cloche-border, #d0d7de); }
 .item.unread { background: var(--cloche-unread-bg, #ddf4ff); }
 .item.unread .title { font-weight: 700; }
 .main { flex: 1; min-width: 0; }
 .item .body, time { color: var(--cloche-muted, #59636e); }
-time { font-size: .8rem; }
-.actions { display: flex; flex-direction: column; align-items: flex-end; gap: .2rem; font-size: .8rem; }
+.meta { display: flex; flex-wrap: wrap; align-items: baseline; gap: .1rem .8rem; margin-top: .15rem; font-size: .8rem; }
+.meta button { margin-left: -.2rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
 .more { display: block; width: 100%; padding: .6rem; }
 :host(cloche-banner) { display: block; }
