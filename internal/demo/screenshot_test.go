@@ -91,13 +91,11 @@ func TestDemoScreenshot(t *testing.T) {
 	console := browsertest.WatchConsole(tab)
 	wait := func(what, expr string) {
 		t.Helper()
-		if _, err := chromedp.Run(tab, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
+		if err := browsertest.Until(tab, expr, 10*time.Second); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	shadow := func(el, sel string) string {
-		return `document.querySelector('` + el + `').shadowRoot.querySelector('` + sel + `')`
-	}
+	shadow := browsertest.InShadow
 	if err := chromedp.Do(tab, chromedp.Navigate("http://"+ln.Addr().String()+"/demo?user=1")); err != nil {
 		t.Fatal(err)
 	}

@@ -201,12 +201,11 @@ func js[T any](tb *tab, expr string) T {
 	return v
 }
 
-// wait polls expr until it is true, for at most 10 seconds.
+// wait waits until expr is true, for at most 10 seconds.
 func (tb *tab) wait(what, expr string) {
 	tb.t.Helper()
-	_, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
-	if err != nil {
-		tb.t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	if err := browsertest.Until(tb.ctx, expr, 10*time.Second); err != nil {
+		tb.t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -237,10 +236,8 @@ func (tb *tab) checkConsole() {
 }
 
 // in is a JavaScript expression for the first match of sel in the shadow
-// root of the element el.
-func in(el, sel string) string {
-	return fmt.Sprintf(`document.querySelector(%q).shadowRoot.querySelector(%q)`, el, sel)
-}
+// root of the element el; all for every match, as an array.
+var in = browsertest.InShadow
 
 func all(el, sel string) string {
 	return fmt.Sprintf(`[...document.querySelector(%q).shadowRoot.querySelectorAll(%q)]`, el, sel)
