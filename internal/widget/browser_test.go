@@ -38,6 +38,12 @@ type env struct {
 	key        string // an API key
 	host       string // the host application's origin
 	tokenCalls atomic.Int32
+
+	stopAPI func()
+	// refuse is how many more stream requests are answered 503, as a
+	// server whose live updates are not running yet answers; resumed
+	// counts the stream requests that carried last_event_id.
+	refuse, resumed atomic.Int32
 }
 
 func newEnv(t *testing.T, dbURL string) *env {
@@ -70,25 +76,47 @@ func newEnv(t *testing.T, dbURL string) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	srv, err := httpapi.New(svc, httpapi.Options{Streamer: svc.Streamer(), Mount: []func(*http.ServeMux){widget.New().Register}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	e.api = "http://" + ln.Addr().String()
+	e.serveAPI("127.0.0.1:0")
+	t.Cleanup(func() { e.stopAPI() })
 	if _, e.key, err = svc.CreateAPIKey(ctx, "host"); err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// serveAPI serves Cloche's HTTP API (with the widget) on addr until
+// stopAPI.
+func (e *env) serveAPI(addr string) {
+	e.t.Helper()
+	srv, err := httpapi.New(e.svc, httpapi.Options{Streamer: e.svc.Streamer(), Mount: []func(*http.ServeMux){widget.New().Register}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/me/stream" {
+			if r.URL.Query().Get("last_event_id") != "" {
+				e.resumed.Add(1)
+			}
+			if e.refuse.Add(-1) >= 0 {
+				w.Header().Set("Access-Control-Allow-Origin", e.host)
+				http.Error(w, "live updates are not running here", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		srv.ServeHTTP(w, r)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	e.api = "http://" + ln.Addr().String()
+	e.stopAPI = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx) // ends the streams
+		_ = hs.Shutdown(ctx)
+	}
 }
 
 // hostPage is a page of the host application: the three elements, each
@@ -283,6 +311,7 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Run("alerts", func(t *testing.T) { e.t = t; testAlerts(e, browser) })
 			t.Run("safe_html", func(t *testing.T) { e.t = t; testSafeHTML(e, browser) })
 			t.Run("token_renewal", func(t *testing.T) { e.t = t; testTokenRenewal(e, browser) })
+			t.Run("reconnect", func(t *testing.T) { e.t = t; testReconnect(e, browser) })
 		})
 	}
 }
@@ -501,4 +530,38 @@ func testTokenRenewal(e *env, browser *browsertest.Browser) {
 	}
 	e.notify(map[string]any{"key": "message:internal", "title": "After renewal", "user_ids": []string{"14"}})
 	a.waitBadge("1")
+}
+
+// When the API comes back but refuses the stream at first (503: EventSource
+// gives up), the widget opens it again with its last event id, and what
+// was sent while it was away shows, without a reload.
+func testReconnect(e *env, browser *browsertest.Browser) {
+	t := e.t
+	a := e.open(browser, "user=16")
+	js[bool](a, `window.sameDocument = true`)
+	e.notify(map[string]any{"key": "message:internal", "title": "Before the cut", "user_ids": []string{"16"}})
+	a.waitBadge("1")
+
+	addr := strings.TrimPrefix(e.api, "http://")
+	e.refuse.Store(1)
+	e.stopAPI()
+	a.wait("the page to lose its stream", `document.querySelector('cloche-bell').getAttribute('connection') !== 'live'`)
+	if _, err := e.svc.Notify(context.Background(), cloche.Notification{Key: "message:internal", Title: "Sent during the cut"},
+		cloche.Recipients{UserIDs: []string{"16"}}); err != nil {
+		t.Fatal(err)
+	}
+	resumed := e.resumed.Load()
+	e.serveAPI(addr)
+	a.wait("what was sent during the cut", all("cloche-bell", "li.item .title")+`.some(x => x.textContent.endsWith('Sent during the cut'))`)
+	a.waitBadge("2")
+	a.live()
+	if e.refuse.Load() >= 0 {
+		t.Errorf("the stream was not refused once: the test did not test the reopening")
+	}
+	if e.resumed.Load() == resumed {
+		t.Errorf("no stream request carried last_event_id")
+	}
+	if !js[bool](a, `window.sameDocument === true`) {
+		t.Errorf("the page was reloaded")
+	}
 }
