@@ -471,6 +471,11 @@ func testAlerts(e *env, browser *browsertest.Browser) {
 	if n := e.unread("3")[cloche.ChannelAlert]; n != 0 {
 		t.Errorf("%d unread alerts after acknowledging both", n)
 	}
+	// The next ones count from one again; a lone alert is not counted.
+	e.notify(map[string]any{"key": "message:system", "title": "Third", "user_ids": []string{"3"}})
+	a.wait("a lone alert, without a counter", in("cloche-alerts", "#alert-title")+`.textContent.includes('Third') && `+in("cloche-alerts", ".counter")+`.hidden`)
+	e.notify(map[string]any{"key": "message:system", "title": "Fourth", "user_ids": []string{"3"}})
+	a.wait("the counter", in("cloche-alerts", ".counter")+`.textContent === 'Alert 1 of 2' && !`+in("cloche-alerts", ".counter")+`.hidden`)
 }
 
 // Bodies show their safe HTML subset only, on every channel: nothing runs,

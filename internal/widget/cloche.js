@@ -272,7 +272,7 @@
           method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store',
         });
         if (r.status === 401 && !renewed && (await this.renew())) continue;
-        if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status}`);
+        if (!r.ok) throw Object.assign(new Error(`${method} ${path}: HTTP ${r.status}`), { status: r.status });
         return r.status === 204 ? null : r.json();
       }
     }
@@ -353,14 +353,12 @@
       this.setState('connecting');
       if (!this.loaded) this.reloadAll(); // the lists, even without live updates
       const wait = Math.min(30000, 500 * 2 ** this.failures) * (0.5 + Math.random());
+      // Why? The counts tell, and renew a refused token on the way.
       try {
-        const r = await fetch(this.api + '/api/v1/me/counts', { headers: { Authorization: 'Bearer ' + this.token }, credentials: 'omit', cache: 'no-store' });
-        if (r.ok) this.setCounts((await r.json()).unread);
-        if (r.status === 401 && !(await this.renew())) {
-          this.setState('offline'); // a token that is refused and cannot be renewed
-          return;
-        }
-      } catch { /* unreachable: try again later */ }
+        this.setCounts((await this.request('GET', '/counts')).unread);
+      } catch (err) {
+        if (err.status === 401) return this.setState('offline'); // refused, and no new token
+      }
       if (this.elements.size && !this.es && !this.timer) this.timer = setTimeout(() => this.open(), wait);
     }
   }
@@ -417,7 +415,7 @@
     }
 
     attributeChangedCallback(name, old, value) {
-      if (old === value || !this.conn) return;
+      if (old === value || !this.built || !this.isConnected) return;
       if (name === 'lang') return this.render();
       this.disconnectedCallback();
       this.connectedCallback();
@@ -433,14 +431,15 @@
 
     async reload() {
       const seq = ++this.seq;
+      const conn = this.conn;
       this.pending = this.pending || [];
       let page = null;
       try {
-        page = await this.conn.request('GET', this.query());
+        page = await conn.request('GET', this.query());
       } catch (err) {
         console.warn('cloche:', err.message);
       }
-      if (seq !== this.seq || !this.conn) return;
+      if (seq !== this.seq || conn !== this.conn) return;
       const replay = this.pending;
       this.pending = null;
       this.failed = !page;
@@ -514,11 +513,12 @@
     // act marks notification id read, unread or postponed, and reports
     // whether it could.
     async act(id, action) {
+      const conn = this.conn;
       try {
-        const res = await this.conn.request('POST', `/notifications/${id}/${action}`);
+        const res = await conn.request('POST', `/notifications/${id}/${action}`);
         const at = (res && res.visible_at) || new Date().toISOString();
         this.apply({ kind: action === 'postpone' ? 'postponed' : action, notification_id: id, channel: this.channel, at });
-        if (this.conn.state !== 'live') this.conn.refreshCounts();
+        if (conn.state !== 'live') conn.refreshCounts();
         return true;
       } catch (err) {
         console.warn('cloche:', err.message);
@@ -583,11 +583,12 @@
     }
 
     async readAll() {
+      const conn = this.conn;
       try {
-        await this.conn.request('POST', '/notifications/read-all', { channel: this.channel });
+        await conn.request('POST', '/notifications/read-all', { channel: this.channel });
         const now = new Date().toISOString();
         for (const x of this.items) x.read_at ||= now;
-        if (this.conn.state !== 'live') this.conn.refreshCounts();
+        if (conn.state !== 'live') conn.refreshCounts();
       } catch (err) {
         console.warn('cloche:', err.message);
       }
@@ -736,11 +737,11 @@
         this.heading.replaceChildren(mark(it.status_type, s), ' ', it.title);
         this.text.replaceChildren(safeBody(it.body));
       }
+      this.ack.textContent = s.ack;
+      if (this.backdrop.hidden) this.open();
       const total = this.acked + this.items.length;
       this.counter.textContent = s.counter(this.acked + 1, total);
       this.counter.hidden = total === 1;
-      this.ack.textContent = s.ack;
-      if (this.backdrop.hidden) this.open();
     }
 
     open() {
