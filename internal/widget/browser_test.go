@@ -41,9 +41,10 @@ type env struct {
 
 	stopAPI func()
 	// refuse is how many more stream requests are answered 503, as a
-	// server whose live updates are not running yet answers; resumed
-	// counts the stream requests that carried last_event_id.
-	refuse, resumed atomic.Int32
+	// server whose live updates are not running yet answers; streams
+	// counts the stream requests, resumed those that carried
+	// last_event_id.
+	refuse, streams, resumed atomic.Int32
 }
 
 func newEnv(t *testing.T, dbURL string) *env {
@@ -98,6 +99,7 @@ func (e *env) serveAPI(addr string) {
 	}
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v1/me/stream" {
+			e.streams.Add(1)
 			if r.URL.Query().Get("last_event_id") != "" {
 				e.resumed.Add(1)
 			}
@@ -321,10 +323,21 @@ func TestWidgetInBrowser(t *testing.T) {
 // "mark all read", postpone, and the keyboard.
 func testBell(e *env, browser *browsertest.Browser) {
 	t := e.t
+	streams := e.streams.Load()
 	a := e.open(browser, "user=10&lang=fr")
+	if n := e.streams.Load() - streams; n != 1 {
+		t.Errorf("the page opened %d streams, want one for its three elements", n)
+	}
 	if got := a.badge(); got != "" {
 		t.Fatalf("badge before anything was sent: %q", got)
 	}
+	bell := in("cloche-bell", ".bell")
+	if got := js[string](a, bell+`.getAttribute('aria-haspopup') + '|' + `+in("cloche-bell", ".panel")+`.getAttribute('role') + '|' + `+
+		bell+`.getAttribute('aria-label')`); got != "dialog|dialog|Notifications, aucune non lue" {
+		t.Errorf("the bell's roles and label: %q", got)
+	}
+	// Colours come from the page's custom properties.
+	js[bool](a, `document.documentElement.style.setProperty('--cloche-danger', 'rgb(1, 2, 3)') || true`)
 	a.click("cloche-bell", ".bell")
 	a.wait("the empty state", in("cloche-bell", ".empty")+`.textContent === 'Aucune notification.' && !`+in("cloche-bell", ".empty")+`.hidden`)
 	a.click("cloche-bell", ".bell") // closed again
@@ -333,6 +346,9 @@ func testBell(e *env, browser *browsertest.Browser) {
 	a.waitBadge("1")
 	if got := js[string](a, in("cloche-bell", ".bell")+`.getAttribute('aria-label')`); got != "Notifications, 1 non lue" {
 		t.Errorf("bell label %q", got)
+	}
+	if got := js[string](a, `getComputedStyle(`+in("cloche-bell", ".badge")+`).backgroundColor`); got != "rgb(1, 2, 3)" {
+		t.Errorf("the count's colour is %s, not the page's --cloche-danger", got)
 	}
 	b := e.open(browser, "user=10&lang=fr")
 	b.waitBadge("1")

@@ -730,9 +730,9 @@
       const it = this.current();
       if (!it) return this.close();
       const s = this.strings;
-      if (this.shown !== it.id || this.shownBody !== it.body) {
-        this.shown = it.id;
-        this.shownBody = it.body;
+      const key = `${it.id} ${language(this)} ${it.body}`;
+      if (this.shown !== key) {
+        this.shown = key;
         this.dialog.dataset.status = it.status_type;
         this.heading.replaceChildren(mark(it.status_type, s), ' ', it.title);
         this.text.replaceChildren(safeBody(it.body));
