@@ -90,11 +90,11 @@ func (c *serveCmd) Run(rt *runtime) error {
 		_ = srv.Shutdown(context.Background())
 		return err
 	}
-	logger.Info("cloche serving", "http", ln.Addr().String(), "backend", svc.Backend(),
-		"workers", cfg.Scheduler.Workers, "time_zone", svc.Location().String(), "email", svc.EmailConfigured())
 	if c.Demo {
 		logDemoURLs(logger, ln.Addr(), console.Prefix(), page)
 	}
+	logger.Info("cloche serving", "http", ln.Addr().String(), "backend", svc.Backend(),
+		"workers", cfg.Scheduler.Workers, "time_zone", svc.Location().String(), "email", svc.EmailConfigured())
 
 	var serveErr error
 	select {
