@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,11 +80,11 @@ func NewPage(svc *cloche.Service, consolePrefix string, logger *slog.Logger) (*P
 		if u.Active != nil && !*u.Active {
 			continue // reached by nothing: nothing to show
 		}
-		about := strings.Join(u.Groups, ", ")
+		about := slices.Clone(u.Groups)
 		for _, c := range u.Companies {
-			about += ", " + companies[c]
+			about = append(about, companies[c])
 		}
-		p.users = append(p.users, pageUser{ID: string(u.ID), Name: u.Name, Locale: u.Locale, About: about})
+		p.users = append(p.users, pageUser{ID: string(u.ID), Name: u.Name, Locale: u.Locale, About: strings.Join(about, ", ")})
 	}
 	p.tmpl, err = template.New("page").Parse(pageHTML)
 	if err != nil {
@@ -129,7 +130,7 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tok, ok := p.mint(r.Context(), w, u)
+	tok, _, ok := p.mint(r.Context(), w, u)
 	if !ok {
 		return
 	}
@@ -158,13 +159,13 @@ func (p *Page) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tok, ok := p.mint(r.Context(), w, u)
+	tok, exp, ok := p.mint(r.Context(), w, u)
 	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_at": time.Now().Add(TokenTTL).UTC()})
+	_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_at": exp.UTC()})
 }
 
 func (p *Page) css(w http.ResponseWriter, r *http.Request) {
@@ -187,10 +188,10 @@ func (p *Page) user(w http.ResponseWriter, id string) (pageUser, bool) {
 }
 
 // mint makes u's token, or answers the error.
-func (p *Page) mint(ctx context.Context, w http.ResponseWriter, u pageUser) (string, bool) {
-	tok, _, err := p.svc.UserToken(ctx, u.ID, TokenTTL)
+func (p *Page) mint(ctx context.Context, w http.ResponseWriter, u pageUser) (string, time.Time, bool) {
+	tok, exp, err := p.svc.UserToken(ctx, u.ID, TokenTTL)
 	if err == nil {
-		return tok, true
+		return tok, exp, true
 	}
 	p.logger.ErrorContext(ctx, "demo: mint a token", "user_id", u.ID, "err", err)
 	status := http.StatusInternalServerError
@@ -198,5 +199,5 @@ func (p *Page) mint(ctx context.Context, w http.ResponseWriter, u pageUser) (str
 		status = http.StatusServiceUnavailable // the demo directory is not loaded
 	}
 	http.Error(w, fmt.Sprintf("demo: a token for user %s could not be minted: %v", u.ID, err), status)
-	return "", false
+	return "", time.Time{}, false
 }
