@@ -45,9 +45,27 @@ func run(t *testing.T, bin, url string, args ...string) []byte {
 // the test it is sent SIGTERM and must exit 0.
 func serve(t *testing.T, bin, url string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--database-url", url)
+	p := startServe(t, bin, url, "127.0.0.1:0", nil)
+	t.Cleanup(func() { p.stop(t) })
+	return p.addr
+}
+
+// server is a running `cloche serve`.
+type server struct {
+	cmd     *exec.Cmd
+	addr    string      // where it listens
+	logs    chan string // everything it logged, once it exits
+	stopped bool
+}
+
+// startServe starts `cloche serve` on addr, with more environment
+// variables (NAME=value) and arguments, and returns once it serves.
+func startServe(t *testing.T, bin, url, addr string, env []string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--database-url", url}, args...)...)
 	cmd.Env = append(os.Environ(), "CLOCHE_LOG__FORMAT=text", "CLOCHE_SCHEDULER__POLL_INTERVAL=100ms",
-		"CLOCHE_HTTP__ADDR=127.0.0.1:0")
+		"CLOCHE_HTTP__ADDR="+addr)
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +74,7 @@ func serve(t *testing.T, bin, url string) string {
 		t.Fatal(err)
 	}
 	ready := make(chan string, 1)
-	logs := make(chan string, 1)
+	s := &server{cmd: cmd, logs: make(chan string, 1)}
 	go func() {
 		var all strings.Builder
 		sc := bufio.NewScanner(stderr)
@@ -66,23 +84,28 @@ func serve(t *testing.T, bin, url string) string {
 				ready <- logValue(sc.Text(), "http")
 			}
 		}
-		logs <- all.String()
+		s.logs <- all.String()
 	}()
-	var addr string
 	select {
-	case addr = <-ready:
+	case s.addr = <-ready:
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("cloche serve did not start:\n%s", <-logs)
+		t.Fatalf("cloche serve did not start:\n%s", <-s.logs)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		err := cmd.Wait()
-		if err != nil {
-			t.Errorf("cloche serve after SIGTERM: %v\n%s", err, <-logs)
-		}
-	})
-	return addr
+	return s
+}
+
+// stop sends SIGTERM and waits for the process, which must exit 0.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.cmd.Wait(); err != nil {
+		t.Errorf("cloche serve after SIGTERM: %v\n%s", err, <-s.logs)
+	}
 }
 
 // logValue reads key=value from a text log line.

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -166,6 +167,31 @@ func Screenshot(ctx context.Context, path string) error {
 		return fmt.Errorf("screenshot: %w", err)
 	}
 	return os.WriteFile(path, png, 0o644)
+}
+
+// Until waits until the JavaScript expression expr is true in the tab,
+// looking every 50 ms, for at most timeout. While expr throws (what it
+// reads is not there yet), it is false.
+func Until(ctx context.Context, expr string, timeout time.Duration) error {
+	guarded := "(() => { try { return (" + expr + "); } catch { return false; } })()"
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	if err != nil {
+		return fmt.Errorf("waiting for %s: %w", expr, err)
+	}
+	return nil
+}
+
+// InShadow is a JavaScript expression for the first element matching the
+// CSS selector sel in the shadow root of the first element matching host
+// (the inside of a custom element): InShadow("cloche-bell", ".badge").
+func InShadow(host, sel string) string {
+	return fmt.Sprintf("document.querySelector(%s).shadowRoot.querySelector(%s)", jsString(host), jsString(sel))
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // ConsoleLog records what a tab writes to its console: calls of the

@@ -78,6 +78,24 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("exceptions = %v, want the one thrown", ex)
 	}
 
+	// Until sees what a page's script does later, inside a shadow root too.
+	if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/shadow")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`setTimeout(() => {
+		const host = document.createElement('x-host'); host.className = "it's";
+		host.attachShadow({mode: 'open'}).append(Object.assign(document.createElement('b'), {textContent: 'later'}));
+		document.body.append(host);
+	}, 200)`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Until(tab, InShadow(`x-host[class="it's"]`, "b")+"?.textContent === 'later'", 5*time.Second); err != nil {
+		t.Error(err)
+	}
+	if err := Until(tab, "false", 100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "waiting for false") {
+		t.Errorf("Until(false) = %v, want a timeout naming the expression", err)
+	}
+
 	path := filepath.Join(t.TempDir(), "shot.png")
 	if err := Screenshot(tab, path); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -473,7 +476,9 @@ func TestDeliveries(t *testing.T) {
 
 func TestServeDemo(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, h *harness) {
-		run := func() string {
+		// run serves with --demo; while it serves, it calls during with
+		// what was logged so far.
+		run := func(during func(logs string)) string {
 			t.Helper()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -490,6 +495,9 @@ func TestServeDemo(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatalf("serve --demo did not start:\n%s", stderr)
 			}
+			if during != nil {
+				during(stderr.String())
+			}
 			cancel()
 			select {
 			case code := <-done:
@@ -501,7 +509,29 @@ func TestServeDemo(t *testing.T) {
 			}
 			return stderr.String()
 		}
-		logs := run()
+		logs := run(func(logs string) {
+			// The log says where the console and the demo page are, and
+			// they are there, with the widget.
+			demoURL := regexp.MustCompile(`demo="?(http://127\.0\.0\.1:\d+/demo\?user=1)`).FindStringSubmatch(logs)
+			consoleURL := regexp.MustCompile(`console=(http://127\.0\.0\.1:\d+/console/)`).FindStringSubmatch(logs)
+			if demoURL == nil || consoleURL == nil {
+				t.Fatalf("serve --demo does not log the URLs of the console and the demo page:\n%s", logs)
+			}
+			for _, u := range []string{demoURL[1], consoleURL[1], strings.TrimSuffix(consoleURL[1], "/console/") + "/widget/cloche.js"} {
+				resp, err := http.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || len(body) == 0 {
+					t.Errorf("GET %s: %d", u, resp.StatusCode)
+				}
+				if u == demoURL[1] && !strings.Contains(string(body), "<cloche-bell>") {
+					t.Errorf("the demo page has no bell:\n%s", body)
+				}
+			}
+		})
 		for _, want := range []string{"demo directory loaded", "companies=4", "users=12", "console_password="} {
 			if !strings.Contains(logs, want) {
 				t.Errorf("serve --demo logs lack %q:\n%s", want, logs)
@@ -513,7 +543,7 @@ func TestServeDemo(t *testing.T) {
 		// A second start loads it again, without error or duplicates; with
 		// a password configured, none is made up.
 		h.env = append(h.env, "CLOCHE_CONSOLE__ADMIN_PASSWORD=a configured password")
-		if logs := run(); strings.Contains(logs, "console_password") {
+		if logs := run(nil); strings.Contains(logs, "console_password") {
 			t.Errorf("serve --demo with a configured password logged one:\n%s", logs)
 		}
 		if got := h.ok("directory", "show", "13"); !strings.Contains(got, "Hugo Moreau") {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/demo"
@@ -33,4 +35,15 @@ func demoConsolePassword(cfg *cloche.Config, logger *slog.Logger) {
 	cfg.Console.AdminPassword = base64.RawURLEncoding.EncodeToString(b)
 	logger.Warn("demo: console.admin_password is not set; this run's console password follows (set one to keep it)",
 		"console_password", cfg.Console.AdminPassword)
+}
+
+// logDemoURLs says where to open the console and the demo page. An
+// address that listens on every interface is shown as the loopback one.
+func logDemoURLs(logger *slog.Logger, addr net.Addr, consolePrefix string, page *demo.Page) {
+	base := "http://" + addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		base = "http://" + net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	logger.Info("demo: open the console, and the demo page in another tab", "console", base+consolePrefix+"/",
+		"demo", page.URL(base))
 }

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/demo"
 	"github.com/cloche/cloche/internal/httpapi"
 	"github.com/cloche/cloche/internal/web"
+	"github.com/cloche/cloche/internal/widget"
 )
 
 // shutdownTimeout bounds how long serve waits for running jobs to end.
@@ -20,11 +23,12 @@ const shutdownTimeout = 30 * time.Second
 
 // serveCmd runs the service until its context ends (SIGINT, SIGTERM).
 type serveCmd struct {
-	Demo bool `help:"Load a small demo directory (a cooperative: companies, managers, admins, members, followers) at start; it is upserted, so running it again restores it."`
+	Demo bool `help:"Load a small demo directory (a cooperative: companies, managers, admins, members, followers) at start, upserted so that running it again restores it, and serve a demo host page with the widget at /demo."`
 }
 
 func (c *serveCmd) Help() string {
-	return `Serves the HTTP API on http.addr (default 127.0.0.1:8080), publishes
+	return `Serves the HTTP API on http.addr (default 127.0.0.1:8080), with the
+console under /console and the widget's script at /widget/cloche.js; publishes
 scheduled events when they fall due, retries check URLs, sends e-mails
 (when [smtp] names a mail server) and purges old notifications. Several 'cloche serve' may share one PostgreSQL database.
 Stops cleanly on SIGINT or SIGTERM: the server stops accepting, requests in
@@ -61,7 +65,15 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: console.Register, Streamer: svc.Streamer()})
+	mount := []func(*http.ServeMux){console.Register, widget.New().Register}
+	var page *demo.Page
+	if c.Demo {
+		if page, err = demo.NewPage(svc, console.Prefix(), logger); err != nil {
+			return err
+		}
+		mount = append(mount, page.Register)
+	}
+	srv, err := httpapi.New(svc, httpapi.Options{Logger: logger, Registry: reg, Mount: mount, Streamer: svc.Streamer()})
 	if err != nil {
 		return err
 	}
@@ -77,6 +89,9 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err := svc.Start(context.WithoutCancel(rt.ctx)); err != nil {
 		_ = srv.Shutdown(context.Background())
 		return err
+	}
+	if c.Demo {
+		logDemoURLs(logger, ln.Addr(), console.Prefix(), page)
 	}
 	logger.Info("cloche serving", "http", ln.Addr().String(), "backend", svc.Backend(),
 		"workers", cfg.Scheduler.Workers, "time_zone", svc.Location().String(), "email", svc.EmailConfigured())

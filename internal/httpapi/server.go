@@ -36,9 +36,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Streamer, when set, serves GET /api/v1/me/stream.
 	Streamer Streamer
-	// Mount, when set, registers more handlers beside the API on the
-	// server's router (the console under /console/).
-	Mount func(mux *http.ServeMux)
+	// Mount registers more handlers beside the API on the server's router:
+	// the console under /console/, the widget's script, the demo page.
+	Mount []func(mux *http.ServeMux)
 }
 
 // Server is the HTTP API of one Service.
@@ -129,8 +129,8 @@ func New(svc *cloche.Service, opts Options) (*Server, error) {
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics.handler(opts.Registry))
 	}
-	if opts.Mount != nil {
-		opts.Mount(s.mux)
+	for _, register := range opts.Mount {
+		register(s.mux)
 	}
 	s.mux.HandleFunc("/", s.unmatched)
 	s.httpSrv = &http.Server{

@@ -184,6 +184,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+p+"/types/edit", c.authed(c.editType))
 	m.HandleFunc("POST "+p+"/types", c.authed(c.saveType))
 	m.HandleFunc("GET "+p+"/deliveries", c.authed(c.deliveries))
+	m.HandleFunc("POST "+p+"/deliveries/{id}/retry", c.authed(c.retryDelivery))
 	m.HandleFunc("GET "+p+"/directory", c.authed(c.directory))
 	m.HandleFunc("GET "+p+"/directory/user", c.authed(c.user))
 	m.HandleFunc(p+"/", c.authed(func(w http.ResponseWriter, r *http.Request, s *session) {

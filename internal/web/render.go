@@ -99,8 +99,12 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return n
 		},
-		"join":     func(ss []string) string { return strings.Join(ss, ", ") },
-		"channels": func() []cloche.Channel { return channels },
+		"join": func(ss []string) string { return strings.Join(ss, ", ") },
+		"deliveryRows": func(ds []cloche.Delivery, csrf, here string) deliveryRows {
+			return deliveryRows{Rows: ds, CSRF: csrf, Here: here}
+		},
+		"retryable": retryable,
+		"channels":  func() []cloche.Channel { return channels },
 		"inAppChannels": func() []cloche.Channel {
 			return []cloche.Channel{cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
 		},

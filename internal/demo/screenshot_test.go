@@ -1,0 +1,141 @@
+package demo_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/browsertest"
+	"github.com/cloche/cloche/internal/demo"
+	"github.com/cloche/cloche/internal/httpapi"
+	"github.com/cloche/cloche/internal/testdb"
+	"github.com/cloche/cloche/internal/widget"
+)
+
+// EnvScreenshots set to 1 makes TestDemoScreenshot write the README's
+// screenshot (docs/screenshots/demo-page.png) instead of a temporary file.
+const EnvScreenshots = "CLOCHE_SCREENSHOTS"
+
+// TestDemoScreenshot photographs the demo page of `cloche serve --demo`
+// with the bell open, a banner and an alert: into
+// docs/screenshots/demo-page.png with CLOCHE_SCREENSHOTS=1, else into a
+// temporary folder. On the way, it checks that the page's widget, under
+// the page's strict policy, shows what is sent.
+func TestDemoScreenshot(t *testing.T) {
+	browser := browsertest.New(t)
+	ctx := context.Background()
+	cfg := cloche.DefaultConfig()
+	cfg.DatabaseURL = testdb.SQLiteURL(t)
+	cfg.TimeZone = "Europe/Paris"
+	svc, err := cloche.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+	if _, err := demo.Load(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	page, err := demo.NewPage(svc, "/console", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(svc, httpapi.Options{Streamer: svc.Streamer(),
+		Mount: []func(*http.ServeMux){widget.New().Register, page.Register}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+
+	notify := func(key, title, body string, ch cloche.Channel) int64 {
+		t.Helper()
+		var opts []cloche.NotifyOption
+		if ch != "" {
+			opts = append(opts, cloche.ForceChannel(ch))
+		}
+		res, err := svc.Notify(ctx, cloche.Notification{Key: key, Title: title, Body: body}, cloche.Recipients{UserIDs: []string{"1"}}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.EventID
+	}
+	notify("workshop:reminder", "Atelier « Fixer ses prix » jeudi à 14 h", "Salle 3, inscription conseillée.", "")
+	notify("task:status:invalid", "Devis D-2026-017 refusé", "Le montant de la ligne 2 est à revoir.", cloche.ChannelMessage)
+	notify("userdata:reminder", "Dossier social à compléter", "Il manque votre <strong>attestation de domicile</strong>.", "")
+	notify("task:status:valid", "Facture F-2026-041 validée", "", cloche.ChannelMessage)
+	notify("message:internal", "Assemblée générale le 12 juin", "L'ordre du jour est en ligne : https://coop.example.org/ag", "")
+	inbox, err := svc.Inbox(ctx, cloche.InboxQuery{UserID: "1", Channel: cloche.ChannelMessage})
+	if err != nil || len(inbox.Items) != 5 {
+		t.Fatalf("inbox: %v %v", inbox, err)
+	}
+	if err := svc.MarkRead(ctx, "1", inbox.Items[4].ID); err != nil { // the oldest, read
+		t.Fatal(err)
+	}
+
+	tab := browser.Tab(t)
+	console := browsertest.WatchConsole(tab)
+	wait := func(what, expr string) {
+		t.Helper()
+		if err := browsertest.Until(tab, expr, 10*time.Second); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	shadow := browsertest.InShadow
+	if err := chromedp.Do(tab, chromedp.Navigate("http://"+ln.Addr().String()+"/demo?user=1")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the bell's count", shadow("cloche-bell", ".badge")+`.textContent === '4'`)
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](shadow("cloche-bell", ".bell")+`.click() || true`)); err != nil {
+		t.Fatal(err)
+	}
+	wait("the bell's menu", shadow("cloche-bell", ".panel")+`.querySelectorAll('li').length === 5`)
+	notify("message:system", "Maintenance ce soir de 22 h à 23 h", "Cloche et la gestion seront indisponibles une heure.", cloche.ChannelHeaderMessage)
+	wait("the banner", shadow("cloche-banner", ".banner")+` !== null`)
+	notify("message:system", "Nouvelles coordonnées bancaires", "La coopérative change de banque au 1er juillet : pensez à mettre à jour vos <a href=\"https://coop.example.org/rib\">virements permanents</a>.", "")
+	wait("the modal", `!`+shadow("cloche-alerts", ".backdrop")+`.hidden`)
+	if open := `!` + shadow("cloche-bell", ".panel") + `.hidden`; !evalBool(t, tab, open) {
+		t.Errorf("the bell's menu closed when the alert opened")
+	}
+	for _, m := range console.Messages() {
+		if m.IsException() || m.Type == chromedp.ConsoleError {
+			t.Errorf("browser console: %s %s %s", m.Source, m.Type, m.Text)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "demo-page.png")
+	if os.Getenv(EnvScreenshots) == "1" {
+		path = filepath.Join("..", "..", "docs", "screenshots", "demo-page.png")
+	}
+	if err := browsertest.Screenshot(tab, path); err != nil {
+		t.Fatal(err)
+	}
+	png, err := os.ReadFile(path)
+	if err != nil || string(png[1:4]) != "PNG" {
+		t.Fatalf("screenshot %s: %v", path, err)
+	}
+	t.Logf("demo page screenshot: %s (%d bytes)", path, len(png))
+}
+
+func evalBool(t *testing.T, tab context.Context, expr string) bool {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Evaluate[bool](expr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,826 @@
+// Cloche widget: a user's in-app notifications in a host application's pages.
+//
+//   <cloche-bell>    the "message" channel: a bell with the unread count, and a
+//                    dropdown of the notifications, newest first;
+//   <cloche-banner>  the "header_message" channel: one banner per unread header
+//                    message; closing one marks it read;
+//   <cloche-alerts>  the "alert" channel: a modal showing the unread alerts one
+//                    at a time; acknowledging one marks it read.
+//
+// Configuration is in attributes, on each element or once on this script's tag
+// as data-token, data-api, data-token-url, data-lang (an element's own win):
+//
+//   token      a user token (the host mints it: POST /api/v1/users/{id}/token)
+//   api        Cloche's origin; default: the origin this script came from
+//   token-url  optional: the host's URL answering {"token": "…"}, fetched with
+//              the page's cookies when Cloche refuses the token (it expired)
+//   lang       fr or en; default: <html lang>, else the browser's language
+//
+// The elements of a page share one live stream (Server-Sent Events) per API and
+// token. A stream the browser cannot resume by itself (the server answered an
+// error, e.g. 503 while it restarts) is opened again with its last event id,
+// after a growing, jittered delay, so that nothing sent meanwhile is missed.
+//
+// Bodies keep only the safe HTML subset Cloche's e-mails keep (links, emphasis,
+// lists, paragraphs, line breaks): DOMParser parses them without running or
+// loading anything, and the allowed nodes are rebuilt one by one. No data is
+// ever written into the page as markup.
+(() => {
+  'use strict';
+  if (!window.customElements || customElements.get('cloche-bell')) return;
+  const script = document.currentScript || document.querySelector('script[src*="/widget/cloche.js"]');
+  const conf = (script && script.dataset) || {};
+
+  // --- Words ---------------------------------------------------------------
+
+  const STRINGS = {
+    en: {
+      notifications: 'Notifications',
+      bell: (n) => (n ? `Notifications, ${n} unread` : 'Notifications, none unread'),
+      markRead: 'Mark as read', markUnread: 'Mark as unread', markAllRead: 'Mark all as read',
+      postpone: 'Remind me later', more: 'Load more', empty: 'No notifications.',
+      failed: 'The notifications could not be loaded.', unread: 'Unread: ',
+      announcements: 'Announcements', dismiss: (title) => `Dismiss: ${title}`,
+      ack: 'OK, understood', counter: (i, n) => `Alert ${i} of ${n}`,
+      status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
+    },
+    fr: {
+      notifications: 'Notifications',
+      bell: (n) => (n ? `Notifications, ${n} non lue${n > 1 ? 's' : ''}` : 'Notifications, aucune non lue'),
+      markRead: 'Marquer comme lue', markUnread: 'Marquer comme non lue', markAllRead: 'Tout marquer comme lu',
+      postpone: 'Reporter', more: 'Voir plus', empty: 'Aucune notification.',
+      failed: 'Les notifications n’ont pas pu être chargées.', unread: 'Non lue : ',
+      announcements: 'Annonces', dismiss: (title) => `Fermer : ${title}`,
+      ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
+      status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
+    },
+  };
+
+  // language is fr or en: the element's lang, the script's, the page's, the browser's.
+  function language(el) {
+    const l = (el.getAttribute('lang') || conf.lang || document.documentElement.lang || navigator.language || 'en').toLowerCase();
+    return l.startsWith('fr') ? 'fr' : 'en';
+  }
+
+  const UNITS = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]];
+
+  // ago says when iso was, relative to now ("5 minutes ago", "il y a 5 minutes").
+  function ago(iso, lang) {
+    const s = (Date.parse(iso) - Date.now()) / 1000;
+    const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    for (const [unit, size] of UNITS) if (Math.abs(s) >= size) return rtf.format(Math.trunc(s / size), unit);
+    return rtf.format(0, 'second');
+  }
+
+  // --- Safe HTML -----------------------------------------------------------
+
+  const ALLOWED = new Set(['a', 'p', 'br', 'em', 'i', 'strong', 'b', 'u', 'ul', 'ol', 'li']);
+  const DROPPED = new Set(['script', 'style', 'iframe', 'object', 'embed', 'applet', 'noscript', 'noembed', 'noframes',
+    'template', 'textarea', 'select', 'svg', 'math', 'head', 'title', 'xmp', 'plaintext', 'frameset', 'canvas', 'audio', 'video']);
+  const LINK = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'»]/g;
+
+  // safeURL returns href when it is an absolute http, https or mailto URL, else ''.
+  function safeURL(href) {
+    try {
+      const u = new URL((href || '').trim());
+      if (u.protocol === 'mailto:' || ((u.protocol === 'http:' || u.protocol === 'https:') && u.host)) return u.href;
+    } catch { /* relative or malformed: not a link */ }
+    return '';
+  }
+
+  function link(href, title) {
+    const a = h('a', { href, rel: 'noopener noreferrer', target: '_blank' });
+    if (title) a.title = title;
+    return a;
+  }
+
+  // safeBody renders a notification body: its safe HTML subset, or plain text
+  // with paragraphs, line breaks and web addresses made links.
+  function safeBody(body) {
+    const out = document.createDocumentFragment();
+    if (!body) return out;
+    const doc = new DOMParser().parseFromString(body, 'text/html');
+    const known = [...doc.querySelectorAll('head *, body *')].some((e) => !(e instanceof HTMLUnknownElement) && !e.localName.includes('-'));
+    if (body.includes('<') && known) copySafe(doc.body, out);
+    else appendText(out, body);
+    return out;
+  }
+
+  function copySafe(from, to) {
+    for (const n of from.childNodes) {
+      if (n.nodeType === Node.TEXT_NODE) to.append(n.data);
+      if (n.nodeType !== Node.ELEMENT_NODE || DROPPED.has(n.localName)) continue; // comments; code and chrome
+      if (!ALLOWED.has(n.localName)) { copySafe(n, to); continue; } // its text, not its tag
+      let el;
+      if (n.localName === 'a') {
+        const href = safeURL(n.getAttribute('href'));
+        if (!href) { copySafe(n, to); continue; }
+        el = link(href, n.getAttribute('title'));
+      } else {
+        el = document.createElement(n.localName);
+      }
+      copySafe(n, el);
+      to.append(el);
+    }
+  }
+
+  function appendText(to, text) {
+    const paras = text.replace(/\r\n/g, '\n').trim().split(/\n\s*\n/);
+    for (const para of paras) {
+      const p = document.createElement('p');
+      para.trim().split('\n').forEach((line, i) => {
+        if (i) p.append(document.createElement('br'));
+        let last = 0;
+        for (const m of line.matchAll(LINK)) {
+          const href = safeURL(m[0]);
+          if (!href) continue;
+          const a = link(href);
+          a.textContent = m[0];
+          p.append(line.slice(last, m.index), a);
+          last = m.index + m[0].length;
+        }
+        p.append(line.slice(last));
+      });
+      to.append(p);
+    }
+  }
+
+  // --- DOM helpers ---------------------------------------------------------
+
+  // h builds an element: h('button', {class: 'x', type: 'button'}, child…).
+  function h(tag, attrs = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) if (v !== false && v != null) el.setAttribute(k, v === true ? '' : v);
+    el.append(...children);
+    return el;
+  }
+
+  function bellIcon() {
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', 'M12 2a1.5 1.5 0 0 0-1.5 1.5v.7A6.5 6.5 0 0 0 5.5 10.5V15l-2 2.5V19h17v-1.5l-2-2.5v-4.5a6.5 6.5 0 0 0-5-6.3v-.7A1.5 1.5 0 0 0 12 2Zm-2.5 18a2.5 2.5 0 0 0 5 0Z');
+    svg.append(path);
+    return svg;
+  }
+
+  // mark shows a notification type's status_type as a coloured dot, named
+  // for screen readers.
+  function mark(status, s) {
+    const st = s.status[status] ? status : 'neutral';
+    return h('span', { class: 'mark', part: 'mark', 'data-status': st, role: 'img', 'aria-label': s.status[st] });
+  }
+
+  // syncChildren makes parent's children the nodes of items, in order, reusing
+  // the node of each id (so that focus stays where it was).
+  function syncChildren(parent, items, make, update) {
+    const ids = new Set(items.map((it) => String(it.id)));
+    for (const n of [...parent.children]) if (!ids.has(n.dataset.id)) n.remove();
+    const nodes = new Map([...parent.children].map((n) => [n.dataset.id, n]));
+    items.forEach((it, i) => {
+      const n = nodes.get(String(it.id)) || make(it);
+      update(n, it);
+      if (parent.children[i] !== n) parent.insertBefore(n, parent.children[i] || null);
+    });
+  }
+
+  // deepActive is the focused element, inside shadow roots too.
+  function deepActive() {
+    let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return a;
+  }
+
+  function byNewest(a, b) {
+    return Date.parse(b.visible_at) - Date.parse(a.visible_at) || b.id - a.id;
+  }
+
+  // --- The connection: API calls and the shared stream ----------------------
+
+  const connections = new Map(); // "api token" → Connection
+
+  function connectionFor(el) {
+    const src = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+    const api = (el.getAttribute('api') || conf.api || src).replace(/\/+$/, '');
+    const token = el.getAttribute('token') || conf.token || '';
+    let tokenURL = el.getAttribute('token-url') || conf.tokenUrl || '';
+    if (tokenURL) tokenURL = new URL(tokenURL, document.baseURI).href;
+    if (!token && !tokenURL) return null;
+    const key = api + ' ' + (tokenURL || token);
+    let c = connections.get(key);
+    if (!c) connections.set(key, (c = new Connection(key, api, token, tokenURL)));
+    return c;
+  }
+
+  class Connection {
+    constructor(key, api, token, tokenURL) {
+      Object.assign(this, { key, api, token, tokenURL });
+      this.elements = new Set();
+      this.counts = null; // {alert, header_message, message}
+      this.lastId = ''; // the last event's id: where a new stream resumes
+      this.es = null;
+      this.timer = 0;
+      this.failures = 0; // streams refused in a row, for the backoff
+      this.loaded = false; // the elements have loaded their lists once
+      this.renewing = null;
+      this.starting = null; // a renewal before the first stream, when there is no token yet
+      this.state = 'connecting';
+    }
+
+    attach(el) {
+      this.elements.add(el);
+      el.setAttribute('connection', this.state);
+      if (this.loaded) el.reload();
+      if (!this.es && !this.timer && !this.starting) this.open();
+    }
+
+    detach(el) {
+      this.elements.delete(el);
+      if (this.elements.size) return;
+      clearTimeout(this.timer);
+      this.timer = 0;
+      if (this.es) this.es.close();
+      this.es = null;
+      connections.delete(this.key);
+    }
+
+    each(fn) { for (const el of this.elements) fn(el); }
+
+    setState(state) {
+      this.state = state;
+      this.each((el) => el.setAttribute('connection', state));
+    }
+
+    setCounts(counts) {
+      this.counts = counts;
+      this.each((el) => el.render());
+    }
+
+    reloadAll() {
+      this.loaded = true;
+      this.each((el) => el.reload());
+    }
+
+    // request calls the API as the user; a refused token is renewed once.
+    async request(method, path, body) {
+      for (let renewed = false; ; renewed = true) {
+        const headers = { Authorization: 'Bearer ' + this.token };
+        if (body !== undefined) headers['Content-Type'] = 'application/json';
+        const r = await fetch(this.api + '/api/v1/me' + path, {
+          method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store',
+        });
+        if (r.status === 401 && !renewed && (await this.renew())) continue;
+        if (!r.ok) throw Object.assign(new Error(`${method} ${path}: HTTP ${r.status}`), { status: r.status });
+        return r.status === 204 ? null : r.json();
+      }
+    }
+
+    // renew asks the host's token-url for a new token; concurrent callers
+    // share one request.
+    renew() {
+      if (!this.tokenURL) return Promise.resolve(false);
+      this.renewing ||= fetch(this.tokenURL, { credentials: 'include', cache: 'no-store', headers: { Accept: 'application/json' } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((j) => {
+          if (!j || typeof j.token !== 'string' || !j.token) return false;
+          this.token = j.token;
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => setTimeout(() => { this.renewing = null; }, 1000));
+      return this.renewing;
+    }
+
+    async refreshCounts() {
+      try {
+        this.setCounts((await this.request('GET', '/counts')).unread);
+      } catch (err) {
+        console.warn('cloche:', err.message);
+      }
+    }
+
+    open() {
+      this.timer = 0;
+      if (!this.elements.size) return;
+      if (!this.token) {
+        this.starting = this.renew().then((ok) => {
+          this.starting = null;
+          if (ok) this.open();
+          else this.setState('offline');
+        });
+        return;
+      }
+      const q = new URLSearchParams({ access_token: this.token });
+      if (this.lastId) q.set('last_event_id', this.lastId);
+      let fresh = !this.lastId; // its first counts come before any event: load the lists then
+      const es = (this.es = new EventSource(this.api + '/api/v1/me/stream?' + q));
+      es.onopen = () => {
+        this.failures = 0;
+        this.setState('live');
+      };
+      es.onerror = () => {
+        if (es.readyState === EventSource.CLOSED) this.retry(es);
+        else this.setState('connecting'); // the browser reconnects, with Last-Event-ID
+      };
+      const on = (name, fn) => es.addEventListener(name, (e) => {
+        if (e.lastEventId) this.lastId = e.lastEventId;
+        let data;
+        try { data = JSON.parse(e.data); } catch { return; }
+        fn(data);
+      });
+      on('notification', (it) => this.each((el) => el.upsert(it)));
+      on('change', (c) => this.each((el) => el.apply(c)));
+      on('counts', (c) => {
+        this.setCounts(c);
+        if (fresh) {
+          fresh = false;
+          this.reloadAll();
+        }
+      });
+      on('reset', () => { fresh = true; }); // fresh counts follow
+    }
+
+    // retry opens the stream again after an error the browser does not
+    // retry by itself: with a new token after a 401, else after a delay that
+    // doubles up to 30 s, ±50 %.
+    async retry(es) {
+      if (es !== this.es) return;
+      es.close();
+      this.es = null;
+      this.failures++;
+      this.setState('connecting');
+      if (!this.loaded) this.reloadAll(); // the lists, even without live updates
+      const wait = Math.min(30000, 500 * 2 ** this.failures) * (0.5 + Math.random());
+      // Why? The counts tell, and renew a refused token on the way.
+      try {
+        this.setCounts((await this.request('GET', '/counts')).unread);
+      } catch (err) {
+        if (err.status === 401) return this.setState('offline'); // refused, and no new token
+      }
+      if (this.elements.size && !this.es && !this.timer) this.timer = setTimeout(() => this.open(), wait);
+    }
+  }
+
+  // --- The elements --------------------------------------------------------
+
+  let sheet = null;
+  function adoptStyles(root) {
+    if ('adoptedStyleSheets' in Document.prototype) {
+      if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); }
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.append(h('style', {}, CSS));
+    }
+  }
+
+  // ClocheElement keeps the notifications of one channel (all of them, or
+  // only the unread ones) in step with the API and the stream.
+  class ClocheElement extends HTMLElement {
+    static observedAttributes = ['token', 'api', 'token-url', 'lang'];
+
+    constructor(channel, unreadOnly, pageSize) {
+      super();
+      Object.assign(this, { channel, unreadOnly, pageSize });
+      this.items = []; // newest first, as the API lists them
+      this.next = ''; // cursor of the next page
+      this.failed = false;
+      this.seq = 0; // of loads: only the last one counts
+      this.pending = null; // stream events received during a load, to apply after it
+      this.timers = new Set();
+      this.root = this.attachShadow({ mode: 'open' });
+      adoptStyles(this.root);
+    }
+
+    connectedCallback() {
+      if (!this.built) {
+        this.build();
+        this.built = true;
+      }
+      this.conn = connectionFor(this);
+      if (!this.conn) {
+        console.warn(`<${this.localName}>: give it a token or a token-url attribute`);
+        return;
+      }
+      this.conn.attach(this);
+      this.render();
+    }
+
+    disconnectedCallback() {
+      if (this.conn) this.conn.detach(this);
+      this.conn = null;
+      for (const t of this.timers) clearTimeout(t);
+      this.timers.clear();
+    }
+
+    attributeChangedCallback(name, old, value) {
+      if (old === value || !this.built || !this.isConnected) return;
+      if (name === 'lang') return this.render();
+      this.disconnectedCallback();
+      this.connectedCallback();
+    }
+
+    get strings() { return STRINGS[language(this)]; }
+
+    query(extra) {
+      const q = new URLSearchParams({ channel: this.channel, limit: String(this.pageSize), ...extra });
+      if (this.unreadOnly) q.set('unread', 'true');
+      return '/notifications?' + q;
+    }
+
+    async reload() {
+      const seq = ++this.seq;
+      const conn = this.conn;
+      this.pending = this.pending || [];
+      let page = null;
+      try {
+        page = await conn.request('GET', this.query());
+      } catch (err) {
+        console.warn('cloche:', err.message);
+      }
+      if (seq !== this.seq || conn !== this.conn) return;
+      const replay = this.pending;
+      this.pending = null;
+      this.failed = !page;
+      if (page) {
+        this.items = page.items;
+        this.next = page.next || '';
+        for (const [fn, arg] of replay) this[fn](arg, true);
+      }
+      this.render();
+    }
+
+    async more() {
+      try {
+        const page = await this.conn.request('GET', this.query({ cursor: this.next }));
+        const have = new Set(this.items.map((x) => x.id));
+        this.items.push(...page.items.filter((x) => !have.has(x.id)));
+        this.next = page.next || '';
+      } catch (err) {
+        console.warn('cloche:', err.message);
+      }
+      this.render();
+    }
+
+    // upsert takes a notification from the stream.
+    upsert(it, replaying) {
+      if (this.pending && !replaying) this.pending.push(['upsert', it]);
+      if (it.channel !== this.channel) return;
+      this.items = this.items.filter((x) => x.id !== it.id);
+      if (!(this.unreadOnly && it.read_at)) this.items.push(it);
+      this.items.sort(byNewest);
+      this.render();
+    }
+
+    // apply takes a change (from the stream, or made here).
+    apply(c, replaying) {
+      if (this.pending && !replaying) this.pending.push(['apply', c]);
+      if (c.channel && c.channel !== this.channel) return;
+      const it = this.items.find((x) => x.id === c.notification_id);
+      switch (c.kind) {
+        case 'read':
+          if (it) it.read_at = c.at;
+          break;
+        case 'unread':
+          if (it) it.read_at = null;
+          else if (this.unreadOnly && !replaying) this.reload(); // one to show again
+          break;
+        case 'read_all':
+          for (const x of this.items) if (!x.read_at && Date.parse(x.visible_at) <= Date.parse(c.at)) x.read_at = c.at;
+          break;
+        case 'postponed':
+          this.items = this.items.filter((x) => x.id !== c.notification_id);
+          this.reloadAt(Date.parse(c.at));
+          break;
+      }
+      if (this.unreadOnly) this.items = this.items.filter((x) => !x.read_at);
+      this.render();
+    }
+
+    // reloadAt reloads when a postponed notification shows again.
+    reloadAt(at) {
+      const wait = at - Date.now() + 1000;
+      if (!(wait > 0 && wait < 2 ** 31)) return;
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.reload();
+        this.conn?.refreshCounts();
+      }, wait);
+      this.timers.add(t);
+    }
+
+    // act marks notification id read, unread or postponed, and reports
+    // whether it could.
+    async act(id, action) {
+      const conn = this.conn;
+      try {
+        const res = await conn.request('POST', `/notifications/${id}/${action}`);
+        const at = (res && res.visible_at) || new Date().toISOString();
+        this.apply({ kind: action === 'postpone' ? 'postponed' : action, notification_id: id, channel: this.channel, at });
+        if (conn.state !== 'live') conn.refreshCounts();
+        return true;
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        return false;
+      }
+    }
+  }
+
+  // <cloche-bell>: the message channel.
+  class ClocheBell extends ClocheElement {
+    constructor() { super('message', false, 10); }
+
+    build() {
+      this.badge = h('span', { class: 'badge', part: 'badge', 'aria-hidden': 'true', hidden: true });
+      this.button = h('button', { class: 'bell', part: 'button', type: 'button', 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': 'panel' }, bellIcon(), this.badge);
+      this.heading = h('h2', { id: 'heading' });
+      this.allButton = h('button', { class: 'link', type: 'button', 'data-action': 'read-all' });
+      this.list = h('ul', { class: 'list', role: 'list' });
+      this.empty = h('p', { class: 'empty' });
+      this.moreButton = h('button', { class: 'more', type: 'button', 'data-action': 'more' });
+      this.panel = h('div', { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', tabindex: '-1', hidden: true },
+        h('div', { class: 'head' }, this.heading, this.allButton), this.list, this.empty, this.moreButton);
+      this.root.append(h('div', { class: 'wrap' }, this.button, this.panel));
+      this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
+      this.panel.addEventListener('click', (e) => this.clicked(e));
+      this.root.addEventListener('keydown', (e) => {
+        if (e.key !== 'Escape' || this.panel.hidden) return;
+        e.stopPropagation();
+        this.toggle(false);
+        this.button.focus();
+      });
+      this.outside = (e) => { if (!e.composedPath().includes(this)) this.toggle(false); };
+    }
+
+    disconnectedCallback() {
+      super.disconnectedCallback();
+      this.toggle(false);
+    }
+
+    toggle(open) {
+      this.panel.hidden = !open;
+      this.button.setAttribute('aria-expanded', String(open));
+      if (!open) return document.removeEventListener('pointerdown', this.outside, true);
+      document.addEventListener('pointerdown', this.outside, true);
+      this.render(); // fresh relative times
+      this.panel.focus();
+    }
+
+    async clicked(e) {
+      const b = e.target.closest('button[data-action]');
+      if (!b || b.disabled) return;
+      const li = b.closest('li');
+      b.disabled = true;
+      switch (b.dataset.action) {
+        case 'more': await this.more(); break;
+        case 'read-all': await this.readAll(); break;
+        case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
+        case 'postpone': await this.act(Number(li.dataset.id), 'postpone'); break;
+      }
+      b.disabled = false;
+      if (!b.isConnected && !this.panel.hidden) this.panel.focus(); // its item is gone
+    }
+
+    async readAll() {
+      const conn = this.conn;
+      try {
+        await conn.request('POST', '/notifications/read-all', { channel: this.channel });
+        const now = new Date().toISOString();
+        for (const x of this.items) x.read_at ||= now;
+        if (conn.state !== 'live') conn.refreshCounts();
+      } catch (err) {
+        console.warn('cloche:', err.message);
+      }
+      this.render();
+    }
+
+    render() {
+      if (!this.built) return;
+      const s = this.strings;
+      const lang = language(this);
+      const counts = this.conn && this.conn.counts;
+      const n = counts ? counts.message || 0 : this.items.filter((x) => !x.read_at).length;
+      this.badge.textContent = n > 99 ? '99+' : String(n);
+      this.badge.hidden = n === 0;
+      this.button.setAttribute('aria-label', s.bell(n));
+      this.heading.textContent = s.notifications;
+      this.allButton.textContent = s.markAllRead;
+      this.allButton.hidden = n === 0 && !this.items.some((x) => !x.read_at);
+      this.empty.textContent = this.failed ? s.failed : s.empty;
+      this.empty.hidden = this.items.length > 0;
+      this.moreButton.textContent = s.more;
+      this.moreButton.hidden = !this.next;
+      syncChildren(this.list, this.items, () => {
+        const li = h('li', { class: 'item', part: 'item' });
+        const p = (li.parts = {
+          mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), time: h('time'),
+          toggle: h('button', { type: 'button', 'data-action': 'toggle' }), later: h('button', { type: 'button', 'data-action': 'postpone' }),
+        });
+        li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, h('div', { class: 'meta' }, p.time, p.toggle, p.later)));
+        return li;
+      }, (li, it) => {
+        const p = li.parts;
+        li.dataset.id = it.id;
+        li.classList.toggle('unread', !it.read_at);
+        p.mark.replaceWith((p.mark = mark(it.status_type, s)));
+        p.title.replaceChildren(...(it.read_at ? [] : [h('span', { class: 'sr' }, s.unread)]), it.title);
+        if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
+        p.time.dateTime = it.visible_at;
+        p.time.title = new Date(it.visible_at).toLocaleString(lang);
+        p.time.textContent = ago(it.visible_at, lang);
+        p.toggle.textContent = it.read_at ? s.markUnread : s.markRead;
+        p.later.textContent = s.postpone;
+      });
+    }
+  }
+
+  // <cloche-banner>: the header_message channel.
+  class ClocheBanner extends ClocheElement {
+    constructor() { super('header_message', true, 20); }
+
+    build() {
+      this.region = h('div', { class: 'banners', role: 'region', 'aria-live': 'polite' });
+      this.root.append(this.region);
+      this.region.addEventListener('click', async (e) => {
+        const b = e.target.closest('button.close');
+        if (!b || b.disabled) return;
+        b.disabled = true;
+        if (!(await this.act(Number(b.closest('[data-id]').dataset.id), 'read'))) b.disabled = false;
+      });
+    }
+
+    render() {
+      if (!this.built) return;
+      const s = this.strings;
+      this.region.setAttribute('aria-label', s.announcements);
+      syncChildren(this.region, this.items, () => {
+        const div = h('div', { class: 'banner', part: 'banner' });
+        const p = (div.parts = { mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), close: h('button', { class: 'close', part: 'close', type: 'button' }, '×') });
+        div.append(p.mark, h('div', { class: 'main' }, p.title, p.body), p.close);
+        return div;
+      }, (div, it) => {
+        const p = div.parts;
+        div.dataset.id = it.id;
+        div.dataset.status = it.status_type;
+        p.mark.replaceWith((p.mark = mark(it.status_type, s)));
+        p.title.textContent = it.title;
+        if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
+        p.close.setAttribute('aria-label', s.dismiss(it.title));
+      });
+    }
+  }
+
+  // <cloche-alerts>: the alert channel, oldest first. An alert is
+  // acknowledged, not dismissed: Escape does not close it.
+  class ClocheAlerts extends ClocheElement {
+    constructor() {
+      super('alert', true, 50);
+      this.acked = 0; // acknowledged since the modal opened
+    }
+
+    build() {
+      this.counter = h('p', { class: 'counter' });
+      this.heading = h('h2', { id: 'alert-title' });
+      this.text = h('div', { id: 'alert-body', class: 'body' });
+      this.ack = h('button', { class: 'ack', part: 'ack', type: 'button' });
+      this.dialog = h('div', { class: 'dialog', part: 'dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'alert-title', 'aria-describedby': 'alert-body', tabindex: '-1' },
+        this.counter, this.heading, this.text, h('div', { class: 'buttons' }, this.ack));
+      this.backdrop = h('div', { class: 'backdrop', part: 'backdrop', hidden: true }, this.dialog);
+      this.root.append(this.backdrop);
+      this.ack.addEventListener('click', () => this.acknowledge());
+      this.dialog.addEventListener('keydown', (e) => this.trap(e));
+      // Focus that leaves the modal (a click of the host's script, say) comes back.
+      this.refocus = (e) => { if (!e.composedPath().includes(this)) this.ack.focus(); };
+    }
+
+    disconnectedCallback() {
+      super.disconnectedCallback();
+      this.close();
+    }
+
+    current() { return this.items[this.items.length - 1]; }
+
+    async acknowledge() {
+      const it = this.current();
+      if (!it || this.ack.disabled) return;
+      this.ack.disabled = true;
+      if (await this.act(it.id, 'read')) this.acked++;
+      this.ack.disabled = false;
+      this.render();
+    }
+
+    trap(e) {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        return;
+      }
+      if (e.key !== 'Tab') return;
+      const focusable = [...this.dialog.querySelectorAll('a[href], button:not([disabled])')];
+      const i = focusable.indexOf(this.root.activeElement);
+      if (e.shiftKey ? i <= 0 : i === focusable.length - 1) {
+        e.preventDefault();
+        focusable[e.shiftKey ? focusable.length - 1 : 0].focus();
+      }
+    }
+
+    render() {
+      if (!this.built) return;
+      const it = this.current();
+      if (!it) return this.close();
+      const s = this.strings;
+      const key = `${it.id} ${language(this)} ${it.body}`;
+      if (this.shown !== key) {
+        this.shown = key;
+        this.dialog.dataset.status = it.status_type;
+        this.heading.replaceChildren(mark(it.status_type, s), ' ', it.title);
+        this.text.replaceChildren(safeBody(it.body));
+      }
+      this.ack.textContent = s.ack;
+      if (this.backdrop.hidden) this.open();
+      const total = this.acked + this.items.length;
+      this.counter.textContent = s.counter(this.acked + 1, total);
+      this.counter.hidden = total === 1;
+    }
+
+    open() {
+      this.acked = 0;
+      this.restore = deepActive();
+      this.backdrop.hidden = false;
+      document.addEventListener('focusin', this.refocus, true);
+      this.ack.focus();
+    }
+
+    close() {
+      if (!this.backdrop || this.backdrop.hidden) return;
+      this.backdrop.hidden = true;
+      this.shown = null;
+      this.acked = 0;
+      document.removeEventListener('focusin', this.refocus, true);
+      if (this.restore && this.restore.isConnected) this.restore.focus();
+      if (this.next && this.conn) this.reload(); // more than one page was unread
+    }
+  }
+
+  // --- Styles --------------------------------------------------------------
+  // Every colour, the font and the radius come from custom properties the
+  // host may set (README: "Styling").
+
+  const CSS = `
+:host { font: 14px/1.45 var(--cloche-font, system-ui, -apple-system, "Segoe UI", sans-serif); color: var(--cloche-fg, #1f2328); }
+[hidden] { display: none !important; }
+button { font: inherit; cursor: pointer; }
+button:disabled { cursor: progress; opacity: .6; }
+:focus-visible { outline: 2px solid var(--cloche-accent, #0b6bcb); outline-offset: 2px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+[data-status] { --mark: var(--cloche-neutral, #6e7781); }
+[data-status=valid] { --mark: var(--cloche-valid, #1a7f37); }
+[data-status=invalid] { --mark: var(--cloche-invalid, var(--cloche-danger, #cf222e)); }
+[data-status=caution] { --mark: var(--cloche-caution, #bf8700); }
+[data-status=document] { --mark: var(--cloche-document, #8250df); }
+[data-status=calendar] { --mark: var(--cloche-calendar, #0969da); }
+.mark { display: inline-block; flex: none; width: .65rem; height: .65rem; margin-top: .4em; border-radius: 50%; background: var(--mark); }
+.title { margin: 0; }
+.body { overflow-wrap: anywhere; }
+.body p, .body ul, .body ol { margin: .2em 0; }
+.body a { color: var(--cloche-accent, #0b6bcb); }
+:host(cloche-bell) { position: relative; display: inline-block; vertical-align: middle; }
+.bell { position: relative; display: grid; place-items: center; width: 2.5rem; height: 2.5rem; padding: 0; border: 0; border-radius: 50%; background: transparent; color: inherit; }
+.bell:hover, .bell[aria-expanded=true] { background: var(--cloche-hover, rgba(127, 127, 127, .15)); }
+.bell svg { width: 1.4rem; height: 1.4rem; fill: currentColor; }
+.badge { position: absolute; top: 0; right: 0; min-width: 1.15rem; height: 1.15rem; padding: 0 .3rem; box-sizing: border-box; border-radius: .6rem; background: var(--cloche-danger, #cf222e); color: var(--cloche-danger-fg, #fff); font-size: .7rem; font-weight: 700; line-height: 1.15rem; text-align: center; }
+.panel { position: absolute; top: calc(100% + .4rem); right: 0; z-index: var(--cloche-z, 1000); width: min(24rem, 92vw); max-height: min(32rem, 75vh); overflow: auto; text-align: start; background: var(--cloche-bg, #fff); color: var(--cloche-fg, #1f2328); border: 1px solid var(--cloche-border, #d0d7de); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .18)); }
+.panel:focus { outline: none; }
+.head { position: sticky; top: 0; display: flex; align-items: baseline; justify-content: space-between; gap: 1rem; padding: .7rem 1rem; background: inherit; border-bottom: 1px solid var(--cloche-border, #d0d7de); }
+h2 { margin: 0; font-size: 1rem; }
+.link, .more, .meta button { padding: .1rem .2rem; border: 0; background: none; color: var(--cloche-accent, #0b6bcb); }
+.list { margin: 0; padding: 0; list-style: none; }
+.item { display: flex; gap: .7rem; padding: .7rem 1rem; border-bottom: 1px solid var(--cloche-border, #d0d7de); }
+.item.unread { background: var(--cloche-unread-bg, #ddf4ff); }
+.item.unread .title { font-weight: 700; }
+.main { flex: 1; min-width: 0; }
+.item .body, time { color: var(--cloche-muted, #59636e); }
+.meta { display: flex; flex-wrap: wrap; align-items: baseline; gap: .1rem .8rem; margin-top: .15rem; font-size: .8rem; }
+.meta button { margin-left: -.2rem; }
+.empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
+.more { display: block; width: 100%; padding: .6rem; }
+:host(cloche-banner) { display: block; }
+.banner { display: flex; align-items: flex-start; gap: .7rem; padding: .6rem 1rem; background: var(--cloche-banner-bg, #fff8c5); color: var(--cloche-banner-fg, var(--cloche-fg, #1f2328)); border-bottom: 1px solid var(--cloche-border, #d0d7de); border-left: 4px solid var(--mark); }
+.banner .title { font-weight: 700; }
+.close { margin-left: auto; padding: 0 .45rem; border: 0; border-radius: 4px; background: none; color: inherit; font-size: 1.3rem; line-height: 1.4; }
+.close:hover { background: var(--cloche-hover, rgba(127, 127, 127, .15)); }
+.backdrop { position: fixed; inset: 0; z-index: var(--cloche-z-modal, 2000); display: grid; place-items: center; padding: 1rem; background: var(--cloche-backdrop, rgba(31, 35, 40, .55)); }
+.dialog { box-sizing: border-box; width: min(30rem, 100%); max-height: 90vh; overflow: auto; padding: 1.25rem 1.5rem; background: var(--cloche-bg, #fff); color: var(--cloche-fg, #1f2328); border-top: 6px solid var(--mark); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .3)); }
+.dialog:focus { outline: none; }
+.dialog h2 { display: flex; align-items: baseline; gap: .5rem; font-size: 1.15rem; }
+.counter { margin: 0 0 .3rem; font-size: .8rem; color: var(--cloche-muted, #59636e); }
+.dialog .body { margin: .6rem 0 1rem; }
+.buttons { display: flex; justify-content: flex-end; }
+.ack { padding: .5rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--cloche-accent, #0b6bcb); color: var(--cloche-accent-fg, #fff); font-weight: 600; }
+`;
+
+  customElements.define('cloche-bell', ClocheBell);
+  customElements.define('cloche-banner', ClocheBanner);
+  customElements.define('cloche-alerts', ClocheAlerts);
+})();

@@ -1,0 +1,85 @@
+package widget
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"testing"
+)
+
+func TestServeScript(t *testing.T) {
+	h := New()
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	tag := h.ETag()
+	if !regexp.MustCompile(`^"[0-9a-f]{32}"$`).MatchString(tag) {
+		t.Fatalf("ETag %s, want a strong tag of the content's hash", tag)
+	}
+	for _, tc := range []struct {
+		name, method, ifNoneMatch string
+		status                    int
+		body                      bool
+	}{
+		{"first load", "GET", "", http.StatusOK, true},
+		{"current copy", "GET", tag, http.StatusNotModified, false},
+		{"current copy, weak", "GET", "W/" + tag, http.StatusNotModified, false},
+		{"current copy among others", "GET", `"old", ` + tag, http.StatusNotModified, false},
+		{"stale copy", "GET", `"0123"`, http.StatusOK, true},
+		{"head", "HEAD", "", http.StatusOK, false},
+		{"post", "POST", "", http.StatusMethodNotAllowed, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, srv.URL+Path, nil)
+			if tc.ifNoneMatch != "" {
+				req.Header.Set("If-None-Match", tc.ifNoneMatch)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.body != bytes.Equal(body, script) {
+				t.Errorf("body of %d bytes; want the script: %v", len(body), tc.body)
+			}
+			if tc.status == http.StatusMethodNotAllowed {
+				return
+			}
+			for name, want := range map[string]string{
+				"ETag":                         tag,
+				"Cache-Control":                "public, max-age=300",
+				"X-Content-Type-Options":       "nosniff",
+				"Access-Control-Allow-Origin":  "*",
+				"Cross-Origin-Resource-Policy": "cross-origin",
+			} {
+				if got := resp.Header.Get(name); got != want {
+					t.Errorf("%s: %q, want %q", name, got, want)
+				}
+			}
+			if tc.status == http.StatusOK {
+				if ct := resp.Header.Get("Content-Type"); ct != "text/javascript; charset=utf-8" {
+					t.Errorf("Content-Type %q", ct)
+				}
+			}
+		})
+	}
+}
+
+// The script builds the DOM node by node: notification data never goes
+// through an HTML parser that could run it (DOMParser aside, whose
+// document is inert).
+func TestScriptWritesNoHTML(t *testing.T) {
+	for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setAttribute('on"} {
+		if bytes.Contains(script, []byte(sink)) {
+			t.Errorf("cloche.js uses %s", sink)
+		}
+	}
+}
