@@ -786,7 +786,7 @@ button:disabled { cursor: progress; opacity: .6; }
 .body p, .body ul, .body ol { margin: .2em 0; }
 .body a { color: var(--cloche-accent, #0b6bcb); }
 :host(cloche-bell) { position: relative; display: inline-block; vertical-align: middle; }
-.bell { position: relative; display: grid; place-items: center; width: 2.5rem; height: 2.5rem; padding: 0; border: 0; border-radius: 50%; background: transparent; color: inherit; }
+.bell { position: relative; display: grid; place-items: center; width: 2.5rem; height: 2.5rem; padding: 0; border: 0; border-radius: 50%; background: transparent; color: var(--cloche-bell-fg, inherit); }
 .bell:hover, .bell[aria-expanded=true] { background: var(--cloche-hover, rgba(127, 127, 127, .15)); }
 .bell svg { width: 1.4rem; height: 1.4rem; fill: currentColor; }
 .badge { position: absolute; top: 0; right: 0; min-width: 1.15rem; height: 1.15rem; padding: 0 .3rem; box-sizing: border-box; border-radius: .6rem; background: var(--cloche-danger, #cf222e); color: var(--cloche-danger-fg, #fff); font-size: .7rem; font-weight: 700; line-height: 1.15rem; text-align: center; }
