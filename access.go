@@ -44,10 +44,29 @@ type accessState struct {
 	// request for its life.
 	vmu      sync.Mutex
 	verified map[string]*TokenClaims
+
+	// keys remembers API keys found lately, by hash, for apiKeyTTL: a host
+	// sends its key with every request. This process's revocations drop
+	// them at once; another process's (the command line's) take effect
+	// within apiKeyTTL.
+	kmu  sync.Mutex
+	keys map[string]cachedKey
 }
 
-// maxVerified bounds the memory of verified tokens.
-const maxVerified = 10000
+type cachedKey struct {
+	key   *APIKey
+	until time.Time // by the monotonic clock
+}
+
+const (
+	// maxVerified bounds the memory of verified tokens, maxKeys of API
+	// keys.
+	maxVerified = 10000
+	maxKeys     = 1000
+	// apiKeyTTL is how long a found API key is trusted without reading it
+	// again.
+	apiKeyTTL = time.Second
+)
 
 // CreateAPIKey makes an API key named name. It returns the key, which is
 // not stored and cannot be shown again, and its record. A name is unique
@@ -112,6 +131,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, ref string) (*APIKey, error)
 	if err := s.store.APIKeyRevoke(ctx, found.ID, now); err != nil {
 		return nil, wrap(fmt.Sprintf("revoke api key %d", found.ID), err)
 	}
+	s.access.forgetKeys()
 	t := now.UTC().Truncate(time.Microsecond)
 	found.RevokedAt = &t
 	return found, nil
@@ -123,7 +143,12 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (*APIKey, 
 	if !auth.IsAPIKey(key) {
 		return nil, fmt.Errorf("%w: not an API key (they start with %s)", ErrUnauthenticated, auth.APIKeyPrefix)
 	}
-	k, err := s.store.APIKeyGetByHash(ctx, auth.HashAPIKey(key))
+	hash := auth.HashAPIKey(key)
+	if k := s.access.cachedKey(hash); k != nil {
+		s.touchAPIKey(ctx, k)
+		return k, nil
+	}
+	k, err := s.store.APIKeyGetByHash(ctx, hash)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
@@ -132,8 +157,35 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (*APIKey, 
 	case k.RevokedAt != nil:
 		return nil, fmt.Errorf("%w: API key %q was revoked", ErrUnauthenticated, k.Name)
 	}
+	s.access.keepKey(hash, k)
 	s.touchAPIKey(ctx, k)
 	return k, nil
+}
+
+// cachedKey returns the active key of hash found less than apiKeyTTL ago.
+func (a *accessState) cachedKey(hash string) *APIKey {
+	a.kmu.Lock()
+	defer a.kmu.Unlock()
+	if c, ok := a.keys[hash]; ok && time.Now().Before(c.until) {
+		return c.key
+	}
+	return nil
+}
+
+func (a *accessState) keepKey(hash string, k *APIKey) {
+	a.kmu.Lock()
+	defer a.kmu.Unlock()
+	if a.keys == nil || len(a.keys) >= maxKeys {
+		a.keys = map[string]cachedKey{}
+	}
+	a.keys[hash] = cachedKey{key: k, until: time.Now().Add(apiKeyTTL)}
+}
+
+// forgetKeys drops the keys remembered (a key was revoked).
+func (a *accessState) forgetKeys() {
+	a.kmu.Lock()
+	defer a.kmu.Unlock()
+	clear(a.keys)
 }
 
 // touchAPIKey records a key's use, at most once a minute per key and

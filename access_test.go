@@ -60,9 +60,30 @@ func TestAPIKeys(t *testing.T) {
 		if _, err := svc.RevokeAPIKey(ctx, "1"); !errors.Is(err, cloche.ErrConflict) {
 			t.Errorf("revoke by id again: %v", err)
 		}
-		k2, _, err := svc.CreateAPIKey(ctx, "endi")
+		k2, key2, err := svc.CreateAPIKey(ctx, "endi")
 		if err != nil || k2.ID == k.ID {
 			t.Errorf("new key with a revoked key's name: %+v %v", k2, err)
+		}
+
+		// Another process's revocation (the command line's) is heard
+		// within a second: found keys are trusted that long.
+		if _, err := svc.AuthenticateAPIKey(ctx, key2); err != nil {
+			t.Fatal(err)
+		}
+		other := open(t, testConfig(url))
+		if _, err := other.RevokeAPIKey(ctx, "endi"); err != nil {
+			t.Fatal(err)
+		}
+		revokedAt := time.Now()
+		for {
+			_, err := svc.AuthenticateAPIKey(ctx, key2)
+			if errors.Is(err, cloche.ErrUnauthenticated) {
+				break
+			}
+			if err != nil || time.Since(revokedAt) > 5*time.Second {
+				t.Fatalf("key revoked by another process still accepted after %v: %v", time.Since(revokedAt), err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }

@@ -28,13 +28,14 @@ PORT=${PORT:-18181}
 DB_URL=${DB_URL:-}
 
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/cloche" ./cmd/cloche
 base="http://127.0.0.1:$PORT"
 cat >"$work/cloche.toml" <<TOML
 database_url = "${DB_URL:-sqlite://$work/cloche.db}"
 [log]
-level = "info"
+level = "${LOG_LEVEL:-info}"
 [http]
 addr = "127.0.0.1:$PORT"
 [http.rate_limit]
@@ -56,8 +57,8 @@ cloche migrate >/dev/null
 cloche directory import "$work/dir.json" >/dev/null
 key=$(cloche apikey create bench 2>/dev/null | grep -o 'ck_[A-Za-z0-9_-]*' | head -n1)
 
-cloche serve 2>/dev/null &
-server=$!
+"$work/cloche" --config "$work/cloche.toml" serve 2>/dev/null &
+server=$! # the binary itself, for the trap to stop it
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
 # 200 notifications to the group: every user has 200.

@@ -41,7 +41,9 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(rt.stderr, cfg.Log, false)
+	logs := newBufferedLog(rt.stderr) // a line per request: written in batches
+	defer logs.Close()
+	logger := newLogger(logs, cfg.Log, false)
 	if c.Demo {
 		demoConsolePassword(&cfg, logger)
 	}
