@@ -274,7 +274,9 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 	if ev.Status == store.EventPublished {
 		d.afterPublish(ctx, ev)
 	}
-	d.logger.InfoContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
+	// The event itself is the record of what was sent (and the HTTP access
+	// log of who asked): a line per notify is for debugging.
+	d.logger.DebugContext(ctx, "notify", "event_id", ev.ID, "key", ev.Key, "channel", ev.Channel,
 		"status", ev.Status, "reached", res.Reached)
 	return res, nil
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/sqlite"
@@ -114,12 +116,13 @@ func settle(b *testing.B, dbURL string) {
 	runtime.GC()
 }
 
-// benchServer serves svc on a loopback port with access logs written (as
-// JSON, to nowhere) and no rate limits.
+// benchServer serves svc on a loopback port as `cloche serve` does, with
+// access logs written (as text, to nowhere), metrics observed, and no rate
+// limits.
 func benchServer(b *testing.B, svc *cloche.Service) (string, *http.Client) {
 	b.Helper()
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv, err := New(svc, Options{Logger: logger})
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := New(svc, Options{Logger: logger, Registry: prometheus.NewRegistry()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +143,8 @@ func benchService(b *testing.B, dbURL string) *cloche.Service {
 	cfg := cloche.DefaultConfig()
 	cfg.DatabaseURL = dbURL
 	cfg.HTTP.RateLimit.APIKey, cfg.HTTP.RateLimit.UserToken = 0, 0
-	svc, err := cloche.Open(context.Background(), cfg)
+	// The service's own logs at info, as serve's, to nowhere.
+	svc, err := cloche.Open(context.Background(), cfg, cloche.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		b.Fatal(err)
 	}
