@@ -40,7 +40,9 @@ func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.UserUpsert(ctx, u); err != nil {
+	err = s.store.UserUpsert(ctx, u)
+	s.disp.DirectoryChanged()
+	if err != nil {
 		return nil, wrap("upsert user", err)
 	}
 	return s.User(ctx, u.ID)
@@ -54,7 +56,9 @@ func (s *Service) User(ctx context.Context, id string) (*User, error) {
 
 // DeleteUser deletes a user; their notifications stay until purged.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	return wrap(fmt.Sprintf("delete user %q", id), s.store.UserDelete(ctx, id))
+	err := s.store.UserDelete(ctx, id)
+	s.disp.DirectoryChanged()
+	return wrap(fmt.Sprintf("delete user %q", id), err)
 }
 
 // UpsertCompany creates or replaces a company.
@@ -92,6 +96,9 @@ func (s *Service) ImportDirectory(ctx context.Context, r io.Reader) (*ImportStat
 
 // Import writes an already decoded directory file in one transaction.
 func (s *Service) Import(ctx context.Context, f *DirectoryFile) (*ImportStats, error) {
+	// Notify's planning remembers the users it found (a second at most):
+	// it forgets them when they change here.
+	defer s.disp.DirectoryChanged()
 	return directory.Import(ctx, s.store, f)
 }
 

@@ -126,3 +126,47 @@ func TestTypes(t *testing.T) {
 		}
 	})
 }
+
+// Notify's planning remembers the users it found: a change to the
+// directory here applies to the next notify at once.
+func TestNotifyFollowsDirectoryChanges(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		svc := open(t, testConfig(url))
+		notify := func() *cloche.Result {
+			t.Helper()
+			res, err := svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Hi"}, cloche.Recipients{UserIDs: []string{"42"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		for _, step := range []struct {
+			name    string
+			change  func() error
+			reached int
+			unknown bool
+		}{
+			{"unknown", func() error { return nil }, 0, true},
+			{"created", func() error { _, err := svc.UpsertUser(ctx, cloche.UserInput{ID: "42"}); return err }, 1, false},
+			{"made inactive", func() error {
+				off := false
+				_, err := svc.UpsertUser(ctx, cloche.UserInput{ID: "42", Active: &off})
+				return err
+			}, 0, false},
+			{"deleted", func() error { return svc.DeleteUser(ctx, "42") }, 0, true},
+			{"imported", func() error {
+				_, err := svc.ImportDirectory(ctx, strings.NewReader(`{"users": [{"id": "42"}]}`))
+				return err
+			}, 1, false},
+		} {
+			if err := step.change(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			res := notify()
+			if res.Reached[cloche.ChannelMessage] != step.reached || (len(res.UnknownUserIDs) == 1) != step.unknown {
+				t.Errorf("%s: reached %v, unknown %v; want %d reached, unknown %v", step.name, res.Reached, res.UnknownUserIDs, step.reached, step.unknown)
+			}
+		}
+	})
+}

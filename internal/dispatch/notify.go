@@ -141,8 +141,9 @@ type Dispatcher struct {
 	batch *batcher
 	// mailer starts the sending of an event's deliveries.
 	mailer Mailer
-	// types remembers the types planning read lately.
-	types typeCache
+	// types and contacts remember what planning read lately.
+	types    typeCache
+	contacts contactCache
 }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
@@ -309,7 +310,8 @@ func (d *Dispatcher) prePlan(ctx context.Context, n Notification, r store.Recipi
 	}
 	p := &plan{channel: ch}
 	if n.DueAt == nil || !n.DueAt.After(now) {
-		if p.routes, err = directory.Plan(ctx, d.store, r, ch, d.cfg.FallbackGroups); err != nil {
+		q := plannerQueries{Queries: d.store, contacts: &d.contacts}
+		if p.routes, err = directory.Plan(ctx, q, r, ch, d.cfg.FallbackGroups); err != nil {
 			p.routes = nil
 		}
 	}
