@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,14 @@ type metrics struct {
 	requests      *prometheus.HistogramVec
 	notifications *prometheus.CounterVec
 	publishDelay  prometheus.Histogram
+	// observers keeps requests' histograms by requestLabels: looking one
+	// up by its labels hashes them at every request.
+	observers sync.Map
+}
+
+type requestLabels struct {
+	method, route string
+	status        int
 }
 
 func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer, logger *slog.Logger) (*metrics, error) {
@@ -71,7 +80,12 @@ func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer
 }
 
 func (m *metrics) observeRequest(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+	l := requestLabels{method, route, status}
+	o, ok := m.observers.Load(l)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(l, m.requests.WithLabelValues(method, route, strconv.Itoa(status)))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 func (m *metrics) handler(reg *prometheus.Registry) http.Handler {

@@ -134,7 +134,11 @@ func New(svc *cloche.Service, opts Options) (*Server, error) {
 	}
 	s.mux.HandleFunc("/", s.unmatched)
 	s.httpSrv = &http.Server{
-		Handler:           s,
+		Handler: s,
+		// Each request has request_timeout to arrive and to be answered
+		// (streams lift both); net/http sets the deadlines as it reads.
+		ReadTimeout:       cfg.HTTP.RequestTimeout.D(),
+		WriteTimeout:      cfg.HTTP.RequestTimeout.D() + 5*time.Second,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.D(),
 		IdleTimeout:       cfg.HTTP.IdleTimeout.D(),
 		MaxHeaderBytes:    64 << 10,
@@ -197,7 +201,11 @@ func (s *Server) finish(r *http.Request, sw *statusWriter, info *reqInfo, d time
 		route = "unmatched"
 	}
 	if s.metrics != nil {
-		s.metrics.observeRequest(r.Method, route, status, d)
+		method := r.Method
+		if route == "unmatched" && !knownMethod(method) {
+			method = "OTHER" // a label per made-up method would grow without end
+		}
+		s.metrics.observeRequest(method, route, status, d)
 	}
 	if !s.logger.Enabled(r.Context(), slog.LevelInfo) {
 		return
@@ -219,6 +227,15 @@ func (s *Server) finish(r *http.Request, sw *statusWriter, info *reqInfo, d time
 		attrs = append(attrs, slog.String("error", info.errCode))
 	}
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "http", attrs...)
+}
+
+func knownMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
 }
 
 // requestID keeps a sane X-Request-Id from the client, else makes one.
@@ -276,18 +293,16 @@ func (s *Server) wrap(rt route) http.Handler {
 		limit = s.cfg.HTTP.MaxBodyBytes
 	}
 	timeout := s.cfg.HTTP.RequestTimeout.D()
+	pattern := rt.pattern()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoOf(r.Context())
-		info.route = rt.pattern()
-		rc := http.NewResponseController(w)
+		info.route = pattern
 		if rt.stream {
 			// A stream lives as long as its client: no deadlines.
+			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
 		} else {
-			now := time.Now()
-			_ = rc.SetReadDeadline(now.Add(timeout))
-			_ = rc.SetWriteDeadline(now.Add(timeout + 5*time.Second))
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			r = r.WithContext(ctx)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cloche/cloche"
 )
 
 func TestHealthAndRouting(t *testing.T) {
@@ -328,5 +330,30 @@ func TestShutdownLetsRequestsFinish(t *testing.T) {
 	}
 	if err := <-shut; err != nil {
 		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// A client that sends its request too slowly is cut off after
+// request_timeout, on the API's routes and on those mounted beside them.
+func TestSlowRequestIsCut(t *testing.T) {
+	cfg := testConfig("sqlite:" + t.TempDir() + "/c.db")
+	cfg.HTTP.RequestTimeout = cloche.Duration(300 * time.Millisecond)
+	h := newHarness(t, cfg, Options{Mount: []func(*http.ServeMux){func(mux *http.ServeMux) {
+		mux.HandleFunc("POST /mounted", func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) })
+	}}})
+	for _, path := range []string{"/api/v1/events", "/mounted"} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Headers, then one byte of a body announced as 1000.
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: cloche\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", path, h.key)
+		if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("%s: the server still held a request whose body stalled, 10s on (request_timeout 300ms): %v", path, err)
+		}
 	}
 }

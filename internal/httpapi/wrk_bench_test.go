@@ -26,7 +26,8 @@ import (
 // Each iteration runs, in rounds, GET /healthz, the inbox reads (first
 // page and counts, 50 users' tokens, 200 notifications each) and
 // single-recipient notifies (among 100 users), each for wrkDuration at 50
-// connections, with the scripts of bench/wrk. It needs wrk (apt-get
+// connections, and the inbox reads again at 16 connections (the latency
+// of a server that is not saturated), with the scripts of bench/wrk. It needs wrk (apt-get
 // install wrk); bench/http-wrk.sh measures a `cloche serve` process the
 // same way.
 func BenchmarkHTTPWrk(b *testing.B) {
@@ -78,9 +79,9 @@ func BenchmarkHTTPWrk(b *testing.B) {
 			b.Cleanup(func() { _ = svc.Stop(context.Background()) })
 			base, _ := benchServer(b, svc)
 			env := append(os.Environ(), "CLOCHE_BENCH_KEY="+key, "CLOCHE_BENCH_TOKENS="+strings.Join(tokens, " "))
-			run := func(sum *wrkResult, script, path string) {
+			run := func(sum *wrkResult, conns int, script, path string) {
 				b.Helper()
-				args := []string{"-t1", fmt.Sprint("-c", benchClients), "-d" + wrkDuration, "--latency"}
+				args := []string{"-t1", fmt.Sprint("-c", conns), "-d" + wrkDuration, "--latency"}
 				if script != "" {
 					args = append(args, "-s", filepath.Join(scripts, script))
 				}
@@ -97,19 +98,21 @@ func BenchmarkHTTPWrk(b *testing.B) {
 				sum.add(r)
 			}
 			for b.Loop() {
-				var healthz, inbox, notify wrkResult
+				var healthz, inbox, inbox16, notify wrkResult
 				for range 2 {
 					settle(b, dbURL)
-					run(&healthz, "", "/healthz")
+					run(&healthz, benchClients, "", "/healthz")
 					settle(b, dbURL)
-					run(&inbox, "inbox.lua", "/api/v1/me/counts")
+					run(&inbox, benchClients, "inbox.lua", "/api/v1/me/counts")
 					settle(b, dbURL)
-					run(&notify, "notify.lua", "/api/v1/events")
+					run(&inbox16, 16, "inbox.lua", "/api/v1/me/counts")
+					settle(b, dbURL)
+					run(&notify, benchClients, "notify.lua", "/api/v1/events")
 				}
 				for _, r := range []struct {
 					name string
 					r    *wrkResult
-				}{{"healthz", &healthz}, {"inbox", &inbox}, {"notify", &notify}} {
+				}{{"healthz", &healthz}, {"inbox", &inbox}, {"inbox-c16", &inbox16}, {"notify", &notify}} {
 					b.ReportMetric(r.r.rate(), r.name+"-req/s")
 					b.ReportMetric(r.r.p99, r.name+"-worst-p99-ms")
 				}
