@@ -238,37 +238,13 @@ func BenchmarkHTTPNotify(b *testing.B) {
 // of its own user, among 100 users with 200 notifications each; beside
 // Service.Inbox and Service.UnreadCounts in-process, and GET /healthz.
 func BenchmarkHTTPInbox(b *testing.B) {
-	const (
-		requests = 40000
-		users    = 100
-		perUser  = 200
-	)
+	const requests = 40000
 	ctx := context.Background()
 	for _, backend := range testdb.Backends() {
 		b.Run(backend.Name, func(b *testing.B) {
 			dbURL := backend.URL(b)
 			svc := benchService(b, dbURL)
-			var dir cloche.DirectoryFile
-			for u := range users {
-				dir.Users = append(dir.Users, cloche.UserInput{ID: cloche.ID(fmt.Sprint(u + 1)), Groups: []string{"all"}})
-			}
-			if _, err := svc.Import(ctx, &dir); err != nil {
-				b.Fatal(err)
-			}
-			for i := range perUser {
-				if _, err := svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: fmt.Sprint("n", i), Body: "Body text."},
-					cloche.Recipients{GroupNames: []string{"all"}}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			tokens := make([]string, benchClients)
-			for w := range tokens {
-				tok, _, err := svc.UserToken(ctx, fmt.Sprint(w+1), time.Hour)
-				if err != nil {
-					b.Fatal(err)
-				}
-				tokens[w] = tok
-			}
+			tokens := seedInboxes(b, svc)
 			base, client := benchServer(b, svc)
 			for b.Loop() {
 				var api, trivial, httpInbox loadResult
@@ -303,4 +279,37 @@ func BenchmarkHTTPInbox(b *testing.B) {
 			}
 		})
 	}
+}
+
+// seedInboxes gives 100 users ("1" to "100") 200 notifications each, and
+// returns the tokens of the first benchClients of them.
+func seedInboxes(b *testing.B, svc *cloche.Service) []string {
+	b.Helper()
+	const (
+		users   = 100
+		perUser = 200
+	)
+	ctx := context.Background()
+	var dir cloche.DirectoryFile
+	for u := range users {
+		dir.Users = append(dir.Users, cloche.UserInput{ID: cloche.ID(fmt.Sprint(u + 1)), Groups: []string{"all"}})
+	}
+	if _, err := svc.Import(ctx, &dir); err != nil {
+		b.Fatal(err)
+	}
+	for i := range perUser {
+		if _, err := svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: fmt.Sprint("n", i), Body: "Body text."},
+			cloche.Recipients{GroupNames: []string{"all"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tokens := make([]string, benchClients)
+	for w := range tokens {
+		tok, _, err := svc.UserToken(ctx, fmt.Sprint(w+1), time.Hour)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tokens[w] = tok
+	}
+	return tokens
 }

@@ -10,9 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/testdb"
 )
 
@@ -35,11 +33,7 @@ func BenchmarkHTTPWrk(b *testing.B) {
 	if err != nil {
 		b.Skip("wrk is not installed (apt-get install wrk)")
 	}
-	const (
-		users       = 100
-		perUser     = 200
-		wrkDuration = "5s"
-	)
+	const wrkDuration = "5s"
 	scripts, err := filepath.Abs("../../bench/wrk")
 	if err != nil {
 		b.Fatal(err)
@@ -49,25 +43,7 @@ func BenchmarkHTTPWrk(b *testing.B) {
 		b.Run(backend.Name, func(b *testing.B) {
 			dbURL := backend.URL(b)
 			svc := benchService(b, dbURL)
-			var dir cloche.DirectoryFile
-			for u := range users {
-				dir.Users = append(dir.Users, cloche.UserInput{ID: cloche.ID(fmt.Sprint(u + 1)), Groups: []string{"all"}})
-			}
-			if _, err := svc.Import(ctx, &dir); err != nil {
-				b.Fatal(err)
-			}
-			for i := range perUser {
-				if _, err := svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: fmt.Sprint("n", i), Body: "Body text."},
-					cloche.Recipients{GroupNames: []string{"all"}}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			tokens := make([]string, benchClients)
-			for w := range tokens {
-				if tokens[w], _, err = svc.UserToken(ctx, fmt.Sprint(w+1), time.Hour); err != nil {
-					b.Fatal(err)
-				}
-			}
+			tokens := seedInboxes(b, svc)
 			_, key, err := svc.CreateAPIKey(ctx, "bench")
 			if err != nil {
 				b.Fatal(err)
