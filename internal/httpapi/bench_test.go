@@ -121,8 +121,7 @@ func settle(b *testing.B, dbURL string) {
 // limits.
 func benchServer(b *testing.B, svc *cloche.Service) (string, *http.Client) {
 	b.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := New(svc, Options{Logger: logger, Registry: prometheus.NewRegistry()})
+	srv, err := New(svc, benchOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -136,6 +135,11 @@ func benchServer(b *testing.B, svc *cloche.Service) (string, *http.Client) {
 		IdleConnTimeout: time.Minute}}
 	b.Cleanup(client.CloseIdleConnections)
 	return "http://" + ln.Addr().String(), client
+}
+
+// benchOptions are serve's: access logs (as text, to nowhere) and metrics.
+func benchOptions() Options {
+	return Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry()}
 }
 
 func benchService(b *testing.B, dbURL string) *cloche.Service {

@@ -9,7 +9,7 @@ import (
 
 // listDeliveries: GET /api/v1/deliveries?status=&event_id=&cursor=&limit=
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q := queryOf(r)
 	f := cloche.DeliveryFilter{State: cloche.DeliveryState(q.Get("status"))}
 	var err error
 	if v := q.Get("event_id"); v != "" {

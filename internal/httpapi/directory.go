@@ -10,7 +10,7 @@ import (
 
 // listUsers: GET /api/v1/users?group=&company_id=&cursor=&limit=
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q := queryOf(r)
 	return s.writeUsers(w, r, cloche.UserFilter{Group: q.Get("group"), CompanyID: q.Get("company_id")})
 }
 
@@ -19,7 +19,7 @@ func (s *Server) writeUsers(w http.ResponseWriter, r *http.Request, f cloche.Use
 	if f.Limit, err = queryLimit(r, 100, 1000); err != nil {
 		return err
 	}
-	f.After = r.URL.Query().Get("cursor")
+	f.After = queryOf(r).Get("cursor")
 	p, err := s.svc.Users(r.Context(), f)
 	if err != nil {
 		return err

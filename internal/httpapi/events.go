@@ -45,7 +45,7 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request) error {
 
 // listEvents: GET /api/v1/events?status=&key=&context=TYPE:ID&cursor=&limit=
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q := queryOf(r)
 	f := cloche.EventFilter{Status: cloche.EventStatus(q.Get("status")), Key: q.Get("key")}
 	var err error
 	if f.Limit, err = queryLimit(r, 50, 1000); err != nil {

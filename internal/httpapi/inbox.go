@@ -25,7 +25,7 @@ func inboxUser(r *http.Request) string {
 // newest first; unread=true leaves out the read ones. First pages come
 // from the inbox cache when it has them.
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
-	q := cloche.InboxQuery{UserID: inboxUser(r), Cursor: r.URL.Query().Get("cursor")}
+	q := cloche.InboxQuery{UserID: inboxUser(r), Cursor: queryOf(r).Get("cursor")}
 	var err error
 	if q.Channel, err = queryChannel(r); err != nil {
 		return err

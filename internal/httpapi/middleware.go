@@ -31,7 +31,7 @@ func (s *Server) authenticate(r *http.Request, a access, info *reqInfo) error {
 		return err
 	}
 	if tok == "" && a == userSSE {
-		tok = r.URL.Query().Get("access_token")
+		tok = queryOf(r).Get("access_token")
 	}
 	if tok == "" {
 		return unauthorized("send a credential: Authorization: Bearer <API key or user token>", false)

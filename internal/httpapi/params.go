@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -19,9 +20,18 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// queryOf is r's query, parsed once per request.
+func queryOf(r *http.Request) url.Values {
+	info := infoOf(r.Context())
+	if info.query == nil {
+		info.query = r.URL.Query()
+	}
+	return info.query
+}
+
 // queryLimit reads ?limit=, between 1 and most.
 func queryLimit(r *http.Request, def, most int) (int, error) {
-	v := r.URL.Query().Get("limit")
+	v := queryOf(r).Get("limit")
 	if v == "" {
 		return def, nil
 	}
@@ -35,7 +45,7 @@ func queryLimit(r *http.Request, def, most int) (int, error) {
 // queryBeforeID reads ?cursor= of lists ordered by descending id (the
 // id of the last item of the previous page).
 func queryBeforeID(r *http.Request) (int64, error) {
-	v := r.URL.Query().Get("cursor")
+	v := queryOf(r).Get("cursor")
 	if v == "" {
 		return 0, nil
 	}
@@ -48,7 +58,7 @@ func queryBeforeID(r *http.Request) (int64, error) {
 
 // queryBool reads ?name=true|false.
 func queryBool(r *http.Request, name string) (bool, error) {
-	switch v := strings.ToLower(r.URL.Query().Get(name)); v {
+	switch v := strings.ToLower(queryOf(r).Get(name)); v {
 	case "", "false", "0", "no":
 		return false, nil
 	case "true", "1", "yes":
@@ -60,7 +70,7 @@ func queryBool(r *http.Request, name string) (bool, error) {
 
 // queryChannel reads ?channel=, an in-app channel.
 func queryChannel(r *http.Request) (cloche.Channel, error) {
-	v := cloche.Channel(r.URL.Query().Get("channel"))
+	v := cloche.Channel(queryOf(r).Get("channel"))
 	if v != "" && !v.InApp() {
 		return "", store.Invalid("channel", "%q is not an in-app channel (message, header_message, alert)", v)
 	}

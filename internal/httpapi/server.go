@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -307,7 +308,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if err := s.authenticate(r, rt.access, info); err != nil {
@@ -329,6 +330,7 @@ type reqInfo struct {
 	apiKey  *cloche.APIKey // set on API key routes
 	userID  string         // set on user token routes
 	errCode string
+	query   url.Values // parsed once (queryOf)
 }
 
 type infoKey struct{}
