@@ -1,5 +1,6 @@
 -- GET /me/notifications (first page of the bell) and /me/counts,
--- alternately, with the user tokens of CLOCHE_BENCH_TOKENS in turn.
+-- alternately, with the user tokens of CLOCHE_BENCH_TOKENS in turn,
+-- accepting gzip as browsers (and Go's client) do.
 local tokens = {}
 for t in string.gmatch(os.getenv("CLOCHE_BENCH_TOKENS") or "", "%S+") do
   tokens[#tokens + 1] = t
@@ -13,5 +14,8 @@ request = function()
     path = "/api/v1/me/notifications?channel=message&limit=20"
   end
   local tok = tokens[math.floor(i / 2) % #tokens + 1]
-  return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. tok })
+  return wrk.format("GET", path, {
+    ["Authorization"] = "Bearer " .. tok,
+    ["Accept-Encoding"] = "gzip, deflate, br",
+  })
 end

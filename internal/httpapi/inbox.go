@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloche/cloche"
@@ -47,7 +48,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	key := "page:" + string(q.Channel) + ":" + strconv.FormatBool(q.All) + ":" + strconv.Itoa(q.Limit)
-	return s.cachedInbox(w, q.UserID, key, func() ([]byte, time.Time, error) {
+	return s.cachedInbox(w, r, q.UserID, key, func() ([]byte, time.Time, error) {
 		p, err := s.svc.Inbox(r.Context(), q)
 		if err != nil {
 			return nil, time.Time{}, err
@@ -59,21 +60,48 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 
 // cachedInbox answers user's query from the inbox cache, or with read's
 // answer, which it keeps until the user's inbox changes, the cache's TTL
-// or the time read gives (when not zero), whichever comes first.
-func (s *Server) cachedInbox(w http.ResponseWriter, user, query string, read func() ([]byte, time.Time, error)) error {
+// or the time read gives (when not zero), whichever comes first. A big
+// answer goes gzipped to a client that accepts it.
+func (s *Server) cachedInbox(w http.ResponseWriter, r *http.Request, user, query string, read func() ([]byte, time.Time, error)) error {
 	now := s.svc.Now()
-	if b, ok := s.inbox.Get(user, query, now); ok {
-		writeRawJSON(w, http.StatusOK, b)
+	a, ok := s.inbox.Get(user, query, now)
+	if !ok {
+		t := s.inbox.Begin(user)
+		b, until, err := read()
+		if err != nil {
+			return err
+		}
+		a = s.inbox.Put(t, query, b, now, until)
+	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	if a.Gzip != nil && acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		writeRawJSON(w, http.StatusOK, a.Gzip)
 		return nil
 	}
-	t := s.inbox.Begin(user)
-	b, until, err := read()
-	if err != nil {
-		return err
-	}
-	s.inbox.Put(t, query, b, now, until)
-	writeRawJSON(w, http.StatusOK, b)
+	writeRawJSON(w, http.StatusOK, a.Body)
 	return nil
+}
+
+// acceptsGzip reads Accept-Encoding: gzip (or *) with a q-value above 0.
+func acceptsGzip(r *http.Request) bool {
+	for _, h := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(h, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding != "gzip" && coding != "*" {
+				continue
+			}
+			q := 1.0
+			if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+			return q > 0
+		}
+	}
+	return false
 }
 
 // firstExpiry is when the first of items expires (zero: none does).
@@ -112,7 +140,7 @@ type counts struct {
 // channel, from the inbox cache when it has them.
 func (s *Server) unreadCounts(w http.ResponseWriter, r *http.Request) error {
 	user := inboxUser(r)
-	return s.cachedInbox(w, user, "counts", func() ([]byte, time.Time, error) {
+	return s.cachedInbox(w, r, user, "counts", func() ([]byte, time.Time, error) {
 		m, err := s.svc.UnreadCounts(r.Context(), user)
 		if err != nil {
 			return nil, time.Time{}, err

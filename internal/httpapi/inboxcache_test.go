@@ -2,9 +2,14 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,6 +257,55 @@ func (s *sseReader) waitFor(t *testing.T, event, text string) {
 			if name == event && strings.Contains(data, text) && json.Valid([]byte(data)) {
 				return
 			}
+		}
+	}
+}
+
+// A first page big enough goes gzipped to clients that accept it, and
+// plain to the others; both hold the same JSON.
+func TestInboxGzip(t *testing.T) {
+	h := newHarness(t, testConfig("sqlite:"+t.TempDir()+"/c.db"), Options{})
+	h.loadDirectory()
+	for i := range 20 {
+		h.host("POST", "/api/v1/events", map[string]any{"key": "message:internal", "title": fmt.Sprint("Invoice ", i, " paid"),
+			"body": "The accountant validated it.", "user_ids": []string{"1"}}).want(t, http.StatusCreated, nil)
+	}
+	alice := h.userToken("1")
+	get := func(path, acceptEncoding string) *response {
+		t.Helper()
+		return h.do(req{method: "GET", path: path, token: alice, header: map[string]string{"Accept-Encoding": acceptEncoding}})
+	}
+	plain := get("/api/v1/me/notifications", "identity")
+	if plain.status != http.StatusOK || plain.header.Get("Content-Encoding") != "" || !json.Valid(plain.body) || len(plain.body) < 1024 {
+		t.Fatalf("plain page: %d %v, %d bytes", plain.status, plain.header, len(plain.body))
+	}
+	for _, tc := range []struct {
+		path, accept string
+		gzipped      bool
+	}{
+		{"/api/v1/me/notifications", "gzip, deflate, br", true}, // a browser's
+		{"/api/v1/me/notifications", "br;q=1.0, GZIP;q=0.5", true},
+		{"/api/v1/me/notifications", "*", true},
+		{"/api/v1/me/notifications", "gzip;q=0", false},
+		{"/api/v1/me/notifications", "br", false},
+		{"/api/v1/me/counts", "gzip", false}, // too small to pay
+	} {
+		r := get(tc.path, tc.accept)
+		if got := r.header.Get("Content-Encoding") == "gzip"; got != tc.gzipped || !slices.Contains(r.header.Values("Vary"), "Accept-Encoding") {
+			t.Errorf("%s with Accept-Encoding %q: Content-Encoding %q, Vary %q; want gzip %v", tc.path, tc.accept,
+				r.header.Get("Content-Encoding"), r.header.Values("Vary"), tc.gzipped)
+			continue
+		}
+		if !tc.gzipped || tc.path != "/api/v1/me/notifications" {
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(r.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, plain.body) {
+			t.Errorf("the gzipped page (%d bytes) is not the plain one (%d bytes): %v", len(r.body), len(plain.body), err)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package inboxcache
 
 import (
+	"bytes"
+	"compress/gzip"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -33,8 +35,38 @@ type userEntry struct {
 }
 
 type answer struct {
-	body  []byte
+	Answer
 	until time.Time
+}
+
+// Answer is a kept answer: its body, and the same gzipped when it is big
+// enough for that to pay (most clients accept gzip, and a page of 20
+// notifications, 6 KB, then leaves in one write instead of two).
+type Answer struct {
+	Body []byte
+	Gzip []byte // nil when not worth it
+}
+
+// gzipMin is the smallest body kept gzipped too.
+const gzipMin = 1024
+
+func newAnswer(body []byte) Answer {
+	a := Answer{Body: body}
+	if len(body) < gzipMin {
+		return a
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return a
+	}
+	if _, err := zw.Write(body); err != nil || zw.Close() != nil {
+		return a
+	}
+	if buf.Len() < len(body) {
+		a.Gzip = buf.Bytes()
+	}
+	return a
 }
 
 // New returns a cache whose answers live at most ttl, holding at most
@@ -57,26 +89,26 @@ func (c *Cache) shard(user string) *shard {
 
 // Get returns the answer kept for user's query, if it is still valid at
 // now.
-func (c *Cache) Get(user, query string, now time.Time) ([]byte, bool) {
+func (c *Cache) Get(user, query string, now time.Time) (Answer, bool) {
 	if c == nil {
-		return nil, false
+		return Answer{}, false
 	}
 	s := c.shard(user)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.users[user]
 	if e == nil {
-		return nil, false
+		return Answer{}, false
 	}
 	a, ok := e.answers[query]
 	if !ok {
-		return nil, false
+		return Answer{}, false
 	}
 	if !now.Before(a.until) {
 		delete(e.answers, query)
-		return nil, false
+		return Answer{}, false
 	}
-	return a.body, true
+	return a.Answer, true
 }
 
 // Ticket is taken before reading an answer from the database, and given
@@ -100,11 +132,13 @@ func (c *Cache) Begin(user string) Ticket {
 // Put keeps body as the answer to the ticket's user's query, read at now,
 // valid until the TTL or until (when not zero), whichever comes first. It
 // keeps nothing if the user's inbox may have changed since Begin. body
-// must not be modified afterwards.
-func (c *Cache) Put(t Ticket, query string, body []byte, now, until time.Time) {
+// must not be modified afterwards. It returns the answer, gzipped too
+// when that pays.
+func (c *Cache) Put(t Ticket, query string, body []byte, now, until time.Time) Answer {
 	if c == nil {
-		return
+		return Answer{Body: body} // nothing kept: not worth compressing
 	}
+	a := newAnswer(body)
 	exp := now.Add(c.ttl)
 	if !until.IsZero() && until.Before(exp) {
 		exp = until
@@ -113,7 +147,7 @@ func (c *Cache) Put(t Ticket, query string, body []byte, now, until time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen != t.gen {
-		return
+		return a
 	}
 	e := s.users[t.user]
 	if e == nil {
@@ -126,7 +160,8 @@ func (c *Cache) Put(t Ticket, query string, body []byte, now, until time.Time) {
 		e = &userEntry{answers: make(map[string]answer, 2)}
 		s.users[t.user] = e
 	}
-	e.answers[query] = answer{body: body, until: exp}
+	e.answers[query] = answer{Answer: a, until: exp}
+	return a
 }
 
 // Invalidate forgets the answers of users.

@@ -1,7 +1,11 @@
 package inboxcache
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,8 +37,8 @@ func TestGetPut(t *testing.T) {
 		{"1", "counts", t0.Add(time.Second), ""}, // the TTL is over
 	} {
 		got, ok := c.Get(tc.user, tc.query, tc.at)
-		if string(got) != tc.want || ok != (tc.want != "") {
-			t.Errorf("Get(%s, %s, +%v) = %q, %v; want %q", tc.user, tc.query, tc.at.Sub(t0), got, ok, tc.want)
+		if string(got.Body) != tc.want || ok != (tc.want != "") {
+			t.Errorf("Get(%s, %s, +%v) = %q, %v; want %q", tc.user, tc.query, tc.at.Sub(t0), got.Body, ok, tc.want)
 		}
 	}
 }
@@ -83,13 +87,43 @@ func TestPutAfterAnInvalidationIsDropped(t *testing.T) {
 			tc.invalidate(c)
 			c.Put(tk, "counts", []byte("stale"), t0, time.Time{})
 			if got, ok := c.Get("1", "counts", t0); ok {
-				t.Fatalf("kept %q, read before an invalidation", got)
+				t.Fatalf("kept %q, read before an invalidation", got.Body)
 			}
 			put(c, "1", "counts", "fresh", t0)
-			if got, _ := c.Get("1", "counts", t0); string(got) != "fresh" {
-				t.Fatalf("a read begun after the invalidation was not kept: %q", got)
+			if got, _ := c.Get("1", "counts", t0); string(got.Body) != "fresh" {
+				t.Fatalf("a read begun after the invalidation was not kept: %q", got.Body)
 			}
 		})
+	}
+}
+
+// A big answer is kept gzipped too; a small one is not.
+func TestGzip(t *testing.T) {
+	c := New(time.Minute, 1000)
+	big := strings.Repeat(`{"id":1,"title":"Invoice 42 paid"},`, 100)
+	for _, tc := range []struct {
+		body     string
+		wantGzip bool
+	}{
+		{`{"total":3}`, false},
+		{big, true},
+	} {
+		a := c.Put(c.Begin("1"), tc.body[:5], []byte(tc.body), t0, time.Time{})
+		got, _ := c.Get("1", tc.body[:5], t0)
+		if (got.Gzip != nil) != tc.wantGzip || (a.Gzip != nil) != tc.wantGzip {
+			t.Fatalf("%d bytes: gzip kept %v, want %v", len(tc.body), got.Gzip != nil, tc.wantGzip)
+		}
+		if !tc.wantGzip {
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(got.Gzip))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || string(plain) != tc.body || len(got.Gzip) >= len(tc.body) {
+			t.Fatalf("gzip of %d bytes: %d bytes, decompressing to the body: %v (%v)", len(tc.body), len(got.Gzip), string(plain) == tc.body, err)
+		}
 	}
 }
 
@@ -113,6 +147,9 @@ func TestNilCacheCachesNothing(t *testing.T) {
 	c.InvalidateAll()
 	if _, ok := c.Get("1", "counts", t0); ok || c.Len() != 0 {
 		t.Fatal("a nil cache answered")
+	}
+	if a := c.Put(c.Begin("1"), "page", []byte("x"), t0, time.Time{}); string(a.Body) != "x" || a.Gzip != nil {
+		t.Fatalf("a nil cache's Put returned %+v", a)
 	}
 }
 
