@@ -19,6 +19,7 @@ type Cache struct {
 	perShard int // most users kept per shard
 	seed     maphash.Seed
 	shards   [shards]shard
+	gzips    sync.Pool // of *gzip.Writer
 }
 
 type shard struct {
@@ -50,16 +51,24 @@ type Answer struct {
 // gzipMin is the smallest body kept gzipped too.
 const gzipMin = 1024
 
-func newAnswer(body []byte) Answer {
+func (c *Cache) newAnswer(body []byte) Answer {
 	a := Answer{Body: body}
 	if len(body) < gzipMin {
 		return a
 	}
+	// A gzip writer holds about a megabyte of state: one per answer would
+	// keep the collector busy.
+	zw, _ := c.gzips.Get().(*gzip.Writer)
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return a
+	if zw == nil {
+		var err error
+		if zw, err = gzip.NewWriterLevel(&buf, gzip.BestSpeed); err != nil {
+			return a
+		}
+	} else {
+		zw.Reset(&buf)
 	}
+	defer c.gzips.Put(zw)
 	if _, err := zw.Write(body); err != nil || zw.Close() != nil {
 		return a
 	}
@@ -138,7 +147,7 @@ func (c *Cache) Put(t Ticket, query string, body []byte, now, until time.Time) A
 	if c == nil {
 		return Answer{Body: body} // nothing kept: not worth compressing
 	}
-	a := newAnswer(body)
+	a := c.newAnswer(body)
 	exp := now.Add(c.ttl)
 	if !until.IsZero() && until.Before(exp) {
 		exp = until
