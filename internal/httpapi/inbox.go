@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,7 +41,9 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if q.Cursor != "" {
-		p, err := s.svc.Inbox(r.Context(), q)
+		ctx, cancel := s.bounded(r)
+		defer cancel()
+		p, err := s.svc.Inbox(ctx, q)
 		if err != nil {
 			return err
 		}
@@ -48,8 +51,8 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	key := "page:" + string(q.Channel) + ":" + strconv.FormatBool(q.All) + ":" + strconv.Itoa(q.Limit)
-	return s.cachedInbox(w, r, q.UserID, key, func() ([]byte, time.Time, error) {
-		p, err := s.svc.Inbox(r.Context(), q)
+	return s.cachedInbox(w, r, q.UserID, key, func(ctx context.Context) ([]byte, time.Time, error) {
+		p, err := s.svc.Inbox(ctx, q)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
@@ -62,12 +65,14 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 // answer, which it keeps until the user's inbox changes, the cache's TTL
 // or the time read gives (when not zero), whichever comes first. A big
 // answer goes gzipped to a client that accepts it.
-func (s *Server) cachedInbox(w http.ResponseWriter, r *http.Request, user, query string, read func() ([]byte, time.Time, error)) error {
+func (s *Server) cachedInbox(w http.ResponseWriter, r *http.Request, user, query string, read func(ctx context.Context) ([]byte, time.Time, error)) error {
 	now := s.svc.Now()
 	a, ok := s.inbox.Get(user, query, now)
 	if !ok {
 		t := s.inbox.Begin(user)
-		b, until, err := read()
+		ctx, cancel := s.bounded(r)
+		defer cancel()
+		b, until, err := read(ctx)
 		if err != nil {
 			return err
 		}
@@ -140,8 +145,8 @@ type counts struct {
 // channel, from the inbox cache when it has them.
 func (s *Server) unreadCounts(w http.ResponseWriter, r *http.Request) error {
 	user := inboxUser(r)
-	return s.cachedInbox(w, r, user, "counts", func() ([]byte, time.Time, error) {
-		m, err := s.svc.UnreadCounts(r.Context(), user)
+	return s.cachedInbox(w, r, user, "counts", func(ctx context.Context) ([]byte, time.Time, error) {
+		m, err := s.svc.UnreadCounts(ctx, user)
 		if err != nil {
 			return nil, time.Time{}, err
 		}

@@ -52,9 +52,9 @@ func (s *Server) apiRoutes() []route {
 		access access
 	}{{v1 + "/me", userOnly}, {v1 + "/users/{id}", hostKey}} {
 		rs = append(rs,
-			route{method: "GET", path: base.prefix + "/notifications", access: base.access, handle: s.listNotifications},
+			route{method: "GET", path: base.prefix + "/notifications", access: base.access, handle: s.listNotifications, cached: true},
 			route{method: "GET", path: base.prefix + "/notifications/{nid}", access: base.access, handle: s.showNotification},
-			route{method: "GET", path: base.prefix + "/counts", access: base.access, handle: s.unreadCounts},
+			route{method: "GET", path: base.prefix + "/counts", access: base.access, handle: s.unreadCounts, cached: true},
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/read", access: base.access, handle: s.markRead},
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/unread", access: base.access, handle: s.markUnread},
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/postpone", access: base.access, handle: s.postpone},
