@@ -88,25 +88,31 @@ func (s *Server) cachedInbox(w http.ResponseWriter, r *http.Request, user, query
 	return nil
 }
 
-// acceptsGzip reads Accept-Encoding: gzip (or *) with a q-value above 0.
+// acceptsGzip reads Accept-Encoding: gzip with a q-value above 0, or else
+// * with one (gzip named outright wins over *).
 func acceptsGzip(r *http.Request) bool {
+	gzipQ, starQ := -1.0, -1.0
 	for _, h := range r.Header.Values("Accept-Encoding") {
 		for part := range strings.SplitSeq(h, ",") {
 			coding, params, _ := strings.Cut(part, ";")
-			coding = strings.ToLower(strings.TrimSpace(coding))
-			if coding != "gzip" && coding != "*" {
-				continue
-			}
 			q := 1.0
 			if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 					q = f
 				}
 			}
-			return q > 0
+			switch strings.ToLower(strings.TrimSpace(coding)) {
+			case "gzip":
+				gzipQ = q
+			case "*":
+				starQ = q
+			}
 		}
 	}
-	return false
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
 }
 
 // firstExpiry is when the first of items expires (zero: none does).

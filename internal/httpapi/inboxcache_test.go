@@ -287,6 +287,8 @@ func TestInboxGzip(t *testing.T) {
 		{"/api/v1/me/notifications", "br;q=1.0, GZIP;q=0.5", true},
 		{"/api/v1/me/notifications", "*", true},
 		{"/api/v1/me/notifications", "gzip;q=0", false},
+		{"/api/v1/me/notifications", "*;q=0, gzip", true},
+		{"/api/v1/me/notifications", "gzip;q=0, *", false},
 		{"/api/v1/me/notifications", "br", false},
 		{"/api/v1/me/counts", "gzip", false}, // too small to pay
 	} {
