@@ -11,5 +11,6 @@
 //
 // A read that raced with an invalidation is not kept: Begin notes the
 // user's generation before the database read, and Put stores the answer
-// only if no invalidation touched that user since.
+// only if no invalidation touched that user since. Answers of a kilobyte
+// or more are kept gzipped too, for the clients that accept it.
 package inboxcache
