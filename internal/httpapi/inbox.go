@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/negotiate"
 )
 
 // The in-app notifications of one user, under two prefixes that share these
@@ -79,40 +79,13 @@ func (s *Server) cachedInbox(w http.ResponseWriter, r *http.Request, user, query
 		a = s.inbox.Put(t, query, b, now, until)
 	}
 	w.Header().Add("Vary", "Accept-Encoding")
-	if a.Gzip != nil && acceptsGzip(r) {
+	if a.Gzip != nil && negotiate.AcceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
 		writeRawJSON(w, http.StatusOK, a.Gzip)
 		return nil
 	}
 	writeRawJSON(w, http.StatusOK, a.Body)
 	return nil
-}
-
-// acceptsGzip reads Accept-Encoding: gzip with a q-value above 0, or else
-// * with one (gzip named outright wins over *).
-func acceptsGzip(r *http.Request) bool {
-	gzipQ, starQ := -1.0, -1.0
-	for _, h := range r.Header.Values("Accept-Encoding") {
-		for part := range strings.SplitSeq(h, ",") {
-			coding, params, _ := strings.Cut(part, ";")
-			q := 1.0
-			if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					q = f
-				}
-			}
-			switch strings.ToLower(strings.TrimSpace(coding)) {
-			case "gzip":
-				gzipQ = q
-			case "*":
-				starQ = q
-			}
-		}
-	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
-	}
-	return starQ > 0
 }
 
 // firstExpiry is when the first of items expires (zero: none does).

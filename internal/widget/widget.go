@@ -2,11 +2,14 @@ package widget
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"net/http"
 	"time"
+
+	"github.com/cloche/cloche/internal/negotiate"
 )
 
 // Path is where the script is served.
@@ -15,15 +18,27 @@ const Path = "/widget/cloche.js"
 //go:embed cloche.js
 var script []byte
 
-// Handler serves the widget's script.
+// Handler serves the widget's script, gzipped to the clients that accept
+// it (a quarter of its size).
 type Handler struct {
-	etag string
+	etag, gzipETag string
+	gzipped        []byte // nil if gzip failed: the plain script only
 }
 
 // New returns the handler of the widget's script.
 func New() *Handler {
 	sum := sha256.Sum256(script)
-	return &Handler{etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	tag := hex.EncodeToString(sum[:16])
+	h := &Handler{etag: `"` + tag + `"`, gzipETag: `"` + tag + `-gzip"`}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err == nil {
+		_, err = zw.Write(script)
+		if cerr := zw.Close(); err == nil && cerr == nil {
+			h.gzipped = buf.Bytes()
+		}
+	}
+	return h
 }
 
 // ETag is the script's strong entity tag: a hash of its content.
@@ -47,6 +62,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Access-Control-Allow-Origin", "*")
 	hdr.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	hdr.Add("Vary", "Accept-Encoding")
+	body := script
+	if h.gzipped != nil && negotiate.AcceptsGzip(r) {
+		// Another representation: its own entity tag.
+		hdr.Set("ETag", h.gzipETag)
+		hdr.Set("Content-Encoding", "gzip")
+		body = h.gzipped
+	}
 	// ServeContent answers If-None-Match (304), HEAD and ranges.
-	http.ServeContent(w, r, "cloche.js", time.Time{}, bytes.NewReader(script))
+	http.ServeContent(w, r, "cloche.js", time.Time{}, bytes.NewReader(body))
 }

@@ -2,10 +2,12 @@ package widget
 
 import (
 	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -20,24 +22,30 @@ func TestServeScript(t *testing.T) {
 	if !regexp.MustCompile(`^"[0-9a-f]{32}"$`).MatchString(tag) {
 		t.Fatalf("ETag %s, want a strong tag of the content's hash", tag)
 	}
+	gzTag := strings.TrimSuffix(tag, `"`) + `-gzip"`
 	for _, tc := range []struct {
 		name, method, ifNoneMatch string
+		gzip                      bool // the client accepts gzip
 		status                    int
 		body                      bool
 	}{
-		{"first load", "GET", "", http.StatusOK, true},
-		{"current copy", "GET", tag, http.StatusNotModified, false},
-		{"current copy, weak", "GET", "W/" + tag, http.StatusNotModified, false},
-		{"current copy among others", "GET", `"old", ` + tag, http.StatusNotModified, false},
-		{"stale copy", "GET", `"0123"`, http.StatusOK, true},
-		{"head", "HEAD", "", http.StatusOK, false},
-		{"post", "POST", "", http.StatusMethodNotAllowed, false},
+		{"first load", "GET", "", false, http.StatusOK, true},
+		{"current copy", "GET", tag, false, http.StatusNotModified, false},
+		{"current copy, weak", "GET", "W/" + tag, false, http.StatusNotModified, false},
+		{"current copy among others", "GET", `"old", ` + tag, false, http.StatusNotModified, false},
+		{"stale copy", "GET", `"0123"`, false, http.StatusOK, true},
+		{"head", "HEAD", "", false, http.StatusOK, false},
+		{"post", "POST", "", false, http.StatusMethodNotAllowed, false},
+		{"first load, gzipped", "GET", "", true, http.StatusOK, true},
+		{"current gzipped copy", "GET", gzTag, true, http.StatusNotModified, false},
+		{"plain copy, gzip accepted now", "GET", tag, true, http.StatusOK, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, srv.URL+Path, nil)
 			if tc.ifNoneMatch != "" {
 				req.Header.Set("If-None-Match", tc.ifNoneMatch)
 			}
+			req.Header.Set("Accept-Encoding", map[bool]string{false: "identity", true: "gzip, deflate, br"}[tc.gzip])
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -47,6 +55,24 @@ func TestServeScript(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
 			}
+			wantTag := tag
+			if tc.gzip {
+				wantTag = gzTag
+				if tc.body {
+					if resp.Header.Get("Content-Encoding") != "gzip" {
+						t.Fatalf("Content-Encoding %q, want gzip", resp.Header.Get("Content-Encoding"))
+					}
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					plain, _ := io.ReadAll(zr)
+					if len(body) > len(script)/2 {
+						t.Errorf("gzipped script: %d bytes of %d", len(body), len(script))
+					}
+					body = plain
+				}
+			}
 			if tc.body != bytes.Equal(body, script) {
 				t.Errorf("body of %d bytes; want the script: %v", len(body), tc.body)
 			}
@@ -54,7 +80,8 @@ func TestServeScript(t *testing.T) {
 				return
 			}
 			for name, want := range map[string]string{
-				"ETag":                         tag,
+				"ETag":                         wantTag,
+				"Vary":                         "Accept-Encoding",
 				"Cache-Control":                "public, max-age=300",
 				"X-Content-Type-Options":       "nosniff",
 				"Access-Control-Allow-Origin":  "*",
