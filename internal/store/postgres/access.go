@@ -197,27 +197,12 @@ func (q *queries) UserList(ctx context.Context, p *store.UserListParams) ([]stor
 	if p.AfterID != "" {
 		w.add("u.id > ?", p.AfterID)
 	}
-	sql := `
-SELECT id, email, name, locale, active, coalesce(follower_id, ''), updated_at,
-    ARRAY(SELECT group_name FROM user_groups WHERE user_id = u.id ORDER BY group_name COLLATE "C"),
-    ARRAY(SELECT company_id FROM company_members WHERE user_id = u.id ORDER BY company_id COLLATE "C")
-FROM users u` + w.sql() + ` ORDER BY u.id LIMIT ` + w.arg(limit(p.Limit, 100, 1000))
+	sql := userSelect + w.sql() + ` ORDER BY u.id LIMIT ` + w.arg(limit(p.Limit, 100, 1000))
 	rows, err := q.db.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user list: %w", mapErr(err, ""))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) {
-		var u store.User
-		err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt, &u.Groups, &u.Companies)
-		u.UpdatedAt = u.UpdatedAt.UTC()
-		if u.Groups == nil {
-			u.Groups = []string{}
-		}
-		if u.Companies == nil {
-			u.Companies = []string{}
-		}
-		return u, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user list: %w", mapErr(err, ""))
 	}

@@ -82,11 +82,7 @@ func likePattern(s string) string {
 // rows, not millions.
 func (q *queries) UserSearch(ctx context.Context, p *store.UserSearchParams) ([]store.User, error) {
 	query := strings.TrimSpace(p.Query)
-	rows, err := q.db.Query(ctx, `
-SELECT id, email, name, locale, active, coalesce(follower_id, ''), updated_at,
-    ARRAY(SELECT group_name FROM user_groups WHERE user_id = u.id ORDER BY group_name COLLATE "C"),
-    ARRAY(SELECT company_id FROM company_members WHERE user_id = u.id ORDER BY company_id COLLATE "C")
-FROM users u
+	rows, err := q.db.Query(ctx, userSelect+`
 WHERE ($1 = '' OR id = $1 OR name ILIKE $2 OR email ILIKE $2)
     AND ($3 = '' OR follower_id = $3)
 ORDER BY id = $1 DESC, name, id
@@ -95,18 +91,7 @@ LIMIT $4 OFFSET $5`,
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user search: %w", mapErr(err, ""))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) {
-		var u store.User
-		err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt, &u.Groups, &u.Companies)
-		u.UpdatedAt = u.UpdatedAt.UTC()
-		if u.Groups == nil {
-			u.Groups = []string{}
-		}
-		if u.Companies == nil {
-			u.Companies = []string{}
-		}
-		return u, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user search: %w", mapErr(err, ""))
 	}

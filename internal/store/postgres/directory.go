@@ -99,25 +99,32 @@ ON CONFLICT DO NOTHING`, u.ID, companies)
 	return nil
 }
 
-// UserGet returns user id with its groups and companies, sorted.
-func (q *queries) UserGet(ctx context.Context, id string) (*store.User, error) {
-	var u store.User
-	err := q.db.QueryRow(ctx, `
+// userSelect reads users with their groups and companies, sorted; scanUser
+// scans its rows.
+const userSelect = `
 SELECT id, email, name, locale, active, coalesce(follower_id, ''), updated_at,
     ARRAY(SELECT group_name FROM user_groups WHERE user_id = u.id ORDER BY group_name COLLATE "C"),
     ARRAY(SELECT company_id FROM company_members WHERE user_id = u.id ORDER BY company_id COLLATE "C")
-FROM users u WHERE id = $1`, id).Scan(
-		&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt,
-		&u.Groups, &u.Companies)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: user get %q: %w", id, mapErr(err, ""))
-	}
+FROM users u`
+
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt, &u.Groups, &u.Companies)
 	u.UpdatedAt = u.UpdatedAt.UTC()
 	if u.Groups == nil {
 		u.Groups = []string{}
 	}
 	if u.Companies == nil {
 		u.Companies = []string{}
+	}
+	return u, err
+}
+
+// UserGet returns user id with its groups and companies, sorted.
+func (q *queries) UserGet(ctx context.Context, id string) (*store.User, error) {
+	u, err := scanUser(q.db.QueryRow(ctx, userSelect+` WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: user get %q: %w", id, mapErr(err, ""))
 	}
 	return &u, nil
 }
