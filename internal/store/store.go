@@ -287,3 +287,16 @@ type DeliveryRetryParams struct {
 	EventID int64 // with ID zero: only this event's
 	At      time.Time
 }
+
+// Dedupe returns ss without repeats, first occurrence kept.
+func Dedupe(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -228,7 +228,7 @@ func (q *queries) GroupList(ctx context.Context) ([]store.Group, error) {
 
 // GroupSetMembers makes p.UserIDs exactly the members of p.Group.
 func (q *queries) GroupSetMembers(ctx context.Context, p *store.GroupSetMembersParams) error {
-	ids := dedupe(p.UserIDs)
+	ids := store.Dedupe(p.UserIDs)
 	err := q.atomic(ctx, func(q *queries) error {
 		if len(ids) > 0 {
 			rows, err := q.db.Query(ctx, `SELECT id FROM users WHERE id = ANY($1)`, ids)

@@ -20,8 +20,8 @@ func (q *queries) UserUpsert(ctx context.Context, u *store.User) error {
 		return fmt.Errorf("postgres: user upsert: %w", store.Invalid("id", "must not be empty"))
 	}
 	updated := tsOrNow(u.UpdatedAt)
-	groups := dedupe(u.Groups)
-	companies := dedupe(u.Companies)
+	groups := store.Dedupe(u.Groups)
+	companies := store.Dedupe(u.Companies)
 	err := q.atomic(ctx, func(q *queries) error {
 		if u.FollowerID != "" && u.FollowerID != u.ID {
 			var ok bool

@@ -26,7 +26,7 @@ func (q *queries) NotificationInsertMany(ctx context.Context, p *store.Notificat
 		return 0, fmt.Errorf("postgres: notification insert: %w",
 			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
 	}
-	users := dedupe(p.UserIDs)
+	users := store.Dedupe(p.UserIDs)
 	if len(users) == 0 {
 		return 0, nil
 	}

@@ -346,16 +346,3 @@ func limit(n, def, most int) int {
 	}
 	return n
 }
-
-// dedupe returns ss without repeats, first occurrence kept.
-func dedupe(ss []string) []string {
-	seen := make(map[string]bool, len(ss))
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}

@@ -241,7 +241,7 @@ func (q *queries) GroupList(ctx context.Context) ([]store.Group, error) {
 }
 
 func (q *queries) GroupSetMembers(ctx context.Context, p *store.GroupSetMembersParams) error {
-	ids := dedupeStrings(p.UserIDs)
+	ids := store.Dedupe(p.UserIDs)
 	return q.atomic(ctx, func(q *queries) error {
 		if len(ids) > 0 {
 			known, err := scanStrings(q.w.QueryContext(ctx,
@@ -323,18 +323,6 @@ func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.Monit
 		return nil, mapErr("stats", err)
 	}
 	return st, nil
-}
-
-func dedupeStrings(ss []string) []string {
-	seen := make(map[string]bool, len(ss))
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.DeliveryState]int, error) {
