@@ -44,6 +44,10 @@ var (
 // FieldError names the input field that is wrong and why.
 type FieldError = store.FieldError
 
+// FieldErrors finds every *FieldError in err's tree: a request with
+// several wrong fields fails with all of them (errors.Join).
+func FieldErrors(err error) []*FieldError { return store.FieldErrors(err) }
+
 // Service is an open Cloche: a database, and the workers that publish
 // scheduled events once Start is called.
 type Service struct {

@@ -114,7 +114,7 @@ func (rt *runtime) notifyWarnings(res *cloche.Result) {
 // (group_names, due_datetime), the command line user typed flags.
 func withNotifyFlags(err error) error {
 	var flags []string
-	for _, fe := range fieldErrors(err) {
+	for _, fe := range cloche.FieldErrors(err) {
 		if fe.Hint != "" {
 			continue // the service already says what to do
 		}
@@ -172,25 +172,6 @@ func readAttachments(paths []string) ([]cloche.Attachment, error) {
 		out = append(out, cloche.Attachment{Name: filepath.Base(p), ContentType: mime.TypeByExtension(filepath.Ext(p)), Data: data})
 	}
 	return out, nil
-}
-
-// fieldErrors finds every *cloche.FieldError in err's tree (errors.Join
-// gives several).
-func fieldErrors(err error) []*cloche.FieldError {
-	if fe, ok := err.(*cloche.FieldError); ok {
-		return []*cloche.FieldError{fe}
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return fieldErrors(u.Unwrap())
-	case interface{ Unwrap() []error }:
-		var out []*cloche.FieldError
-		for _, e := range u.Unwrap() {
-			out = append(out, fieldErrors(e)...)
-		}
-		return out
-	}
-	return nil
 }
 
 // reachedPhrase says how many were reached: users in-app, addresses by

@@ -106,7 +106,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae  *apiError
 		mbe *http.MaxBytesError
 	)
-	fields := fieldErrors(err)
+	fields := cloche.FieldErrors(err)
 	switch {
 	case errors.As(err, &ae):
 		status, d.Code, d.Field, d.Message = ae.status, ae.code, ae.field, ae.message
@@ -167,24 +167,6 @@ func problemOf(fe *cloche.FieldError) string {
 		return fe.Problem + " (" + fe.Hint + ")"
 	}
 	return fe.Problem
-}
-
-// fieldErrors finds every *cloche.FieldError in err's tree.
-func fieldErrors(err error) []*cloche.FieldError {
-	if fe, ok := err.(*cloche.FieldError); ok {
-		return []*cloche.FieldError{fe}
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return fieldErrors(u.Unwrap())
-	case interface{ Unwrap() []error }:
-		var out []*cloche.FieldError
-		for _, e := range u.Unwrap() {
-			out = append(out, fieldErrors(e)...)
-		}
-		return out
-	}
-	return nil
 }
 
 // rateLimited is the answer when a caller goes too fast.

@@ -123,7 +123,7 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 			req.CheckURL, err = jsonString(v)
 		}
 		if err != nil {
-			if fes := fieldErrors(err); len(fes) > 0 {
+			if fes := cloche.FieldErrors(err); len(fes) > 0 {
 				for _, fe := range fes {
 					errs = append(errs, fe)
 				}

@@ -68,7 +68,7 @@ func TestDecodeNotify(t *testing.T) {
 	} {
 		_, err := decodeNotify([]byte(tc.body), paris)
 		var got []string
-		for _, fe := range fieldErrors(err) {
+		for _, fe := range cloche.FieldErrors(err) {
 			got = append(got, fe.Field)
 		}
 		if !reflect.DeepEqual(got, tc.fields) {
@@ -106,7 +106,7 @@ func FuzzDecodeNotify(f *testing.F) {
 		req, err := decodeNotify(b, time.UTC)
 		if err != nil {
 			var ae *apiError
-			if !errors.As(err, &ae) && len(fieldErrors(err)) == 0 {
+			if !errors.As(err, &ae) && len(cloche.FieldErrors(err)) == 0 {
 				t.Fatalf("%q: error %v is neither a 400 nor field errors", b, err)
 			}
 			if req != nil {

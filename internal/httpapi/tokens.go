@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"time"
+
+	"github.com/cloche/cloche"
 )
 
 // tokenRequest is the optional body of POST /api/v1/users/{id}/token.
@@ -34,7 +36,7 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	tok, exp, err := s.svc.UserToken(r.Context(), id, time.Duration(req.TTLSeconds)*time.Second)
 	if err != nil {
-		if fe := fieldErrors(err); len(fe) > 0 && fe[0].Field == "ttl" {
+		if fe := cloche.FieldErrors(err); len(fe) > 0 && fe[0].Field == "ttl" {
 			fe[0].Field = "ttl_seconds"
 		}
 		return err

@@ -41,6 +41,25 @@ func (e *FieldError) Error() string {
 	return msg
 }
 
+// FieldErrors finds every *FieldError in err's tree (errors.Join gives
+// several), in order.
+func FieldErrors(err error) []*FieldError {
+	if fe, ok := err.(*FieldError); ok {
+		return []*FieldError{fe}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return FieldErrors(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		var out []*FieldError
+		for _, e := range u.Unwrap() {
+			out = append(out, FieldErrors(e)...)
+		}
+		return out
+	}
+	return nil
+}
+
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 

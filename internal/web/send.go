@@ -137,7 +137,7 @@ func resultLine(res *cloche.Result, due *time.Time, loc *time.Location) string {
 // fieldErrors puts each field error of err next to its form field; the
 // others go above the form.
 func (c *Console) fieldErrors(d *sendData, err error) {
-	for _, fe := range allFieldErrors(err) {
+	for _, fe := range cloche.FieldErrors(err) {
 		field := formField(fe.Field)
 		msg := fe.Problem
 		if fe.Field == "key" && strings.HasPrefix(fe.Problem, "unknown notification type") {
@@ -178,27 +178,6 @@ func formField(apiField string) string {
 		return "due"
 	}
 	return ""
-}
-
-// allFieldErrors finds every *cloche.FieldError in err's tree.
-func allFieldErrors(err error) []*cloche.FieldError {
-	if err == nil {
-		return nil
-	}
-	if fe, ok := err.(*cloche.FieldError); ok {
-		return []*cloche.FieldError{fe}
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return allFieldErrors(u.Unwrap())
-	case interface{ Unwrap() []error }:
-		var out []*cloche.FieldError
-		for _, e := range u.Unwrap() {
-			out = append(out, allFieldErrors(e)...)
-		}
-		return out
-	}
-	return nil
 }
 
 // localLayouts are what a datetime-local input sends, and what an operator

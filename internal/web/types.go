@@ -101,7 +101,7 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 			c.serverError(w, r, s, "save the type", err)
 			return
 		}
-		for _, fe := range allFieldErrors(err) {
+		for _, fe := range cloche.FieldErrors(err) {
 			switch fe.Field {
 			case "key", "label", "default_channel", "status_type":
 				f.Errors[fe.Field] = fe.Problem
