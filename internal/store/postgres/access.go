@@ -277,25 +277,11 @@ func (q *queries) GroupDelete(ctx context.Context, group string) (int, error) {
 
 // Stats computes monitoring figures.
 func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.MonitorStats, error) {
-	st := &store.MonitorStats{DeliveriesByState: map[store.DeliveryState]int{}}
-	for _, s := range store.DeliveryStates {
-		st.DeliveriesByState[s] = 0
-	}
-	rows, err := q.db.Query(ctx, `SELECT state, count(*) FROM deliveries GROUP BY state`)
+	byState, err := q.deliveryCounts(ctx, "stats", `SELECT state, count(*) FROM deliveries GROUP BY state`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))
+		return nil, err
 	}
-	var (
-		state string
-		n     int
-	)
-	_, err = pgx.ForEachRow(rows, []any{&state, &n}, func() error {
-		st.DeliveriesByState[store.DeliveryState(state)] = n
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))
-	}
+	st := &store.MonitorStats{DeliveriesByState: byState}
 	if err := q.db.QueryRow(ctx, `SELECT min(due_at) FROM events WHERE status = 'pending' AND due_at <= $1`,
 		ts(now)).Scan(&st.OldestOverdue); err != nil {
 		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))
@@ -306,13 +292,19 @@ func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.Monit
 
 // DeliveryStates counts the deliveries of event eventID per state.
 func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.DeliveryState]int, error) {
+	return q.deliveryCounts(ctx, "delivery states", `SELECT state, count(*) FROM deliveries WHERE event_id = $1 GROUP BY state`, eventID)
+}
+
+// deliveryCounts runs a (state, count) query; every state is in the
+// answer, at 0 when the query has no row for it.
+func (q *queries) deliveryCounts(ctx context.Context, what, sql string, args ...any) (map[store.DeliveryState]int, error) {
 	out := map[store.DeliveryState]int{}
 	for _, s := range store.DeliveryStates {
 		out[s] = 0
 	}
-	rows, err := q.db.Query(ctx, `SELECT state, count(*) FROM deliveries WHERE event_id = $1 GROUP BY state`, eventID)
+	rows, err := q.db.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: delivery states: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: %s: %w", what, mapErr(err, ""))
 	}
 	var (
 		state string
@@ -322,7 +314,7 @@ func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.
 		out[store.DeliveryState(state)] = n
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("postgres: delivery states: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: %s: %w", what, mapErr(err, ""))
 	}
 	return out, nil
 }

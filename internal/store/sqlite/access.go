@@ -288,28 +288,11 @@ func (q *queries) GroupDelete(ctx context.Context, group string) (int, error) {
 }
 
 func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.MonitorStats, error) {
-	st := &store.MonitorStats{DeliveriesByState: map[store.DeliveryState]int{}}
-	for _, s := range store.DeliveryStates {
-		st.DeliveriesByState[s] = 0
-	}
-	rows, err := q.r.QueryContext(ctx, `SELECT state, count(*) FROM deliveries GROUP BY state`)
+	byState, err := q.deliveryCounts(ctx, "stats", `SELECT state, count(*) FROM deliveries GROUP BY state`)
 	if err != nil {
-		return nil, mapErr("stats", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			state string
-			n     int
-		)
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, mapErr("stats", err)
-		}
-		st.DeliveriesByState[store.DeliveryState(state)] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr("stats", err)
-	}
+	st := &store.MonitorStats{DeliveriesByState: byState}
 	// ORDER BY … LIMIT 1 rather than min(): the column keeps its DATETIME
 	// type, which the driver reads as a time.
 	var oldest time.Time
@@ -326,13 +309,19 @@ func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.Monit
 }
 
 func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.DeliveryState]int, error) {
+	return q.deliveryCounts(ctx, "delivery states", `SELECT state, count(*) FROM deliveries WHERE event_id = ? GROUP BY state`, eventID)
+}
+
+// deliveryCounts runs a (state, count) query; every state is in the
+// answer, at 0 when the query has no row for it.
+func (q *queries) deliveryCounts(ctx context.Context, what, query string, args ...any) (map[store.DeliveryState]int, error) {
 	out := map[store.DeliveryState]int{}
 	for _, s := range store.DeliveryStates {
 		out[s] = 0
 	}
-	rows, err := q.r.QueryContext(ctx, `SELECT state, count(*) FROM deliveries WHERE event_id = ? GROUP BY state`, eventID)
+	rows, err := q.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, mapErr("delivery states", err)
+		return nil, mapErr(what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -341,11 +330,11 @@ func (q *queries) DeliveryStates(ctx context.Context, eventID int64) (map[store.
 			n     int
 		)
 		if err := rows.Scan(&state, &n); err != nil {
-			return nil, mapErr("delivery states", err)
+			return nil, mapErr(what, err)
 		}
 		out[store.DeliveryState(state)] = n
 	}
-	return out, mapErr("delivery states", rows.Err())
+	return out, mapErr(what, rows.Err())
 }
 
 // affectedOne maps an update that matched no row to ErrNotFound.
