@@ -168,13 +168,6 @@ func testUserList(t *testing.T, s store.Store) {
 	} {
 		must(t, s.UserUpsert(ctx, &u))
 	}
-	ids := func(us []store.User) []string {
-		out := []string{}
-		for _, u := range us {
-			out = append(out, u.ID)
-		}
-		return out
-	}
 	tests := []struct {
 		name string
 		p    store.UserListParams
@@ -191,7 +184,7 @@ func testUserList(t *testing.T, s store.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.UserList(ctx, &tc.p)
 			must(t, err)
-			equal(t, "ids", ids(got), tc.want)
+			equal(t, "ids", userIDs(got), tc.want)
 		})
 	}
 	t.Run("fields", func(t *testing.T) {

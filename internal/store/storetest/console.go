@@ -111,13 +111,6 @@ func testUserSearch(t *testing.T, s store.Store) {
 	for i := range users {
 		must(t, s.UserUpsert(ctx, &users[i]))
 	}
-	ids := func(us []store.User) []string {
-		out := []string{}
-		for _, u := range us {
-			out = append(out, u.ID)
-		}
-		return out
-	}
 	tests := []struct {
 		name string
 		p    store.UserSearchParams
@@ -142,7 +135,7 @@ func testUserSearch(t *testing.T, s store.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.UserSearch(ctx, &tc.p)
 			must(t, err)
-			equal(t, "ids", ids(got), tc.want)
+			equal(t, "ids", userIDs(got), tc.want)
 		})
 	}
 	t.Run("items are complete", func(t *testing.T) {
@@ -155,4 +148,13 @@ func testUserSearch(t *testing.T, s store.Store) {
 			equal(t, "UserSearch item "+u.ID, u, *one)
 		}
 	})
+}
+
+// userIDs are the ids of us, in order.
+func userIDs(us []store.User) []string {
+	out := []string{}
+	for _, u := range us {
+		out = append(out, u.ID)
+	}
+	return out
 }
