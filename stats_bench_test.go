@@ -77,37 +77,33 @@ func BenchmarkStats(b *testing.B) {
 func (r *rawDB) countSince(b *testing.B, t time.Time) int {
 	b.Helper()
 	ctx := context.Background()
-	total := 0
-	if r.lite != nil {
-		rows, err := r.lite.QueryContext(ctx, `SELECT channel, count(*) FROM notifications WHERE created_at >= ? GROUP BY channel`, t)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+	// sum adds up the counts of either driver's rows.
+	sum := func(next func() bool, scan func(...any) error) int {
+		total := 0
+		for next() {
 			var ch string
 			var n int
-			if err := rows.Scan(&ch, &n); err != nil {
+			if err := scan(&ch, &n); err != nil {
 				b.Fatal(err)
 			}
 			total += n
 		}
 		return total
 	}
+	if r.lite != nil {
+		rows, err := r.lite.QueryContext(ctx, `SELECT channel, count(*) FROM notifications WHERE created_at >= ? GROUP BY channel`, t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rows.Close()
+		return sum(rows.Next, rows.Scan)
+	}
 	rows, err := r.pg.Query(ctx, `SELECT channel, count(*) FROM notifications WHERE created_at >= $1 GROUP BY channel`, t)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var ch string
-		var n int
-		if err := rows.Scan(&ch, &n); err != nil {
-			b.Fatal(err)
-		}
-		total += n
-	}
-	return total
+	return sum(rows.Next, rows.Scan)
 }
 
 // insertPublishedEvents writes n events published at t, each having
