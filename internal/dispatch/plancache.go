@@ -91,15 +91,13 @@ func (p plannerQueries) UserContacts(ctx context.Context, ids []string) ([]store
 	now := time.Now()
 	out := make([]store.Contact, 0, len(ids))
 	c.mu.Lock()
-	for _, id := range ids {
+	for _, id := range store.Dedupe(ids) {
 		e, ok := c.m[id]
 		if !ok || !now.Before(e.until) {
 			out = nil
 			break
 		}
-		if !slices.ContainsFunc(out, func(o store.Contact) bool { return o.UserID == id }) {
-			out = append(out, e.v)
-		}
+		out = append(out, e.v)
 	}
 	c.mu.Unlock()
 	if out != nil {
