@@ -269,7 +269,7 @@ func TestAPIKeyLogin(t *testing.T) {
 			c.KeyChecker = keys{"ck_live_good": true}
 		})
 		p := h.get("/console/login")
-		wantContains(t, "login page", p, ">API key</label>")
+		wantContains(t, "login page", p, ">API key</label>", "console.admin_password", "CLOCHE_CONSOLE__ADMIN_PASSWORD")
 		wantStatus(t, "an unknown key", h.login("ck_live_bad"), http.StatusUnauthorized)
 		wantStatus(t, "the password of another console", h.login(testPassword), http.StatusUnauthorized)
 		wantStatus(t, "a key the checker cannot check", h.login("broken"), http.StatusServiceUnavailable)
@@ -278,8 +278,12 @@ func TestAPIKeyLogin(t *testing.T) {
 	})
 	t.Run("password and keys", func(t *testing.T) {
 		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = keys{"ck_live_good": true} })
-		wantContains(t, "login page", h.get("/console/login"), "Admin password or API key")
-		p := h.login("nope")
+		p := h.get("/console/login")
+		wantContains(t, "login page", p, "Admin password or API key")
+		if strings.Contains(p.body, "No admin password is set") {
+			t.Error("the login page says no admin password is set, and one is")
+		}
+		p = h.login("nope")
 		wantContains(t, "wrong secret", p, "Wrong password or API key.")
 		wantStatus(t, "password", h.login(testPassword), http.StatusSeeOther)
 	})
