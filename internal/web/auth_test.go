@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -311,4 +313,62 @@ func setCookie(p page, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// loginFrom is a login POST with secret from the address addr, carrying a
+// fresh login cookie and its form token, served without a network.
+func loginFrom(t testing.TB, c *Console, addr, secret string) int {
+	t.Helper()
+	st := loginState{Nonce: randomToken(18), Expires: c.now().Add(time.Hour).Unix()}
+	v, err := seal(c.keys.login, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {c.keys.loginToken(st.Nonce)}, "password": {secret}}
+	r := httptest.NewRequest(http.MethodPost, "/console/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(&http.Cookie{Name: loginCookie, Value: v})
+	r.RemoteAddr = addr + ":40000"
+	w := httptest.NewRecorder()
+	c.ServeHTTP(w, r)
+	return w.Code
+}
+
+// Once the throttle tracks as many addresses as it can, the addresses it
+// cannot track share one small allowance: a full table fails closed.
+func TestLoginThrottleFullTableFailsClosed(t *testing.T) {
+	h := newHarness(t, testdb.SQLiteURL(t), nil)
+	c := h.console
+	addr := func(i int) string { return fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }
+	for i := range maxThrottled {
+		if code := loginFrom(t, c, addr(i), "wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("address %d: status %d, want 401", i, code)
+		}
+	}
+	// Addresses past the table's size: at most the shared allowance of
+	// guesses, then refused, each of them, the first time they are seen.
+	refused := 0
+	for i := maxThrottled; i < maxThrottled+overflowFailures+50; i++ {
+		switch code := loginFrom(t, c, addr(i), "wrong"); code {
+		case http.StatusTooManyRequests:
+			refused++
+		case http.StatusUnauthorized:
+			if refused > 0 {
+				t.Fatalf("address %d was let guess after others were refused", i)
+			}
+		default:
+			t.Fatalf("address %d: status %d", i, code)
+		}
+	}
+	if refused != 50 {
+		t.Errorf("%d untracked addresses refused, want 50 (past the shared allowance of %d)", refused, overflowFailures)
+	}
+	// Even the right password is refused from an untracked address now…
+	if code := loginFrom(t, c, "192.0.2.1", testPassword); code != http.StatusTooManyRequests {
+		t.Errorf("untracked address with the right password: %d, want 429", code)
+	}
+	// …while an address the table tracks still logs in.
+	if code := loginFrom(t, c, addr(7), testPassword); code != http.StatusSeeOther {
+		t.Errorf("tracked address with the right password: %d, want 303", code)
+	}
 }

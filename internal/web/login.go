@@ -80,19 +80,22 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := clientAddr(r)
-	if wait := c.logins.blocked(client, c.now()); wait > 0 {
+	// The attempt counts before the secret is checked: attempts sent at
+	// once cannot all be checked before the first failure is recorded.
+	if wait := c.logins.attempt(client, c.now()); wait > 0 {
+		c.logger.WarnContext(r.Context(), "console: login refused, too many failures", "client", client)
 		retry(http.StatusTooManyRequests, fmt.Sprintf("Too many failed attempts: try again in %s.", humanDuration(wait.Round(time.Second))))
 		return
 	}
 	secret := r.PostForm.Get("password")
 	who, err := c.authenticate(r, secret)
 	if err != nil {
+		c.logins.refund(client)
 		c.logger.ErrorContext(r.Context(), "console: checking an API key", "err", err)
 		retry(http.StatusServiceUnavailable, "The API key could not be checked just now; try again.")
 		return
 	}
 	if who == "" {
-		c.logins.fail(client, c.now())
 		c.logger.WarnContext(r.Context(), "console: failed login", "client", client)
 		msg := "Wrong password."
 		if c.cfg.KeyChecker != nil {
