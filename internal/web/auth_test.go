@@ -254,21 +254,31 @@ func TestLoginThrottle(t *testing.T) {
 	wantContains(t, "login after 10 failures", p, "Too many failed attempts")
 }
 
-// keys is a KeyChecker with a fixed set of keys.
-type keys map[string]bool
+// keys is a KeyChecker with a fixed set of keys (key → id).
+type keys map[string]int64
 
-func (k keys) CheckAPIKey(_ context.Context, key string) (bool, error) {
+func (k keys) CheckAPIKey(_ context.Context, key string) (int64, bool, error) {
 	if key == "broken" {
-		return false, errors.New("key store down")
+		return 0, false, errors.New("key store down")
 	}
-	return k[key], nil
+	id, ok := k[key]
+	return id, ok, nil
+}
+
+func (k keys) APIKeyActive(_ context.Context, id int64) (bool, error) {
+	for _, v := range k {
+		if v == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func TestAPIKeyLogin(t *testing.T) {
 	t.Run("keys only", func(t *testing.T) {
 		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) {
 			c.AdminPassword = ""
-			c.KeyChecker = keys{"ck_live_good": true}
+			c.KeyChecker = keys{"ck_live_good": 1}
 		})
 		p := h.get("/console/login")
 		wantContains(t, "login page", p, ">API key</label>", "console.admin_password", "CLOCHE_CONSOLE__ADMIN_PASSWORD")
@@ -279,7 +289,7 @@ func TestAPIKeyLogin(t *testing.T) {
 		wantContains(t, "dashboard", h.get("/console/"), `<span class="who">API key</span>`)
 	})
 	t.Run("password and keys", func(t *testing.T) {
-		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = keys{"ck_live_good": true} })
+		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = keys{"ck_live_good": 1} })
 		p := h.get("/console/login")
 		wantContains(t, "login page", p, "Admin password or API key")
 		if strings.Contains(p.body, "No admin password is set") {
@@ -370,5 +380,55 @@ func TestLoginThrottleFullTableFailsClosed(t *testing.T) {
 	// …while an address the table tracks still logs in.
 	if code := loginFrom(t, c, addr(7), testPassword); code != http.StatusSeeOther {
 		t.Errorf("tracked address with the right password: %d, want 303", code)
+	}
+}
+
+// blockingChecker holds every key check until released.
+type blockingChecker struct{ arrived, release chan struct{} }
+
+func (b blockingChecker) CheckAPIKey(context.Context, string) (int64, bool, error) {
+	b.arrived <- struct{}{}
+	<-b.release
+	return 0, false, nil
+}
+
+func (blockingChecker) APIKeyActive(context.Context, int64) (bool, error) { return false, nil }
+
+// Attempts sent at once from one address are counted as they arrive,
+// before their secret is checked: no more than the limit are checked, even
+// when none has failed yet.
+func TestLoginThrottleCountsBeforeChecking(t *testing.T) {
+	b := blockingChecker{arrived: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = b })
+	const sent = 25
+	results := make(chan int, sent)
+	for range sent {
+		go func() { results <- loginFrom(t, h.console, "198.51.100.7", "ck_wrong") }()
+	}
+	checked, refused, answered := 0, 0, 0
+	deadline := time.After(time.Minute)
+	for checked+refused < sent {
+		select {
+		case <-b.arrived:
+			checked++
+		case code := <-results:
+			answered++
+			if code != http.StatusTooManyRequests {
+				t.Fatalf("an attempt answered %d before any check ended, want 429", code)
+			}
+			refused++
+		case <-deadline:
+			t.Fatalf("after a minute: %d attempts checked, %d refused, of %d", checked, refused, sent)
+		}
+	}
+	close(b.release)
+	for answered < sent {
+		if code := <-results; code != http.StatusUnauthorized {
+			t.Errorf("a checked attempt answered %d, want 401", code)
+		}
+		answered++
+	}
+	if checked != 10 || refused != sent-10 {
+		t.Errorf("%d attempts checked and %d refused, want 10 checked (the limit) and %d refused", checked, refused, sent-10)
 	}
 }

@@ -30,10 +30,14 @@ var consoleCSS []byte
 //go:embed static/favicon.svg
 var faviconSVG []byte
 
-// KeyChecker tells whether an API key may log in to the console. The HTTP
-// API's key store implements it.
+// KeyChecker tells whether an API key may log in to the console, and
+// whether the key a session was opened with is still active. The service
+// (its API key store) implements it.
 type KeyChecker interface {
-	CheckAPIKey(ctx context.Context, key string) (ok bool, err error)
+	// CheckAPIKey returns the id of key when it is an active API key.
+	CheckAPIKey(ctx context.Context, key string) (id int64, ok bool, err error)
+	// APIKeyActive reports whether key id is still active (not revoked).
+	APIKeyActive(ctx context.Context, id int64) (bool, error)
 }
 
 // ConsoleConfig configures a Console.
@@ -213,7 +217,13 @@ const maxForm = 1 << 20
 // session's form token, or it is refused with 403.
 func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s := c.currentSession(r)
+		s, err := c.currentSession(r)
+		if err != nil {
+			c.logger.ErrorContext(r.Context(), "console: checking the API key of a session", "err", err)
+			c.errorPage(w, r, nil, http.StatusServiceUnavailable, "Unavailable",
+				"The API key of this login could not be checked just now; try again.")
+			return
+		}
 		if s == nil {
 			target := c.prefix + "/login"
 			if r.Method == http.MethodGet && r.URL.Path != c.prefix+"/" {

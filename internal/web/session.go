@@ -104,6 +104,9 @@ type session struct {
 	// revokes it.
 	ID      string `json:"id"`
 	Expires int64  `json:"exp"` // Unix seconds
+	// KeyID is the API key an "api-key" login was opened with: the
+	// session lasts only while the key is active.
+	KeyID int64 `json:"kid,omitempty"`
 }
 
 // csrfToken is the token every form of the session carries.
@@ -291,20 +294,37 @@ func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name strin
 	})
 }
 
-// currentSession returns the request's valid session, or nil.
-func (c *Console) currentSession(r *http.Request) *session {
+// currentSession returns the request's valid session, or nil. A session
+// opened with an API key is valid only while the key is active: the key
+// store is asked at every request, so that revoking the key ends the
+// session at once. The error says the key could not be checked.
+func (c *Console) currentSession(r *http.Request) (*session, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	var s session
 	if err := open(c.keys.session, ck.Value, &s); err != nil {
-		return nil
+		return nil, nil
 	}
 	if c.now().Unix() >= s.Expires || s.ID == "" || c.revoked.revoked(s.ID) {
-		return nil
+		return nil, nil
 	}
-	return &s
+	if s.Who != "api-key" {
+		return &s, nil
+	}
+	if s.KeyID == 0 || c.cfg.KeyChecker == nil {
+		return nil, nil // not bound to a key: refused
+	}
+	active, err := c.cfg.KeyChecker.APIKeyActive(r.Context(), s.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if !active {
+		c.logger.InfoContext(r.Context(), "console: the API key of a session was revoked: session ended", "key_id", s.KeyID)
+		return nil, nil
+	}
+	return &s, nil
 }
 
 // setFlash leaves a message for the next page.
