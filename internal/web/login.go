@@ -79,7 +79,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		retry(http.StatusServiceUnavailable, "")
 		return
 	}
-	client := clientAddr(r)
+	client := c.clientAddr(r)
 	// The attempt counts before the secret is checked: attempts sent at
 	// once cannot all be checked before the first failure is recorded.
 	if wait := c.logins.attempt(client, c.now()); wait > 0 {

@@ -275,14 +275,15 @@ func (t *throttle) succeed(client string) {
 }
 
 // setCookie writes a console cookie: HttpOnly, SameSite=Strict, under the
-// console's path, Secure over HTTPS.
+// console's path, Secure over HTTPS (served by Cloche, or announced by a
+// trusted proxy) or when console.secure_cookies is set.
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: c.prefix,
 		MaxAge:   int(maxAge / time.Second),
 		Expires:  c.now().Add(maxAge),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.cfg.SecureCookies || r.TLS != nil,
+		Secure: c.cfg.SecureCookies || c.overHTTPS(r),
 	})
 }
 
@@ -290,7 +291,7 @@ func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name strin
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: "", Path: c.prefix, MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.cfg.SecureCookies || r.TLS != nil,
+		Secure: c.cfg.SecureCookies || c.overHTTPS(r),
 	})
 }
 
