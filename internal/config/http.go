@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
