@@ -102,7 +102,7 @@ func (c *serveCmd) Run(rt *runtime) error {
 		return err
 	}
 	if c.Demo {
-		logDemoURLs(logger, ln.Addr(), console.Prefix(), page)
+		logDemoURLs(logger, ln.Addr(), tlsCfg != nil, console.Prefix(), page)
 	}
 	logger.Info("cloche serving", "http", ln.Addr().String(), "tls", tlsCfg != nil, "backend", svc.Backend(),
 		"workers", cfg.Scheduler.Workers, "time_zone", svc.Location().String(), "email", svc.EmailConfigured())

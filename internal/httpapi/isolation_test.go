@@ -194,7 +194,7 @@ func TestIsolationMatrix(t *testing.T) {
 					path = strings.Replace(path, "{id}", "2", 1) // user 1's notification under user 2
 				}
 				path = params.Replace(path)
-				status, ctype := h.probe(op.method, path, cred.token)
+				status, header, code := h.probe(op.method, path, cred.token)
 				want, exact := expect(op, cred.name)
 				what := cred.name + ": " + op.method + " " + path
 				switch {
@@ -208,8 +208,11 @@ func TestIsolationMatrix(t *testing.T) {
 				if !slices.Contains(op.statuses, status) {
 					t.Errorf("%s answered %d, which openapi.json does not document for it (%v)", what, status, op.statuses)
 				}
-				if (status == http.StatusUnauthorized || status == http.StatusForbidden) && ctype != "application/json" {
-					t.Errorf("%s: %d as %q, want the JSON error", what, status, ctype)
+				switch {
+				case status == http.StatusUnauthorized && (code != codeUnauthorized || !strings.HasPrefix(header.Get("WWW-Authenticate"), "Bearer")):
+					t.Errorf("%s: 401 with code %q and WWW-Authenticate %q", what, code, header.Get("WWW-Authenticate"))
+				case status == http.StatusForbidden && code != codeForbidden:
+					t.Errorf("%s: 403 with code %q", what, code)
 				}
 				covered++
 			}
@@ -221,9 +224,9 @@ func TestIsolationMatrix(t *testing.T) {
 }
 
 // probe sends one request of the matrix (a JSON body "{}" for POST and
-// PUT) and returns its status and content type; an event stream is closed
-// at its headers.
-func (h *harness) probe(method, path, token string) (int, string) {
+// PUT) and returns its status, headers and error code (if any); an event
+// stream is closed at its headers.
+func (h *harness) probe(method, path, token string) (int, http.Header, string) {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -246,9 +249,12 @@ func (h *harness) probe(method, path, token string) (int, string) {
 		h.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	ctype := resp.Header.Get("Content-Type")
-	if !strings.HasPrefix(ctype, "text/event-stream") {
-		_, _ = io.Copy(io.Discard, resp.Body)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		return resp.StatusCode, resp.Header, ""
 	}
-	return resp.StatusCode, ctype
+	var e apiErr
+	if b, err := io.ReadAll(resp.Body); err == nil && resp.Header.Get("Content-Type") == "application/json" {
+		_ = json.Unmarshal(b, &e)
+	}
+	return resp.StatusCode, resp.Header, e.Error.Code
 }
