@@ -307,15 +307,36 @@ func Idempotent(scope, key, fingerprint string) NotifyOption {
 	}
 }
 
-// CheckAPIKey reports whether key is a valid, unrevoked API key (the
-// console's login accepts one).
-func (s *Service) CheckAPIKey(ctx context.Context, key string) (bool, error) {
-	_, err := s.AuthenticateAPIKey(ctx, key)
+// CheckAPIKey returns the id of key when it is a valid, unrevoked API key
+// (the console's login accepts one), or ok false. Unlike the API's
+// authentication, it does not trust a key found lately: a key revoked by
+// another process a moment ago does not log in.
+func (s *Service) CheckAPIKey(ctx context.Context, key string) (id int64, ok bool, err error) {
+	k, err := s.AuthenticateAPIKey(ctx, key)
 	switch {
-	case err == nil:
-		return true, nil
 	case errors.Is(err, ErrUnauthenticated):
-		return false, nil
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
 	}
-	return false, err
+	active, err := s.APIKeyActive(ctx, k.ID)
+	if err != nil || !active {
+		return 0, false, err
+	}
+	return k.ID, true, nil
+}
+
+// APIKeyActive reports whether API key id exists and is not revoked. It
+// reads the database every time (a console session opened with the key
+// asks at every request), so that a revocation, by any process, ends the
+// sessions at once.
+func (s *Service) APIKeyActive(ctx context.Context, id int64) (bool, error) {
+	k, err := s.store.APIKeyGet(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, wrap(fmt.Sprintf("api key %d", id), err)
+	}
+	return k.RevokedAt == nil, nil
 }

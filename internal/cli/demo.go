@@ -39,10 +39,14 @@ func demoConsolePassword(cfg *cloche.Config, logger *slog.Logger) {
 
 // logDemoURLs says where to open the console and the demo page. An
 // address that listens on every interface is shown as the loopback one.
-func logDemoURLs(logger *slog.Logger, addr net.Addr, consolePrefix string, page *demo.Page) {
-	base := "http://" + addr.String()
+func logDemoURLs(logger *slog.Logger, addr net.Addr, https bool, consolePrefix string, page *demo.Page) {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
+	base := scheme + addr.String()
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		base = "http://" + net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+		base = scheme + net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 	}
 	logger.Info("demo: open the console, and the demo page in another tab", "console", base+consolePrefix+"/",
 		"demo", page.URL(base))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -41,6 +42,10 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
+	tlsCfg, err := cfg.HTTP.TLSConfig() // nil: plain HTTP
+	if err != nil {
+		return err
+	}
 	logs := newBufferedLog(rt.stderr) // a line per request: written in batches
 	defer logs.Close()
 	logger := newLogger(logs, cfg.Log, false)
@@ -63,6 +68,7 @@ func (c *serveCmd) Run(rt *runtime) error {
 	// The realtime hub (GET /api/v1/me/stream) is given as Options.Streamer.
 	ccfg := web.ConsoleConfigFrom(cfg.Console)
 	ccfg.KeyChecker = svc
+	ccfg.TrustedProxies = cfg.HTTP.TrustedProxyPrefixes()
 	console, err := web.NewConsole(svc, ccfg, logger)
 	if err != nil {
 		return err
@@ -83,6 +89,9 @@ func (c *serveCmd) Run(rt *runtime) error {
 	if err != nil {
 		return fmt.Errorf("http: listen on %s (http.addr): %w", cfg.HTTP.Addr, err)
 	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg) // HTTPS: http.tls_cert_file, http.tls_key_file
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -93,9 +102,9 @@ func (c *serveCmd) Run(rt *runtime) error {
 		return err
 	}
 	if c.Demo {
-		logDemoURLs(logger, ln.Addr(), console.Prefix(), page)
+		logDemoURLs(logger, ln.Addr(), tlsCfg != nil, console.Prefix(), page)
 	}
-	logger.Info("cloche serving", "http", ln.Addr().String(), "backend", svc.Backend(),
+	logger.Info("cloche serving", "http", ln.Addr().String(), "tls", tlsCfg != nil, "backend", svc.Backend(),
 		"workers", cfg.Scheduler.Workers, "time_zone", svc.Location().String(), "email", svc.EmailConfigured())
 
 	var serveErr error

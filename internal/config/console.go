@@ -23,6 +23,11 @@ type Console struct {
 	// its forms, e.g. "https://admin.example.org" behind a proxy that
 	// rewrites the Host header.
 	TrustedOrigins []string `koanf:"trusted_origins"`
+	// SecureCookies marks the console's cookies Secure whatever the
+	// request: set it when the console is reached over HTTPS only.
+	// Without it they are Secure over TLS served by Cloche, or when a
+	// trusted proxy (http.trusted_proxies) says X-Forwarded-Proto: https.
+	SecureCookies bool `koanf:"secure_cookies"`
 }
 
 // Bounds of the console settings.

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -34,6 +37,63 @@ type HTTP struct {
 	CORSOrigins []string   `koanf:"cors_origins"`
 	RateLimit   RateLimit  `koanf:"rate_limit"`
 	InboxCache  InboxCache `koanf:"inbox_cache"`
+	// TrustedProxies are the addresses (10.0.0.5) and networks
+	// (10.0.0.0/8) of the reverse proxies in front of Cloche: only their
+	// X-Forwarded-Proto and X-Forwarded-For are believed. Empty: none.
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// TLSCertFile and TLSKeyFile, both set, make `cloche serve` serve
+	// HTTPS itself (PEM files: the certificate chain, its private key).
+	TLSCertFile string `koanf:"tls_cert_file"`
+	TLSKeyFile  string `koanf:"tls_key_file"`
+}
+
+// TrustedProxyPrefixes returns TrustedProxies as networks (an address is
+// a network of one). Entries that do not parse are left out: Validate
+// refuses them.
+func (h HTTP) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range h.TrustedProxies {
+		if p, ok := parseProxy(s); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseProxy(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err == nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), true
+}
+
+// TLSConfig loads the certificate and key of http.tls_cert_file and
+// http.tls_key_file, or returns nil when TLS is not configured. Its
+// errors name the setting at fault. It is checked when `cloche serve`
+// starts rather than by Validate, so that commands that do not serve work
+// where the key file cannot be read.
+func (h HTTP) TLSConfig() (*tls.Config, error) {
+	if h.TLSCertFile == "" && h.TLSKeyFile == "" {
+		return nil, nil
+	}
+	for _, f := range []struct{ name, path string }{{"http.tls_cert_file", h.TLSCertFile}, {"http.tls_key_file", h.TLSKeyFile}} {
+		if _, err := os.ReadFile(f.path); err != nil {
+			return nil, store.Invalid(f.name, "%q cannot be read: %v", f.path, errors.Unwrap(err))
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(h.TLSCertFile, h.TLSKeyFile)
+	if err != nil {
+		return nil, store.Invalid("http.tls_cert_file", "%q and http.tls_key_file %q are not a PEM certificate and its private key: %v",
+			h.TLSCertFile, h.TLSKeyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}, nil
 }
 
 // InboxCache keeps in memory the answers of users' unread counts and first
@@ -137,6 +197,18 @@ func (h HTTP) validate() error {
 	}
 	if r.UserToken > 0 && r.UserTokenBurst < 1 {
 		errs = append(errs, store.Invalid("http.rate_limit.user_token_burst", "must be at least 1"))
+	}
+	for _, p := range h.TrustedProxies {
+		if _, ok := parseProxy(p); !ok {
+			errs = append(errs, store.Invalid("http.trusted_proxies", "%q is neither an IP address nor a network (10.0.0.5, 10.0.0.0/8, fd00::/8)", p))
+		}
+	}
+	if (h.TLSCertFile == "") != (h.TLSKeyFile == "") {
+		field, other := "http.tls_key_file", "http.tls_cert_file"
+		if h.TLSCertFile == "" {
+			field, other = other, field
+		}
+		errs = append(errs, store.Invalid(field, "must be set with %s (both or neither)", other))
 	}
 	if c := h.InboxCache; c.TTL < 0 {
 		errs = append(errs, store.Invalid("http.inbox_cache.ttl", "must not be negative (0 turns the cache off)"))

@@ -77,6 +77,10 @@ func TestHTTPAndAuthRejects(t *testing.T) {
 		{"CLOCHE_HTTP__INBOX_CACHE__MAX_USERS=0", "http.inbox_cache.max_users"},
 		{"CLOCHE_AUTH__TOKEN_SECRET=short", "auth.token_secret"},
 		{"CLOCHE_AUTH__TOKEN_MAX_TTL=1m", "auth.token_max_ttl"},
+		{"CLOCHE_HTTP__TRUSTED_PROXIES=10.0.0.1, proxy.example.org", "http.trusted_proxies"},
+		{"CLOCHE_HTTP__TRUSTED_PROXIES=10.0.0.0/33", "http.trusted_proxies"},
+		{"CLOCHE_HTTP__TLS_CERT_FILE=/etc/cloche/cert.pem", "http.tls_key_file"},
+		{"CLOCHE_HTTP__TLS_KEY_FILE=/etc/cloche/key.pem", "http.tls_cert_file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env, func(t *testing.T) {
@@ -86,5 +90,47 @@ func TestHTTPAndAuthRejects(t *testing.T) {
 				t.Fatalf("err = %v, want a field error on %s", err, tc.field)
 			}
 		})
+	}
+}
+
+func TestTrustedProxiesAndTLS(t *testing.T) {
+	cfg, err := Load("", []string{"CLOCHE_HTTP__TRUSTED_PROXIES=10.0.0.5, 192.168.0.0/16,::1", "CLOCHE_CONSOLE__SECURE_COOKIES=true"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Console.SecureCookies {
+		t.Error("console.secure_cookies not read from the environment")
+	}
+	var got []string
+	for _, p := range cfg.HTTP.TrustedProxyPrefixes() {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.5/32 192.168.0.0/16 ::1/128" {
+		t.Errorf("trusted proxies = %v", got)
+	}
+	if tc, err := cfg.HTTP.TLSConfig(); tc != nil || err != nil {
+		t.Errorf("TLSConfig without files = %v, %v; want nil, nil", tc, err)
+	}
+
+	// Files that cannot be read, or that are no certificate, are named.
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(junk, []byte("not PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cert, key, field, says string
+	}{
+		{filepath.Join(dir, "missing.pem"), junk, "http.tls_cert_file", "cannot be read"},
+		{junk, filepath.Join(dir, "missing.pem"), "http.tls_key_file", "cannot be read"},
+		{junk, junk, "http.tls_cert_file", "not a PEM certificate"},
+	} {
+		h := Default().HTTP
+		h.TLSCertFile, h.TLSKeyFile = tc.cert, tc.key
+		_, err := h.TLSConfig()
+		var fe *store.FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(fe.Problem, tc.says) {
+			t.Errorf("TLSConfig(%s, %s) = %v, want a field error on %s saying %q", tc.cert, tc.key, err, tc.field, tc.says)
+		}
 	}
 }

@@ -46,6 +46,13 @@ func TestAuthentication(t *testing.T) {
 			{"user token minting tokens", "POST", "/api/v1/users/1/token", "Bearer " + user1, http.StatusForbidden, codeForbidden},
 			{"user token on another user's inbox route", "GET", "/api/v1/users/2/notifications", "Bearer " + user1, http.StatusForbidden, codeForbidden},
 			{"API key on /me", "GET", "/api/v1/me/notifications", "Bearer " + h.key, http.StatusForbidden, codeForbidden},
+			// A credential that is no good is 401 wherever it is sent, the
+			// wrong kind of route included.
+			{"unknown key on /me", "GET", "/api/v1/me/counts", "Bearer ck_" + strings.Repeat("A", 43), http.StatusUnauthorized, codeUnauthorized},
+			{"malformed key on /me", "GET", "/api/v1/me/notifications", "Bearer ck_short", http.StatusUnauthorized, codeUnauthorized},
+			{"garbage token on a host route", "GET", "/api/v1/types", "Bearer not.a.jwt", http.StatusUnauthorized, codeUnauthorized},
+			{"expired token on a host route", "GET", "/api/v1/types", "Bearer " + sign(jwt.MapClaims{"sub": "1", "exp": time.Now().Add(-time.Hour).Unix()}),
+				http.StatusUnauthorized, codeUnauthorized},
 			{"no token on /me", "GET", "/api/v1/me/counts", "", http.StatusUnauthorized, codeUnauthorized},
 			{"garbage token", "GET", "/api/v1/me/counts", "Bearer not.a.jwt", http.StatusUnauthorized, codeUnauthorized},
 			{"expired token", "GET", "/api/v1/me/counts", "Bearer " + sign(jwt.MapClaims{"sub": "1", "exp": time.Now().Add(-time.Hour).Unix()}),
@@ -87,9 +94,11 @@ func TestAuthentication(t *testing.T) {
 			if _, err := h.svc.RevokeAPIKey(t.Context(), strconv.FormatInt(k.ID, 10)); err != nil {
 				t.Fatal(err)
 			}
-			e := h.do(req{method: "GET", path: "/api/v1/types", token: key}).wantError(t, http.StatusUnauthorized, codeUnauthorized, "")
-			if !strings.Contains(e.Error.Message, "revoked") {
-				t.Errorf("message %q does not say the key was revoked", e.Error.Message)
+			for _, path := range []string{"/api/v1/types", "/api/v1/me/counts"} {
+				e := h.do(req{method: "GET", path: path, token: key}).wantError(t, http.StatusUnauthorized, codeUnauthorized, "")
+				if !strings.Contains(e.Error.Message, "revoked") {
+					t.Errorf("%s: message %q does not say the key was revoked", path, e.Error.Message)
+				}
 			}
 		})
 	})

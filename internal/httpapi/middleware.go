@@ -20,8 +20,10 @@ import (
 //
 // Both credentials come as "Authorization: Bearer …". An API key (ck_…)
 // acts for the host application and reaches everything but /me; a user
-// token reaches only /me, as its user. Sending one where the other is
-// needed is 403, so that the mistake is plain.
+// token reaches only /me, as its user. A credential is checked before its
+// kind: one that is unknown, revoked, expired or forged is 401 wherever it
+// is sent; a valid one of the wrong kind is 403, so that the mistake is
+// plain.
 func (s *Server) authenticate(r *http.Request, a access, info *reqInfo) error {
 	if a == public {
 		return nil
@@ -36,31 +38,28 @@ func (s *Server) authenticate(r *http.Request, a access, info *reqInfo) error {
 	if tok == "" {
 		return unauthorized("send a credential: Authorization: Bearer <API key or user token>", false)
 	}
-	isKey := strings.HasPrefix(tok, auth.APIKeyPrefix)
-	switch a {
-	case hostKey:
-		if !isKey {
-			return newError(http.StatusForbidden, codeForbidden,
-				"this route needs an API key; a user token reaches only /api/v1/me")
-		}
+	if strings.HasPrefix(tok, auth.APIKeyPrefix) {
 		k, err := s.svc.AuthenticateAPIKey(r.Context(), tok)
 		if err != nil {
 			return err
 		}
-		info.apiKey, info.caller = k, "key:"+k.Name
-		return s.limits.allow(limitKey, strconv.FormatInt(k.ID, 10), "API key "+strconv.Quote(k.Name))
-	default:
-		if isKey {
+		if a != hostKey {
 			return newError(http.StatusForbidden, codeForbidden,
 				"this route needs a user token (mint one with POST /api/v1/users/{id}/token); an API key acts for the host application, not for a user")
 		}
-		c, err := s.svc.VerifyUserToken(r.Context(), tok)
-		if err != nil {
-			return err
-		}
-		info.userID, info.caller = c.UserID, "user:"+c.UserID
-		return s.limits.allow(limitUser, c.UserID, "user "+strconv.Quote(c.UserID))
+		info.apiKey, info.caller = k, "key:"+k.Name
+		return s.limits.allow(limitKey, strconv.FormatInt(k.ID, 10), "API key "+strconv.Quote(k.Name))
 	}
+	c, err := s.svc.VerifyUserToken(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	if a == hostKey {
+		return newError(http.StatusForbidden, codeForbidden,
+			"this route needs an API key; a user token reaches only /api/v1/me")
+	}
+	info.userID, info.caller = c.UserID, "user:"+c.UserID
+	return s.limits.allow(limitUser, c.UserID, "user "+strconv.Quote(c.UserID))
 }
 
 // bearer returns the token of an "Authorization: Bearer" header, or "".

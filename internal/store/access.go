@@ -78,6 +78,9 @@ type AccessQueries interface {
 	APIKeyList(ctx context.Context) ([]APIKey, error)
 	// APIKeyGetByHash returns the key (revoked or not) whose hash is given.
 	APIKeyGetByHash(ctx context.Context, hash string) (*APIKey, error)
+	// APIKeyGet returns key id (revoked or not); ErrNotFound if there is
+	// none.
+	APIKeyGet(ctx context.Context, id int64) (*APIKey, error)
 	// APIKeyRevoke revokes key id; ErrNotFound if there is none,
 	// ErrConflict if it is revoked already.
 	APIKeyRevoke(ctx context.Context, id int64, at time.Time) error

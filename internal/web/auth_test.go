@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -252,24 +254,34 @@ func TestLoginThrottle(t *testing.T) {
 	wantContains(t, "login after 10 failures", p, "Too many failed attempts")
 }
 
-// keys is a KeyChecker with a fixed set of keys.
-type keys map[string]bool
+// keys is a KeyChecker with a fixed set of keys (key → id).
+type keys map[string]int64
 
-func (k keys) CheckAPIKey(_ context.Context, key string) (bool, error) {
+func (k keys) CheckAPIKey(_ context.Context, key string) (int64, bool, error) {
 	if key == "broken" {
-		return false, errors.New("key store down")
+		return 0, false, errors.New("key store down")
 	}
-	return k[key], nil
+	id, ok := k[key]
+	return id, ok, nil
+}
+
+func (k keys) APIKeyActive(_ context.Context, id int64) (bool, error) {
+	for _, v := range k {
+		if v == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func TestAPIKeyLogin(t *testing.T) {
 	t.Run("keys only", func(t *testing.T) {
 		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) {
 			c.AdminPassword = ""
-			c.KeyChecker = keys{"ck_live_good": true}
+			c.KeyChecker = keys{"ck_live_good": 1}
 		})
 		p := h.get("/console/login")
-		wantContains(t, "login page", p, ">API key</label>")
+		wantContains(t, "login page", p, ">API key</label>", "console.admin_password", "CLOCHE_CONSOLE__ADMIN_PASSWORD")
 		wantStatus(t, "an unknown key", h.login("ck_live_bad"), http.StatusUnauthorized)
 		wantStatus(t, "the password of another console", h.login(testPassword), http.StatusUnauthorized)
 		wantStatus(t, "a key the checker cannot check", h.login("broken"), http.StatusServiceUnavailable)
@@ -277,9 +289,13 @@ func TestAPIKeyLogin(t *testing.T) {
 		wantContains(t, "dashboard", h.get("/console/"), `<span class="who">API key</span>`)
 	})
 	t.Run("password and keys", func(t *testing.T) {
-		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = keys{"ck_live_good": true} })
-		wantContains(t, "login page", h.get("/console/login"), "Admin password or API key")
-		p := h.login("nope")
+		h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = keys{"ck_live_good": 1} })
+		p := h.get("/console/login")
+		wantContains(t, "login page", p, "Admin password or API key")
+		if strings.Contains(p.body, "No admin password is set") {
+			t.Error("the login page says no admin password is set, and one is")
+		}
+		p = h.login("nope")
 		wantContains(t, "wrong secret", p, "Wrong password or API key.")
 		wantStatus(t, "password", h.login(testPassword), http.StatusSeeOther)
 	})
@@ -307,4 +323,112 @@ func setCookie(p page, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// loginFrom is a login POST with secret from the address addr, carrying a
+// fresh login cookie and its form token, served without a network.
+func loginFrom(t testing.TB, c *Console, addr, secret string) int {
+	t.Helper()
+	st := loginState{Nonce: randomToken(18), Expires: c.now().Add(time.Hour).Unix()}
+	v, err := seal(c.keys.login, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {c.keys.loginToken(st.Nonce)}, "password": {secret}}
+	r := httptest.NewRequest(http.MethodPost, "/console/login", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(&http.Cookie{Name: loginCookie, Value: v})
+	r.RemoteAddr = addr + ":40000"
+	w := httptest.NewRecorder()
+	c.ServeHTTP(w, r)
+	return w.Code
+}
+
+// Once the throttle tracks as many addresses as it can, the addresses it
+// cannot track share one small allowance: a full table fails closed.
+func TestLoginThrottleFullTableFailsClosed(t *testing.T) {
+	h := newHarness(t, testdb.SQLiteURL(t), nil)
+	c := h.console
+	addr := func(i int) string { return fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }
+	for i := range maxThrottled {
+		if code := loginFrom(t, c, addr(i), "wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("address %d: status %d, want 401", i, code)
+		}
+	}
+	// Addresses past the table's size: at most the shared allowance of
+	// guesses, then refused, each of them, the first time they are seen.
+	refused := 0
+	for i := maxThrottled; i < maxThrottled+overflowFailures+50; i++ {
+		switch code := loginFrom(t, c, addr(i), "wrong"); code {
+		case http.StatusTooManyRequests:
+			refused++
+		case http.StatusUnauthorized:
+			if refused > 0 {
+				t.Fatalf("address %d was let guess after others were refused", i)
+			}
+		default:
+			t.Fatalf("address %d: status %d", i, code)
+		}
+	}
+	if refused != 50 {
+		t.Errorf("%d untracked addresses refused, want 50 (past the shared allowance of %d)", refused, overflowFailures)
+	}
+	// Even the right password is refused from an untracked address now…
+	if code := loginFrom(t, c, "192.0.2.1", testPassword); code != http.StatusTooManyRequests {
+		t.Errorf("untracked address with the right password: %d, want 429", code)
+	}
+	// …while an address the table tracks still logs in.
+	if code := loginFrom(t, c, addr(7), testPassword); code != http.StatusSeeOther {
+		t.Errorf("tracked address with the right password: %d, want 303", code)
+	}
+}
+
+// blockingChecker holds every key check until released.
+type blockingChecker struct{ arrived, release chan struct{} }
+
+func (b blockingChecker) CheckAPIKey(context.Context, string) (int64, bool, error) {
+	b.arrived <- struct{}{}
+	<-b.release
+	return 0, false, nil
+}
+
+func (blockingChecker) APIKeyActive(context.Context, int64) (bool, error) { return false, nil }
+
+// Attempts sent at once from one address are counted as they arrive,
+// before their secret is checked: no more than the limit are checked, even
+// when none has failed yet.
+func TestLoginThrottleCountsBeforeChecking(t *testing.T) {
+	b := blockingChecker{arrived: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, testdb.SQLiteURL(t), func(c *ConsoleConfig) { c.KeyChecker = b })
+	const sent = 25
+	results := make(chan int, sent)
+	for range sent {
+		go func() { results <- loginFrom(t, h.console, "198.51.100.7", "ck_wrong") }()
+	}
+	checked, refused, answered := 0, 0, 0
+	deadline := time.After(time.Minute)
+	for checked+refused < sent {
+		select {
+		case <-b.arrived:
+			checked++
+		case code := <-results:
+			answered++
+			if code != http.StatusTooManyRequests {
+				t.Fatalf("an attempt answered %d before any check ended, want 429", code)
+			}
+			refused++
+		case <-deadline:
+			t.Fatalf("after a minute: %d attempts checked, %d refused, of %d", checked, refused, sent)
+		}
+	}
+	close(b.release)
+	for answered < sent {
+		if code := <-results; code != http.StatusUnauthorized {
+			t.Errorf("a checked attempt answered %d, want 401", code)
+		}
+		answered++
+	}
+	if checked != 10 || refused != sent-10 {
+		t.Errorf("%d attempts checked and %d refused, want 10 checked (the limit) and %d refused", checked, refused, sent-10)
+	}
 }

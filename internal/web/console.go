@@ -11,8 +11,8 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -30,10 +30,14 @@ var consoleCSS []byte
 //go:embed static/favicon.svg
 var faviconSVG []byte
 
-// KeyChecker tells whether an API key may log in to the console. The HTTP
-// API's key store implements it.
+// KeyChecker tells whether an API key may log in to the console, and
+// whether the key a session was opened with is still active. The service
+// (its API key store) implements it.
 type KeyChecker interface {
-	CheckAPIKey(ctx context.Context, key string) (ok bool, err error)
+	// CheckAPIKey returns the id of key when it is an active API key.
+	CheckAPIKey(ctx context.Context, key string) (id int64, ok bool, err error)
+	// APIKeyActive reports whether key id is still active (not revoked).
+	APIKeyActive(ctx context.Context, id int64) (bool, error)
 }
 
 // ConsoleConfig configures a Console.
@@ -55,6 +59,10 @@ type ConsoleConfig struct {
 	// SecureCookies marks the cookies Secure even when the request did not
 	// come over TLS (HTTPS ends at a proxy in front of Cloche).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-Proto
+	// (https: the cookies are Secure) and X-Forwarded-For (the client's
+	// address, for the login throttle) are believed.
+	TrustedProxies []netip.Prefix
 	// Now replaces time.Now (tests).
 	Now func() time.Time
 }
@@ -66,6 +74,7 @@ func ConsoleConfigFrom(c config.Console) ConsoleConfig {
 		SessionSecret:  []byte(c.SessionSecret),
 		SessionTTL:     c.SessionTTL.D(),
 		TrustedOrigins: c.TrustedOrigins,
+		SecureCookies:  c.SecureCookies,
 	}
 }
 
@@ -213,7 +222,13 @@ const maxForm = 1 << 20
 // session's form token, or it is refused with 403.
 func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s := c.currentSession(r)
+		s, err := c.currentSession(r)
+		if err != nil {
+			c.logger.ErrorContext(r.Context(), "console: checking the API key of a session", "err", err)
+			c.errorPage(w, r, nil, http.StatusServiceUnavailable, "Unavailable",
+				"The API key of this login could not be checked just now; try again.")
+			return
+		}
 		if s == nil {
 			target := c.prefix + "/login"
 			if r.Method == http.MethodGet && r.URL.Path != c.prefix+"/" {
@@ -272,19 +287,71 @@ func (c *Console) checkOrigin(r *http.Request) error {
 }
 
 func (c *Console) forbidden(w http.ResponseWriter, r *http.Request, s *session, why error) {
-	c.logger.WarnContext(r.Context(), "console: refused a form", "path", r.URL.Path, "client", clientAddr(r), "reason", why)
+	c.logger.WarnContext(r.Context(), "console: refused a form", "path", r.URL.Path, "client", c.clientAddr(r), "reason", why)
 	c.errorPage(w, r, s, http.StatusForbidden, "Refused",
 		"This form did not come from this console, or it has expired. Reload the page and send it again.")
 }
 
-// clientAddr is the address throttling counts failed logins by: the peer's,
-// never a header a client can set.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+// clientAddr is the address throttling counts failed logins by: the
+// peer's, never a header a client can set, unless the peer is a trusted
+// proxy: then the last address of X-Forwarded-For that is not a trusted
+// proxy's (the one the first trusted proxy saw).
+func (c *Console) clientAddr(r *http.Request) string {
+	peer := peerAddr(r)
+	if !peer.IsValid() {
 		return r.RemoteAddr
 	}
-	return host
+	if !c.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // unreadable: the peer is all we know
+		}
+		if a = a.Unmap(); !c.trusted(a) {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+// peerAddr is the address of the connection's other end.
+func peerAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// trusted reports whether a is a trusted proxy's address.
+func (c *Console) trusted(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range c.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// overHTTPS reports whether the browser reached the console over HTTPS:
+// the connection is TLS, or a trusted proxy says so in X-Forwarded-Proto
+// (its last value, the one the nearest proxy set).
+func (c *Console) overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	vals := r.Header.Values("X-Forwarded-Proto")
+	if len(vals) == 0 || !c.trusted(peerAddr(r)) {
+		return false
+	}
+	protos := strings.Split(vals[len(vals)-1], ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
 }
 
 // parsePages parses each page template with the layout.

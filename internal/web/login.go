@@ -24,7 +24,7 @@ type loginData struct {
 // loginForm shows the login form, with a token tied to a login cookie so
 // that the form cannot be posted from elsewhere.
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
-	if c.currentSession(r) != nil {
+	if s, _ := c.currentSession(r); s != nil {
 		http.Redirect(w, r, c.safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -79,20 +79,23 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		retry(http.StatusServiceUnavailable, "")
 		return
 	}
-	client := clientAddr(r)
-	if wait := c.logins.blocked(client, c.now()); wait > 0 {
+	client := c.clientAddr(r)
+	// The attempt counts before the secret is checked: attempts sent at
+	// once cannot all be checked before the first failure is recorded.
+	if wait := c.logins.attempt(client, c.now()); wait > 0 {
+		c.logger.WarnContext(r.Context(), "console: login refused, too many failures", "client", client)
 		retry(http.StatusTooManyRequests, fmt.Sprintf("Too many failed attempts: try again in %s.", humanDuration(wait.Round(time.Second))))
 		return
 	}
 	secret := r.PostForm.Get("password")
-	who, err := c.authenticate(r, secret)
+	who, keyID, err := c.authenticate(r, secret)
 	if err != nil {
+		c.logins.refund(client)
 		c.logger.ErrorContext(r.Context(), "console: checking an API key", "err", err)
 		retry(http.StatusServiceUnavailable, "The API key could not be checked just now; try again.")
 		return
 	}
 	if who == "" {
-		c.logins.fail(client, c.now())
 		c.logger.WarnContext(r.Context(), "console: failed login", "client", client)
 		msg := "Wrong password."
 		if c.cfg.KeyChecker != nil {
@@ -102,7 +105,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.logins.succeed(client)
-	s := session{Who: who, ID: randomToken(18), Expires: c.now().Add(c.cfg.SessionTTL).Unix()}
+	s := session{Who: who, ID: randomToken(18), Expires: c.now().Add(c.cfg.SessionTTL).Unix(), KeyID: keyID}
 	v, err := seal(c.keys.session, s)
 	if err != nil {
 		c.serverError(w, r, nil, "start the session", err)
@@ -110,29 +113,29 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c.setCookie(w, r, sessionCookie, v, c.cfg.SessionTTL)
 	c.clearCookie(w, r, loginCookie)
-	c.logger.InfoContext(r.Context(), "console: login", "who", who, "client", client)
+	c.logger.InfoContext(r.Context(), "console: login", "who", who, "key_id", keyID, "client", client)
 	http.Redirect(w, r, c.safeNext(next), http.StatusSeeOther)
 }
 
 // authenticate returns who the secret logs in as ("admin", "api-key"), or
-// "" when it logs in as no one.
-func (c *Console) authenticate(r *http.Request, secret string) (string, error) {
+// "" when it logs in as no one; for an API key, the key's id too.
+func (c *Console) authenticate(r *http.Request, secret string) (string, int64, error) {
 	if secret == "" {
-		return "", nil
+		return "", 0, nil
 	}
 	if c.cfg.AdminPassword != "" && samePassword(secret, c.cfg.AdminPassword) {
-		return "admin", nil
+		return "admin", 0, nil
 	}
 	if c.cfg.KeyChecker != nil {
-		ok, err := c.cfg.KeyChecker.CheckAPIKey(r.Context(), secret)
+		id, ok, err := c.cfg.KeyChecker.CheckAPIKey(r.Context(), secret)
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
 		if ok {
-			return "api-key", nil
+			return "api-key", id, nil
 		}
 	}
-	return "", nil
+	return "", 0, nil
 }
 
 // safeNext keeps a redirect inside the console.

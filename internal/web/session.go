@@ -104,6 +104,9 @@ type session struct {
 	// revokes it.
 	ID      string `json:"id"`
 	Expires int64  `json:"exp"` // Unix seconds
+	// KeyID is the API key an "api-key" login was opened with: the
+	// session lasts only while the key is active.
+	KeyID int64 `json:"kid,omitempty"`
 }
 
 // csrfToken is the token every form of the session carries.
@@ -174,11 +177,20 @@ func (r *revocations) revoked(id string) bool {
 
 // throttle limits failed logins per client address: after maxFailures in
 // a window, logins from that address are refused until the window ends.
+// An attempt is counted before the secret is checked (and given back when
+// it succeeds), so that attempts sent at once cannot all slip through
+// before the first failure is recorded.
+//
+// The table of addresses is bounded. When it is full of addresses still
+// in their window, the addresses it cannot track share one allowance of
+// overflowFailures per window: a full table fails closed, never open.
 type throttle struct {
 	mu          sync.Mutex
 	maxFailures int
 	window      time.Duration
 	clients     map[string]*failures
+	overflow    failures  // the shared allowance of untracked addresses
+	lastSweep   time.Time // when a full table was last swept
 }
 
 type failures struct {
@@ -186,62 +198,92 @@ type failures struct {
 	reset time.Time
 }
 
-// maxThrottled bounds the memory the throttle uses.
-const maxThrottled = 10000
+const (
+	// maxThrottled bounds the memory the throttle uses.
+	maxThrottled = 10000
+	// overflowFailures is the allowance shared, per window, by the
+	// addresses a full table cannot track.
+	overflowFailures = 100
+)
 
-// blocked returns how long the client must wait, or zero.
-func (t *throttle) blocked(client string, now time.Time) time.Duration {
+// attempt counts a login attempt of client and returns zero, or how long
+// the client must wait (the attempt is then not counted).
+func (t *throttle) attempt(client string, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f := t.clients[client]
-	if f == nil || now.After(f.reset) {
-		return 0
+	f, limit := t.entry(client, now)
+	if now.After(f.reset) {
+		f.count, f.reset = 0, now.Add(t.window)
 	}
-	if f.count >= t.maxFailures {
+	if f.count >= limit {
 		return f.reset.Sub(now)
 	}
+	f.count++
 	return 0
 }
 
-func (t *throttle) fail(client string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// entry returns the failures client is counted in, and their limit: its
+// own when the table has room, else the shared overflow.
+func (t *throttle) entry(client string, now time.Time) (*failures, int) {
 	if t.clients == nil {
 		t.clients = map[string]*failures{}
 	}
-	if len(t.clients) >= maxThrottled {
+	if f := t.clients[client]; f != nil {
+		return f, t.maxFailures
+	}
+	if len(t.clients) >= maxThrottled && now.Sub(t.lastSweep) >= time.Second {
+		t.lastSweep = now
 		for k, f := range t.clients {
 			if now.After(f.reset) {
 				delete(t.clients, k)
 			}
 		}
 	}
-	f := t.clients[client]
-	if f == nil || now.After(f.reset) {
-		if len(t.clients) >= maxThrottled {
-			return // full of active entries: do not grow further
-		}
-		f = &failures{reset: now.Add(t.window)}
+	if len(t.clients) < maxThrottled {
+		f := &failures{reset: now.Add(t.window)}
 		t.clients[client] = f
+		return f, t.maxFailures
 	}
-	f.count++
+	return &t.overflow, overflowFailures
 }
 
+// refund gives back an attempt that was not a failure (the secret could
+// not be checked).
+func (t *throttle) refund(client string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.clients[client]
+	if f == nil {
+		f = &t.overflow
+	}
+	if f.count > 0 {
+		f.count--
+	}
+}
+
+// succeed forgets client's failures after a successful login.
 func (t *throttle) succeed(client string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.clients, client)
+	if _, ok := t.clients[client]; ok {
+		delete(t.clients, client)
+		return
+	}
+	if t.overflow.count > 0 {
+		t.overflow.count--
+	}
 }
 
 // setCookie writes a console cookie: HttpOnly, SameSite=Strict, under the
-// console's path, Secure over HTTPS.
+// console's path, Secure over HTTPS (served by Cloche, or announced by a
+// trusted proxy) or when console.secure_cookies is set.
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: c.prefix,
 		MaxAge:   int(maxAge / time.Second),
 		Expires:  c.now().Add(maxAge),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.cfg.SecureCookies || r.TLS != nil,
+		Secure: c.cfg.SecureCookies || c.overHTTPS(r),
 	})
 }
 
@@ -249,24 +291,41 @@ func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name strin
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: "", Path: c.prefix, MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.cfg.SecureCookies || r.TLS != nil,
+		Secure: c.cfg.SecureCookies || c.overHTTPS(r),
 	})
 }
 
-// currentSession returns the request's valid session, or nil.
-func (c *Console) currentSession(r *http.Request) *session {
+// currentSession returns the request's valid session, or nil. A session
+// opened with an API key is valid only while the key is active: the key
+// store is asked at every request, so that revoking the key ends the
+// session at once. The error says the key could not be checked.
+func (c *Console) currentSession(r *http.Request) (*session, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	var s session
 	if err := open(c.keys.session, ck.Value, &s); err != nil {
-		return nil
+		return nil, nil
 	}
 	if c.now().Unix() >= s.Expires || s.ID == "" || c.revoked.revoked(s.ID) {
-		return nil
+		return nil, nil
 	}
-	return &s
+	if s.Who != "api-key" {
+		return &s, nil
+	}
+	if s.KeyID == 0 || c.cfg.KeyChecker == nil {
+		return nil, nil // not bound to a key: refused
+	}
+	active, err := c.cfg.KeyChecker.APIKeyActive(r.Context(), s.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if !active {
+		c.logger.InfoContext(r.Context(), "console: the API key of a session was revoked: session ended", "key_id", s.KeyID)
+		return nil, nil
+	}
+	return &s, nil
 }
 
 // setFlash leaves a message for the next page.

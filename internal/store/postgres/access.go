@@ -76,6 +76,15 @@ func (q *queries) APIKeyGetByHash(ctx context.Context, hash string) (*store.APIK
 	return &k, nil
 }
 
+// APIKeyGet returns key id.
+func (q *queries) APIKeyGet(ctx context.Context, id int64) (*store.APIKey, error) {
+	k, err := scanAPIKey(q.db.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: api key %d: %w", id, mapErr(err, ""))
+	}
+	return &k, nil
+}
+
 // APIKeyRevoke revokes key id.
 func (q *queries) APIKeyRevoke(ctx context.Context, id int64, at time.Time) error {
 	tag, err := q.db.Exec(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, ts(at))

@@ -88,6 +88,14 @@ func (q *queries) APIKeyGetByHash(ctx context.Context, hash string) (*store.APIK
 	return &k, nil
 }
 
+func (q *queries) APIKeyGet(ctx context.Context, id int64) (*store.APIKey, error) {
+	k, err := scanAPIKey(q.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("api key %d", id), err)
+	}
+	return &k, nil
+}
+
 func (q *queries) APIKeyRevoke(ctx context.Context, id int64, at time.Time) error {
 	return q.atomic(ctx, func(q *queries) error {
 		var revoked sql.NullTime

@@ -30,6 +30,13 @@ func testAPIKeys(t *testing.T, s store.Store) {
 		_, err = s.APIKeyGetByHash(ctx, "nope")
 		wantErr(t, err, store.ErrNotFound)
 	})
+	t.Run("get by id", func(t *testing.T) {
+		got, err := s.APIKeyGet(ctx, k1.ID)
+		must(t, err)
+		equal(t, "APIKeyGet", *got, store.APIKey{ID: k1.ID, Name: "endi", Prefix: "ck_aaaa", Hash: "h1", CreatedAt: norm(t0)})
+		_, err = s.APIKeyGet(ctx, 999999)
+		wantErr(t, err, store.ErrNotFound)
+	})
 	t.Run("touch", func(t *testing.T) {
 		must(t, s.APIKeyTouch(ctx, k1.ID, at(time.Hour)))
 		got, err := s.APIKeyGetByHash(ctx, "h1")
@@ -42,6 +49,9 @@ func testAPIKeys(t *testing.T, s store.Store) {
 		got, err := s.APIKeyGetByHash(ctx, "h1")
 		must(t, err)
 		checkTimePtr(t, "RevokedAt", got.RevokedAt, ptr(norm(at(2*time.Hour))))
+		byID, err := s.APIKeyGet(ctx, k1.ID)
+		must(t, err)
+		checkTimePtr(t, "RevokedAt by id", byID.RevokedAt, ptr(norm(at(2*time.Hour))))
 		wantErr(t, s.APIKeyRevoke(ctx, k1.ID, at(3*time.Hour)), store.ErrConflict)
 		wantErr(t, s.APIKeyRevoke(ctx, 999999, t0), store.ErrNotFound)
 		// The name is free again once its key is revoked.
