@@ -73,6 +73,9 @@ const (
 // among the keys that are not revoked.
 func (s *Service) CreateAPIKey(ctx context.Context, name string) (*APIKey, string, error) {
 	name = strings.TrimSpace(name)
+	if err := store.CheckText("name", name); err != nil {
+		return nil, "", err
+	}
 	switch {
 	case name == "":
 		return nil, "", store.Invalid("name", "must not be empty")
@@ -105,6 +108,9 @@ func (s *Service) APIKeys(ctx context.Context) ([]APIKey, error) {
 // of an active key, and returns it. A revoked key is refused at once.
 func (s *Service) RevokeAPIKey(ctx context.Context, ref string) (*APIKey, error) {
 	ref = strings.TrimSpace(ref)
+	if err := store.CheckID("key", ref); err != nil {
+		return nil, err
+	}
 	keys, err := s.store.APIKeyList(ctx)
 	if err != nil {
 		return nil, wrap("revoke api key", err)
@@ -250,6 +256,9 @@ func (s *Service) UserToken(ctx context.Context, userID string, ttl time.Duratio
 		return "", time.Time{}, store.Invalid("ttl", "must be at least one minute")
 	case ttl > maxTTL:
 		return "", time.Time{}, store.Invalid("ttl", "must be at most %s (auth.token_max_ttl)", maxTTL)
+	}
+	if err := store.CheckID("user_id", userID); err != nil {
+		return "", time.Time{}, err
 	}
 	if _, err := s.store.UserGet(ctx, userID); err != nil {
 		return "", time.Time{}, wrap(fmt.Sprintf("user token: user %q", userID), err)

@@ -50,12 +50,18 @@ func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
 
 // User returns one user.
 func (s *Service) User(ctx context.Context, id string) (*User, error) {
+	if err := store.CheckID("id", id); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserGet(ctx, id)
 	return u, wrap(fmt.Sprintf("user %q", id), err)
 }
 
 // DeleteUser deletes a user; their notifications stay until purged.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	if err := store.CheckID("id", id); err != nil {
+		return err
+	}
 	err := s.store.UserDelete(ctx, id)
 	s.disp.DirectoryChanged()
 	return wrap(fmt.Sprintf("delete user %q", id), err)
@@ -75,12 +81,18 @@ func (s *Service) UpsertCompany(ctx context.Context, in CompanyInput) (*Company,
 
 // Company returns one company.
 func (s *Service) Company(ctx context.Context, id string) (*Company, error) {
+	if err := store.CheckID("id", id); err != nil {
+		return nil, err
+	}
 	c, err := s.store.CompanyGet(ctx, id)
 	return c, wrap(fmt.Sprintf("company %q", id), err)
 }
 
 // DeleteCompany deletes a company and its memberships.
 func (s *Service) DeleteCompany(ctx context.Context, id string) error {
+	if err := store.CheckID("id", id); err != nil {
+		return err
+	}
 	return wrap(fmt.Sprintf("delete company %q", id), s.store.CompanyDelete(ctx, id))
 }
 

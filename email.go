@@ -91,6 +91,9 @@ func (s *Service) RetryFailedDeliveries(ctx context.Context, eventID int64) (int
 // (with the TestEmailResult describing the attempt); no smtp.host is an
 // ErrInvalid naming it.
 func (s *Service) SendTestEmail(ctx context.Context, address string) (*TestEmailResult, error) {
+	if err := store.CheckEmail("address", address); err != nil {
+		return nil, err
+	}
 	res, err := s.mailer.SendTest(ctx, address)
 	return res, wrap("test e-mail", err)
 }

@@ -2,6 +2,7 @@ package cloche
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -92,6 +93,14 @@ func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, store.Invalid("status", "%q is not an event status (%s)", f.Status, joinStrings(store.EventStatuses))
 	}
+	if err := store.CheckID("key", f.Key); err != nil {
+		return nil, err
+	}
+	if c := f.Context; c != nil {
+		if err := errors.Join(store.CheckID("context.type", c.Type), store.CheckID("context.id", c.ID)); err != nil {
+			return nil, err
+		}
+	}
 	p := &store.EventListParams{Status: f.Status, Key: f.Key, BeforeID: f.BeforeID, Limit: f.Limit}
 	if f.Context != nil {
 		p.ContextType, p.ContextID = f.Context.Type, f.Context.ID
@@ -108,6 +117,10 @@ func (s *Service) CancelEvent(ctx context.Context, id int64) error {
 // CancelEvents cancels the pending events about c (of key only, if given)
 // and returns their ids.
 func (s *Service) CancelEvents(ctx context.Context, c Context, key string) ([]int64, error) {
+	if err := errors.Join(store.CheckID("context.type", c.Type), store.CheckID("context.id", c.ID),
+		store.CheckID("key", key)); err != nil {
+		return nil, err
+	}
 	return s.disp.CancelByContext(ctx, c, key)
 }
 
@@ -156,6 +169,9 @@ func (s *Service) Types(ctx context.Context) ([]NotificationType, error) {
 
 // Type returns one notification type.
 func (s *Service) Type(ctx context.Context, key string) (*NotificationType, error) {
+	if err := store.CheckID("key", key); err != nil {
+		return nil, err
+	}
 	t, err := s.store.TypeGet(ctx, key)
 	return t, wrap(fmt.Sprintf("type %q", key), err)
 }
@@ -170,6 +186,9 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 	}
 	if strings.ContainsAny(t.Key, " \t\n") {
 		return nil, store.Invalid("key", "%q must not contain spaces", t.Key)
+	}
+	if err := errors.Join(store.CheckID("key", t.Key), store.CheckName("label", t.Label)); err != nil {
+		return nil, err
 	}
 	var out *NotificationType
 	err := s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -209,6 +228,9 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 
 // DeleteType deletes a type no event uses (ErrInUse otherwise).
 func (s *Service) DeleteType(ctx context.Context, key string) error {
+	if err := store.CheckID("key", key); err != nil {
+		return err
+	}
 	err := s.store.TypeDelete(ctx, key)
 	if err == nil {
 		s.disp.TypesChanged()

@@ -172,22 +172,36 @@ func (d *Dispatcher) SetQueue(q jobs.Queue) { d.queue = q }
 // SetClock replaces time.Now (tests).
 func (d *Dispatcher) SetClock(now func() time.Time) { d.now = now }
 
-// Validate checks a request without touching the database.
+// Validate checks a request without touching the database. Every string
+// is checked as store.CheckText says (no U+0000, valid UTF-8), ids and
+// keys to store.MaxIDLen bytes, so that both backends take the same
+// requests.
 func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time) error {
 	n.Key = strings.TrimSpace(n.Key)
 	n.Title = strings.TrimSpace(n.Title)
 	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if n.Key == "" {
 		errs = append(errs, store.Invalid("key", "must not be empty"))
+	} else {
+		check(store.CheckID("key", n.Key))
 	}
 	switch {
 	case n.Title == "":
 		errs = append(errs, store.Invalid("title", "must not be empty"))
 	case utf8.RuneCountInString(n.Title) > MaxTitleLen:
 		errs = append(errs, store.Invalid("title", "is longer than %d characters", MaxTitleLen))
+	default:
+		check(store.CheckText("title", n.Title))
 	}
 	if len(n.Body) > MaxBodyLen {
 		errs = append(errs, store.Invalid("body", "is longer than %d bytes", MaxBodyLen))
+	} else {
+		check(store.CheckText("body", n.Body))
 	}
 	if opts.ForceChannel != "" && !opts.ForceChannel.Valid() {
 		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert)", opts.ForceChannel))
@@ -205,6 +219,10 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 			errs = append(errs, store.Invalid(fmt.Sprintf("user_ids[%d]", i), "must not be empty"))
 		}
 	}
+	errs = append(errs, store.CheckIDs("group_names", r.GroupNames)...)
+	errs = append(errs, store.CheckIDs("user_ids", r.UserIDs)...)
+	check(store.CheckID("company_id", r.CompanyID))
+	check(store.CheckID("follower_user_id", r.FollowerUserID))
 	if n.Until != nil {
 		switch {
 		case n.DueAt != nil && !n.Until.After(*n.DueAt):
@@ -218,8 +236,12 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 		if c.Type == "" || c.ID == "" {
 			errs = append(errs, store.Invalid("context", "needs both a type and an id"))
 		}
+		check(store.CheckID("context.type", c.Type))
+		check(store.CheckID("context.id", c.ID))
 	}
-	if n.CheckURL != "" {
+	if err := store.CheckText("check_url", n.CheckURL); err != nil {
+		errs = append(errs, err)
+	} else if n.CheckURL != "" {
 		u, err := url.Parse(n.CheckURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, store.Invalid("check_url", "%q is not an absolute http(s) URL", n.CheckURL))
