@@ -91,7 +91,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string) (*APIKey, strin
 	k := &APIKey{Name: name, Prefix: display, Hash: hash, CreatedAt: s.disp.Now()}
 	if err := s.store.APIKeyInsert(ctx, k); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return nil, "", fmt.Errorf("create api key: an active key is named %q already: %w", name, ErrConflict)
+			return nil, "", &store.Error{Kind: ErrConflict, Msg: fmt.Sprintf("an active API key is named %q already", name), Err: err}
 		}
 		return nil, "", wrap("create api key", err)
 	}
@@ -131,11 +131,14 @@ func (s *Service) RevokeAPIKey(ctx context.Context, ref string) (*APIKey, error)
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("revoke api key %q: no key has this id, nor is an active key so named: %w", ref, ErrNotFound)
+		return nil, store.Errorf(ErrNotFound, "API key %q not found: no key has this id, nor is an active key so named", ref)
 	}
 	now := s.disp.Now()
 	if err := s.store.APIKeyRevoke(ctx, found.ID, now); err != nil {
-		return nil, wrap(fmt.Sprintf("revoke api key %d", found.ID), err)
+		if errors.Is(err, ErrConflict) {
+			return nil, &store.Error{Kind: ErrConflict, Msg: fmt.Sprintf("API key %d (%s) is already revoked", found.ID, found.Name), Err: err}
+		}
+		return nil, wrap(fmt.Sprintf("API key %d (%s)", found.ID, found.Name), err)
 	}
 	s.access.forgetKeys()
 	t := now.UTC().Truncate(time.Microsecond)
@@ -261,7 +264,7 @@ func (s *Service) UserToken(ctx context.Context, userID string, ttl time.Duratio
 		return "", time.Time{}, err
 	}
 	if _, err := s.store.UserGet(ctx, userID); err != nil {
-		return "", time.Time{}, wrap(fmt.Sprintf("user token: user %q", userID), err)
+		return "", time.Time{}, wrap(fmt.Sprintf("user %q", userID), err)
 	}
 	secret, err := s.tokenSecret(ctx)
 	if err != nil {

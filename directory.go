@@ -43,7 +43,7 @@ func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
 	err = s.store.UserUpsert(ctx, u)
 	s.disp.DirectoryChanged()
 	if err != nil {
-		return nil, wrap("upsert user", err)
+		return nil, wrap(fmt.Sprintf("user %q", u.ID), err)
 	}
 	return s.User(ctx, u.ID)
 }
@@ -64,7 +64,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	}
 	err := s.store.UserDelete(ctx, id)
 	s.disp.DirectoryChanged()
-	return wrap(fmt.Sprintf("delete user %q", id), err)
+	return wrap(fmt.Sprintf("user %q", id), err)
 }
 
 // UpsertCompany creates or replaces a company.
@@ -74,7 +74,7 @@ func (s *Service) UpsertCompany(ctx context.Context, in CompanyInput) (*Company,
 		return nil, err
 	}
 	if err := s.store.CompanyUpsert(ctx, c); err != nil {
-		return nil, wrap("upsert company", err)
+		return nil, wrap(fmt.Sprintf("company %q", c.ID), err)
 	}
 	return c, nil
 }
@@ -93,7 +93,7 @@ func (s *Service) DeleteCompany(ctx context.Context, id string) error {
 	if err := store.CheckID("id", id); err != nil {
 		return err
 	}
-	return wrap(fmt.Sprintf("delete company %q", id), s.store.CompanyDelete(ctx, id))
+	return wrap(fmt.Sprintf("company %q", id), s.store.CompanyDelete(ctx, id))
 }
 
 // ImportDirectory reads a JSON import file and writes it in one

@@ -75,7 +75,7 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*Delivery, error) {
 // ErrConflict for a delivery queued, being sent or sent.
 func (s *Service) RetryDelivery(ctx context.Context, id int64) (*Delivery, error) {
 	d, err := s.mailer.Retry(ctx, id)
-	return d, wrap(fmt.Sprintf("retry delivery %d", id), err)
+	return d, wrap(fmt.Sprintf("delivery %d", id), err)
 }
 
 // RetryFailedDeliveries queues every failed delivery again (only those of

@@ -90,5 +90,8 @@ func (s *Service) DeleteGroup(ctx context.Context, group string) (int, error) {
 		return 0, err
 	}
 	n, err := s.store.GroupDelete(ctx, group)
-	return n, wrap(fmt.Sprintf("delete group %q", group), err)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, &store.Error{Kind: ErrNotFound, Msg: fmt.Sprintf("group %q has no members", group), Err: err}
+	}
+	return n, wrap(fmt.Sprintf("group %q", group), err)
 }

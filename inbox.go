@@ -116,7 +116,7 @@ func (s *Service) MarkRead(ctx context.Context, userID string, id int64) error {
 	now := s.disp.Now()
 	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now, At: now})
 	s.changed(userID, err)
-	return wrap(fmt.Sprintf("mark read: notification %d of user %q", id, userID), err)
+	return wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }
 
 // MarkUnread marks one of a user's notifications unread again.
@@ -126,7 +126,7 @@ func (s *Service) MarkUnread(ctx context.Context, userID string, id int64) error
 	}
 	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, At: s.disp.Now()})
 	s.changed(userID, err)
-	return wrap(fmt.Sprintf("mark unread: notification %d of user %q", id, userID), err)
+	return wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }
 
 // MarkAllRead marks every visible unread notification of a user in an
@@ -164,7 +164,7 @@ func (s *Service) Postpone(ctx context.Context, userID string, id int64, until *
 	err := s.store.NotificationPostpone(ctx, &store.NotificationPostponeParams{UserID: userID, ID: id, Until: t, At: now})
 	s.changed(userID, err)
 	if err != nil {
-		return time.Time{}, wrap(fmt.Sprintf("postpone %d", id), err)
+		return time.Time{}, wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 	}
 	return t.UTC(), nil
 }

@@ -111,7 +111,7 @@ func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 
 // CancelEvent cancels a pending event; ErrConflict if it is not pending.
 func (s *Service) CancelEvent(ctx context.Context, id int64) error {
-	return wrap(fmt.Sprintf("cancel event %d", id), s.disp.Cancel(ctx, id))
+	return wrap(fmt.Sprintf("event %d", id), s.disp.Cancel(ctx, id))
 }
 
 // CancelEvents cancels the pending events about c (of key only, if given)
@@ -121,7 +121,8 @@ func (s *Service) CancelEvents(ctx context.Context, c Context, key string) ([]in
 		store.CheckID("key", key)); err != nil {
 		return nil, err
 	}
-	return s.disp.CancelByContext(ctx, c, key)
+	ids, err := s.disp.CancelByContext(ctx, c, key)
+	return ids, wrap("events of "+c.String(), err)
 }
 
 // Delivery is one e-mail of one event to one address.
@@ -219,7 +220,7 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(fmt.Sprintf("type %s", t.Key), err)
+		return nil, wrap(fmt.Sprintf("type %q", t.Key), err)
 	}
 	s.disp.TypesChanged()
 	s.inboxesChanged(nil, true) // the notifications of the type show its status mark
@@ -236,5 +237,5 @@ func (s *Service) DeleteType(ctx context.Context, key string) error {
 		s.disp.TypesChanged()
 		s.inboxesChanged(nil, true)
 	}
-	return wrap(fmt.Sprintf("delete type %q", key), err)
+	return wrap(fmt.Sprintf("type %q", key), err)
 }

@@ -117,7 +117,7 @@ func (c *Console) cancelEvent(w http.ResponseWriter, r *http.Request, s *session
 		return
 	case errors.Is(err, cloche.ErrConflict):
 		// Published or cancelled meanwhile: say so on its page.
-		c.setFlash(w, r, "warn", fmt.Sprintf("Event %d was not cancelled: it is no longer pending.", id))
+		c.setFlash(w, r, "warn", fmt.Sprintf("Not cancelled: %s.", err))
 	default:
 		c.serverError(w, r, s, "cancel the event", err)
 		return

@@ -54,14 +54,17 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 	c.render(w, r, s, status, "error", title, "", message)
 }
 
-// serverError logs err and shows a page that says what failed.
+// serverError logs err and shows a page that says what failed, without
+// the backend's words: those are for the log.
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
 	status := http.StatusInternalServerError
+	msg := fmt.Sprintf("Could not %s; the server log says why.", what)
 	if isUnavailable(err) {
 		status = http.StatusServiceUnavailable
+		msg = fmt.Sprintf("Could not %s: the database is unavailable; try again later.", what)
 	}
 	c.logger.ErrorContext(r.Context(), "console: "+what, "path", r.URL.Path, "err", err)
-	c.errorPage(w, r, s, status, "Something failed", fmt.Sprintf("Could not %s: %v", what, err))
+	c.errorPage(w, r, s, status, "Something failed", msg)
 }
 
 // funcs are the helpers the templates use.

@@ -49,7 +49,7 @@ func (q *queries) UserUpsert(ctx context.Context, u *store.User) error {
 				}
 			}
 			if len(missing) > 0 {
-				return store.Invalid("companies", "unknown company %s", strings.Join(missing, ", "))
+				return store.Invalid("companies", "company %s does not exist", strings.Join(missing, ", "))
 			}
 		}
 		_, err := q.db.Exec(ctx, `

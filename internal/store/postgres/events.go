@@ -182,7 +182,7 @@ WHERE id = $1 AND status = 'pending'`,
 	if err := q.db.QueryRow(ctx, `SELECT status FROM events WHERE id = $1`, p.ID).Scan(&status); err != nil {
 		return fmt.Errorf("postgres: event finish %d: %w", p.ID, mapErr(err, ""))
 	}
-	return fmt.Errorf("postgres: event finish %d: event is %s, not pending: %w", p.ID, status, store.ErrConflict)
+	return store.Errorf(store.ErrConflict, "event %d is already %s", p.ID, status)
 }
 
 // EventCancelPending cancels the pending events of p's context (and key,

@@ -69,7 +69,7 @@ func (q *queries) TypeDelete(ctx context.Context, key string) error {
 			return mapErr("type delete", err)
 		}
 		if n > 0 {
-			return fmt.Errorf("sqlite: type delete %q: %w: %d events use it", key, store.ErrInUse, n)
+			return store.TypeInUse(key, n)
 		}
 		res, err := q.w.ExecContext(ctx, `DELETE FROM notification_types WHERE key = ?`, key)
 		if err != nil {
@@ -209,7 +209,7 @@ func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) e
 	if err := q.w.QueryRowContext(ctx, `SELECT status FROM events WHERE id = ?`, p.ID).Scan(&status); err != nil {
 		return mapErr(fmt.Sprintf("event finish %d", p.ID), err)
 	}
-	return fmt.Errorf("sqlite: event finish %d: %w: event is %s", p.ID, store.ErrConflict, status)
+	return store.Errorf(store.ErrConflict, "event %d is already %s", p.ID, status)
 }
 
 func (q *queries) EventCancelPending(ctx context.Context, p *store.EventCancelPendingParams) ([]int64, error) {
