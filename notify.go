@@ -38,6 +38,15 @@ type Recipients = store.Recipients
 // Result tells what Notify did.
 type Result = dispatch.Result
 
+// SendReport says who of a send's recipients got nothing, and why; an
+// event keeps it (Event.Report).
+type SendReport = store.SendReport
+
+// Unreachable is a recipient the directory holds who got nothing: Kind
+// "user", "company" or "group", Reason "inactive", "no_active_member" or
+// "no_email".
+type Unreachable = store.Unreachable
+
 // Event is one call of Notify, with its outcome.
 type Event = store.Event
 

@@ -90,12 +90,29 @@ type Result struct {
 	Reached          map[store.Channel]int `json:"reached"`
 	UnknownUserIDs   []string              `json:"unknown_user_ids,omitempty"`
 	UnknownCompanyID string                `json:"unknown_company_id,omitempty"`
+	// UnknownGroupNames are given group names that no user belongs to.
+	UnknownGroupNames []string `json:"unknown_group_names,omitempty"`
+	// Unreachable are recipients the directory holds who got nothing, and
+	// why (at most store.MaxUnreachable; UnreachableMore counts the rest).
+	// Empty for a scheduled event: its publication writes them in the
+	// event's report.
+	Unreachable     []store.Unreachable `json:"unreachable,omitempty"`
+	UnreachableMore int                 `json:"unreachable_more,omitempty"`
 	// Replaced are the pending events of the same context and key that
 	// this one replaced.
 	Replaced []int64 `json:"replaced,omitempty"`
 	// Replayed is true when this is the stored result of an earlier call
 	// with the same idempotency key: nothing was done this time.
 	Replayed bool `json:"-"`
+}
+
+// setReport copies what rep says into res.
+func (res *Result) setReport(rep *store.SendReport) {
+	if rep == nil {
+		return
+	}
+	res.UnknownUserIDs, res.UnknownCompanyID, res.UnknownGroupNames = rep.UnknownUserIDs, rep.UnknownCompanyID, rep.UnknownGroupNames
+	res.Unreachable, res.UnreachableMore = rep.Unreachable, rep.UnreachableMore
 }
 
 // Config tunes a Dispatcher.
@@ -378,6 +395,14 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 	} else if ev.Channel, err = chooseChannel(ctx, tx, ev.Key, ev.ForceChannel); err != nil {
 		return nil, nil, err
 	}
+	if scheduled {
+		// What is unknown now is reported now, and kept on the event
+		// until its publication says what it found.
+		if ev.Report, err = directory.Unknown(ctx, tx, r); err != nil {
+			return nil, nil, err
+		}
+		res.setReport(ev.Report)
+	}
 	if err := tx.EventInsert(ctx, ev); err != nil {
 		return nil, nil, err
 	}
@@ -394,10 +419,6 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 		}
 	}
 	if scheduled {
-		res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
-		if err != nil {
-			return nil, nil, err
-		}
 		if err := d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
 			ScheduledAt: *n.DueAt,
 			MaxAttempts: d.cfg.CheckMaxAttempts,
@@ -409,7 +430,8 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 		if err != nil {
 			return nil, nil, err
 		}
-		res.Reached, res.UnknownUserIDs, res.UnknownCompanyID = out.Counts, out.UnknownUserIDs, out.UnknownCompanyID
+		res.Reached = out.Counts
+		res.setReport(out.Report)
 	}
 	res.EventID, res.Status, res.Channel = ev.ID, ev.Status, ev.Channel
 	if opts.Idempotency != nil {
@@ -437,9 +459,8 @@ func chooseChannel(ctx context.Context, q store.Queries, key string, force store
 }
 
 type publication struct {
-	Counts           map[store.Channel]int
-	UnknownUserIDs   []string
-	UnknownCompanyID string
+	Counts map[store.Channel]int
+	Report *store.SendReport
 }
 
 // publishTx resolves the recipients of a pending event (unless rt has
@@ -453,12 +474,14 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 	}
-	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: rt.UnknownUserIDs, UnknownCompanyID: rt.UnknownCompanyID}
+	out := &publication{Counts: map[store.Channel]int{}}
+	var noEmail []string
 	if ev.Channel == store.ChannelEmail {
-		emails, err := directory.Emails(ctx, tx, rt)
+		emails, missing, err := directory.Emails(ctx, tx, rt)
 		if err != nil {
 			return nil, err
 		}
+		noEmail = missing
 		n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
 		if err != nil {
 			return nil, err
@@ -479,16 +502,21 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		}
 		out.Counts[ev.Channel] = n
 	}
+	var err error
+	if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
+		return nil, err
+	}
 	reason := ""
 	if rt.FollowerFallback {
 		reason = "follower_user_id has no active follower: sent to the fallback groups"
 	}
 	if err := tx.EventFinish(ctx, &store.EventFinishParams{
-		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts, At: now,
+		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts,
+		Report: out.Report, At: now,
 	}); err != nil {
 		return nil, err
 	}
-	ev.Status, ev.Counts, ev.StatusReason = store.EventPublished, out.Counts, reason
+	ev.Status, ev.Counts, ev.StatusReason, ev.Report = store.EventPublished, out.Counts, reason, out.Report
 	t := now
 	ev.PublishedAt = &t
 	return out, nil

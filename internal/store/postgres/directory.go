@@ -180,6 +180,38 @@ SELECT id, email, active FROM users WHERE id = ANY($1) ORDER BY id COLLATE "C"`,
 	return out, nil
 }
 
+// GroupCounts counts the members, and the active members, of each group
+// of groups that has any.
+func (q *queries) GroupCounts(ctx context.Context, groups []string) (map[string]store.GroupCount, error) {
+	out := map[string]store.GroupCount{}
+	if len(groups) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.Query(ctx, `
+SELECT g.group_name, count(*), count(*) FILTER (WHERE u.active)
+FROM user_groups g JOIN users u ON u.id = g.user_id
+WHERE g.group_name = ANY($1)
+GROUP BY g.group_name`, groups)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: group counts: %w", mapErr(err, ""))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			name          string
+			members, live int64
+		)
+		if err := rows.Scan(&name, &members, &live); err != nil {
+			return nil, fmt.Errorf("postgres: group counts: %w", mapErr(err, ""))
+		}
+		out[name] = store.GroupCount{Members: int(members), Active: int(live)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: group counts: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
 // GroupContacts returns the active members of any of groups, each once,
 // ordered by id.
 func (q *queries) GroupContacts(ctx context.Context, groups []string) ([]store.Contact, error) {

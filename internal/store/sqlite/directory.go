@@ -167,6 +167,32 @@ func (q *queries) GroupContacts(ctx context.Context, groups []string) ([]store.C
 		ORDER BY id`, jsonList(groups)))
 }
 
+func (q *queries) GroupCounts(ctx context.Context, groups []string) (map[string]store.GroupCount, error) {
+	out := map[string]store.GroupCount{}
+	if len(groups) == 0 {
+		return out, nil
+	}
+	rows, err := q.r.QueryContext(ctx, `SELECT g.group_name, count(*), coalesce(sum(u.active), 0)
+		FROM user_groups g JOIN users u ON u.id = g.user_id
+		WHERE g.group_name IN (SELECT value FROM json_each(?))
+		GROUP BY g.group_name`, jsonList(groups))
+	if err != nil {
+		return nil, mapErr("group counts", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			name string
+			c    store.GroupCount
+		)
+		if err := rows.Scan(&name, &c.Members, &c.Active); err != nil {
+			return nil, mapErr("group counts", err)
+		}
+		out[name] = c
+	}
+	return out, mapErr("group counts", rows.Err())
+}
+
 func (q *queries) CompanyContacts(ctx context.Context, companyID string) ([]store.Contact, error) {
 	return scanContacts(q.r.QueryContext(ctx, `SELECT u.id, u.email, u.active FROM users u
 		JOIN company_members m ON m.user_id = u.id

@@ -1,0 +1,81 @@
+package store
+
+import "encoding/json"
+
+// Why a recipient got nothing (Unreachable.Reason).
+const (
+	// ReasonInactive: the user or company is marked inactive.
+	ReasonInactive = "inactive"
+	// ReasonNoActiveMember: the company or group has no active member
+	// (and, on e-mail, the company no address of its own).
+	ReasonNoActiveMember = "no_active_member"
+	// ReasonNoEmail: on the e-mail channel, an active user reached has no
+	// address.
+	ReasonNoEmail = "no_email"
+)
+
+// MaxUnreachable bounds the list of unreachable recipients of a report;
+// SendReport.UnreachableMore counts the rest.
+const MaxUnreachable = 100
+
+// Unreachable is a recipient of a send who got nothing, and why.
+type Unreachable struct {
+	Kind   string `json:"kind"` // "user", "company" or "group"
+	ID     string `json:"id"`   // its id (a group's name)
+	Reason string `json:"reason"`
+}
+
+// SendReport says what of a send reached nobody: names the directory does
+// not hold, and recipients it holds who could not be reached. It is empty
+// when everyone named was reached.
+type SendReport struct {
+	UnknownUserIDs    []string      `json:"unknown_user_ids,omitempty"`
+	UnknownCompanyID  string        `json:"unknown_company_id,omitempty"`
+	UnknownGroupNames []string      `json:"unknown_group_names,omitempty"`
+	Unreachable       []Unreachable `json:"unreachable,omitempty"`
+	// UnreachableMore counts the unreachable recipients left out of
+	// Unreachable, beyond MaxUnreachable.
+	UnreachableMore int `json:"unreachable_more,omitempty"`
+}
+
+// Empty reports whether r says nothing.
+func (r *SendReport) Empty() bool {
+	return r == nil || len(r.UnknownUserIDs) == 0 && r.UnknownCompanyID == "" && len(r.UnknownGroupNames) == 0 &&
+		len(r.Unreachable) == 0 && r.UnreachableMore == 0
+}
+
+// AddUnreachable records u, or counts it past MaxUnreachable.
+func (r *SendReport) AddUnreachable(u Unreachable) {
+	if len(r.Unreachable) < MaxUnreachable {
+		r.Unreachable = append(r.Unreachable, u)
+		return
+	}
+	r.UnreachableMore++
+}
+
+// MarshalReport is how a report is stored: JSON, "" for none.
+func MarshalReport(r *SendReport) string {
+	if r.Empty() {
+		return ""
+	}
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// UnmarshalReport is the inverse of MarshalReport.
+func UnmarshalReport(s string) *SendReport {
+	if s == "" {
+		return nil
+	}
+	r := &SendReport{}
+	if json.Unmarshal([]byte(s), r) != nil || r.Empty() {
+		return nil
+	}
+	return r
+}
+
+// GroupCount is how many members a group has, and how many are active.
+type GroupCount struct {
+	Members int
+	Active  int
+}
