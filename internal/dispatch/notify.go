@@ -106,6 +106,12 @@ type Result struct {
 	Replayed bool `json:"-"`
 }
 
+// Report is what res says of who got nothing.
+func (res *Result) Report() *store.SendReport {
+	return &store.SendReport{UnknownUserIDs: res.UnknownUserIDs, UnknownCompanyID: res.UnknownCompanyID,
+		UnknownGroupNames: res.UnknownGroupNames, Unreachable: res.Unreachable, UnreachableMore: res.UnreachableMore}
+}
+
 // setReport copies what rep says into res.
 func (res *Result) setReport(rep *store.SendReport) {
 	if rep == nil {

@@ -133,3 +133,39 @@ func TestHostileStrings(t *testing.T) {
 		}
 	})
 }
+
+// TestNotifyReport: the answer to a notify names unknown groups and the
+// recipients who got nothing, and the event keeps the report.
+func TestNotifyReport(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dbURL string) {
+		h := newHarness(t, testConfig(dbURL), Options{})
+		h.loadDirectory()
+		type report struct {
+			UnknownUserIDs    []string `json:"unknown_user_ids"`
+			UnknownGroupNames []string `json:"unknown_group_names"`
+			Unreachable       []struct {
+				Kind, ID, Reason string
+			} `json:"unreachable"`
+		}
+		var res struct {
+			EventID int64 `json:"event_id"`
+			report
+		}
+		h.host("POST", "/api/v1/events", map[string]any{"key": "message:internal", "title": "T",
+			"group_names": []string{"ghosts"}, "user_ids": []any{4, "1", "404"}}).want(t, 201, &res)
+		check := func(what string, r report) {
+			t.Helper()
+			if len(r.UnknownGroupNames) != 1 || r.UnknownGroupNames[0] != "ghosts" || len(r.UnknownUserIDs) != 1 ||
+				r.UnknownUserIDs[0] != "404" || len(r.Unreachable) != 1 || r.Unreachable[0].Kind != "user" ||
+				r.Unreachable[0].ID != "4" || r.Unreachable[0].Reason != "inactive" {
+				t.Errorf("%s: %+v", what, r)
+			}
+		}
+		check("answer", res.report)
+		var ev struct {
+			Report report `json:"report"`
+		}
+		h.host("GET", "/api/v1/events/"+itoa(res.EventID), nil).want(t, 200, &ev)
+		check("event", ev.Report)
+	})
+}

@@ -1,6 +1,10 @@
 package store
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
 
 // Why a recipient got nothing (Unreachable.Reason).
 const (
@@ -78,4 +82,36 @@ func UnmarshalReport(s string) *SendReport {
 type GroupCount struct {
 	Members int
 	Active  int
+}
+
+// Lines says the report in a few sentences, one per kind of problem, for
+// the command line and the console: "unknown group names (no member):
+// ghosts", "unreachable: user 4 (inactive), group retired (no active
+// member)".
+func (r *SendReport) Lines() []string {
+	if r.Empty() {
+		return nil
+	}
+	var out []string
+	if len(r.UnknownUserIDs) > 0 {
+		out = append(out, "unknown user ids (not in the directory): "+strings.Join(r.UnknownUserIDs, ", "))
+	}
+	if r.UnknownCompanyID != "" {
+		out = append(out, "unknown company "+r.UnknownCompanyID+" (not in the directory)")
+	}
+	if len(r.UnknownGroupNames) > 0 {
+		out = append(out, "unknown group names (no user belongs to them): "+strings.Join(r.UnknownGroupNames, ", "))
+	}
+	if len(r.Unreachable) > 0 {
+		parts := make([]string, len(r.Unreachable))
+		for i, u := range r.Unreachable {
+			parts[i] = fmt.Sprintf("%s %s (%s)", u.Kind, u.ID, strings.ReplaceAll(u.Reason, "_", " "))
+		}
+		line := "not reached: " + strings.Join(parts, ", ")
+		if r.UnreachableMore > 0 {
+			line += fmt.Sprintf(", and %d more", r.UnreachableMore)
+		}
+		out = append(out, line)
+	}
+	return out
 }

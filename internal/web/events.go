@@ -72,6 +72,8 @@ type eventData struct {
 	Type       *cloche.NotificationType
 	Deliveries []cloche.Delivery
 	MoreMail   bool
+	// Report says who got nothing (the event's report, in sentences).
+	Report []string
 }
 
 func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
@@ -87,7 +89,7 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, s, "read the event", err)
 		return
 	}
-	d := &eventData{Event: ev}
+	d := &eventData{Event: ev, Report: sentences(ev.Report.Lines())}
 	if t, err := c.svc.Type(r.Context(), ev.Key); err == nil {
 		d.Type = t
 	}
