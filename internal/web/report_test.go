@@ -33,3 +33,21 @@ func TestSendReportsTheUnreached(t *testing.T) {
 		wantContains(t, "event page", h.get(p.location()), append(want, `id="event-report"`)...)
 	})
 }
+
+// TestConsoleRefusesHostileStrings: a query holding U+0000 or bytes that
+// are not UTF-8 is a 400 naming the field, on both backends, never a 500.
+func TestConsoleRefusesHostileStrings(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dbURL string) {
+		h := newHarness(t, dbURL, nil)
+		h.mustLogin()
+		for _, path := range []string{
+			"/console/directory?q=a%00b",
+			"/console/directory/user?id=%FF",
+			"/console/events?key=k%00",
+		} {
+			p := h.get(path)
+			wantStatus(t, path, p, http.StatusBadRequest)
+		}
+		wantContains(t, "search", h.get("/console/directory?q=a%00b"), "q: must not contain the NUL character")
+	})
+}
