@@ -228,12 +228,12 @@ func Unknown(ctx context.Context, q store.Queries, r store.Recipients) (*store.S
 		}
 	}
 	if groups := dedupe(r.GroupNames); len(groups) > 0 {
-		counts, err := q.GroupCounts(ctx, groups)
+		active, err := q.GroupsActive(ctx, groups)
 		if err != nil {
 			return nil, fmt.Errorf("directory: groups: %w", err)
 		}
 		for _, g := range groups {
-			if _, ok := counts[g]; !ok {
+			if _, ok := active[g]; !ok {
 				rep.UnknownGroupNames = append(rep.UnknownGroupNames, g)
 			}
 		}
@@ -252,15 +252,15 @@ func Report(ctx context.Context, q store.Queries, rt *Routes, noEmail []string) 
 		rep.AddUnreachable(store.Unreachable{Kind: "user", ID: id, Reason: store.ReasonInactive})
 	}
 	if len(rt.GroupNames) > 0 {
-		counts, err := q.GroupCounts(ctx, rt.GroupNames)
+		active, err := q.GroupsActive(ctx, rt.GroupNames)
 		if err != nil {
 			return nil, fmt.Errorf("directory: groups: %w", err)
 		}
 		for _, g := range rt.GroupNames {
-			switch c, ok := counts[g]; {
+			switch live, ok := active[g]; {
 			case !ok:
 				rep.UnknownGroupNames = append(rep.UnknownGroupNames, g)
-			case c.Active == 0:
+			case !live:
 				rep.AddUnreachable(store.Unreachable{Kind: "group", ID: g, Reason: store.ReasonNoActiveMember})
 			}
 		}

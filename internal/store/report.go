@@ -78,12 +78,6 @@ func UnmarshalReport(s string) *SendReport {
 	return r
 }
 
-// GroupCount is how many members a group has, and how many are active.
-type GroupCount struct {
-	Members int
-	Active  int
-}
-
 // Lines says the report in a few sentences, one per kind of problem, for
 // the command line and the console: "unknown group names (no member):
 // ghosts", "unreachable: user 4 (inactive), group retired (no active

@@ -53,9 +53,10 @@ type Queries interface {
 	UserContacts(ctx context.Context, ids []string) ([]Contact, error)
 	// GroupContacts returns the active members of any of the groups, each once.
 	GroupContacts(ctx context.Context, groups []string) ([]Contact, error)
-	// GroupCounts counts the members, and the active members, of each of
-	// the groups that has any; a group without members is not in the map.
-	GroupCounts(ctx context.Context, groups []string) (map[string]GroupCount, error)
+	// GroupsActive tells, for each of the groups that has members,
+	// whether one of them is active; a group without members is not in
+	// the map. It stops at the first member found: cheap for any size.
+	GroupsActive(ctx context.Context, groups []string) (map[string]bool, error)
 	// CompanyContacts returns the active members of the company.
 	CompanyContacts(ctx context.Context, companyID string) ([]Contact, error)
 	CompanyUpsert(ctx context.Context, c *Company) error

@@ -180,34 +180,34 @@ SELECT id, email, active FROM users WHERE id = ANY($1) ORDER BY id COLLATE "C"`,
 	return out, nil
 }
 
-// GroupCounts counts the members, and the active members, of each group
-// of groups that has any.
-func (q *queries) GroupCounts(ctx context.Context, groups []string) (map[string]store.GroupCount, error) {
-	out := map[string]store.GroupCount{}
+// GroupsActive tells, for each group of groups that has members, whether
+// one of them is active.
+func (q *queries) GroupsActive(ctx context.Context, groups []string) (map[string]bool, error) {
+	out := map[string]bool{}
 	if len(groups) == 0 {
 		return out, nil
 	}
 	rows, err := q.db.Query(ctx, `
-SELECT g.group_name, count(*), count(*) FILTER (WHERE u.active)
-FROM user_groups g JOIN users u ON u.id = g.user_id
-WHERE g.group_name = ANY($1)
-GROUP BY g.group_name`, groups)
+SELECT g, EXISTS (SELECT 1 FROM user_groups m JOIN users u ON u.id = m.user_id
+                  WHERE m.group_name = g AND u.active)
+FROM unnest($1::text[]) AS g
+WHERE EXISTS (SELECT 1 FROM user_groups m WHERE m.group_name = g)`, groups)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: group counts: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			name          string
-			members, live int64
+			name   string
+			active bool
 		)
-		if err := rows.Scan(&name, &members, &live); err != nil {
-			return nil, fmt.Errorf("postgres: group counts: %w", mapErr(err, ""))
+		if err := rows.Scan(&name, &active); err != nil {
+			return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
 		}
-		out[name] = store.GroupCount{Members: int(members), Active: int(live)}
+		out[name] = active
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: group counts: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
 	}
 	return out, nil
 }

@@ -167,30 +167,30 @@ func (q *queries) GroupContacts(ctx context.Context, groups []string) ([]store.C
 		ORDER BY id`, jsonList(groups)))
 }
 
-func (q *queries) GroupCounts(ctx context.Context, groups []string) (map[string]store.GroupCount, error) {
-	out := map[string]store.GroupCount{}
+func (q *queries) GroupsActive(ctx context.Context, groups []string) (map[string]bool, error) {
+	out := map[string]bool{}
 	if len(groups) == 0 {
 		return out, nil
 	}
-	rows, err := q.r.QueryContext(ctx, `SELECT g.group_name, count(*), coalesce(sum(u.active), 0)
-		FROM user_groups g JOIN users u ON u.id = g.user_id
-		WHERE g.group_name IN (SELECT value FROM json_each(?))
-		GROUP BY g.group_name`, jsonList(groups))
+	rows, err := q.r.QueryContext(ctx, `SELECT g.value, EXISTS (SELECT 1 FROM user_groups m JOIN users u ON u.id = m.user_id
+			WHERE m.group_name = g.value AND u.active)
+		FROM json_each(?) g
+		WHERE EXISTS (SELECT 1 FROM user_groups m WHERE m.group_name = g.value)`, jsonList(groups))
 	if err != nil {
-		return nil, mapErr("group counts", err)
+		return nil, mapErr("groups active", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			name string
-			c    store.GroupCount
+			name   string
+			active bool
 		)
-		if err := rows.Scan(&name, &c.Members, &c.Active); err != nil {
-			return nil, mapErr("group counts", err)
+		if err := rows.Scan(&name, &active); err != nil {
+			return nil, mapErr("groups active", err)
 		}
-		out[name] = c
+		out[name] = active
 	}
-	return out, mapErr("group counts", rows.Err())
+	return out, mapErr("groups active", rows.Err())
 }
 
 func (q *queries) CompanyContacts(ctx context.Context, companyID string) ([]store.Contact, error) {
