@@ -73,6 +73,9 @@ const (
 // among the keys that are not revoked.
 func (s *Service) CreateAPIKey(ctx context.Context, name string) (*APIKey, string, error) {
 	name = strings.TrimSpace(name)
+	if err := store.CheckText("name", name); err != nil {
+		return nil, "", err
+	}
 	switch {
 	case name == "":
 		return nil, "", store.Invalid("name", "must not be empty")
@@ -88,7 +91,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string) (*APIKey, strin
 	k := &APIKey{Name: name, Prefix: display, Hash: hash, CreatedAt: s.disp.Now()}
 	if err := s.store.APIKeyInsert(ctx, k); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return nil, "", fmt.Errorf("create api key: an active key is named %q already: %w", name, ErrConflict)
+			return nil, "", &store.Error{Kind: ErrConflict, Msg: fmt.Sprintf("an active API key is named %q already", name), Err: err}
 		}
 		return nil, "", wrap("create api key", err)
 	}
@@ -105,6 +108,9 @@ func (s *Service) APIKeys(ctx context.Context) ([]APIKey, error) {
 // of an active key, and returns it. A revoked key is refused at once.
 func (s *Service) RevokeAPIKey(ctx context.Context, ref string) (*APIKey, error) {
 	ref = strings.TrimSpace(ref)
+	if err := store.CheckID("key", ref); err != nil {
+		return nil, err
+	}
 	keys, err := s.store.APIKeyList(ctx)
 	if err != nil {
 		return nil, wrap("revoke api key", err)
@@ -125,11 +131,14 @@ func (s *Service) RevokeAPIKey(ctx context.Context, ref string) (*APIKey, error)
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("revoke api key %q: no key has this id, nor is an active key so named: %w", ref, ErrNotFound)
+		return nil, store.Errorf(ErrNotFound, "API key %q not found: no key has this id, nor is an active key so named", ref)
 	}
 	now := s.disp.Now()
 	if err := s.store.APIKeyRevoke(ctx, found.ID, now); err != nil {
-		return nil, wrap(fmt.Sprintf("revoke api key %d", found.ID), err)
+		if errors.Is(err, ErrConflict) {
+			return nil, &store.Error{Kind: ErrConflict, Msg: fmt.Sprintf("API key %d (%s) is already revoked", found.ID, found.Name), Err: err}
+		}
+		return nil, wrap(fmt.Sprintf("API key %d (%s)", found.ID, found.Name), err)
 	}
 	s.access.forgetKeys()
 	t := now.UTC().Truncate(time.Microsecond)
@@ -251,8 +260,11 @@ func (s *Service) UserToken(ctx context.Context, userID string, ttl time.Duratio
 	case ttl > maxTTL:
 		return "", time.Time{}, store.Invalid("ttl", "must be at most %s (auth.token_max_ttl)", maxTTL)
 	}
+	if err := store.CheckID("user_id", userID); err != nil {
+		return "", time.Time{}, err
+	}
 	if _, err := s.store.UserGet(ctx, userID); err != nil {
-		return "", time.Time{}, wrap(fmt.Sprintf("user token: user %q", userID), err)
+		return "", time.Time{}, wrap(fmt.Sprintf("user %q", userID), err)
 	}
 	secret, err := s.tokenSecret(ctx)
 	if err != nil {

@@ -3,8 +3,6 @@ package cloche
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -220,15 +218,8 @@ func (s *Service) Location() *time.Location { return s.loc }
 // periodic job does.
 func (s *Service) Purge(ctx context.Context) (int, error) { return s.disp.Purge(ctx) }
 
-// wrap adds the operation to errors that are not already field errors. A
-// missing row reads "user \"42\": not found", without the backend's detail.
-func wrap(op string, err error) error {
-	var fe *FieldError
-	switch {
-	case err == nil || errors.As(err, &fe):
-		return err
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%s: %w", op, ErrNotFound)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
+// wrap is the one place where the service's errors become what their
+// user reads (store.UserError): field errors bare, refusals in the words
+// of what names (`event 29 is already cancelled`, `user "42" not found`),
+// never the backend's.
+func wrap(what string, err error) error { return store.UserError(what, err) }

@@ -43,22 +43,28 @@ func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
 	err = s.store.UserUpsert(ctx, u)
 	s.disp.DirectoryChanged()
 	if err != nil {
-		return nil, wrap("upsert user", err)
+		return nil, wrap(fmt.Sprintf("user %q", u.ID), err)
 	}
 	return s.User(ctx, u.ID)
 }
 
 // User returns one user.
 func (s *Service) User(ctx context.Context, id string) (*User, error) {
+	if err := store.CheckID("id", id); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserGet(ctx, id)
 	return u, wrap(fmt.Sprintf("user %q", id), err)
 }
 
 // DeleteUser deletes a user; their notifications stay until purged.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	if err := store.CheckID("id", id); err != nil {
+		return err
+	}
 	err := s.store.UserDelete(ctx, id)
 	s.disp.DirectoryChanged()
-	return wrap(fmt.Sprintf("delete user %q", id), err)
+	return wrap(fmt.Sprintf("user %q", id), err)
 }
 
 // UpsertCompany creates or replaces a company.
@@ -68,20 +74,26 @@ func (s *Service) UpsertCompany(ctx context.Context, in CompanyInput) (*Company,
 		return nil, err
 	}
 	if err := s.store.CompanyUpsert(ctx, c); err != nil {
-		return nil, wrap("upsert company", err)
+		return nil, wrap(fmt.Sprintf("company %q", c.ID), err)
 	}
 	return c, nil
 }
 
 // Company returns one company.
 func (s *Service) Company(ctx context.Context, id string) (*Company, error) {
+	if err := store.CheckID("id", id); err != nil {
+		return nil, err
+	}
 	c, err := s.store.CompanyGet(ctx, id)
 	return c, wrap(fmt.Sprintf("company %q", id), err)
 }
 
 // DeleteCompany deletes a company and its memberships.
 func (s *Service) DeleteCompany(ctx context.Context, id string) error {
-	return wrap(fmt.Sprintf("delete company %q", id), s.store.CompanyDelete(ctx, id))
+	if err := store.CheckID("id", id); err != nil {
+		return err
+	}
+	return wrap(fmt.Sprintf("company %q", id), s.store.CompanyDelete(ctx, id))
 }
 
 // ImportDirectory reads a JSON import file and writes it in one

@@ -75,7 +75,7 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*Delivery, error) {
 // ErrConflict for a delivery queued, being sent or sent.
 func (s *Service) RetryDelivery(ctx context.Context, id int64) (*Delivery, error) {
 	d, err := s.mailer.Retry(ctx, id)
-	return d, wrap(fmt.Sprintf("retry delivery %d", id), err)
+	return d, wrap(fmt.Sprintf("delivery %d", id), err)
 }
 
 // RetryFailedDeliveries queues every failed delivery again (only those of
@@ -91,6 +91,9 @@ func (s *Service) RetryFailedDeliveries(ctx context.Context, eventID int64) (int
 // (with the TestEmailResult describing the attempt); no smtp.host is an
 // ErrInvalid naming it.
 func (s *Service) SendTestEmail(ctx context.Context, address string) (*TestEmailResult, error) {
+	if err := store.CheckEmail("address", address); err != nil {
+		return nil, err
+	}
 	res, err := s.mailer.SendTest(ctx, address)
 	return res, wrap("test e-mail", err)
 }

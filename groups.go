@@ -2,6 +2,7 @@ package cloche
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,6 +37,10 @@ func (s *Service) Users(ctx context.Context, f UserFilter) (*UserPage, error) {
 	case limit > 1000:
 		limit = 1000
 	}
+	if err := errors.Join(store.CheckID("group", f.Group), store.CheckID("company_id", f.CompanyID),
+		store.CheckID("cursor", f.After)); err != nil {
+		return nil, err
+	}
 	us, err := s.store.UserList(ctx, &store.UserListParams{Group: f.Group, CompanyID: f.CompanyID, AfterID: f.After, Limit: limit})
 	if err != nil {
 		return nil, wrap("users", err)
@@ -61,6 +66,12 @@ func (s *Service) SetGroupMembers(ctx context.Context, group string, userIDs []s
 	if group == "" {
 		return store.Invalid("group", "must not be empty")
 	}
+	if err := store.CheckID("group", group); err != nil {
+		return err
+	}
+	if err := errors.Join(store.CheckIDs("user_ids", userIDs)...); err != nil {
+		return err
+	}
 	ids := make([]string, 0, len(userIDs))
 	for i, id := range userIDs {
 		id = strings.TrimSpace(id)
@@ -75,6 +86,12 @@ func (s *Service) SetGroupMembers(ctx context.Context, group string, userIDs []s
 // DeleteGroup removes every member from group and returns how many it
 // had; ErrNotFound when it had none.
 func (s *Service) DeleteGroup(ctx context.Context, group string) (int, error) {
+	if err := store.CheckID("group", group); err != nil {
+		return 0, err
+	}
 	n, err := s.store.GroupDelete(ctx, group)
-	return n, wrap(fmt.Sprintf("delete group %q", group), err)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, &store.Error{Kind: ErrNotFound, Msg: fmt.Sprintf("group %q has no members", group), Err: err}
+	}
+	return n, wrap(fmt.Sprintf("group %q", group), err)
 }

@@ -31,6 +31,9 @@ type InboxPage struct {
 
 // Inbox lists a user's visible, unexpired notifications, newest first.
 func (s *Service) Inbox(ctx context.Context, q InboxQuery) (*InboxPage, error) {
+	if err := store.CheckID("user_id", q.UserID); err != nil {
+		return nil, err
+	}
 	if q.Channel != "" && !q.Channel.InApp() {
 		return nil, store.Invalid("channel", "%q is not an in-app channel (message, header_message, alert)", q.Channel)
 	}
@@ -88,6 +91,9 @@ func decodeCursor(s string) (*store.Cursor, error) {
 
 // Notification returns one of a user's notifications.
 func (s *Service) Notification(ctx context.Context, userID string, id int64) (*InboxItem, error) {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return nil, err
+	}
 	it, err := s.store.NotificationGet(ctx, userID, id)
 	return it, wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }
@@ -95,29 +101,41 @@ func (s *Service) Notification(ctx context.Context, userID string, id int64) (*I
 // UnreadCounts counts a user's unread, visible notifications per in-app
 // channel.
 func (s *Service) UnreadCounts(ctx context.Context, userID string) (map[Channel]int, error) {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return nil, err
+	}
 	c, err := s.store.NotificationCountUnread(ctx, userID, s.disp.Now())
 	return c, wrap("unread counts", err)
 }
 
 // MarkRead marks one of a user's notifications read.
 func (s *Service) MarkRead(ctx context.Context, userID string, id int64) error {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return err
+	}
 	now := s.disp.Now()
 	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, ReadAt: &now, At: now})
 	s.changed(userID, err)
-	return wrap(fmt.Sprintf("mark read: notification %d of user %q", id, userID), err)
+	return wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }
 
 // MarkUnread marks one of a user's notifications unread again.
 func (s *Service) MarkUnread(ctx context.Context, userID string, id int64) error {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return err
+	}
 	err := s.store.NotificationSetRead(ctx, &store.NotificationSetReadParams{UserID: userID, ID: id, At: s.disp.Now()})
 	s.changed(userID, err)
-	return wrap(fmt.Sprintf("mark unread: notification %d of user %q", id, userID), err)
+	return wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }
 
 // MarkAllRead marks every visible unread notification of a user in an
 // in-app channel (in all of them when ch is empty) read, and returns how
 // many.
 func (s *Service) MarkAllRead(ctx context.Context, userID string, ch Channel) (int, error) {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return 0, err
+	}
 	if ch != "" && !ch.InApp() {
 		return 0, store.Invalid("channel", "%q is not an in-app channel (message, header_message, alert)", ch)
 	}
@@ -132,6 +150,9 @@ func (s *Service) MarkAllRead(ctx context.Context, userID string, ch Channel) (i
 // the configured default (7 days) when until is nil. It shows again, at
 // the top, when that time comes.
 func (s *Service) Postpone(ctx context.Context, userID string, id int64, until *time.Time) (time.Time, error) {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return time.Time{}, err
+	}
 	now := s.disp.Now()
 	t := now.Add(s.cfg.PostponeDefault.D())
 	if until != nil {
@@ -143,7 +164,7 @@ func (s *Service) Postpone(ctx context.Context, userID string, id int64, until *
 	err := s.store.NotificationPostpone(ctx, &store.NotificationPostponeParams{UserID: userID, ID: id, Until: t, At: now})
 	s.changed(userID, err)
 	if err != nil {
-		return time.Time{}, wrap(fmt.Sprintf("postpone %d", id), err)
+		return time.Time{}, wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 	}
 	return t.UTC(), nil
 }

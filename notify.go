@@ -2,6 +2,7 @@ package cloche
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,6 +37,15 @@ type Recipients = store.Recipients
 
 // Result tells what Notify did.
 type Result = dispatch.Result
+
+// SendReport says who of a send's recipients got nothing, and why; an
+// event keeps it (Event.Report).
+type SendReport = store.SendReport
+
+// Unreachable is a recipient the directory holds who got nothing: Kind
+// "user", "company" or "group", Reason "inactive", "no_active_member" or
+// "no_email".
+type Unreachable = store.Unreachable
 
 // Event is one call of Notify, with its outcome.
 type Event = store.Event
@@ -92,6 +102,14 @@ func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, store.Invalid("status", "%q is not an event status (%s)", f.Status, joinStrings(store.EventStatuses))
 	}
+	if err := store.CheckID("key", f.Key); err != nil {
+		return nil, err
+	}
+	if c := f.Context; c != nil {
+		if err := errors.Join(store.CheckID("context.type", c.Type), store.CheckID("context.id", c.ID)); err != nil {
+			return nil, err
+		}
+	}
 	p := &store.EventListParams{Status: f.Status, Key: f.Key, BeforeID: f.BeforeID, Limit: f.Limit}
 	if f.Context != nil {
 		p.ContextType, p.ContextID = f.Context.Type, f.Context.ID
@@ -102,13 +120,18 @@ func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 
 // CancelEvent cancels a pending event; ErrConflict if it is not pending.
 func (s *Service) CancelEvent(ctx context.Context, id int64) error {
-	return wrap(fmt.Sprintf("cancel event %d", id), s.disp.Cancel(ctx, id))
+	return wrap(fmt.Sprintf("event %d", id), s.disp.Cancel(ctx, id))
 }
 
 // CancelEvents cancels the pending events about c (of key only, if given)
 // and returns their ids.
 func (s *Service) CancelEvents(ctx context.Context, c Context, key string) ([]int64, error) {
-	return s.disp.CancelByContext(ctx, c, key)
+	if err := errors.Join(store.CheckID("context.type", c.Type), store.CheckID("context.id", c.ID),
+		store.CheckID("key", key)); err != nil {
+		return nil, err
+	}
+	ids, err := s.disp.CancelByContext(ctx, c, key)
+	return ids, wrap("events of "+c.String(), err)
 }
 
 // Delivery is one e-mail of one event to one address.
@@ -156,6 +179,9 @@ func (s *Service) Types(ctx context.Context) ([]NotificationType, error) {
 
 // Type returns one notification type.
 func (s *Service) Type(ctx context.Context, key string) (*NotificationType, error) {
+	if err := store.CheckID("key", key); err != nil {
+		return nil, err
+	}
 	t, err := s.store.TypeGet(ctx, key)
 	return t, wrap(fmt.Sprintf("type %q", key), err)
 }
@@ -170,6 +196,9 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 	}
 	if strings.ContainsAny(t.Key, " \t\n") {
 		return nil, store.Invalid("key", "%q must not contain spaces", t.Key)
+	}
+	if err := errors.Join(store.CheckID("key", t.Key), store.CheckName("label", t.Label)); err != nil {
+		return nil, err
 	}
 	var out *NotificationType
 	err := s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -200,7 +229,7 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(fmt.Sprintf("type %s", t.Key), err)
+		return nil, wrap(fmt.Sprintf("type %q", t.Key), err)
 	}
 	s.disp.TypesChanged()
 	s.inboxesChanged(nil, true) // the notifications of the type show its status mark
@@ -209,10 +238,13 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 
 // DeleteType deletes a type no event uses (ErrInUse otherwise).
 func (s *Service) DeleteType(ctx context.Context, key string) error {
+	if err := store.CheckID("key", key); err != nil {
+		return err
+	}
 	err := s.store.TypeDelete(ctx, key)
 	if err == nil {
 		s.disp.TypesChanged()
 		s.inboxesChanged(nil, true)
 	}
-	return wrap(fmt.Sprintf("delete type %q", key), err)
+	return wrap(fmt.Sprintf("type %q", key), err)
 }

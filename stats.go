@@ -2,6 +2,7 @@ package cloche
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cloche/cloche/internal/store"
@@ -74,6 +75,9 @@ type UserQuery struct {
 func (s *Service) SearchUsers(ctx context.Context, q UserQuery) ([]User, error) {
 	if q.Offset < 0 {
 		return nil, store.Invalid("offset", "must not be negative")
+	}
+	if err := errors.Join(store.CheckText("q", q.Text), store.CheckID("followed_by", q.FollowedBy)); err != nil {
+		return nil, err
 	}
 	us, err := s.store.UserSearch(ctx, &store.UserSearchParams{Query: q.Text, FollowerID: q.FollowedBy, Offset: q.Offset, Limit: q.Limit})
 	return us, wrap("search users", err)

@@ -37,10 +37,34 @@ type Result struct {
 	Reached          map[string]int `json:"reached"`
 	UnknownUserIDs   []string       `json:"unknown_user_ids,omitempty"`
 	UnknownCompanyID string         `json:"unknown_company_id,omitempty"`
-	Replaced         []int64        `json:"replaced,omitempty"`
+	// UnknownGroupNames are given group names no user belongs to.
+	UnknownGroupNames []string `json:"unknown_group_names,omitempty"`
+	// Unreachable are recipients who got nothing (the first 100;
+	// UnreachableMore counts the rest). Empty for a scheduled event: its
+	// report (Event.Report) says it once published.
+	Unreachable     []Unreachable `json:"unreachable,omitempty"`
+	UnreachableMore int           `json:"unreachable_more,omitempty"`
+	Replaced        []int64       `json:"replaced,omitempty"`
 	// Replayed: this is the first answer to the same request with the same
 	// idempotency key; nothing was done this time.
 	Replayed bool `json:"-"`
+}
+
+// Unreachable is a recipient who got nothing: Kind "user", "company" or
+// "group"; Reason "inactive", "no_active_member" or "no_email".
+type Unreachable struct {
+	Kind   string `json:"kind"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// Report says who of an event's recipients got nothing, and why.
+type Report struct {
+	UnknownUserIDs    []string      `json:"unknown_user_ids,omitempty"`
+	UnknownCompanyID  string        `json:"unknown_company_id,omitempty"`
+	UnknownGroupNames []string      `json:"unknown_group_names,omitempty"`
+	Unreachable       []Unreachable `json:"unreachable,omitempty"`
+	UnreachableMore   int           `json:"unreachable_more,omitempty"`
 }
 
 // NotifyOption is an option of Notify.
@@ -97,6 +121,9 @@ type Event struct {
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
 	PublishedAt  *time.Time     `json:"published_at,omitempty"`
+	// Report says who got nothing: what was unknown at creation, then
+	// what its publication found. Nil when everyone was reached.
+	Report *Report `json:"report,omitempty"`
 	// Deliveries counts e-mail deliveries per state (Event only, for
 	// e-mail events).
 	Deliveries map[string]int `json:"deliveries,omitempty"`

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/cloche/cloche/internal/store"
 )
 
 // ErrUnauthenticated: a credential is missing, malformed, expired, revoked
@@ -106,6 +108,9 @@ func VerifyUserToken(secret []byte, token string, now time.Time, maxTTL time.Dur
 	}
 	if rc.Subject == "" {
 		return nil, fmt.Errorf("%w: user token: sub (the user id) is missing", ErrUnauthenticated)
+	}
+	if err := store.CheckID("sub", rc.Subject); err != nil {
+		return nil, fmt.Errorf("%w: user token: %v: no user has such an id", ErrUnauthenticated, err)
 	}
 	exp := rc.ExpiresAt.Time
 	if exp.Sub(now) > maxTTL+Leeway {

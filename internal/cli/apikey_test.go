@@ -16,7 +16,7 @@ func TestAPIKeyCommands(t *testing.T) {
 		if !strings.HasPrefix(key, "ck_") || len(key) != 46 || !strings.Contains(r.stderr, "shown this once") {
 			t.Errorf("create printed %q, stderr %q", r.stdout, r.stderr)
 		}
-		h.fails(1, []string{"apikey", "create", "endi-prod"}, "endi-prod", "conflict")
+		h.fails(1, []string{"apikey", "create", "endi-prod"}, `an active API key is named "endi-prod" already`)
 		h.fails(1, []string{"apikey", "create", " "}, "name: must not be empty")
 
 		list := h.ok("apikey", "list")

@@ -215,7 +215,7 @@ func TestScheduleListCancel(t *testing.T) {
 				t.Errorf("events show lacks %q:\n%s", w, show)
 			}
 		}
-		h.fails(1, []string{"events", "cancel", id}, "conflict")
+		h.fails(1, []string{"events", "cancel", id}, "cloche: event "+id+" is already cancelled")
 
 		// By context, with a local datetime, and a replacement on the way.
 		h.ok("notify", "-k", "workshop:reminder", "--title", "A", "-g", "manager", "--from", "2099-12-05 12:00", "--context", "workshop:8")
@@ -263,7 +263,7 @@ func TestTypes(t *testing.T) {
 		t.Error("type still listed after delete")
 	}
 	h.ok("notify", "-k", "message:internal", "--title", "T", "-g", "manager")
-	h.fails(1, []string{"types", "delete", "message:internal"}, "in use")
+	h.fails(1, []string{"types", "delete", "message:internal"}, `type "message:internal" is used by 1 event; it cannot be deleted`)
 }
 
 func TestInboxCommands(t *testing.T) {

@@ -100,7 +100,7 @@ func TestDeliveriesRetry(t *testing.T) {
 		if ds[0].Attempts != 1 || ds[0].LastCode != 250 {
 			t.Errorf("after the retry: %+v", ds[0])
 		}
-		h.fails(1, []string{"deliveries", "retry", id}, "conflict", "it is sent")
+		h.fails(1, []string{"deliveries", "retry", id}, "delivery "+id+" is sent: only a failed or retrying delivery can be retried")
 		var many struct{ Retried int }
 		h.json(&many, "deliveries", "retry", "--failed")
 		if many.Retried != 0 {

@@ -101,6 +101,9 @@ func (c *eventsShowCmd) Run(rt *runtime) error {
 	); err != nil {
 		return err
 	}
+	if lines := ev.Report.Lines(); len(lines) > 0 {
+		rt.printf("report:\n%s", indent(strings.Join(lines, "\n"), "  "))
+	}
 	if ev.Body != "" {
 		rt.printf("body:\n%s", indent(ev.Body, "  "))
 	}

@@ -98,11 +98,8 @@ func (c *notifyCmd) Run(rt *runtime) error {
 
 // notifyWarnings points out what the sender probably did not mean.
 func (rt *runtime) notifyWarnings(res *cloche.Result) {
-	if len(res.UnknownUserIDs) > 0 {
-		rt.warnf("unknown user ids (not in the directory): %s", strings.Join(res.UnknownUserIDs, ", "))
-	}
-	if res.UnknownCompanyID != "" {
-		rt.warnf("unknown company %s (not in the directory)", res.UnknownCompanyID)
+	for _, line := range res.Report().Lines() {
+		rt.warnf("%s", line)
 	}
 	if len(res.Replaced) > 0 {
 		rt.warnf("replaced pending event(s) %s of the same context and key", joinIDs(res.Replaced))

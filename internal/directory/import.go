@@ -90,6 +90,22 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 	if u.ID == "" {
 		return nil, store.Invalid(prefix+"id", "must not be empty")
 	}
+	companies := make([]string, len(in.Companies))
+	for i, c := range in.Companies {
+		companies[i] = string(c)
+	}
+	errs := []error{
+		store.CheckID(prefix+"id", u.ID),
+		store.CheckEmail(prefix+"email", u.Email),
+		store.CheckName(prefix+"name", u.Name),
+		store.CheckText(prefix+"locale", u.Locale),
+		store.CheckID(prefix+"follower_id", u.FollowerID),
+	}
+	errs = append(errs, store.CheckIDs(prefix+"groups", in.Groups)...)
+	errs = append(errs, store.CheckIDs(prefix+"companies", companies)...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	if u.Email != "" {
 		if _, err := mail.ParseAddress(u.Email); err != nil || strings.ContainsAny(u.Email, "<> ") {
 			return nil, store.Invalid(prefix+"email", "%q is not an e-mail address", u.Email)
@@ -137,6 +153,10 @@ func (in CompanyInput) Company(prefix string) (*store.Company, error) {
 	if c.Name == "" {
 		return nil, store.Invalid(prefix+"name", "must not be empty")
 	}
+	if err := errors.Join(store.CheckID(prefix+"id", c.ID), store.CheckName(prefix+"name", c.Name),
+		store.CheckEmail(prefix+"email", c.Email)); err != nil {
+		return nil, err
+	}
 	if c.Email != "" {
 		if _, err := mail.ParseAddress(c.Email); err != nil || strings.ContainsAny(c.Email, "<> ") {
 			return nil, store.Invalid(prefix+"email", "%q is not an e-mail address", c.Email)
@@ -151,9 +171,17 @@ type ImportStats struct {
 	Users     int `json:"users"`
 }
 
-// Decode reads an import file, rejecting unknown fields.
+// Decode reads an import file, rejecting unknown fields and text that is
+// not UTF-8 (naming the field).
 func Decode(r io.Reader) (*File, error) {
-	dec := json.NewDecoder(r)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("directory: import: %w", err)
+	}
+	if err := store.CheckJSONText(b); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f File
 	if err := dec.Decode(&f); err != nil {

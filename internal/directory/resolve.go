@@ -30,6 +30,10 @@ type Routes struct {
 	UnknownCompanyID string
 	// FollowerFallback is true when the follower route fell back to groups.
 	FollowerFallback bool
+	// InactiveUserIDs are given user ids of users marked inactive.
+	InactiveUserIDs []string
+	// CompanyInactive is true when the company of CompanyID is inactive.
+	CompanyInactive bool
 
 	// Why each person is reached, for the footer of e-mails.
 
@@ -65,6 +69,7 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 			return nil, fmt.Errorf("directory: users: %w", err)
 		}
 		rt.UnknownUserIDs = unknown(rt.UserIDs, cs)
+		rt.InactiveUserIDs = inactive(rt.UserIDs, cs)
 	}
 	if r.FollowerUserID != "" {
 		follower, followed, known, err := followerOf(ctx, q, r.FollowerUserID)
@@ -102,6 +107,7 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 		default:
 			rt.CompanyID = c.ID
 			rt.CompanyName = cmp.Or(c.Name, c.ID)
+			rt.CompanyInactive = !c.Active
 		}
 	}
 	return rt, nil
@@ -111,8 +117,9 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 // address if any, then each active user reached who has an address, each
 // address once (compared without case). Each says why it is reached (see
 // store.DeliveryRecipient.Reason): by the first route that reaches it, in
-// the order user ids, follower, groups, company.
-func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryRecipient, error) {
+// the order user ids, follower, groups, company. noEmail are the active
+// users reached who have no address, by id.
+func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.DeliveryRecipient, noEmail []string, err error) {
 	users := map[string]store.Contact{}
 	reasons := map[string]string{}
 	add := func(reason func(id string) string) func([]store.Contact, error) error {
@@ -133,7 +140,7 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryR
 			return "direct"
 		}
 		if err := add(direct)(q.UserContacts(ctx, rt.UserIDs)); err != nil {
-			return nil, fmt.Errorf("directory: users: %w", err)
+			return nil, nil, fmt.Errorf("directory: users: %w", err)
 		}
 	}
 	for _, g := range rt.GroupNames {
@@ -142,13 +149,13 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryR
 			kind = "fallback_group:"
 		}
 		if err := add(func(string) string { return kind + g })(q.GroupContacts(ctx, []string{g})); err != nil {
-			return nil, fmt.Errorf("directory: groups: %w", err)
+			return nil, nil, fmt.Errorf("directory: groups: %w", err)
 		}
 	}
 	if rt.CompanyID != "" {
 		member := func(string) string { return "company:" + rt.CompanyName }
 		if err := add(member)(q.CompanyContacts(ctx, rt.CompanyID)); err != nil {
-			return nil, fmt.Errorf("directory: company members: %w", err)
+			return nil, nil, fmt.Errorf("directory: company members: %w", err)
 		}
 	}
 	ids := make([]string, 0, len(users))
@@ -156,7 +163,6 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryR
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var out []store.DeliveryRecipient
 	seen := map[string]bool{}
 	if rt.CompanyAddress != nil {
 		out = append(out, *rt.CompanyAddress)
@@ -164,13 +170,17 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) ([]store.DeliveryR
 	}
 	for _, id := range ids {
 		addr := strings.TrimSpace(users[id].Email)
-		if addr == "" || seen[strings.ToLower(addr)] {
+		if addr == "" {
+			noEmail = append(noEmail, id)
+			continue
+		}
+		if seen[strings.ToLower(addr)] {
 			continue
 		}
 		seen[strings.ToLower(addr)] = true
 		out = append(out, store.DeliveryRecipient{UserID: id, Address: addr, Reason: reasons[id]})
 	}
-	return out, nil
+	return out, noEmail, nil
 }
 
 // followerOf returns the active follower of userID, or nil when there is
@@ -197,25 +207,77 @@ func followerOf(ctx context.Context, q store.Queries, userID string) (follower *
 	return &cs[0], followed, true, nil
 }
 
-// Unknown returns the ids and company id among r that the directory does not
-// hold, without resolving anybody: what notify reports for a scheduled event.
-func Unknown(ctx context.Context, q store.Queries, r store.Recipients) (userIDs []string, companyID string, err error) {
+// Unknown reports the user ids, company id and group names among r that
+// the directory does not hold, without resolving anybody: what notify
+// reports for a scheduled event when it is created.
+func Unknown(ctx context.Context, q store.Queries, r store.Recipients) (*store.SendReport, error) {
+	rep := &store.SendReport{}
 	ids := dedupe(append(slices.Clone(r.UserIDs), r.FollowerUserID))
 	if len(ids) > 0 {
 		cs, err := q.UserContacts(ctx, ids)
 		if err != nil {
-			return nil, "", fmt.Errorf("directory: users: %w", err)
+			return nil, fmt.Errorf("directory: users: %w", err)
 		}
-		userIDs = unknown(ids, cs)
+		rep.UnknownUserIDs = unknown(ids, cs)
 	}
 	if r.CompanyID != "" {
 		if _, err := q.CompanyGet(ctx, r.CompanyID); errors.Is(err, store.ErrNotFound) {
-			companyID = r.CompanyID
+			rep.UnknownCompanyID = r.CompanyID
 		} else if err != nil {
-			return nil, "", fmt.Errorf("directory: company: %w", err)
+			return nil, fmt.Errorf("directory: company: %w", err)
 		}
 	}
-	return userIDs, companyID, nil
+	if groups := dedupe(r.GroupNames); len(groups) > 0 {
+		active, err := q.GroupsActive(ctx, groups)
+		if err != nil {
+			return nil, fmt.Errorf("directory: groups: %w", err)
+		}
+		for _, g := range groups {
+			if _, ok := active[g]; !ok {
+				rep.UnknownGroupNames = append(rep.UnknownGroupNames, g)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// Report says who among the recipients of rt gets nothing, and why: what
+// the directory does not hold (user ids, the company, group names), named
+// users who are inactive, an inactive company, groups and a company
+// without an active member, and noEmail, the users without an address
+// that Emails found. At most store.MaxUnreachable are listed.
+func Report(ctx context.Context, q store.Queries, rt *Routes, noEmail []string) (*store.SendReport, error) {
+	rep := &store.SendReport{UnknownUserIDs: rt.UnknownUserIDs, UnknownCompanyID: rt.UnknownCompanyID}
+	for _, id := range rt.InactiveUserIDs {
+		rep.AddUnreachable(store.Unreachable{Kind: "user", ID: id, Reason: store.ReasonInactive})
+	}
+	if len(rt.GroupNames) > 0 {
+		active, err := q.GroupsActive(ctx, rt.GroupNames)
+		if err != nil {
+			return nil, fmt.Errorf("directory: groups: %w", err)
+		}
+		for _, g := range rt.GroupNames {
+			switch live, ok := active[g]; {
+			case !ok:
+				rep.UnknownGroupNames = append(rep.UnknownGroupNames, g)
+			case !live:
+				rep.AddUnreachable(store.Unreachable{Kind: "group", ID: g, Reason: store.ReasonNoActiveMember})
+			}
+		}
+	}
+	if rt.CompanyID != "" {
+		if rt.CompanyInactive {
+			rep.AddUnreachable(store.Unreachable{Kind: "company", ID: rt.CompanyID, Reason: store.ReasonInactive})
+		} else if cs, err := q.CompanyContacts(ctx, rt.CompanyID); err != nil {
+			return nil, fmt.Errorf("directory: company members: %w", err)
+		} else if len(cs) == 0 {
+			rep.AddUnreachable(store.Unreachable{Kind: "company", ID: rt.CompanyID, Reason: store.ReasonNoActiveMember})
+		}
+	}
+	for _, id := range noEmail {
+		rep.AddUnreachable(store.Unreachable{Kind: "user", ID: id, Reason: store.ReasonNoEmail})
+	}
+	return rep, nil
 }
 
 func unknown(ids []string, known []store.Contact) []string {
@@ -226,6 +288,23 @@ func unknown(ids []string, known []store.Contact) []string {
 	var out []string
 	for _, id := range ids {
 		if !have[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// inactive returns the ids whose contact is inactive, in the order of ids.
+func inactive(ids []string, known []store.Contact) []string {
+	off := map[string]bool{}
+	for _, c := range known {
+		if !c.Active {
+			off[c.UserID] = true
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		if off[id] {
 			out = append(out, id)
 		}
 	}

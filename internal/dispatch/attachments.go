@@ -28,7 +28,9 @@ func validateAttachments(atts []store.Attachment, maxTotal int64) []error {
 		a := &atts[i]
 		field := fmt.Sprintf("attachments[%d]", i)
 		a.Name = strings.TrimSpace(a.Name)
-		switch {
+		switch err := store.CheckText(field+".name", a.Name); {
+		case err != nil:
+			errs = append(errs, err)
 		case a.Name == "":
 			errs = append(errs, store.Invalid(field+".name", "must not be empty"))
 		case len(a.Name) > 255:
@@ -42,7 +44,9 @@ func validateAttachments(atts []store.Attachment, maxTotal int64) []error {
 		if a.ContentType == "" {
 			a.ContentType = "application/octet-stream"
 		}
-		if mt, _, err := mime.ParseMediaType(a.ContentType); err != nil || !strings.Contains(mt, "/") {
+		if err := store.CheckText(field+".content_type", a.ContentType); err != nil {
+			errs = append(errs, err)
+		} else if mt, _, err := mime.ParseMediaType(a.ContentType); err != nil || !strings.Contains(mt, "/") {
 			errs = append(errs, store.Invalid(field+".content_type", "%q is not a media type such as application/pdf", a.ContentType))
 		}
 		total += int64(len(a.Data))

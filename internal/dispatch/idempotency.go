@@ -34,6 +34,9 @@ func validateIdempotency(i *Idempotency) error {
 	if i == nil {
 		return nil
 	}
+	if err := store.CheckText(IdempotencyField, i.Key); err != nil {
+		return err
+	}
 	switch {
 	case i.Key == "":
 		return store.Invalid(IdempotencyField, "must not be empty")

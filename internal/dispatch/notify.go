@@ -90,12 +90,35 @@ type Result struct {
 	Reached          map[store.Channel]int `json:"reached"`
 	UnknownUserIDs   []string              `json:"unknown_user_ids,omitempty"`
 	UnknownCompanyID string                `json:"unknown_company_id,omitempty"`
+	// UnknownGroupNames are given group names that no user belongs to.
+	UnknownGroupNames []string `json:"unknown_group_names,omitempty"`
+	// Unreachable are recipients the directory holds who got nothing, and
+	// why (at most store.MaxUnreachable; UnreachableMore counts the rest).
+	// Empty for a scheduled event: its publication writes them in the
+	// event's report.
+	Unreachable     []store.Unreachable `json:"unreachable,omitempty"`
+	UnreachableMore int                 `json:"unreachable_more,omitempty"`
 	// Replaced are the pending events of the same context and key that
 	// this one replaced.
 	Replaced []int64 `json:"replaced,omitempty"`
 	// Replayed is true when this is the stored result of an earlier call
 	// with the same idempotency key: nothing was done this time.
 	Replayed bool `json:"-"`
+}
+
+// Report is what res says of who got nothing.
+func (res *Result) Report() *store.SendReport {
+	return &store.SendReport{UnknownUserIDs: res.UnknownUserIDs, UnknownCompanyID: res.UnknownCompanyID,
+		UnknownGroupNames: res.UnknownGroupNames, Unreachable: res.Unreachable, UnreachableMore: res.UnreachableMore}
+}
+
+// setReport copies what rep says into res.
+func (res *Result) setReport(rep *store.SendReport) {
+	if rep == nil {
+		return
+	}
+	res.UnknownUserIDs, res.UnknownCompanyID, res.UnknownGroupNames = rep.UnknownUserIDs, rep.UnknownCompanyID, rep.UnknownGroupNames
+	res.Unreachable, res.UnreachableMore = rep.Unreachable, rep.UnreachableMore
 }
 
 // Config tunes a Dispatcher.
@@ -172,22 +195,36 @@ func (d *Dispatcher) SetQueue(q jobs.Queue) { d.queue = q }
 // SetClock replaces time.Now (tests).
 func (d *Dispatcher) SetClock(now func() time.Time) { d.now = now }
 
-// Validate checks a request without touching the database.
+// Validate checks a request without touching the database. Every string
+// is checked as store.CheckText says (no U+0000, valid UTF-8), ids and
+// keys to store.MaxIDLen bytes, so that both backends take the same
+// requests.
 func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time) error {
 	n.Key = strings.TrimSpace(n.Key)
 	n.Title = strings.TrimSpace(n.Title)
 	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if n.Key == "" {
 		errs = append(errs, store.Invalid("key", "must not be empty"))
+	} else {
+		check(store.CheckID("key", n.Key))
 	}
 	switch {
 	case n.Title == "":
 		errs = append(errs, store.Invalid("title", "must not be empty"))
 	case utf8.RuneCountInString(n.Title) > MaxTitleLen:
 		errs = append(errs, store.Invalid("title", "is longer than %d characters", MaxTitleLen))
+	default:
+		check(store.CheckText("title", n.Title))
 	}
 	if len(n.Body) > MaxBodyLen {
 		errs = append(errs, store.Invalid("body", "is longer than %d bytes", MaxBodyLen))
+	} else {
+		check(store.CheckText("body", n.Body))
 	}
 	if opts.ForceChannel != "" && !opts.ForceChannel.Valid() {
 		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert)", opts.ForceChannel))
@@ -205,6 +242,10 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 			errs = append(errs, store.Invalid(fmt.Sprintf("user_ids[%d]", i), "must not be empty"))
 		}
 	}
+	errs = append(errs, store.CheckIDs("group_names", r.GroupNames)...)
+	errs = append(errs, store.CheckIDs("user_ids", r.UserIDs)...)
+	check(store.CheckID("company_id", r.CompanyID))
+	check(store.CheckID("follower_user_id", r.FollowerUserID))
 	if n.Until != nil {
 		switch {
 		case n.DueAt != nil && !n.Until.After(*n.DueAt):
@@ -218,8 +259,12 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 		if c.Type == "" || c.ID == "" {
 			errs = append(errs, store.Invalid("context", "needs both a type and an id"))
 		}
+		check(store.CheckID("context.type", c.Type))
+		check(store.CheckID("context.id", c.ID))
 	}
-	if n.CheckURL != "" {
+	if err := store.CheckText("check_url", n.CheckURL); err != nil {
+		errs = append(errs, err)
+	} else if n.CheckURL != "" {
 		u, err := url.Parse(n.CheckURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, store.Invalid("check_url", "%q is not an absolute http(s) URL", n.CheckURL))
@@ -356,6 +401,14 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 	} else if ev.Channel, err = chooseChannel(ctx, tx, ev.Key, ev.ForceChannel); err != nil {
 		return nil, nil, err
 	}
+	if scheduled {
+		// What is unknown now is reported now, and kept on the event
+		// until its publication says what it found.
+		if ev.Report, err = directory.Unknown(ctx, tx, r); err != nil {
+			return nil, nil, err
+		}
+		res.setReport(ev.Report)
+	}
 	if err := tx.EventInsert(ctx, ev); err != nil {
 		return nil, nil, err
 	}
@@ -372,10 +425,6 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 		}
 	}
 	if scheduled {
-		res.UnknownUserIDs, res.UnknownCompanyID, err = directory.Unknown(ctx, tx, r)
-		if err != nil {
-			return nil, nil, err
-		}
 		if err := d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
 			ScheduledAt: *n.DueAt,
 			MaxAttempts: d.cfg.CheckMaxAttempts,
@@ -387,7 +436,8 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 		if err != nil {
 			return nil, nil, err
 		}
-		res.Reached, res.UnknownUserIDs, res.UnknownCompanyID = out.Counts, out.UnknownUserIDs, out.UnknownCompanyID
+		res.Reached = out.Counts
+		res.setReport(out.Report)
 	}
 	res.EventID, res.Status, res.Channel = ev.ID, ev.Status, ev.Channel
 	if opts.Idempotency != nil {
@@ -415,9 +465,8 @@ func chooseChannel(ctx context.Context, q store.Queries, key string, force store
 }
 
 type publication struct {
-	Counts           map[store.Channel]int
-	UnknownUserIDs   []string
-	UnknownCompanyID string
+	Counts map[store.Channel]int
+	Report *store.SendReport
 }
 
 // publishTx resolves the recipients of a pending event (unless rt has
@@ -431,12 +480,14 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 	}
-	out := &publication{Counts: map[store.Channel]int{}, UnknownUserIDs: rt.UnknownUserIDs, UnknownCompanyID: rt.UnknownCompanyID}
+	out := &publication{Counts: map[store.Channel]int{}}
+	var noEmail []string
 	if ev.Channel == store.ChannelEmail {
-		emails, err := directory.Emails(ctx, tx, rt)
+		emails, missing, err := directory.Emails(ctx, tx, rt)
 		if err != nil {
 			return nil, err
 		}
+		noEmail = missing
 		n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
 		if err != nil {
 			return nil, err
@@ -457,16 +508,21 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		}
 		out.Counts[ev.Channel] = n
 	}
+	var err error
+	if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
+		return nil, err
+	}
 	reason := ""
 	if rt.FollowerFallback {
 		reason = "follower_user_id has no active follower: sent to the fallback groups"
 	}
 	if err := tx.EventFinish(ctx, &store.EventFinishParams{
-		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts, At: now,
+		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts,
+		Report: out.Report, At: now,
 	}); err != nil {
 		return nil, err
 	}
-	ev.Status, ev.Counts, ev.StatusReason = store.EventPublished, out.Counts, reason
+	ev.Status, ev.Counts, ev.StatusReason, ev.Report = store.EventPublished, out.Counts, reason, out.Report
 	t := now
 	ev.PublishedAt = &t
 	return out, nil

@@ -257,9 +257,22 @@ func TestEventsListShowCancel(t *testing.T) {
 			if fmt.Sprint(c.Cancelled) != fmt.Sprintf("[%d]", ids[4]) {
 				t.Errorf("cancelled %v", c.Cancelled)
 			}
-			h.host("POST", "/api/v1/events/"+itoa(ids[4])+"/cancel", nil).wantError(t, http.StatusConflict, codeConflict, "")
-			h.host("POST", "/api/v1/events/"+itoa(ids[0])+"/cancel", nil).wantError(t, http.StatusConflict, codeConflict, "")
-			h.host("POST", "/api/v1/events/424242/cancel", nil).wantError(t, http.StatusNotFound, codeNotFound, "")
+			// The messages speak of the event, never of the backend.
+			for _, tc := range []struct {
+				id     int64
+				status int
+				code   string
+				msg    string
+			}{
+				{ids[4], http.StatusConflict, codeConflict, "event " + itoa(ids[4]) + " is already cancelled"},
+				{ids[0], http.StatusConflict, codeConflict, "event " + itoa(ids[0]) + " is already published"},
+				{424242, http.StatusNotFound, codeNotFound, "event 424242 not found"},
+			} {
+				e := h.host("POST", "/api/v1/events/"+itoa(tc.id)+"/cancel", nil).wantError(t, tc.status, tc.code, "")
+				if e.Error.Message != tc.msg {
+					t.Errorf("cancel %d: message %q, want %q", tc.id, e.Error.Message, tc.msg)
+				}
+			}
 		})
 		t.Run("cancel by context", func(t *testing.T) {
 			var c struct {

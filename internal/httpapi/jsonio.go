@@ -44,6 +44,9 @@ func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 }
 
 // readBody reads the whole request body (bounded by the route's limit).
+// Every body is JSON, which is UTF-8: a body that is not is refused,
+// naming the field that holds the first bad byte, rather than decoded
+// with U+FFFD in its place (store.CheckJSONText).
 func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -52,6 +55,9 @@ func readBody(r *http.Request) ([]byte, error) {
 			return nil, err
 		}
 		return nil, newError(http.StatusBadRequest, codeBadRequest, "the request body could not be read: %v", err)
+	}
+	if err := store.CheckJSONText(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -3,12 +3,66 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/store"
 )
+
+// pathWildcards are the names of the wildcards of a route's path
+// ("/users/{id}/notifications/{nid}": id, nid).
+func pathWildcards(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			names = append(names, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+		}
+	}
+	return names
+}
+
+// checkParams refuses, before any handler reads them, path parameters
+// and query values that no backend stores alike (U+0000, invalid UTF-8)
+// and path ids longer than an id may be (store.CheckID, store.CheckText):
+// a 400 naming the parameter.
+func checkParams(r *http.Request, wildcards []string) error {
+	for _, name := range wildcards {
+		if err := store.CheckID(name, r.PathValue(name)); err != nil {
+			return asParamError(err)
+		}
+	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q := queryOf(r)
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := store.CheckText("query parameter name", name); err != nil {
+			return asParamError(err)
+		}
+		for _, v := range q[name] {
+			if err := store.CheckText(name, v); err != nil {
+				return asParamError(err)
+			}
+		}
+	}
+	return nil
+}
+
+// asParamError turns a field error on a parameter into its 400.
+func asParamError(err error) error {
+	fes := cloche.FieldErrors(err)
+	if len(fes) == 0 {
+		return err
+	}
+	return paramError(fes[0].Field, "%s", problemOf(fes[0]))
+}
 
 // pathID reads a positive integer path parameter.
 func pathID(r *http.Request, name string) (int64, error) {

@@ -299,6 +299,7 @@ func (s *Server) wrap(rt route) http.Handler {
 	}
 	timeout := s.cfg.HTTP.RequestTimeout.D()
 	pattern := rt.pattern()
+	wildcards := pathWildcards(rt.path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoOf(r.Context())
 		info.route = pattern
@@ -316,6 +317,10 @@ func (s *Server) wrap(rt route) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if err := s.authenticate(r, rt.access, info); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := checkParams(r, wildcards); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -53,6 +53,10 @@ type Queries interface {
 	UserContacts(ctx context.Context, ids []string) ([]Contact, error)
 	// GroupContacts returns the active members of any of the groups, each once.
 	GroupContacts(ctx context.Context, groups []string) ([]Contact, error)
+	// GroupsActive tells, for each of the groups that has members,
+	// whether one of them is active; a group without members is not in
+	// the map. It stops at the first member found: cheap for any size.
+	GroupsActive(ctx context.Context, groups []string) (map[string]bool, error)
 	// CompanyContacts returns the active members of the company.
 	CompanyContacts(ctx context.Context, companyID string) ([]Contact, error)
 	CompanyUpsert(ctx context.Context, c *Company) error
@@ -166,6 +170,7 @@ type EventFinishParams struct {
 	Reason  string
 	Channel Channel         // when publishing: the channel chosen
 	Counts  map[Channel]int // when publishing: users reached per channel
+	Report  *SendReport     // when publishing: who got nothing (nil keeps the event's)
 	At      time.Time
 }
 

@@ -171,6 +171,10 @@ type Event struct {
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at"`
 	PublishedAt  *time.Time      `json:"published_at,omitempty"`
+	// Report says who of the recipients got nothing, and why: for a
+	// scheduled event, what was unknown when it was created, then, once
+	// published, what its publication found.
+	Report *SendReport `json:"report,omitempty"`
 }
 
 // InboxItem is one in-app notification as its recipient sees it.

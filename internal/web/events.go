@@ -72,6 +72,8 @@ type eventData struct {
 	Type       *cloche.NotificationType
 	Deliveries []cloche.Delivery
 	MoreMail   bool
+	// Report says who got nothing (the event's report, in sentences).
+	Report []string
 }
 
 func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
@@ -87,7 +89,7 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, s, "read the event", err)
 		return
 	}
-	d := &eventData{Event: ev}
+	d := &eventData{Event: ev, Report: sentences(ev.Report.Lines())}
 	if t, err := c.svc.Type(r.Context(), ev.Key); err == nil {
 		d.Type = t
 	}
@@ -117,7 +119,7 @@ func (c *Console) cancelEvent(w http.ResponseWriter, r *http.Request, s *session
 		return
 	case errors.Is(err, cloche.ErrConflict):
 		// Published or cancelled meanwhile: say so on its page.
-		c.setFlash(w, r, "warn", fmt.Sprintf("Event %d was not cancelled: it is no longer pending.", id))
+		c.setFlash(w, r, "warn", fmt.Sprintf("Not cancelled: %s.", err))
 	default:
 		c.serverError(w, r, s, "cancel the event", err)
 		return

@@ -239,7 +239,7 @@ func TestCancelFromConsole(t *testing.T) {
 		}
 		p = h.post(path+"/cancel", url.Values{"csrf": {token}})
 		wantStatus(t, "cancel again", p, http.StatusSeeOther)
-		wantContains(t, "event page", h.get(path), "was not cancelled: it is no longer pending")
+		wantContains(t, "event page", h.get(path), "Not cancelled: event "+itoa(res.EventID)+" is already cancelled.")
 		wantStatus(t, "cancel a missing event", h.post("/console/events/999999/cancel", url.Values{"csrf": {token}}), http.StatusNotFound)
 	})
 }

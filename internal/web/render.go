@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -54,14 +55,22 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 	c.render(w, r, s, status, "error", title, "", message)
 }
 
-// serverError logs err and shows a page that says what failed.
+// serverError shows a page that says what failed: for input the service
+// refused (U+0000 in a search, say), the field and why (400); otherwise
+// without the backend's words, which are logged.
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
+	if errors.Is(err, cloche.ErrInvalid) {
+		c.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", fmt.Sprintf("Could not %s: %v.", what, err))
+		return
+	}
 	status := http.StatusInternalServerError
+	msg := fmt.Sprintf("Could not %s; the server log says why.", what)
 	if isUnavailable(err) {
 		status = http.StatusServiceUnavailable
+		msg = fmt.Sprintf("Could not %s: the database is unavailable; try again later.", what)
 	}
 	c.logger.ErrorContext(r.Context(), "console: "+what, "path", r.URL.Path, "err", err)
-	c.errorPage(w, r, s, status, "Something failed", fmt.Sprintf("Could not %s: %v", what, err))
+	c.errorPage(w, r, s, status, "Something failed", msg)
 }
 
 // funcs are the helpers the templates use.

@@ -103,19 +103,24 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session) {
 	c.logger.InfoContext(r.Context(), "console: notify", "who", s.Who, "event_id", res.EventID, "status", res.Status)
 	lines := []string{resultLine(res, n.DueAt, loc)}
 	kind := "ok"
-	if len(res.UnknownUserIDs) > 0 {
+	if report := sentences(res.Report().Lines()); len(report) > 0 {
 		kind = "warn"
-		lines = append(lines, "Unknown user ids (not in the directory): "+strings.Join(res.UnknownUserIDs, ", ")+".")
-	}
-	if res.UnknownCompanyID != "" {
-		kind = "warn"
-		lines = append(lines, fmt.Sprintf("Unknown company %s (not in the directory).", res.UnknownCompanyID))
+		lines = append(lines, report...)
 	}
 	if len(res.Replaced) > 0 {
 		lines = append(lines, fmt.Sprintf("It replaces pending event(s) %s of the same context and type.", joinIDs(res.Replaced)))
 	}
 	c.setFlash(w, r, kind, lines...)
 	http.Redirect(w, r, fmt.Sprintf("%s/events/%d", c.prefix, res.EventID), http.StatusSeeOther)
+}
+
+// sentences makes report lines into sentences: a capital, a full stop.
+func sentences(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.ToUpper(l[:1]) + l[1:] + "."
+	}
+	return out
 }
 
 // resultLine says what Notify did.

@@ -101,7 +101,7 @@ func (q *queries) APIKeyRevoke(ctx context.Context, id int64, at time.Time) erro
 	if !exists {
 		return fmt.Errorf("postgres: api key revoke %d: %w", id, store.ErrNotFound)
 	}
-	return fmt.Errorf("postgres: api key revoke %d: revoked already: %w", id, store.ErrConflict)
+	return store.Errorf(store.ErrConflict, "API key %d is already revoked", id)
 }
 
 // APIKeyTouch records that key id was used.

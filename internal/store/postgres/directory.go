@@ -49,7 +49,7 @@ func (q *queries) UserUpsert(ctx context.Context, u *store.User) error {
 				}
 			}
 			if len(missing) > 0 {
-				return store.Invalid("companies", "unknown company %s", strings.Join(missing, ", "))
+				return store.Invalid("companies", "company %s does not exist", strings.Join(missing, ", "))
 			}
 		}
 		_, err := q.db.Exec(ctx, `
@@ -176,6 +176,38 @@ func (q *queries) UserContacts(ctx context.Context, ids []string) ([]store.Conta
 SELECT id, email, active FROM users WHERE id = ANY($1) ORDER BY id COLLATE "C"`, ids))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user contacts: %w", err)
+	}
+	return out, nil
+}
+
+// GroupsActive tells, for each group of groups that has members, whether
+// one of them is active.
+func (q *queries) GroupsActive(ctx context.Context, groups []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(groups) == 0 {
+		return out, nil
+	}
+	rows, err := q.db.Query(ctx, `
+SELECT g, EXISTS (SELECT 1 FROM user_groups m JOIN users u ON u.id = m.user_id
+                  WHERE m.group_name = g AND u.active)
+FROM unnest($1::text[]) AS g
+WHERE EXISTS (SELECT 1 FROM user_groups m WHERE m.group_name = g)`, groups)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			name   string
+			active bool
+		)
+		if err := rows.Scan(&name, &active); err != nil {
+			return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
+		}
+		out[name] = active
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
 	}
 	return out, nil
 }

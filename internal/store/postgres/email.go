@@ -152,7 +152,7 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 			return fmt.Errorf("postgres: delivery retry %d: %w", p.ID, mapErr(err, ""))
 		}
 		if state != store.DeliveryFailed && state != store.DeliveryRetrying {
-			return fmt.Errorf("postgres: delivery retry %d: %w: it is %s", p.ID, store.ErrConflict, state)
+			return store.DeliveryNotRetryable(p.ID, store.DeliveryState(state))
 		}
 		tag, err := q.db.Exec(ctx, set+` WHERE id = $2`, at, p.ID)
 		if err != nil {

@@ -40,12 +40,12 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 	err = q.db.QueryRow(ctx, `
 INSERT INTO events (key, title, body, due_at, until, context_type, context_id, check_url,
     force_channel, channel, recipients, status, status_reason, counts,
-    created_at, updated_at, published_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    created_at, updated_at, published_at, report)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 RETURNING id`,
 		e.Key, e.Title, e.Body, due, until, e.ContextType, e.ContextID, e.CheckURL,
 		string(e.ForceChannel), string(e.Channel), string(recipients), string(e.Status), e.StatusReason,
-		store.MarshalCounts(e.Counts), created, updated, published).Scan(&id)
+		store.MarshalCounts(e.Counts), created, updated, published, store.MarshalReport(e.Report)).Scan(&id)
 	if err != nil {
 		err = mapErr(err, "key")
 		if fe, ok := err.(*store.FieldError); ok && fe.Field == "key" {
@@ -61,16 +61,17 @@ RETURNING id`,
 
 const eventColumns = `id, key, title, body, due_at, until, context_type, context_id, check_url,
     force_channel, channel, recipients, status, status_reason, counts,
-    created_at, updated_at, published_at`
+    created_at, updated_at, published_at, report`
 
 func scanEvent(row pgx.Row) (store.Event, error) {
 	var (
 		e                  store.Event
 		recipients, counts string
+		report             string
 	)
 	err := row.Scan(&e.ID, &e.Key, &e.Title, &e.Body, &e.DueAt, &e.Until, &e.ContextType,
 		&e.ContextID, &e.CheckURL, &e.ForceChannel, &e.Channel, &recipients, &e.Status,
-		&e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &e.PublishedAt)
+		&e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &e.PublishedAt, &report)
 	if err != nil {
 		return e, err
 	}
@@ -78,6 +79,7 @@ func scanEvent(row pgx.Row) (store.Event, error) {
 		return e, fmt.Errorf("event %d: recipients: %w", e.ID, err)
 	}
 	e.Counts = store.UnmarshalCounts(counts)
+	e.Report = store.UnmarshalReport(report)
 	e.DueAt, e.Until, e.PublishedAt = utcPtr(e.DueAt), utcPtr(e.Until), utcPtr(e.PublishedAt)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, nil
@@ -157,10 +159,14 @@ func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) e
 			store.Invalid("status", "cannot finish an event as %q", p.Status))
 	}
 	at := tsOrNow(p.At)
-	var counts *string
+	var counts, report *string
 	if p.Counts != nil {
 		c := store.MarshalCounts(p.Counts)
 		counts = &c
+	}
+	if p.Report != nil {
+		r := store.MarshalReport(p.Report)
+		report = &r
 	}
 	tag, err := q.db.Exec(ctx, `
 UPDATE events SET
@@ -169,9 +175,10 @@ UPDATE events SET
     updated_at = $4,
     published_at = CASE WHEN $2 = 'published' THEN $4 ELSE published_at END,
     channel = CASE WHEN $5 <> '' THEN $5 ELSE channel END,
-    counts = coalesce($6, counts)
+    counts = coalesce($6, counts),
+    report = coalesce($7, report)
 WHERE id = $1 AND status = 'pending'`,
-		p.ID, string(p.Status), p.Reason, at, string(p.Channel), counts)
+		p.ID, string(p.Status), p.Reason, at, string(p.Channel), counts, report)
 	if err != nil {
 		return fmt.Errorf("postgres: event finish %d: %w", p.ID, mapErr(err, ""))
 	}
@@ -182,7 +189,7 @@ WHERE id = $1 AND status = 'pending'`,
 	if err := q.db.QueryRow(ctx, `SELECT status FROM events WHERE id = $1`, p.ID).Scan(&status); err != nil {
 		return fmt.Errorf("postgres: event finish %d: %w", p.ID, mapErr(err, ""))
 	}
-	return fmt.Errorf("postgres: event finish %d: event is %s, not pending: %w", p.ID, status, store.ErrConflict)
+	return store.Errorf(store.ErrConflict, "event %d is already %s", p.ID, status)
 }
 
 // EventCancelPending cancels the pending events of p's context (and key,

@@ -78,7 +78,7 @@ func (q *queries) TypeDelete(ctx context.Context, key string) error {
 			return mapErr(err, "")
 		}
 		if n > 0 {
-			return fmt.Errorf("%d events use it: %w", n, store.ErrInUse)
+			return store.TypeInUse(key, int(n))
 		}
 		tag, err := q.db.Exec(ctx, `DELETE FROM notification_types WHERE key = $1`, key)
 		if err != nil {

@@ -104,7 +104,7 @@ func (q *queries) APIKeyRevoke(ctx context.Context, id int64, at time.Time) erro
 			return mapErr(fmt.Sprintf("api key revoke %d", id), err)
 		}
 		if revoked.Valid {
-			return fmt.Errorf("sqlite: api key revoke %d: revoked already: %w", id, store.ErrConflict)
+			return store.Errorf(store.ErrConflict, "API key %d is already revoked", id)
 		}
 		_, err = q.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, ts(at), id)
 		return mapErr(fmt.Sprintf("api key revoke %d", id), err)

@@ -167,6 +167,32 @@ func (q *queries) GroupContacts(ctx context.Context, groups []string) ([]store.C
 		ORDER BY id`, jsonList(groups)))
 }
 
+func (q *queries) GroupsActive(ctx context.Context, groups []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(groups) == 0 {
+		return out, nil
+	}
+	rows, err := q.r.QueryContext(ctx, `SELECT g.value, EXISTS (SELECT 1 FROM user_groups m JOIN users u ON u.id = m.user_id
+			WHERE m.group_name = g.value AND u.active)
+		FROM json_each(?) g
+		WHERE EXISTS (SELECT 1 FROM user_groups m WHERE m.group_name = g.value)`, jsonList(groups))
+	if err != nil {
+		return nil, mapErr("groups active", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			name   string
+			active bool
+		)
+		if err := rows.Scan(&name, &active); err != nil {
+			return nil, mapErr("groups active", err)
+		}
+		out[name] = active
+	}
+	return out, mapErr("groups active", rows.Err())
+}
+
 func (q *queries) CompanyContacts(ctx context.Context, companyID string) ([]store.Contact, error) {
 	return scanContacts(q.r.QueryContext(ctx, `SELECT u.id, u.email, u.active FROM users u
 		JOIN company_members m ON m.user_id = u.id

@@ -164,7 +164,7 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 			return mapErr(fmt.Sprintf("delivery retry %d", p.ID), err)
 		}
 		if s := store.DeliveryState(state); s != store.DeliveryFailed && s != store.DeliveryRetrying {
-			return fmt.Errorf("sqlite: delivery retry %d: %w: it is %s", p.ID, store.ErrConflict, s)
+			return store.DeliveryNotRetryable(p.ID, s)
 		}
 		res, err := q.w.ExecContext(ctx, set+` WHERE id = ?`, at, p.ID)
 		if err != nil {

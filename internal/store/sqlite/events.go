@@ -69,7 +69,7 @@ func (q *queries) TypeDelete(ctx context.Context, key string) error {
 			return mapErr("type delete", err)
 		}
 		if n > 0 {
-			return fmt.Errorf("sqlite: type delete %q: %w: %d events use it", key, store.ErrInUse, n)
+			return store.TypeInUse(key, n)
 		}
 		res, err := q.w.ExecContext(ctx, `DELETE FROM notification_types WHERE key = ?`, key)
 		if err != nil {
@@ -94,11 +94,12 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 		return fmt.Errorf("sqlite: event insert: %w", err)
 	}
 	res, err := q.w.ExecContext(ctx, `INSERT INTO events (key, title, body, due_at, until, context_type, context_id,
-			check_url, force_channel, channel, recipients, status, status_reason, counts, created_at, updated_at, published_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			check_url, force_channel, channel, recipients, status, status_reason, counts, created_at, updated_at, published_at,
+			report)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Key, e.Title, e.Body, tsPtr(e.DueAt), tsPtr(e.Until), e.ContextType, e.ContextID,
 		e.CheckURL, string(e.ForceChannel), string(e.Channel), string(recipients), string(e.Status), e.StatusReason,
-		store.MarshalCounts(e.Counts), e.CreatedAt, e.UpdatedAt, tsPtr(e.PublishedAt))
+		store.MarshalCounts(e.Counts), e.CreatedAt, e.UpdatedAt, tsPtr(e.PublishedAt), store.MarshalReport(e.Report))
 	if err != nil {
 		err = mapErr("event insert", err)
 		if errors.Is(err, store.ErrInUse) { // the only foreign key: key
@@ -111,7 +112,7 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 }
 
 const eventColumns = `id, key, title, body, due_at, until, context_type, context_id, check_url, force_channel,
-	channel, recipients, status, status_reason, counts, created_at, updated_at, published_at`
+	channel, recipients, status, status_reason, counts, created_at, updated_at, published_at, report`
 
 func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 	var (
@@ -119,9 +120,10 @@ func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 		due, until, published sql.NullTime
 		force, ch, status     string
 		recipients, counts    string
+		report                string
 	)
 	err := row.Scan(&e.ID, &e.Key, &e.Title, &e.Body, &due, &until, &e.ContextType, &e.ContextID, &e.CheckURL,
-		&force, &ch, &recipients, &status, &e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &published)
+		&force, &ch, &recipients, &status, &e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &published, &report)
 	if err != nil {
 		return e, err
 	}
@@ -129,6 +131,7 @@ func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 	e.ForceChannel, e.Channel, e.Status = store.Channel(force), store.Channel(ch), store.EventStatus(status)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	e.Counts = store.UnmarshalCounts(counts)
+	e.Report = store.UnmarshalReport(report)
 	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
 		return e, fmt.Errorf("event %d recipients: %w", e.ID, err)
 	}
@@ -194,11 +197,15 @@ func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) e
 	if p.Counts != nil {
 		counts = store.MarshalCounts(p.Counts)
 	}
+	var report any
+	if p.Report != nil {
+		report = store.MarshalReport(p.Report)
+	}
 	res, err := q.w.ExecContext(ctx, `UPDATE events SET status = ?, status_reason = ?, updated_at = ?,
 			published_at = coalesce(?, published_at), channel = coalesce(nullif(?, ''), channel),
-			counts = coalesce(?, counts)
+			counts = coalesce(?, counts), report = coalesce(?, report)
 		WHERE id = ? AND status = 'pending'`,
-		string(p.Status), p.Reason, at, published, string(p.Channel), counts, p.ID)
+		string(p.Status), p.Reason, at, published, string(p.Channel), counts, report, p.ID)
 	if err != nil {
 		return mapErr("event finish", err)
 	}
@@ -209,7 +216,7 @@ func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) e
 	if err := q.w.QueryRowContext(ctx, `SELECT status FROM events WHERE id = ?`, p.ID).Scan(&status); err != nil {
 		return mapErr(fmt.Sprintf("event finish %d", p.ID), err)
 	}
-	return fmt.Errorf("sqlite: event finish %d: %w: event is %s", p.ID, store.ErrConflict, status)
+	return store.Errorf(store.ErrConflict, "event %d is already %s", p.ID, status)
 }
 
 func (q *queries) EventCancelPending(ctx context.Context, p *store.EventCancelPendingParams) ([]int64, error) {

@@ -225,4 +225,13 @@ func testContacts(t *testing.T, s store.Store) {
 			sameContacts(t, "contacts", got, tc.want)
 		})
 	}
+	t.Run("groups active", func(t *testing.T) {
+		must(t, s.UserUpsert(ctx, &store.User{ID: "eve", Active: false, Groups: []string{"retired"}}))
+		got, err := s.GroupsActive(ctx, []string{"manager", "admin", "retired", "nobody", "manager"})
+		must(t, err)
+		equal(t, "GroupsActive", got, map[string]bool{"manager": true, "admin": true, "retired": false})
+		none, err := s.GroupsActive(ctx, nil)
+		must(t, err)
+		equal(t, "GroupsActive(nil)", none, map[string]bool{})
+	})
 }

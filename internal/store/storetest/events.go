@@ -48,6 +48,29 @@ func testEvents(t *testing.T, s store.Store) {
 		equal(t, "EventGet", *got, want)
 	})
 
+	t.Run("report", func(t *testing.T) {
+		created := &store.SendReport{UnknownGroupNames: []string{"ghosts"}}
+		e := newEvent(t, s, func(e *store.Event) { e.Report = created })
+		got, err := s.EventGet(ctx, e.ID)
+		must(t, err)
+		equal(t, "report after insert", got.Report, created)
+		// Finishing without a report keeps it; with one replaces it.
+		must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: e.ID, Status: store.EventPublished, At: at(time.Minute),
+			Report: &store.SendReport{UnknownUserIDs: []string{"u9"}, Unreachable: []store.Unreachable{
+				{Kind: "user", ID: "u1", Reason: store.ReasonInactive}}, UnreachableMore: 3}}))
+		got, err = s.EventGet(ctx, e.ID)
+		must(t, err)
+		equal(t, "report after publish", got.Report, &store.SendReport{UnknownUserIDs: []string{"u9"},
+			Unreachable: []store.Unreachable{{Kind: "user", ID: "u1", Reason: store.ReasonInactive}}, UnreachableMore: 3})
+		plain := newEvent(t, s, nil)
+		must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: plain.ID, Status: store.EventCancelled, At: at(time.Minute)}))
+		got, err = s.EventGet(ctx, plain.ID)
+		must(t, err)
+		if got.Report != nil {
+			t.Errorf("report of an event without one = %+v", got.Report)
+		}
+	})
+
 	t.Run("insert sets times when zero", func(t *testing.T) {
 		e := newEvent(t, s, func(e *store.Event) { e.CreatedAt = time.Time{} })
 		checkRecent(t, "CreatedAt", e.CreatedAt)

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cloche/cloche"
+)
+
+// TestNotifyReportsTheUnreached: notify warns of unknown groups and of
+// recipients who got nothing, and `events show` prints the event's report.
+func TestNotifyReportsTheUnreached(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		h.importDirectory()
+		r := h.run("notify", "-k", "message:internal", "--title", "T", "-g", "ghosts", "-u", "4", "-u", "1")
+		for _, want := range []string{
+			"warning: unknown group names (no user belongs to them): ghosts",
+			"warning: not reached: user 4 (inactive)",
+		} {
+			if r.code != 0 || !strings.Contains(r.stderr, want) {
+				t.Errorf("notify: exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+			}
+		}
+		var res cloche.Result
+		h.json(&res, "notify", "-k", "message:internal", "--title", "T", "-g", "ghosts", "-u", "4")
+		if len(res.UnknownGroupNames) != 1 || len(res.Unreachable) != 1 || res.Unreachable[0].Reason != "inactive" {
+			t.Errorf("--json result %+v", res)
+		}
+		show := h.ok("events", "show", fmt.Sprint(res.EventID))
+		if !strings.Contains(show, "report:\n  unknown group names (no user belongs to them): ghosts\n  not reached: user 4 (inactive)") {
+			t.Errorf("events show:\n%s", show)
+		}
+	})
+}
