@@ -84,11 +84,14 @@ func (m *Mailer) renew(within time.Duration) {
 		m.logger.WarnContext(ctx, "email: renew the claims being sent, will try again", "claims", len(owners), "err", err)
 		return
 	}
-	until := start.Add(m.cfg.Lease).UnixNano()
+	// A renewal that ends after a claim's lease may have lapsed proves
+	// nothing of it: another process may have taken its deliveries just
+	// before. That claim is left to run out.
+	done, until := time.Now().UnixNano(), start.Add(m.cfg.Lease).UnixNano()
 	for _, c := range claims {
 		for {
 			old := c.held.Load()
-			if old >= until || c.held.CompareAndSwap(old, until) {
+			if old >= until || done >= old || c.held.CompareAndSwap(old, until) {
 				break
 			}
 		}
