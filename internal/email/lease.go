@@ -12,6 +12,8 @@ import (
 // A claim is a lease on its deliveries (Config.Lease). While this process
 // holds claims, it renews them every quarter of the lease, until their
 // outcomes are recorded: a slow mail server never lets a live claim lapse.
+// A claim younger than an eighth of the lease is left for the next round:
+// most batches are recorded before they are that old.
 // A claim lapses only when its process died or lost the database for half
 // a lease; the watcher of every process with a mail server then starts a
 // job, which takes its deliveries again (with their Message-IDs).
@@ -40,15 +42,18 @@ func (m *Mailer) drop(owner string) {
 	delete(m.leases.held, owner)
 }
 
-// owners are the claims held now.
-func (m *Mailer) owners() ([]string, []claim) {
+// owners are the claims held now whose lease is known to end before
+// until (Unix nanoseconds; 0: all of them).
+func (m *Mailer) owners(until int64) ([]string, []claim) {
 	m.leaseMu.Lock()
 	defer m.leaseMu.Unlock()
 	owners := make([]string, 0, len(m.leases.held))
 	claims := make([]claim, 0, len(m.leases.held))
 	for o, c := range m.leases.held {
-		owners = append(owners, o)
-		claims = append(claims, c)
+		if until == 0 || c.held.Load() < until {
+			owners = append(owners, o)
+			claims = append(claims, c)
+		}
 	}
 	return owners, claims
 }
@@ -71,13 +76,14 @@ func (m *Mailer) renewLoop() {
 	}
 }
 
-// renew extends every held claim by a lease from now, in one statement.
+// renew extends every held claim older than an eighth of the lease by a
+// lease from now, in one statement.
 func (m *Mailer) renew(within time.Duration) {
-	owners, claims := m.owners()
+	start := time.Now()
+	owners, claims := m.owners(start.Add(m.cfg.Lease - m.cfg.Lease/8).UnixNano())
 	if len(owners) == 0 {
 		return
 	}
-	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	if _, err := m.st.DeliveryRenew(ctx, &store.DeliveryRenewParams{Owners: owners, LeaseUntil: m.now().Add(m.cfg.Lease)}); err != nil {
@@ -144,7 +150,7 @@ func (m *Mailer) Watch(ctx context.Context) {
 func (m *Mailer) watch(ctx context.Context) {
 	for {
 		wait := m.cfg.Lease
-		owners, _ := m.owners()
+		owners, _ := m.owners(0)
 		next, err := m.st.DeliveryNextLapse(ctx, owners)
 		switch {
 		case ctx.Err() != nil:

@@ -69,7 +69,11 @@ func TestClaimRenewal(t *testing.T) {
 	}
 	m := &Mailer{st: &renewStore{}, cfg: Config{Lease: lease}, leases: leases{held: map[string]claim{}}}
 	m.renew(time.Minute) // nothing held: no statement
+	young := claim{owner: "young", held: new(atomic.Int64)}
+	young.held.Store(time.Now().Add(lease - lease/16).UnixNano())
+	m.leases.held[young.owner] = young
+	m.renew(time.Minute) // younger than an eighth of the lease: not yet
 	if n := m.st.(*renewStore).calls.Load(); n != 0 {
-		t.Errorf("%d renewals with no claim held", n)
+		t.Errorf("%d renewals with no claim to renew", n)
 	}
 }
