@@ -184,6 +184,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	s.startLive(ctx)
+	s.mailer.Watch(ctx)
 	return wrap("start e-mail", s.mailer.Kick(ctx))
 }
 

@@ -60,6 +60,7 @@ func mailerConfig(cfg Config, tlsConfig *tls.Config) email.Config {
 		RetryBase:     cfg.Email.RetryBase.D(),
 		RetryWindow:   cfg.Email.RetryWindow.D(),
 		BatchSize:     cfg.Email.BatchSize,
+		Lease:         cfg.Email.Lease.D(),
 	}
 }
 
@@ -97,6 +98,11 @@ func (s *Service) SendTestEmail(ctx context.Context, address string) (*TestEmail
 	res, err := s.mailer.SendTest(ctx, address)
 	return res, wrap("test e-mail", err)
 }
+
+// DeliveriesRescued is how many e-mail deliveries this process took again
+// since it started because the claim of the process sending them lapsed
+// (that process died, or lost the database).
+func (s *Service) DeliveriesRescued() int64 { return s.mailer.Rescued() }
 
 // EmailConfigured reports whether a mail server is configured: without
 // one, e-mail deliveries stay queued.

@@ -54,6 +54,11 @@ type Email struct {
 	// BatchSize is how many deliveries are claimed and recorded per
 	// database statement.
 	BatchSize int `koanf:"batch_size"`
+	// Lease is how long a claim on deliveries holds without being renewed:
+	// a process renews its claims every quarter of it while it sends, and
+	// the deliveries of a process that died are sent by another (or by it,
+	// restarted) about a lease after its death.
+	Lease Duration `koanf:"lease"`
 }
 
 func defaultSMTP() SMTP {
@@ -68,6 +73,7 @@ func defaultEmail() Email {
 		RetryBase:         Duration(30 * time.Second),
 		RetryWindow:       Duration(24 * time.Hour),
 		BatchSize:         500,
+		Lease:             Duration(10 * time.Second),
 	}
 }
 
@@ -150,6 +156,9 @@ func (e Email) validate() []error {
 	}
 	if e.BatchSize < 1 || e.BatchSize > 5000 {
 		errs = append(errs, store.Invalid("email.batch_size", "must be between 1 and 5000"))
+	}
+	if e.Lease < Duration(time.Second) || e.Lease > Duration(time.Hour) {
+		errs = append(errs, store.Invalid("email.lease", "must be between 1s and 1h, not %s", e.Lease))
 	}
 	return errs
 }

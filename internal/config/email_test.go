@@ -32,6 +32,7 @@ max_attempts = 5
 retry_base = "1m"
 retry_window = "12h"
 batch_size = 200
+lease = "20s"
 `), 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,8 @@ batch_size = 200
 		t.Errorf("smtp = %+v\nwant %+v", cfg.SMTP, want)
 	}
 	wantEmail := Email{TemplatesDir: "/etc/cloche/templates", DefaultLocale: "en", MaxAttachmentSize: 2 << 20,
-		MaxAttempts: 5, RetryBase: Duration(time.Minute), RetryWindow: Duration(12 * time.Hour), BatchSize: 200}
+		MaxAttempts: 5, RetryBase: Duration(time.Minute), RetryWindow: Duration(12 * time.Hour), BatchSize: 200,
+		Lease: Duration(20 * time.Second)}
 	if cfg.Email != wantEmail {
 		t.Errorf("email = %+v\nwant %+v", cfg.Email, wantEmail)
 	}
@@ -96,6 +98,8 @@ func TestLoadRejectsEmailSettings(t *testing.T) {
 		{[]string{"CLOCHE_EMAIL__RETRY_BASE=0s"}, "email.retry_base"},
 		{[]string{"CLOCHE_EMAIL__RETRY_WINDOW=10s"}, "email.retry_window"},
 		{[]string{"CLOCHE_EMAIL__BATCH_SIZE=10000"}, "email.batch_size"},
+		{[]string{"CLOCHE_EMAIL__LEASE=500ms"}, "email.lease"},
+		{[]string{"CLOCHE_EMAIL__LEASE=2h"}, "email.lease"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.field, func(t *testing.T) {

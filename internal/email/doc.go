@@ -3,5 +3,7 @@
 // sends it over a pool of reused SMTP connections (go-mail), and records
 // the outcome of every attempt, retrying temporary failures with
 // exponential backoff. Deliveries are claimed, sent and recorded in
-// batches, under a lease, by River jobs.
+// batches, under a lease renewed while they are sent, by River jobs; a
+// watcher in every process with a mail server has the deliveries of a
+// process that died taken again once its lease lapses (lease.go).
 package email

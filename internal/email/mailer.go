@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -44,8 +45,9 @@ type Config struct {
 	// BatchSize is how many deliveries one claim takes (default 500).
 	BatchSize int
 	// Lease is how long a claim holds its deliveries before another worker
-	// may take them (default: ten times the SMTP timeout, at least 5
-	// minutes). A worker sends nothing once too little of it is left.
+	// may take them (default 10s): a process renews its claims every
+	// quarter of it while it sends them, so that the deliveries of a
+	// process that died are taken again a lease after its last renewal.
 	Lease time.Duration
 	// Slice is how long one job sends before it hands over to a new job,
 	// so that stopping a process never waits long (default 10s).
@@ -77,6 +79,11 @@ type Mailer struct {
 	domain  string // of From: ends Message-IDs
 
 	warnOnce sync.Once
+
+	leaseMu   sync.Mutex
+	leases    leases       // the claims held (lease.go)
+	watchStop func()       // stops the watcher, once started
+	rescued   atomic.Int64 // deliveries taken from lapsed claims
 }
 
 // New returns a Mailer; register its workers, then give it the queue.
@@ -90,7 +97,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Mailer, error) {
 	cfg.RetryBase = cmp.Or(cfg.RetryBase, 30*time.Second)
 	cfg.RetryWindow = cmp.Or(cfg.RetryWindow, 24*time.Hour)
 	cfg.SMTP.Timeout = cmp.Or(cfg.SMTP.Timeout, 30*time.Second)
-	cfg.Lease = cmp.Or(cfg.Lease, max(5*time.Minute, 10*cfg.SMTP.Timeout))
+	cfg.Lease = cmp.Or(cfg.Lease, 10*time.Second)
 	cfg.Slice = cmp.Or(cfg.Slice, 10*time.Second)
 	cfg.SweepInterval = cmp.Or(cfg.SweepInterval, 30*time.Second)
 	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, 30*time.Second)
@@ -102,6 +109,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Mailer, error) {
 	m := &Mailer{
 		st: st, cfg: cfg, logger: logger, now: time.Now, jitter: mathrand.Float64, tmpl: tmpl,
 		backoff: NewBackoff(cfg.RetryBase, cfg.RetryWindow, cfg.MaxAttempts),
+		leases:  leases{held: map[string]claim{}},
 	}
 	if strings.TrimSpace(cfg.SMTP.Host) == "" {
 		return m, nil
@@ -143,8 +151,15 @@ func (m *Mailer) WarnUnconfigured(ctx context.Context) {
 	})
 }
 
-// Close closes the connections to the mail server.
+// Close stops the watcher and closes the connections to the mail server.
 func (m *Mailer) Close() {
+	m.leaseMu.Lock()
+	stop := m.watchStop
+	m.watchStop = nil
+	m.leaseMu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	if m.sender != nil {
 		m.sender.closeAll()
 	}
@@ -350,7 +365,8 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	return w.m.run(ctx)
 }
 
-// Timeout leaves a job its slice, the last batch and its recording.
+// Timeout leaves a job its slice, the last batch (a slow server may take
+// several SMTP timeouts) and its recording.
 func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration {
-	return w.m.cfg.Slice + w.m.cfg.Lease
+	return w.m.cfg.Slice + max(w.m.cfg.Lease, 10*w.m.cfg.SMTP.Timeout)
 }

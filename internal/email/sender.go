@@ -38,7 +38,7 @@ type SMTPConfig struct {
 type result struct {
 	sent     bool
 	temp     bool // not sent, worth trying again later
-	notTried bool // not sent because the claim was about to lapse
+	notTried bool // not sent: the job stops, or the claim could lapse
 	down     bool // the server could not be reached
 	code     int  // SMTP reply code, 0 when there was none
 	message  string
@@ -120,10 +120,10 @@ type batch struct {
 
 // sendAll sends n messages over up to cap(slots) connections at once and
 // returns one result per message, in order; build makes message i, or
-// says why it has none. A message is not tried once sendBy has passed.
+// says why it has none. A message is not tried once mayStart says no.
 // Once the server cannot be reached, the rest fail the same way without
 // dialling again (their results say down).
-func (s *sender) sendAll(ctx context.Context, n int, sendBy time.Time, build func(i int) (*mail.Msg, *result)) []result {
+func (s *sender) sendAll(ctx context.Context, n int, mayStart func() bool, build func(i int) (*mail.Msg, *result)) []result {
 	out := make([]result, n)
 	var (
 		b    batch
@@ -145,7 +145,7 @@ func (s *sender) sendAll(ctx context.Context, n int, sendBy time.Time, build fun
 				if i >= n {
 					return
 				}
-				if sl == nil || ctx.Err() != nil || time.Now().After(sendBy) {
+				if sl == nil || ctx.Err() != nil || !mayStart() {
 					out[i] = result{notTried: true}
 					continue
 				}

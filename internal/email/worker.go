@@ -29,9 +29,19 @@ type renderKey struct {
 
 // claim is a batch of deliveries claimed together.
 type claim struct {
-	owner  string
-	sendBy time.Time // nothing is sent after this: the lease would lapse
-	batch  []store.ClaimedDelivery
+	owner string
+	batch []store.ClaimedDelivery
+	// held is until when (Unix nanoseconds, this machine's clock) the
+	// lease is known to hold: the claim's time plus the lease, moved on
+	// by every renewal.
+	held *atomic.Int64
+}
+
+// mayStart says whether a message of the claim may still be sent: not
+// once less than half the lease is known to be left (its renewals have
+// failed), so that no other worker takes a delivery while it is sent.
+func (c claim) mayStart(lease time.Duration) bool {
+	return time.Now().Add(lease/2).UnixNano() < c.held.Load()
 }
 
 // release gives a claim's deliveries back untried.
@@ -102,6 +112,7 @@ func (m *Mailer) run(ctx context.Context) error {
 		var errs []error
 		for r := range records {
 			errs = append(errs, m.record(ctx, r.owner, r.list))
+			m.drop(r.owner)
 		}
 		recErr <- errors.Join(errs...)
 	}()
@@ -159,21 +170,23 @@ func (m *Mailer) run(ctx context.Context) error {
 	return m.scheduleNext(ctx, more.Load())
 }
 
-// claim takes the next batch of due deliveries.
+// claim takes the next batch of due deliveries; the claim is held (and
+// renewed) until its outcomes are recorded.
 func (m *Mailer) claim(ctx context.Context) (claim, error) {
+	c := claim{owner: randomHex(8), held: new(atomic.Int64)}
+	c.held.Store(time.Now().Add(m.cfg.Lease).UnixNano())
+	m.hold(c)
 	now := m.now()
-	c := claim{
-		owner: randomHex(8),
-		// Nothing is sent once less than the time a slow send may take is
-		// left of the lease, so that no other worker takes a delivery
-		// while it is being sent.
-		sendBy: time.Now().Add(m.cfg.Lease - 7*m.cfg.SMTP.Timeout),
-	}
 	var err error
 	c.batch, err = m.st.DeliveryClaim(ctx, &store.DeliveryClaimParams{
 		Owner: c.owner, Now: now, LeaseUntil: now.Add(m.cfg.Lease), Limit: m.cfg.BatchSize, MessageIDDomain: m.domain,
 	})
-	return c, err
+	if err != nil || len(c.batch) == 0 {
+		m.drop(c.owner)
+		return c, err
+	}
+	m.countRescued(ctx, c.batch)
+	return c, nil
 }
 
 // builder renders the messages of a job's batches; an event is read and
@@ -223,7 +236,8 @@ func (m *Mailer) sendBatch(ctx context.Context, b *builder, c claim) ([]result, 
 		}
 		preps[i] = prepared{msg: msg, ev: ev}
 	}
-	results := m.sender.sendAll(ctx, len(c.batch), c.sendBy, func(i int) (*mail.Msg, *result) {
+	mayStart := func() bool { return c.mayStart(m.cfg.Lease) }
+	results := m.sender.sendAll(ctx, len(c.batch), mayStart, func(i int) (*mail.Msg, *result) {
 		if failed[i] != nil {
 			return nil, failed[i]
 		}
@@ -294,7 +308,7 @@ func (m *Mailer) outcomes(claimed []store.ClaimedDelivery, results []result) []s
 // outcomes would send them again once the lease lapses, so a failing
 // database is tried a few times, whatever happens to the job's context.
 func (m *Mailer) record(ctx context.Context, owner string, outcomes []store.DeliveryOutcome) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Lease/2)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(m.cfg.Lease/2, 30*time.Second))
 	defer cancel()
 	var err error
 	wait := 100 * time.Millisecond

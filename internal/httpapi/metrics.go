@@ -22,6 +22,7 @@ import (
 //	cloche_deliveries{state}              e-mail deliveries per state (from the database, at scrape)
 //	cloche_scheduler_lag_seconds          age of the oldest due event not yet published (0: none)
 //	cloche_open_streams                   event streams open on this server
+//	cloche_deliveries_rescued_total       e-mail deliveries this process took from a dead process's lapsed claim
 type metrics struct {
 	requests      *prometheus.HistogramVec
 	notifications *prometheus.CounterVec
@@ -56,7 +57,11 @@ func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer
 	for _, ch := range []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert} {
 		m.notifications.WithLabelValues(string(ch)) // every channel shows, at 0
 	}
-	collectors := []prometheus.Collector{m.requests, m.notifications, m.publishDelay, &statsCollector{svc: svc, logger: logger}}
+	collectors := []prometheus.Collector{m.requests, m.notifications, m.publishDelay, &statsCollector{svc: svc, logger: logger},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cloche_deliveries_rescued_total",
+			Help: "E-mail deliveries this process took again because the claim of the process sending them lapsed.",
+		}, func() float64 { return float64(svc.DeliveriesRescued()) })}
 	if streamer != nil {
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cloche_open_streams",

@@ -168,6 +168,7 @@ func TestMetrics(t *testing.T) {
 		`cloche_deliveries{state="failed"} 0`,
 		`cloche_scheduler_lag_seconds 0`,
 		`cloche_open_streams 3`,
+		`cloche_deliveries_rescued_total 0`,
 	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("metrics lack %q", want)

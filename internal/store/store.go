@@ -131,6 +131,15 @@ type Queries interface {
 	// DeliveryNextDue is the earliest next attempt time of the retrying
 	// deliveries, or nil when there are none.
 	DeliveryNextDue(ctx context.Context) (*time.Time, error)
+	// DeliveryRenew extends the leases of the deliveries still being sent
+	// under one of Owners (their claims are alive) to LeaseUntil, in one
+	// statement, and returns how many it extended.
+	DeliveryRenew(ctx context.Context, p *DeliveryRenewParams) (int, error)
+	// DeliveryNextLapse is the earliest lease end of the deliveries being
+	// sent under an owner not in exclude (another process's claims), or
+	// nil when there are none: when a delivery held by a process that died
+	// may be taken again.
+	DeliveryNextLapse(ctx context.Context, exclude []string) (*time.Time, error)
 
 	// Attachments of an event, sent with its e-mails.
 	AttachmentInsertMany(ctx context.Context, eventID int64, atts []Attachment) error

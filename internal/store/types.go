@@ -289,6 +289,15 @@ type ClaimedDelivery struct {
 	Locale string
 	// LeaseUntil is when the claim lapses and another worker may take it.
 	LeaseUntil time.Time
+	// Rescued says the delivery was taken from a claim whose lease had
+	// lapsed (its worker died or stalled), not queued or due for a retry.
+	Rescued bool
+}
+
+// DeliveryRenewParams extends the leases of live claims.
+type DeliveryRenewParams struct {
+	Owners     []string  // the claims, as named in DeliveryClaimParams.Owner
+	LeaseUntil time.Time // the leases' new end
 }
 
 // DeliveryOutcome is what became of one attempt of a claimed delivery.

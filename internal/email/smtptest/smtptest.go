@@ -28,16 +28,31 @@ const (
 	StageMail Stage = "MAIL"
 	StageRcpt Stage = "RCPT"
 	StageData Stage = "DATA"
+	// StageBody is asked once DATA was accepted, before the content is
+	// read: Drop there reads the first bytes of the content, then closes
+	// the connection (a connection lost in the middle of DATA).
+	StageBody Stage = "BODY"
 )
 
 // Handler decides the answer to a command: nil accepts it, an
 // *smtp.SMTPError (see Reply) is answered, Drop closes the connection
-// without an answer. rcpt is the recipient (the first one, at DATA);
-// attempt counts the RCPT commands for it so far, this one included.
+// without an answer, AcceptDrop (at StageData) keeps the message and then
+// closes the connection without answering. A Handler that blocks is a
+// server that does not answer. rcpt is the recipient (the first one, at
+// DATA); attempt counts the RCPT commands for it so far, this one
+// included.
 type Handler func(stage Stage, rcpt string, attempt int) error
 
-// Drop, returned by a Handler, closes the connection without answering.
-var Drop = errors.New("smtptest: drop the connection")
+var (
+	// Drop, returned by a Handler, closes the connection without
+	// answering: at StageData, after the whole content was read, the
+	// message is not kept.
+	Drop = errors.New("smtptest: drop the connection")
+	// AcceptDrop, returned at StageData, keeps the message, then closes
+	// the connection before answering: the client cannot know the message
+	// was accepted.
+	AcceptDrop = errors.New("smtptest: keep the message, then drop the connection")
+)
 
 // Reply is an SMTP answer: Reply(451, "4.3.0", "Try again later").
 func Reply(code int, enhanced, text string) *smtp.SMTPError {
@@ -294,6 +309,20 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
+	rcpt := ""
+	if len(ss.to) > 0 {
+		rcpt = ss.to[0]
+	}
+	ss.s.mu.Lock()
+	attempt := ss.s.attempts[rcpt]
+	ss.s.mu.Unlock()
+	if err := ss.s.answer(StageBody, rcpt, attempt); err != nil {
+		if errors.Is(err, Drop) {
+			_, _ = io.ReadFull(r, make([]byte, 64))
+			_ = ss.c.Conn().Close()
+		}
+		return err
+	}
 	var data []byte
 	var err error
 	if ss.s.opts.Discard {
@@ -304,15 +333,12 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	rcpt := ""
-	if len(ss.to) > 0 {
-		rcpt = ss.to[0]
-	}
-	ss.s.mu.Lock()
-	attempt := ss.s.attempts[rcpt]
-	ss.s.mu.Unlock()
-	if err := ss.check(StageData, rcpt, attempt); err != nil {
-		return err
+	answer := ss.s.answer(StageData, rcpt, attempt)
+	if answer != nil && !errors.Is(answer, AcceptDrop) {
+		if errors.Is(answer, Drop) {
+			_ = ss.c.Conn().Close()
+		}
+		return answer
 	}
 	ss.s.mu.Lock()
 	ss.s.count++
@@ -322,6 +348,10 @@ func (ss *session) Data(r io.Reader) error {
 	close(ss.s.changed)
 	ss.s.changed = make(chan struct{})
 	ss.s.mu.Unlock()
+	if answer != nil {
+		_ = ss.c.Conn().Close()
+		return answer
+	}
 	return nil
 }
 

@@ -73,14 +73,15 @@ RETURNING d.id, d.event_id, d.user_id, d.company_id, d.address, d.state, d.attem
     d.created_at, d.updated_at, d.sent_at, d.reason, d.message_id, d.last_attempt_at, d.next_attempt_at, d.lease_until,
     CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.name FROM users u WHERE u.id = d.user_id), '')
          ELSE coalesce((SELECT c.name FROM companies c WHERE c.id = d.company_id), '') END,
-    CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.locale FROM users u WHERE u.id = d.user_id), '') ELSE '' END`,
+    CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.locale FROM users u WHERE u.id = d.user_id), '') ELSE '' END,
+    d.id IN (SELECT id FROM lapsed)`,
 		p.Owner, ts(p.LeaseUntil), ts(p.Now), p.MessageIDDomain, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery claim: %w", mapErr(err, ""))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ClaimedDelivery, error) {
 		var c store.ClaimedDelivery
-		d, err := scanDelivery(r, &c.LeaseUntil, &c.Name, &c.Locale)
+		d, err := scanDelivery(r, &c.LeaseUntil, &c.Name, &c.Locale, &c.Rescued)
 		c.Delivery, c.LeaseUntil = d, c.LeaseUntil.UTC()
 		return c, err
 	})
@@ -127,6 +128,37 @@ WHERE d.id = o.id AND d.state = 'sending' AND d.lease_owner = $8`,
 		return 0, fmt.Errorf("postgres: delivery record: %w", mapErr(err, ""))
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// DeliveryRenew extends the leases of live claims; see store.Queries.
+func (q *queries) DeliveryRenew(ctx context.Context, p *store.DeliveryRenewParams) (int, error) {
+	if len(p.Owners) == 0 {
+		return 0, nil
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE deliveries SET lease_until = $2
+WHERE state = 'sending' AND lease_owner = ANY($1::text[])`, p.Owners, ts(p.LeaseUntil))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delivery renew: %w", mapErr(err, ""))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// DeliveryNextLapse is when the next lease of another owner lapses; see
+// store.Queries.
+func (q *queries) DeliveryNextLapse(ctx context.Context, exclude []string) (*time.Time, error) {
+	if exclude == nil {
+		exclude = []string{} // <> ALL(NULL) would match nothing
+	}
+	var next *time.Time
+	err := q.db.QueryRow(ctx, `SELECT lease_until FROM deliveries
+WHERE state = 'sending' AND lease_owner <> ALL($1::text[]) ORDER BY lease_until LIMIT 1`, exclude).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: delivery next lapse: %w", mapErr(err, ""))
+	}
+	return utcPtr(next), nil
 }
 
 // DeliveryRetry queues failed deliveries again; see store.Queries.

@@ -43,7 +43,8 @@ func (q *queries) DeliveryGet(ctx context.Context, id int64) (*store.Delivery, e
 	return &d, nil
 }
 
-// DeliveryClaim takes due deliveries in one UPDATE … RETURNING. SQLite has
+// DeliveryClaim takes due deliveries in one UPDATE … RETURNING, in a
+// transaction that first reads which of them are lapsed claims. SQLite has
 // one writer at a time (transactions begin IMMEDIATE), so two claims never
 // see the same row as due.
 func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParams) ([]store.ClaimedDelivery, error) {
@@ -51,6 +52,48 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 		return nil, nil
 	}
 	now, lease := ts(p.Now), ts(p.LeaseUntil)
+	var out []store.ClaimedDelivery
+	// The lapsed claims are read first, in the same transaction (one
+	// writer at a time): RETURNING only sees the new state.
+	err := q.atomic(ctx, func(q *queries) error {
+		lapsed, err := q.lapsedIDs(ctx, now, p.Limit)
+		if err != nil {
+			return err
+		}
+		out, err = q.claim(ctx, p, now, lease)
+		for i := range out {
+			_, out[i].Rescued = lapsed[out[i].ID]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b store.ClaimedDelivery) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// lapsedIDs are the deliveries whose claim lapsed that a claim of limit
+// at now may take.
+func (q *queries) lapsedIDs(ctx context.Context, now time.Time, limit int) (map[int64]struct{}, error) {
+	rows, err := q.w.QueryContext(ctx, `SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= ?
+		ORDER BY lease_until LIMIT ?`, now, limit)
+	if err != nil {
+		return nil, mapErr("delivery claim", err)
+	}
+	defer rows.Close()
+	out := map[int64]struct{}{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr("delivery claim", err)
+		}
+		out[id] = struct{}{}
+	}
+	return out, mapErr("delivery claim", rows.Err())
+}
+
+func (q *queries) claim(ctx context.Context, p *store.DeliveryClaimParams, now, lease time.Time) ([]store.ClaimedDelivery, error) {
 	rows, err := q.w.QueryContext(ctx, `UPDATE deliveries SET state = 'sending', attempts = attempts + 1,
 			lease_owner = ?1, lease_until = ?2, last_attempt_at = ?3, updated_at = ?3,
 			message_id = CASE WHEN message_id = '' THEN lower(hex(randomblob(8))) || '.' || id || '@' || ?4 ELSE message_id END
@@ -83,8 +126,33 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 	if err := rows.Err(); err != nil {
 		return nil, mapErr("delivery claim", err)
 	}
-	slices.SortFunc(out, func(a, b store.ClaimedDelivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+func (q *queries) DeliveryRenew(ctx context.Context, p *store.DeliveryRenewParams) (int, error) {
+	if len(p.Owners) == 0 {
+		return 0, nil
+	}
+	res, err := q.w.ExecContext(ctx, `UPDATE deliveries SET lease_until = ?2
+		WHERE state = 'sending' AND lease_owner IN (SELECT value FROM json_each(?1))`, jsonList(p.Owners), ts(p.LeaseUntil))
+	if err != nil {
+		return 0, mapErr("delivery renew", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("delivery renew", err)
+}
+
+func (q *queries) DeliveryNextLapse(ctx context.Context, exclude []string) (*time.Time, error) {
+	var next sql.NullTime
+	err := q.r.QueryRowContext(ctx, `SELECT lease_until FROM deliveries WHERE state = 'sending'
+		AND lease_owner NOT IN (SELECT value FROM json_each(?)) ORDER BY lease_until LIMIT 1`, jsonList(exclude)).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr("delivery next lapse", err)
+	}
+	return timePtr(next), nil
 }
 
 type outcomeJSON struct {

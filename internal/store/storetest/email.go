@@ -169,12 +169,12 @@ func testDeliveryClaim(t *testing.T, s store.Store) {
 	t.Run("retries when due, lapsed leases", func(t *testing.T) {
 		cs := claim("D", at(150*time.Second), at(10*time.Minute), 10)
 		sameIDs(t, "claimed before the retry is due", claimIDs(cs), []int64{d4})
-		if cs[0].MessageID != msgIDs[d4] || cs[0].Attempts != 1 {
+		if cs[0].MessageID != msgIDs[d4] || cs[0].Attempts != 1 || cs[0].Rescued {
 			t.Errorf("reclaimed %+v: message id must be kept (%s)", cs[0].Delivery, msgIDs[d4])
 		}
 		cs = claim("E", at(3*time.Minute), at(4*time.Minute), 10)
 		sameIDs(t, "claimed when the retry is due", claimIDs(cs), []int64{d2})
-		if cs[0].Attempts != 2 || cs[0].MessageID != msgIDs[d2] {
+		if cs[0].Attempts != 2 || cs[0].MessageID != msgIDs[d2] || cs[0].Rescued {
 			t.Errorf("retry %+v", cs[0].Delivery)
 		}
 		if due, err := s.DeliveryNextDue(ctx); err != nil || due != nil {
@@ -183,8 +183,8 @@ func testDeliveryClaim(t *testing.T, s store.Store) {
 		// E's lease lapses at +4m; D's holds until +10m.
 		cs = claim("F", at(5*time.Minute), at(11*time.Minute), 10)
 		sameIDs(t, "claimed after E's lease lapsed", claimIDs(cs), []int64{d2})
-		if cs[0].Attempts != 3 {
-			t.Errorf("rescued delivery attempts %d, want 3", cs[0].Attempts)
+		if cs[0].Attempts != 3 || !cs[0].Rescued {
+			t.Errorf("rescued delivery attempts %d rescued %v, want 3, true", cs[0].Attempts, cs[0].Rescued)
 		}
 		if n := record("E", at(5*time.Minute), store.DeliveryOutcome{ID: d2, State: store.DeliverySent, Code: 250}); n != 0 {
 			t.Errorf("E recorded %d after losing its lease", n)
@@ -317,4 +317,86 @@ func testAttachments(t *testing.T, s store.Store) {
 	if got, err := s.AttachmentList(ctx, other.ID); err != nil || len(got) != 0 {
 		t.Errorf("AttachmentList after rollback = %v, %v", got, err)
 	}
+}
+
+// Leases: a live claim is renewed and never taken; the next lapse of
+// another owner's claim is known; a renewal never revives a claim that
+// was recorded or taken over.
+func testDeliveryLeases(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ev := newEvent(t, s, func(e *store.Event) { e.Key = "task:status:valid" })
+	rs := make([]store.DeliveryRecipient, 4)
+	for i := range rs {
+		rs[i] = store.DeliveryRecipient{UserID: fmt.Sprint("u", i), Address: fmt.Sprintf("u%d@x.test", i)}
+	}
+	ids := queueDeliveries(t, s, ev.ID, rs...)
+	claim := func(owner string, now, lease time.Time, limit int) []store.ClaimedDelivery {
+		t.Helper()
+		cs, err := s.DeliveryClaim(ctx, &store.DeliveryClaimParams{
+			Owner: owner, Now: now, LeaseUntil: lease, Limit: limit, MessageIDDomain: "x.test"})
+		must(t, err)
+		return cs
+	}
+	renew := func(until time.Time, owners ...string) int {
+		t.Helper()
+		n, err := s.DeliveryRenew(ctx, &store.DeliveryRenewParams{Owners: owners, LeaseUntil: until})
+		must(t, err)
+		return n
+	}
+	nextLapse := func(want *time.Time, exclude ...string) {
+		t.Helper()
+		got, err := s.DeliveryNextLapse(ctx, exclude)
+		must(t, err)
+		checkTimePtr(t, fmt.Sprintf("DeliveryNextLapse(%v)", exclude), got, want)
+	}
+
+	nextLapse(nil)
+	a := claim("A", at(0), at(time.Minute), 2)
+	b := claim("B", at(0), at(2*time.Minute), 2)
+	sameIDs(t, "A", claimIDs(a), ids[:2])
+	sameIDs(t, "B", claimIDs(b), ids[2:])
+	nextLapse(ptr(norm(at(time.Minute))))
+	nextLapse(ptr(norm(at(time.Minute))), "B")
+	nextLapse(ptr(norm(at(2*time.Minute))), "A")
+	nextLapse(nil, "A", "B")
+
+	if n := renew(at(5*time.Minute), "A", "nobody"); n != 2 {
+		t.Errorf("renewed %d of A's, want 2", n)
+	}
+	if n := renew(at(time.Hour)); n != 0 {
+		t.Errorf("renewed %d with no owner", n)
+	}
+	if d := getDelivery(t, s, ids[0]); d.State != store.DeliverySending || d.Attempts != 1 {
+		t.Errorf("renewed delivery %+v: still sending, one attempt", d)
+	}
+	nextLapse(ptr(norm(at(2 * time.Minute))))
+	nextLapse(ptr(norm(at(5*time.Minute))), "B")
+
+	// At +3m, B's lease has lapsed and A's, renewed, holds.
+	c := claim("C", at(3*time.Minute), at(4*time.Minute), 10)
+	sameIDs(t, "C after B's lease lapsed", claimIDs(c), ids[2:])
+	for _, d := range c {
+		if !d.Rescued || d.Attempts != 2 {
+			t.Errorf("taken from B: %+v rescued %v, want rescued, attempt 2", d.Delivery, d.Rescued)
+		}
+	}
+	if n := renew(at(time.Hour), "B"); n != 0 {
+		t.Errorf("B renewed %d deliveries C took", n)
+	}
+	nextLapse(ptr(norm(at(4*time.Minute))), "A")
+
+	n, err := s.DeliveryRecord(ctx, &store.DeliveryRecordParams{Owner: "A", At: at(3 * time.Minute),
+		Outcomes: []store.DeliveryOutcome{{ID: ids[0], State: store.DeliverySent, Code: 250}, {ID: ids[1], Release: true}}})
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("A recorded %d, want 2", n)
+	}
+	if n := renew(at(time.Hour), "A"); n != 0 {
+		t.Errorf("A renewed %d recorded deliveries", n)
+	}
+	if d := getDelivery(t, s, ids[1]); d.State != store.DeliveryQueued {
+		t.Errorf("released delivery %+v after a renewal", d)
+	}
+	nextLapse(ptr(norm(at(4 * time.Minute))))
+	nextLapse(nil, "C")
 }

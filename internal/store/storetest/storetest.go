@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"DeliveryClaim", testDeliveryClaim},
 		{"DeliveryClaimConcurrent", testDeliveryClaimConcurrent},
+		{"DeliveryLeases", testDeliveryLeases},
 		{"Attachments", testAttachments},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},

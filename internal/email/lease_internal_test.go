@@ -1,0 +1,79 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// renewStore answers DeliveryRenew as told, after an optional delay.
+type renewStore struct {
+	store.Store
+	err   error
+	delay time.Duration
+	calls atomic.Int32
+}
+
+func (s *renewStore) DeliveryRenew(ctx context.Context, p *store.DeliveryRenewParams) (int, error) {
+	s.calls.Add(1)
+	time.Sleep(s.delay)
+	return len(p.Owners), s.err
+}
+
+// What a claim's sender believes of its lease: a renewal moves it on; a
+// failed renewal, or one that ends after the lease may have lapsed, does
+// not; no message is started once less than half a lease is known to be
+// left.
+func TestClaimRenewal(t *testing.T) {
+	const lease = time.Hour
+	cases := []struct {
+		name  string
+		left  time.Duration // of the claim's lease when the renewal starts
+		err   error
+		delay time.Duration
+		moved bool // the lease is now a lease from the renewal
+	}{
+		{name: "renewed", left: lease / 2, moved: true},
+		{name: "renewal failed", left: lease / 2, err: errors.New("database down")},
+		{name: "renewed after the lease lapsed", left: 20 * time.Millisecond, delay: 100 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &renewStore{err: tc.err, delay: tc.delay}
+			m := &Mailer{st: st, cfg: Config{Lease: lease}, logger: slog.New(slog.DiscardHandler), now: time.Now,
+				leases: leases{held: map[string]claim{}}}
+			c := claim{owner: "a", held: new(atomic.Int64)}
+			before := time.Now().Add(tc.left).UnixNano()
+			c.held.Store(before)
+			m.leases.held[c.owner] = c
+			start := time.Now()
+			m.renew(time.Minute)
+			if st.calls.Load() != 1 {
+				t.Fatalf("%d renewals", st.calls.Load())
+			}
+			switch got := c.held.Load(); {
+			case tc.moved && got < start.Add(lease).UnixNano():
+				t.Errorf("held until %s, want a lease from the renewal", time.Unix(0, got))
+			case !tc.moved && got != before:
+				t.Errorf("held until %s, want unchanged", time.Unix(0, got))
+			}
+			if want := tc.moved; c.mayStart(lease) != want {
+				t.Errorf("mayStart = %v, want %v", !want, want)
+			}
+		})
+	}
+	m := &Mailer{st: &renewStore{}, cfg: Config{Lease: lease}, leases: leases{held: map[string]claim{}}}
+	m.renew(time.Minute) // nothing held: no statement
+	young := claim{owner: "young", held: new(atomic.Int64)}
+	young.held.Store(time.Now().Add(lease - lease/16).UnixNano())
+	m.leases.held[young.owner] = young
+	m.renew(time.Minute) // younger than an eighth of the lease: not yet
+	if n := m.st.(*renewStore).calls.Load(); n != 0 {
+		t.Errorf("%d renewals with no claim to renew", n)
+	}
+}
