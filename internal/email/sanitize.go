@@ -115,7 +115,9 @@ func SanitizeHTML(body string) string {
 				continue
 			}
 			out.WriteString("<" + a.String() + attrs + ">")
-			if a != atom.Br && tt == html.StartTagToken {
+			// "<b/>" opens a b all the same, as browsers read it: only
+			// void elements (br) have no end.
+			if a != atom.Br {
 				open = append(open, a)
 			}
 		case html.EndTagToken:
