@@ -81,7 +81,9 @@ func SanitizeHTML(body string) string {
 		switch tt {
 		case html.ErrorToken:
 			for i := len(open) - 1; i >= 0; i-- {
-				out.WriteString("</" + open[i].String() + ">")
+				if open[i] != 0 { // 0: a link dropped for want of a safe target
+					out.WriteString("</" + open[i].String() + ">")
+				}
 			}
 			return out.String()
 		case html.TextToken:
