@@ -76,6 +76,9 @@ func Load(path string, environ []string, overrides map[string]any) (Config, erro
 		for _, key := range sortedKeys(l.values) {
 			typ, ok := known[key]
 			if !ok {
+				if v, isMap := l.values[key].(map[string]any); isMap && len(v) == 0 && isSection(key, known) {
+					continue // an empty [section]
+				}
 				errs = append(errs, &SourceError{Source: l.source(key), Err: unknownKey(key, known)})
 				continue
 			}
@@ -108,12 +111,8 @@ func fileLayer(path string, known map[string]reflect.Type) (layer, error) {
 	if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
 		return layer{}, &SourceError{Source: "config file " + path, Err: err}
 	}
-	values := k.All()
-	// A table where a setting is expected flattens to keys below it, which
-	// are reported as unknown; a value where a section is expected too.
-	return layer{values: values, source: func(key string) string {
-		return fmt.Sprintf("config file %s, key %s", path, key)
-	}}, nil
+	// Errors name the key themselves (a field error, or "unknown setting").
+	return layer{values: k.All(), source: func(string) string { return "config file " + path }}, nil
 }
 
 // IsSettingVariable reports whether the environment variable name is read
@@ -171,7 +170,21 @@ func envLayer(environ []string, known map[string]reflect.Type) (layer, []error) 
 	}}, errs
 }
 
+// isSection reports whether key is a section of settings ("http",
+// "http.rate_limit").
+func isSection(key string, known map[string]reflect.Type) bool {
+	for k := range known {
+		if strings.HasPrefix(k, key+".") {
+			return true
+		}
+	}
+	return false
+}
+
 func unknownKey(key string, known map[string]reflect.Type) error {
+	if isSection(key, known) {
+		return fmt.Errorf("%q is a section ([%s]), not a setting", key, key)
+	}
 	if near := nearest(key, known); near != "" {
 		return fmt.Errorf("unknown setting %q (did you mean %s?)", key, near)
 	}

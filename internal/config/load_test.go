@@ -64,19 +64,21 @@ func TestLoadNamesSource(t *testing.T) {
 		{name: "out of range variable", env: "CLOCHE_SCHEDULER__WORKERS=0",
 			want: []string{"environment variable CLOCHE_SCHEDULER__WORKERS", "scheduler.workers: must be at least 1"}, field: "scheduler.workers"},
 		{name: "bad value in the file", file: "[scheduler]\nworkers = \"seven\"\n",
-			want: []string{"config file FILE, key scheduler.workers", "must be a whole number"}, field: "scheduler.workers"},
+			want: []string{"config file FILE: scheduler.workers: must be a whole number"}, field: "scheduler.workers"},
 		{name: "bad duration in the file", file: "[check]\ntimeout = \"5 secs\"\n",
-			want: []string{"config file FILE, key check.timeout", "invalid duration"}, field: "check.timeout"},
+			want: []string{"config file FILE: check.timeout:", "invalid duration"}, field: "check.timeout"},
 		{name: "out of range in the file", file: "[log]\nlevel = \"loud\"\n",
-			want: []string{"config file FILE, key log.level", "must be debug, info, warn or error"}, field: "log.level"},
+			want: []string{"config file FILE: log.level: must be debug, info, warn or error"}, field: "log.level"},
 		{name: "unknown key in the file", file: "[htp]\naddr = \":80\"\n",
-			want: []string{"config file FILE, key htp.addr", `unknown setting "htp.addr"`, "did you mean http.addr?"}},
+			want: []string{"config file FILE: ", `unknown setting "htp.addr"`, "did you mean http.addr?"}},
 		{name: "list where a value goes", file: "database_url = [\"a\"]\n",
-			want: []string{"config file FILE, key database_url", "must be a string, not a list"}, field: "database_url"},
+			want: []string{"config file FILE: database_url: must be a string, not a list"}, field: "database_url"},
 		{name: "file overridden by the environment", file: "[scheduler]\nworkers = 4\n", env: "CLOCHE_SCHEDULER__WORKERS=-1",
 			want: []string{"environment variable CLOCHE_SCHEDULER__WORKERS"}, field: "scheduler.workers"},
 		{name: "command line", overrides: map[string]any{"database_url": " "},
 			want: []string{"command line: database_url: must not be empty"}, field: "database_url"},
+		{name: "value where a section goes", file: "http = 5\n",
+			want: []string{"config file FILE: ", `"http" is a section ([http]), not a setting`}},
 		{name: "unreadable file", file: "[scheduler\n", want: []string{"config file FILE"}},
 	}
 	for _, tc := range cases {
@@ -109,6 +111,18 @@ func TestLoadNamesSource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Empty sections are no error.
+func TestLoadEmptySections(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cloche.toml")
+	if err := os.WriteFile(p, []byte("[scheduler]\n\n[http.rate_limit]\n[http]\naddr = \":1\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(p, nil, nil)
+	if err != nil || cfg.HTTP.Addr != ":1" {
+		t.Fatalf("http.addr %q, %v", cfg.HTTP.Addr, err)
 	}
 }
 
