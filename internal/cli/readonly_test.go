@@ -33,6 +33,7 @@ func TestReadOnlyCommandsCreateNoDatabase(t *testing.T) {
 		{"directory", "show", "1"},
 		{"apikey", "list"},
 		{"apikey", "revoke", "1"},
+		{"token", "mint", "1"},
 		{"types", "list", "--json"},
 	}
 	for _, args := range commands {
