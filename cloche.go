@@ -3,7 +3,12 @@ package cloche
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +42,9 @@ var (
 	ErrInUse       = store.ErrInUse
 	ErrInvalid     = store.ErrInvalid
 	ErrUnavailable = store.ErrUnavailable
+	// ErrNoDatabase: Open was told to use an existing database only
+	// (ExistingOnly) and the SQLite file it names does not exist.
+	ErrNoDatabase = errors.New("no database")
 )
 
 // FieldError names the input field that is wrong and why.
@@ -70,6 +78,8 @@ type options struct {
 	logger  *slog.Logger
 	clock   func() time.Time
 	smtpTLS *tls.Config
+	// existingOnly: do not create a SQLite file.
+	existingOnly bool
 }
 
 // WithLogger sends the service's logs to l (by default they are dropped).
@@ -77,6 +87,11 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 
 // WithClock replaces time.Now, for tests of time-dependent behaviour.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// ExistingOnly makes Open fail with ErrNoDatabase, rather than create it,
+// when the SQLite file that cfg names does not exist: for callers that
+// only read, so that they leave no empty database behind.
+func ExistingOnly() Option { return func(o *options) { o.existingOnly = true } }
 
 // Open validates cfg, opens the database it names, applies the migrations
 // and returns a Service. Close it when done.
@@ -92,6 +107,11 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.existingOnly {
+		if err := sqliteExists(cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
 	st, err := openStore(ctx, cfg.DatabaseURL, o.logger)
 	if err != nil {
 		return nil, err
@@ -102,6 +122,22 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sqliteExists fails with ErrNoDatabase when url names a SQLite file that
+// does not exist (in-memory databases and PostgreSQL always exist).
+func sqliteExists(url string) error {
+	if !sqlite.IsURL(url) || sqlite.InMemory(url) {
+		return nil
+	}
+	path := sqlite.Path(url)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return fmt.Errorf("%w at %s", ErrNoDatabase, path)
+	}
+	return nil
 }
 
 func openStore(ctx context.Context, url string, logger *slog.Logger) (store.Store, error) {

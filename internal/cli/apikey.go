@@ -43,7 +43,7 @@ func (c *apikeyCreateCmd) Run(rt *runtime) error {
 type apikeyListCmd struct{}
 
 func (c *apikeyListCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ type apikeyRevokeCmd struct {
 }
 
 func (c *apikeyRevokeCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}

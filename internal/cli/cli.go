@@ -213,6 +213,22 @@ func (rt *runtime) open() (*cloche.Service, error) {
 	return cloche.Open(rt.ctx, cfg, cloche.WithLogger(newLogger(rt.stderr, cfg.Log, true)))
 }
 
+// openExisting opens the service for a command that only reads, or acts
+// on what is already there: a SQLite database that does not exist is an
+// error saying how to create one, not a new empty file.
+func (rt *runtime) openExisting() (*cloche.Service, error) {
+	cfg, err := rt.config()
+	if err != nil {
+		return nil, err
+	}
+	svc, err := cloche.Open(rt.ctx, cfg, cloche.WithLogger(newLogger(rt.stderr, cfg.Log, true)), cloche.ExistingOnly())
+	if errors.Is(err, cloche.ErrNoDatabase) {
+		return nil, fmt.Errorf("%w\nCreate it with 'cloche migrate' (then 'cloche directory import FILE'), "+
+			"or name another database with --database-url or CLOCHE_DATABASE_URL", err)
+	}
+	return svc, err
+}
+
 // newLogger builds the slog logger that cfg describes, writing to w.
 // One-shot commands log warnings and errors only (their result is on
 // standard output), unless log.level is debug.

@@ -423,6 +423,7 @@ func TestConfigAndDatabaseURL(t *testing.T) {
 		t.Error("CLOCHE_CONFIG not read")
 	}
 	other := "sqlite:" + h.dir + "/flag.db"
+	h.ok("migrate", "--database-url", other)
 	if strings.Contains(h.ok("types", "list", "--database-url", other), "only:in-file") {
 		t.Error("--database-url did not override the file")
 	}
@@ -441,6 +442,7 @@ func TestConfigAndDatabaseURL(t *testing.T) {
 func TestCanceledContext(t *testing.T) {
 	h := sqliteHarness(t)
 	t.Parallel()
+	h.ok("migrate")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := h.runCtx(ctx, "", "types", "list")

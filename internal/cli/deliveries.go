@@ -25,7 +25,7 @@ func (c *deliveriesListCmd) Run(rt *runtime) error {
 	if c.Status != nil {
 		f.State = *c.Status
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ type deliveriesShowCmd struct {
 }
 
 func (c *deliveriesShowCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (c *deliveriesRetryCmd) Run(rt *runtime) error {
 	case c.Event != 0 && !c.Failed:
 		return usageErrorf("--event goes with --failed")
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}

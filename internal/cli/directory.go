@@ -65,7 +65,7 @@ type userView struct {
 }
 
 func (c *directoryShowCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}

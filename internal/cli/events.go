@@ -32,7 +32,7 @@ func (c *eventsListCmd) Run(rt *runtime) error {
 	if c.Status != nil {
 		f.Status = *c.Status
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ type eventsShowCmd struct {
 }
 
 func (c *eventsShowCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (c *eventsCancelCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}

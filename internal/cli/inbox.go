@@ -30,7 +30,7 @@ func (c *inboxListCmd) Run(rt *runtime) error {
 	if c.Channel != nil {
 		q.Channel = *c.Channel
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ type readMark struct {
 }
 
 func (rt *runtime) setRead(userID string, id int64, read bool) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (c *inboxReadAllCmd) Run(rt *runtime) error {
 	if c.Channel != nil {
 		ch = *c.Channel
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (c *inboxPostponeCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}

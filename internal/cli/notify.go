@@ -19,8 +19,8 @@ type notifyCmd struct {
 	Title      string          `required:"" placeholder:"TEXT" help:"Title (required). Example: --title \"Invoice 42 paid\""`
 	Body       string          `xor:"body" placeholder:"TEXT" help:"Body text. Example: --body \"The customer paid invoice 42.\""`
 	File       string          `short:"f" xor:"body" aliases:"filename" placeholder:"FILE" help:"Read the body from FILE ('-': standard input) instead of --body. enDI spelling: --filename. Example: -f message.txt"`
-	Group      []string        `short:"g" aliases:"groups" placeholder:"GROUP" help:"Send to the members of a group; repeat or separate with commas. enDI spelling: --groups. Example: -g manager,admin"`
-	User       []string        `short:"u" aliases:"uids" placeholder:"USER_ID" help:"Send to a user by id; repeat or separate with commas. enDI spelling: --uids. Example: -u 12 -u 15"`
+	Group      listFlag        `short:"g" aliases:"groups" placeholder:"GROUP" help:"Send to the members of a group; repeat, separate with commas or spaces. enDI spelling: --groups. Example: -g manager,admin"`
+	User       listFlag        `short:"u" aliases:"uids" placeholder:"USER_ID" help:"Send to a user by id; repeat, separate with commas or spaces. enDI spelling: --uids. Example: --uids 12 15"`
 	Company    string          `placeholder:"COMPANY_ID" help:"Send to a company: its own address for e-mail, else every active member. Example: --company 10"`
 	FollowerOf string          `name:"follower-of" placeholder:"USER_ID" help:"Send to the follower of this person (the fallback groups if none). Example: --follower-of 3"`
 	Channel    *cloche.Channel `short:"c" enum:"${channels}" placeholder:"CHANNEL" help:"Force the channel instead of the type's default (${enum}). Example: -c email"`
@@ -28,7 +28,7 @@ type notifyCmd struct {
 	Until      string          `placeholder:"DATETIME" help:"Expiry: not published, nor shown, after this datetime (same forms as --from). Example: --until 2026-12-31"`
 	Context    string          `placeholder:"TYPE:ID" help:"The object the notification is about; a new one replaces a pending one of the same context and key, and 'cloche events cancel --context' cancels them. Example: --context invoice:42"`
 	CheckURL   string          `name:"check-url" placeholder:"URL" help:"POSTed the event at due time: a 2xx answer sends it (unless its body is {\"send\": false}), 404 or 410 drops it, anything else is retried. Example: --check-url https://erp.example.org/check/42"`
-	Attach     []string        `placeholder:"FILE" help:"Attach FILE to every e-mail of the event (its type from its extension); repeat for several. Example: --attach facture-42.pdf"`
+	Attach     listFlag        `sep:"none" placeholder:"FILE" help:"Attach FILE to every e-mail of the event (its type from its extension); repeat or list several after it. Example: --attach facture-42.pdf"`
 }
 
 func (c *notifyCmd) Help() string {

@@ -26,7 +26,7 @@ type tokenMintCmd struct {
 }
 
 func (c *tokenMintCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting() // for a user of the directory, which must be there
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ type typesCmd struct {
 type typesListCmd struct{}
 
 func (c *typesListCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ type typesDeleteCmd struct {
 }
 
 func (c *typesDeleteCmd) Run(rt *runtime) error {
-	svc, err := rt.open()
+	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}

@@ -3,16 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-viper/mapstructure/v2"
-	"github.com/knadh/koanf/parsers/toml"
-	"github.com/knadh/koanf/providers/confmap"
-	"github.com/knadh/koanf/providers/file"
-	"github.com/knadh/koanf/v2"
 
 	"github.com/cloche/cloche/internal/store"
 )
@@ -123,69 +116,6 @@ func Default() Config {
 			MaxStreamsPerUser: 32,
 		},
 	}
-}
-
-// Load reads the TOML file at path (if path is not empty), then the CLOCHE_*
-// environment variables (CLOCHE_DATABASE_URL, CLOCHE_SCHEDULER__WORKERS:
-// a double underscore steps into a section), then overrides (keys as in the
-// file, e.g. "database_url"), over Default, and validates the result.
-func Load(path string, environ []string, overrides map[string]any) (Config, error) {
-	k := koanf.New(".")
-	if path != "" {
-		if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
-			return Config{}, fmt.Errorf("config: read %s: %w", path, err)
-		}
-	}
-	envMap := map[string]any{}
-	for _, kv := range environ {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, "CLOCHE_") || strings.HasPrefix(name, "CLOCHE_TEST_") || name == "CLOCHE_CONFIG" {
-			continue
-		}
-		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "CLOCHE_"), "__", "."))
-		if key == "follower_fallback_groups" || key == "http.cors_origins" {
-			envMap[key] = splitList(value)
-			continue
-		}
-		envMap[key] = value
-	}
-	if err := k.Load(confmap.Provider(envMap, "."), nil); err != nil {
-		return Config{}, fmt.Errorf("config: environment: %w", err)
-	}
-	if err := k.Load(confmap.Provider(overrides, "."), nil); err != nil {
-		return Config{}, fmt.Errorf("config: flags: %w", err)
-	}
-	cfg := Default()
-	err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{
-		Tag: "koanf",
-		DecoderConfig: &mapstructure.DecoderConfig{
-			DecodeHook: mapstructure.ComposeDecodeHookFunc(
-				mapstructure.TextUnmarshallerHookFunc(),
-				mapstructure.StringToSliceHookFunc(","),
-			),
-			Result:           &cfg,
-			WeaklyTypedInput: true,
-			ErrorUnused:      true,
-		},
-	})
-	if err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
-	}
-	return cfg, cfg.Validate()
-}
-
-// Environ is os.Environ, named so that callers pass the environment
-// explicitly (tests pass their own).
-func Environ() []string { return os.Environ() }
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Validate checks every setting and names the first wrong one.

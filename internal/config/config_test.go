@@ -77,7 +77,7 @@ func TestLoadRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Load("", []string{"CLOCHE_NO_SUCH_SETTING=1"}, nil); err == nil || !strings.Contains(err.Error(), "no_such_setting") {
+	if _, err := Load("", []string{"CLOCHE_NO_SUCH_SETTING=1"}, nil); err == nil || !strings.Contains(err.Error(), "CLOCHE_NO_SUCH_SETTING") {
 		t.Fatalf("unknown setting: %v", err)
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml"), nil, nil); err == nil {

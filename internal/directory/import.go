@@ -190,18 +190,19 @@ func Decode(r io.Reader) (*File, error) {
 	return &f, nil
 }
 
-// Import writes f in one transaction: every row is checked first, and one
-// bad row rejects the whole file with its position and field.
-func Import(ctx context.Context, st store.Store, f *File) (*ImportStats, error) {
+// Check validates every row of f and returns what to store; the first bad
+// row is a *store.FieldError naming its position and field
+// ("users[3].email").
+func Check(f *File) ([]*store.Company, []*store.User, error) {
 	companies := make([]*store.Company, len(f.Companies))
 	seenCompanies := map[string]bool{}
 	for i, in := range f.Companies {
 		c, err := in.Company(fmt.Sprintf("companies[%d].", i))
 		if err != nil {
-			return nil, fmt.Errorf("directory: import: %w", err)
+			return nil, nil, fmt.Errorf("directory: import: %w", err)
 		}
 		if seenCompanies[c.ID] {
-			return nil, fmt.Errorf("directory: import: %w", store.Invalid(fmt.Sprintf("companies[%d].id", i), "%q appears twice in the file", c.ID))
+			return nil, nil, fmt.Errorf("directory: import: %w", store.Invalid(fmt.Sprintf("companies[%d].id", i), "%q appears twice in the file", c.ID))
 		}
 		seenCompanies[c.ID] = true
 		companies[i] = c
@@ -211,15 +212,25 @@ func Import(ctx context.Context, st store.Store, f *File) (*ImportStats, error) 
 	for i, in := range f.Users {
 		u, err := in.User(fmt.Sprintf("users[%d].", i))
 		if err != nil {
-			return nil, fmt.Errorf("directory: import: %w", err)
+			return nil, nil, fmt.Errorf("directory: import: %w", err)
 		}
 		if seenUsers[u.ID] {
-			return nil, fmt.Errorf("directory: import: %w", store.Invalid(fmt.Sprintf("users[%d].id", i), "%q appears twice in the file", u.ID))
+			return nil, nil, fmt.Errorf("directory: import: %w", store.Invalid(fmt.Sprintf("users[%d].id", i), "%q appears twice in the file", u.ID))
 		}
 		seenUsers[u.ID] = true
 		users[i] = u
 	}
-	err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	return companies, users, nil
+}
+
+// Import writes f in one transaction: every row is checked first, and one
+// bad row rejects the whole file with its position and field.
+func Import(ctx context.Context, st store.Store, f *File) (*ImportStats, error) {
+	companies, users, err := Check(f)
+	if err != nil {
+		return nil, err
+	}
+	err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, c := range companies {
 			if err := tx.CompanyUpsert(ctx, c); err != nil {
 				return err

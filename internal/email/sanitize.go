@@ -81,7 +81,9 @@ func SanitizeHTML(body string) string {
 		switch tt {
 		case html.ErrorToken:
 			for i := len(open) - 1; i >= 0; i-- {
-				out.WriteString("</" + open[i].String() + ">")
+				if open[i] != 0 { // 0: a link dropped for want of a safe target
+					out.WriteString("</" + open[i].String() + ">")
+				}
 			}
 			return out.String()
 		case html.TextToken:
@@ -115,7 +117,9 @@ func SanitizeHTML(body string) string {
 				continue
 			}
 			out.WriteString("<" + a.String() + attrs + ">")
-			if a != atom.Br && tt == html.StartTagToken {
+			// "<b/>" opens a b all the same, as browsers read it: only
+			// void elements (br) have no end.
+			if a != atom.Br {
 				open = append(open, a)
 			}
 		case html.EndTagToken:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/dispatch"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -34,12 +35,6 @@ type notifyRequest struct {
 	Context        *cloche.Context `json:"context,omitempty"`
 	CheckURL       string          `json:"check_url,omitempty"`
 }
-
-// Datetimes are accepted from 1970 to 9000: outside, they are mistakes.
-var (
-	minDatetime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxDatetime = time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
-)
 
 // localLayouts are datetimes without an offset, read in the configured
 // time zone (Python's datetime.isoformat() of a naive datetime is the
@@ -249,8 +244,9 @@ func parseDatetime(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf(`%q is not a datetime: use RFC 3339 ("2026-12-05T09:00:00+01:00"), or "2026-12-05T09:00:00" in the server's time zone`, s)
 	}
 	t = t.UTC()
-	if t.Before(minDatetime) || !t.Before(maxDatetime) {
-		return time.Time{}, fmt.Errorf("%q is out of range (1970 to 9000)", s)
+	// From 1970 to 9000: outside, they are mistakes.
+	if err := dispatch.CheckDatetimeRange(s, t); err != nil {
+		return time.Time{}, err
 	}
 	return t, nil
 }

@@ -134,6 +134,8 @@ func TestSendForm(t *testing.T) {
 			{"until before due", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"},
 				"due": {"2099-01-02T10:00"}, "until": {"2099-01-01T10:00"}},
 				map[string]string{"until": "must be after due_datetime"}},
+			{"year 0000", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"}, "due": {"0000-01-01T10:00"}},
+				map[string]string{"due": "is out of range (1970 to 9000)"}},
 			{"bad channel", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"}, "channel": {"pigeon"}},
 				map[string]string{"channel": "is not a channel"}},
 		}

@@ -195,15 +195,26 @@ func parseLocal(s string, loc *time.Location) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}
+	t, ok := parseLocalForms(s, loc)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a date and time (YYYY-MM-DD HH:MM)", s)
+	}
+	if err := dispatch.CheckDatetimeRange(s, t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func parseLocalForms(s string, loc *time.Location) (time.Time, bool) {
 	for _, layout := range localLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return &t, nil
+			return t, true
 		}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return &t, nil
+		return t, true
 	}
-	return nil, fmt.Errorf("%q is not a date and time (YYYY-MM-DD HH:MM)", s)
+	return time.Time{}, false
 }
 
 // splitList reads "a, b c" as [a b c].

@@ -443,6 +443,23 @@ func testBanner(e *env, browser *browsertest.Browser) {
 	if got := js[string](a, all("cloche-banner", ".banner .title")+`.map(x => x.textContent).join('|')`); got != "New bank details" {
 		t.Errorf("banners after a reload: %q, want only the one left open", got)
 	}
+
+	// More than two pages of them: every one shows after a reload, not
+	// the first page (20).
+	for i := range 44 {
+		e.notify(map[string]any{"key": "message:system", "title": fmt.Sprintf("Banner %02d", i), "user_ids": []string{"12"}, "force_channel": "header_message"})
+	}
+	if n := e.unread("12")[cloche.ChannelHeaderMessage]; n != 45 {
+		t.Fatalf("%d unread header messages, want 45", n)
+	}
+	a.reload()
+	a.wait("45 banners after a reload", all("cloche-banner", ".banner")+`.length === 45`)
+	titles := js[string](a, all("cloche-banner", ".banner .title")+`.map(x => x.textContent).join('|')`)
+	if !strings.HasPrefix(titles, "Banner 43|Banner 42|") || !strings.HasSuffix(titles, "|Banner 00|New bank details") {
+		t.Errorf("banners, newest first: %q", titles)
+	}
+	a.click("cloche-banner", ".close")
+	a.wait("44 banners", all("cloche-banner", ".banner")+`.length === 44`)
 }
 
 // Alerts open a modal, one at a time, oldest first; the focus is held in

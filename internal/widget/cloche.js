@@ -385,6 +385,7 @@
       Object.assign(this, { channel, unreadOnly, pageSize });
       this.items = []; // newest first, as the API lists them
       this.next = ''; // cursor of the next page
+      this.allPages = false; // reload reads every page, not the first
       this.failed = false;
       this.seq = 0; // of loads: only the last one counts
       this.pending = null; // stream events received during a load, to apply after it
@@ -436,6 +437,12 @@
       let page = null;
       try {
         page = await conn.request('GET', this.query());
+        // Banners show every unread one: read the other pages too.
+        while (this.allPages && page.next && seq === this.seq && conn === this.conn) {
+          const rest = await conn.request('GET', this.query({ cursor: page.next }));
+          const have = new Set(page.items.map((x) => x.id));
+          page = { items: page.items.concat(rest.items.filter((x) => !have.has(x.id))), next: rest.next };
+        }
       } catch (err) {
         console.warn('cloche:', err.message);
       }
@@ -637,7 +644,10 @@
 
   // <cloche-banner>: the header_message channel.
   class ClocheBanner extends ClocheElement {
-    constructor() { super('header_message', true, 20); }
+    constructor() {
+      super('header_message', true, 20);
+      this.allPages = true; // one banner per unread header message, however many
+    }
 
     build() {
       this.region = h('div', { class: 'banners', role: 'region', 'aria-live': 'polite' });

@@ -72,6 +72,13 @@ func Path(dsn string) string {
 	return p
 }
 
+// InMemory reports whether dsn names an in-memory database, which no file
+// holds.
+func InMemory(dsn string) bool {
+	p := Path(dsn)
+	return p == ":memory:" || strings.Contains(dsn, "mode=memory")
+}
+
 // Open opens (creating if needed) the SQLite database that dsn names: a file
 // path, or a `sqlite:` URL. Call Migrate before use.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
