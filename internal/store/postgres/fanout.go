@@ -9,35 +9,73 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// NotificationFanOut resolves the routes and inserts the notifications in
-// one statement: the user ids never leave the database. Only the routes
-// given take part; with a single one, no UNION is needed to make users
-// unique (a group's members and a company's are unique already).
-func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
-	if !p.Channel.InApp() {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w",
-			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
-	}
-	at := tsOrNow(p.CreatedAt)
-	args := []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+// fanOut builds a fan-out statement's pieces over a shared argument list.
+type fanOut struct{ args []any }
+
+func (f *fanOut) arg(v any) string {
+	f.args = append(f.args, v)
+	return "$" + strconv.Itoa(len(f.args))
+}
+
+// routes is the union of the routes of p as one subquery of user ids;
+// empty when there is no route. Only the routes given take part; with a
+// single one, no UNION is needed to make users unique (a group's members
+// and a company's are unique already).
+func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 	var routes []string
 	if len(p.GroupNames) > 0 {
 		distinct := ""
 		if len(p.GroupNames) > 1 {
 			distinct = "DISTINCT "
 		}
-		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+arg(p.GroupNames)+`::text[])`)
+		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[])`)
 	}
 	if len(p.UserIDs) > 0 {
-		routes = append(routes, `SELECT DISTINCT unnest(`+arg(p.UserIDs)+`::text[]) AS id`)
+		routes = append(routes, `SELECT DISTINCT unnest(`+f.arg(p.UserIDs)+`::text[]) AS id`)
 	}
 	if p.CompanyID != "" {
 		routes = append(routes, `SELECT m.user_id AS id FROM company_members m
-    JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = `+arg(p.CompanyID))
+    JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = `+f.arg(p.CompanyID))
 	}
 	if len(routes) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(routes, " UNION ") + ")"
+}
+
+// prefs is what a fan-out adds to apply pf to the users u it reaches: the
+// joins to their type and category settings, and the condition that keeps
+// those who get the channel (on) or not (!on).
+func (f *fanOut) prefs(pf *store.PreferenceFilter, on bool) string {
+	ch := f.arg(string(pf.Channel))
+	cond := "coalesce(pt.enabled, pc.enabled, " + f.arg(pf.Fallback) + "::boolean)"
+	if !on {
+		cond = "NOT " + cond
+	}
+	return `
+    LEFT JOIN preferences pt ON pt.user_id = u.id AND pt.kind = 'type' AND pt.scope = ` + f.arg(pf.Key) + ` AND pt.channel = ` + ch + `
+    LEFT JOIN preferences pc ON pc.user_id = u.id AND pc.kind = 'category' AND pc.scope = ` + f.arg(pf.Category) + ` AND pc.channel = ` + ch + `
+    WHERE ` + cond
+}
+
+// NotificationFanOut resolves the routes and inserts the notifications in
+// one statement: the user ids never leave the database. With p.Prefs, the
+// same statement keeps only the users for whom the channel is on, and a
+// second one records the others as skipped when asked.
+func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
+	if !p.Channel.InApp() {
+		return 0, fmt.Errorf("postgres: notification fan-out: %w",
+			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
+	}
+	at := tsOrNow(p.CreatedAt)
+	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
+	routes := f.routes(p)
+	if routes == "" {
 		return 0, nil
+	}
+	filter := ""
+	if p.Prefs != nil {
+		filter = f.prefs(p.Prefs, true)
 	}
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
@@ -47,12 +85,27 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		err := q.db.QueryRow(ctx, `
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, r.id, $2, $3, $3, $4 FROM (`+strings.Join(routes, " UNION ")+`) r
-    JOIN users u ON u.id = r.id AND u.active
+    SELECT $1, r.id, $2, $3, $3, $4 FROM `+routes+` r
+    JOIN users u ON u.id = r.id AND u.active`+filter+`
     RETURNING id)
-SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, args...).Scan(&n, &first, &last)
-		if err != nil || n == 0 {
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...).Scan(&n, &first, &last)
+		if err != nil {
 			return mapErr(err, "")
+		}
+		if p.Prefs != nil && p.Prefs.Skips {
+			s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
+			routes := s.routes(p)
+			join := s.prefs(p.Prefs, false)
+			if _, err := q.db.Exec(ctx, `
+INSERT INTO preference_skips (event_id, user_id, channel)
+SELECT $1, r.id, $2 FROM `+routes+` r
+JOIN users u ON u.id = r.id AND u.active`+join+`
+ON CONFLICT DO NOTHING`, s.args...); err != nil {
+				return mapErr(err, "")
+			}
+		}
+		if n == 0 {
+			return nil
 		}
 		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
 	})

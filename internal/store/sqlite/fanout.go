@@ -7,14 +7,13 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// NotificationFanOut resolves the routes and inserts the notifications in
-// one statement: the user ids never leave the database. Only the routes
-// given take part; with a single one, no UNION is needed to make users
-// unique (a group's members and a company's are unique already).
-func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
-	at := ts(p.CreatedAt)
-	args := []any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}
+// fanOutRoutes is the union of the routes of p as one subquery of user ids,
+// with its arguments; empty when there is no route. Only the routes given
+// take part; with a single one, no UNION is needed to make users unique (a
+// group's members and a company's are unique already).
+func fanOutRoutes(p *store.NotificationFanOutParams) (string, []any) {
 	var routes []string
+	var args []any
 	if len(p.GroupNames) > 0 {
 		distinct := ""
 		if len(p.GroupNames) > 1 {
@@ -33,14 +32,64 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		args = append(args, p.CompanyID)
 	}
 	if len(routes) == 0 {
+		return "", nil
+	}
+	return "(" + strings.Join(routes, " UNION ") + ")", args
+}
+
+// preferenceJoin is what a fan-out adds to apply f to the users u it
+// reaches: the joins to their type and category settings, and the
+// condition that keeps those who get the channel (on) or not (!on).
+func preferenceJoin(f *store.PreferenceFilter, on bool) (string, []any) {
+	cond := "COALESCE(pt.enabled, pc.enabled, ?)"
+	if !on {
+		cond = "NOT " + cond
+	}
+	return `
+		LEFT JOIN preferences pt ON pt.user_id = u.id AND pt.kind = 'type' AND pt.scope = ? AND pt.channel = ?
+		LEFT JOIN preferences pc ON pc.user_id = u.id AND pc.kind = 'category' AND pc.scope = ? AND pc.channel = ?
+		WHERE ` + cond,
+		[]any{f.Key, string(f.Channel), f.Category, string(f.Channel), f.Fallback}
+}
+
+// NotificationFanOut resolves the routes and inserts the notifications in
+// one statement: the user ids never leave the database. With p.Prefs, the
+// same statement keeps only the users for whom the channel is on, and a
+// second one records the others as skipped when asked.
+func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
+	routes, routeArgs := fanOutRoutes(p)
+	if routes == "" {
 		return 0, nil
 	}
-	res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-		SELECT ?, r.id, ?, ?, ?, ? FROM (`+strings.Join(routes, " UNION ")+`) r
-		JOIN users u ON u.id = r.id AND u.active`, args...)
+	at := ts(p.CreatedAt)
+	args := append([]any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}, routeArgs...)
+	filter := ""
+	if p.Prefs != nil {
+		join, jargs := preferenceJoin(p.Prefs, true)
+		filter, args = join, append(args, jargs...)
+	}
+	var n int
+	err := q.atomic(ctx, func(q *queries) error {
+		res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+		SELECT ?, r.id, ?, ?, ?, ? FROM `+routes+` r
+		JOIN users u ON u.id = r.id AND u.active`+filter, args...)
+		if err != nil {
+			return err
+		}
+		n64, err := res.RowsAffected()
+		n = int(n64)
+		if err != nil || p.Prefs == nil || !p.Prefs.Skips {
+			return err
+		}
+		join, jargs := preferenceJoin(p.Prefs, false)
+		_, err = q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
+		SELECT ?, r.id, ? FROM `+routes+` r
+		JOIN users u ON u.id = r.id AND u.active`+join+`
+		ON CONFLICT DO NOTHING`, append(append([]any{p.EventID, string(p.Channel)}, routeArgs...), jargs...)...)
+		return err
+	})
 	if err != nil {
 		return 0, mapErr("notification fan-out", err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), mapErr("notification fan-out", err)
+	return n, nil
 }

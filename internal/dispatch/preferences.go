@@ -1,0 +1,118 @@
+package dispatch
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/cloche/cloche/internal/directory"
+	"github.com/cloche/cloche/internal/store"
+)
+
+// channelPlan is one channel an event's publication fans out to, and the
+// preference filter its fan-out applies (nil: everybody reached gets it).
+type channelPlan struct {
+	channel store.Channel
+	filter  *store.PreferenceFilter
+}
+
+// planChannels applies the preference rules (README, "Preferences") to
+// an event: which channels its fan-out visits and how each filters. It
+// reads one summary of the settings that exist for the type and its
+// category; the filtering itself happens in the fan-out queries. Where
+// nobody set anything, the plan is the type's channel alone, unfiltered:
+// exactly what a publication did before preferences.
+func planChannels(ctx context.Context, q store.Queries, ev *store.Event) ([]channelPlan, error) {
+	if ev.ForceChannel != "" {
+		// The sender's decision: delivered whatever the preferences.
+		return []channelPlan{{channel: ev.Channel}}, nil
+	}
+	t, err := q.TypeGet(ctx, ev.Key)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := q.PreferenceSummary(ctx, ev.Key)
+	if err != nil {
+		return nil, err
+	}
+	var plans []channelPlan
+	for _, ch := range store.Channels {
+		isDefault := ch == ev.Channel
+		if isDefault && t.Mandatory {
+			plans = append(plans, channelPlan{channel: ch})
+			continue
+		}
+		fallback, set := sum.Defaults[ch]
+		if !set {
+			fallback = isDefault
+		}
+		// Only the type's channel is one where a preference can take
+		// something away from somebody: the others are reported on.
+		skips := isDefault && (!fallback || sum.UsersOff[ch])
+		if !fallback && !sum.UsersOn[ch] && !skips {
+			continue
+		}
+		p := channelPlan{channel: ch}
+		if !fallback || sum.UsersOff[ch] {
+			p.filter = &store.PreferenceFilter{
+				EventID: ev.ID, Key: ev.Key, Category: store.Category(ev.Key),
+				Channel: ch, Fallback: fallback, Skips: skips,
+			}
+		}
+		plans = append(plans, p)
+	}
+	// The type's channel first, as before.
+	slices.SortStableFunc(plans, func(a, b channelPlan) int {
+		switch {
+		case a.channel == ev.Channel:
+			return -1
+		case b.channel == ev.Channel:
+			return 1
+		}
+		return 0
+	})
+	return plans, nil
+}
+
+// fanOutEmail queues the e-mails of an event to the recipients rt reaches,
+// less those a preference mutes (asked of the database in one query). A
+// company's own address is no person's: only the organisation default
+// turns it off.
+func (d *Dispatcher) fanOutEmail(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time, rt *directory.Routes, f *store.PreferenceFilter) (int, error) {
+	emails, err := directory.Emails(ctx, tx, rt)
+	if err != nil {
+		return 0, err
+	}
+	if f != nil {
+		var ids []string
+		for _, e := range emails {
+			if e.UserID != "" {
+				ids = append(ids, e.UserID)
+			}
+		}
+		muted, err := tx.PreferenceMuted(ctx, f, ids)
+		if err != nil {
+			return 0, err
+		}
+		off := make(map[string]bool, len(muted))
+		for _, id := range muted {
+			off[id] = true
+		}
+		emails = slices.DeleteFunc(emails, func(e store.DeliveryRecipient) bool {
+			if e.UserID == "" {
+				return !f.Fallback
+			}
+			return off[e.UserID]
+		})
+	}
+	n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 && d.mailer != nil {
+		if err := d.mailer.EnqueueTx(ctx, tx, ev.ID); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
