@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotificationSince", testNotificationSince},
 		{"CountUnreadMany", testCountUnreadMany},
 		{"ReadTx", testReadTx},
+		{"Preferences", testPreferences},
+		{"PreferenceFanOut", testPreferenceFanOut},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
