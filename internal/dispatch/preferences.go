@@ -74,36 +74,54 @@ func planChannels(ctx context.Context, q store.Queries, ev *store.Event) ([]chan
 	return plans, nil
 }
 
-// fanOutEmail queues the e-mails of an event to the recipients rt reaches,
-// less those a preference mutes (asked of the database in one query). A
-// company's own address is no person's: only the organisation default
-// turns it off.
+// fanOutEmail queues the e-mails of an event to the recipients rt reaches
+// whom the preferences give e-mail. The settings that differ from the
+// fallback (few) are read first: where e-mail is on by default, the
+// recipients are read as before, less those exceptions; where it is off,
+// only the exceptions' contacts are read. A company's own address is no
+// person's: only the organisation default turns it off.
 func (d *Dispatcher) fanOutEmail(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time, rt *directory.Routes, f *store.PreferenceFilter) (int, error) {
-	emails, err := directory.Emails(ctx, tx, rt)
-	if err != nil {
-		return 0, err
-	}
-	if f != nil {
-		var ids []string
-		for _, e := range emails {
-			if e.UserID != "" {
-				ids = append(ids, e.UserID)
-			}
+	var (
+		emails []store.DeliveryRecipient
+		err    error
+	)
+	switch {
+	case f == nil:
+		emails, err = directory.Emails(ctx, tx, rt)
+	case !f.Fallback && !f.Skips:
+		var on []string
+		if on, err = tx.PreferenceExceptions(ctx, f); err == nil && len(on) > 0 {
+			emails, err = directory.EmailsAmong(ctx, tx, rt, on)
 		}
-		muted, err := tx.PreferenceMuted(ctx, f, ids)
-		if err != nil {
+	default:
+		var ex []string
+		if ex, err = tx.PreferenceExceptions(ctx, f); err != nil {
 			return 0, err
 		}
-		off := make(map[string]bool, len(muted))
-		for _, id := range muted {
-			off[id] = true
+		if emails, err = directory.Emails(ctx, tx, rt); err != nil {
+			return 0, err
 		}
+		exception := make(map[string]bool, len(ex))
+		for _, id := range ex {
+			exception[id] = true
+		}
+		var skipped []string
 		emails = slices.DeleteFunc(emails, func(e store.DeliveryRecipient) bool {
-			if e.UserID == "" {
-				return !f.Fallback
+			off := !f.Fallback
+			if e.UserID != "" && exception[e.UserID] {
+				off = !off
 			}
-			return off[e.UserID]
+			if off && e.UserID != "" {
+				skipped = append(skipped, e.UserID)
+			}
+			return off
 		})
+		if f.Skips {
+			err = tx.PreferenceSkipInsert(ctx, ev.ID, f.Channel, skipped)
+		}
+	}
+	if err != nil {
+		return 0, err
 	}
 	n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
 	if err != nil {

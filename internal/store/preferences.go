@@ -52,9 +52,17 @@ type PreferenceQueries interface {
 	// settings exist: what a publication reads once to know which
 	// channels to fan out to and whether to filter.
 	PreferenceSummary(ctx context.Context, key string) (*PreferenceSummary, error)
-	// PreferenceMuted returns, among userIDs, those for whom f turns its
-	// channel off, and records them as skipped for the event when f.Skips.
-	PreferenceMuted(ctx context.Context, f *PreferenceFilter, userIDs []string) ([]string, error)
+	// PreferenceExceptions returns the users, active or not, whom their
+	// own settings give f.Channel for f.Key when f.Fallback is false, or
+	// take it from when f.Fallback is true: the exceptions to the
+	// fallback, found from the settings (few) rather than the recipients
+	// (many). Sorted by id.
+	PreferenceExceptions(ctx context.Context, f *PreferenceFilter) ([]string, error)
+	// PreferenceSkipInsert records users as skipped on a channel of an
+	// event because of a preference.
+	PreferenceSkipInsert(ctx context.Context, eventID int64, ch Channel, userIDs []string) error
+	// GroupContactsAmong is GroupContacts limited to the users of ids.
+	GroupContactsAmong(ctx context.Context, groups, ids []string) ([]Contact, error)
 	// PreferenceSkipList returns the recipients of an event who got
 	// nothing on a channel because of a preference, by channel and user.
 	PreferenceSkipList(ctx context.Context, eventID int64, limit int) ([]PreferenceSkip, error)

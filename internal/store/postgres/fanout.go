@@ -43,19 +43,29 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 	return "(" + strings.Join(routes, " UNION ") + ")"
 }
 
-// prefs is what a fan-out adds to apply pf to the users u it reaches: the
-// joins to their type and category settings, and the condition that keeps
-// those who get the channel (on) or not (!on).
+// exceptions is the query of the users whose own settings give them the
+// opposite of pf.Fallback on pf.Channel for pf.Key (the type's setting
+// over the category's), driven by the settings index: few rows, whatever
+// the number of recipients.
+func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
+	key, cat := f.arg(pf.Key), f.arg(pf.Category)
+	want := f.arg(!pf.Fallback) + "::boolean"
+	return `SELECT p.user_id FROM preferences p
+    LEFT JOIN preferences pt ON pt.user_id = p.user_id AND pt.kind = 'type' AND pt.scope = ` + key + ` AND pt.channel = p.channel
+    LEFT JOIN preferences pc ON pc.user_id = p.user_id AND pc.kind = 'category' AND pc.scope = ` + cat + ` AND pc.channel = p.channel
+    WHERE ((p.kind = 'type' AND p.scope = ` + key + `) OR (p.kind = 'category' AND p.scope = ` + cat + `))
+        AND p.channel = ` + f.arg(string(pf.Channel)) + ` AND p.enabled = ` + want + ` AND coalesce(pt.enabled, pc.enabled) = ` + want
+}
+
+// prefs is the condition on the users u a fan-out reaches that keeps
+// those who get the channel (on) or those who do not (!on).
 func (f *fanOut) prefs(pf *store.PreferenceFilter, on bool) string {
-	ch := f.arg(string(pf.Channel))
-	cond := "coalesce(pt.enabled, pc.enabled, " + f.arg(pf.Fallback) + "::boolean)"
-	if !on {
-		cond = "NOT " + cond
+	in := " IN "
+	if on == pf.Fallback {
+		in = " NOT IN "
 	}
 	return `
-    LEFT JOIN preferences pt ON pt.user_id = u.id AND pt.kind = 'type' AND pt.scope = ` + f.arg(pf.Key) + ` AND pt.channel = ` + ch + `
-    LEFT JOIN preferences pc ON pc.user_id = u.id AND pc.kind = 'category' AND pc.scope = ` + f.arg(pf.Category) + ` AND pc.channel = ` + ch + `
-    WHERE ` + cond
+    WHERE u.id` + in + `(` + f.exceptions(pf) + `)`
 }
 
 // NotificationFanOut resolves the routes and inserts the notifications in

@@ -124,31 +124,50 @@ WHERE (kind = 'type' AND scope = $1) OR (kind = 'category' AND scope = $2)`, key
 	return s, nil
 }
 
-// PreferenceMuted returns the users among userIDs for whom f turns its
-// channel off, recording them as skipped when f.Skips.
-func (q *queries) PreferenceMuted(ctx context.Context, f *store.PreferenceFilter, userIDs []string) ([]string, error) {
-	var out []string
-	err := q.atomic(ctx, func(q *queries) error {
-		b := &fanOut{}
-		ids := b.arg(userIDs)
-		join := b.prefs(f, false)
-		rows, err := q.db.Query(ctx, `SELECT u.id FROM (SELECT DISTINCT unnest(`+ids+`::text[]) AS id) r
-JOIN users u ON u.id = r.id`+join+` ORDER BY u.id`, b.args...)
-		if err != nil {
-			return mapErr(err, "")
-		}
-		if out, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return mapErr(err, "")
-		}
-		if !f.Skips || len(out) == 0 {
-			return nil
-		}
-		_, err = q.db.Exec(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
-SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING`, f.EventID, out, string(f.Channel))
-		return mapErr(err, "")
-	})
+// PreferenceExceptions returns the users whose own settings give them
+// the opposite of f.Fallback on f.Channel for f.Key.
+func (q *queries) PreferenceExceptions(ctx context.Context, f *store.PreferenceFilter) ([]string, error) {
+	b := &fanOut{}
+	ex := b.exceptions(f)
+	rows, err := q.db.Query(ctx, `SELECT DISTINCT user_id FROM (`+ex+`) e ORDER BY user_id`, b.args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: preference muted: %w", err)
+		return nil, fmt.Errorf("postgres: preference exceptions: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference exceptions: %w", mapErr(err, ""))
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// PreferenceSkipInsert records users as skipped on a channel of an event.
+func (q *queries) PreferenceSkipInsert(ctx context.Context, eventID int64, ch store.Channel, userIDs []string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	_, err := q.db.Exec(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
+SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING`, eventID, userIDs, string(ch))
+	if err != nil {
+		return fmt.Errorf("postgres: preference skip insert: %w", mapErr(err, ""))
+	}
+	return nil
+}
+
+// GroupContactsAmong is GroupContacts limited to the users of ids.
+func (q *queries) GroupContactsAmong(ctx context.Context, groups, ids []string) ([]store.Contact, error) {
+	if len(groups) == 0 || len(ids) == 0 {
+		return []store.Contact{}, nil
+	}
+	out, err := collectContacts(q.db.Query(ctx, `
+SELECT u.id, u.email, u.active FROM users u
+WHERE u.active AND u.id = ANY($2) AND EXISTS (
+    SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = ANY($1))
+ORDER BY u.id COLLATE "C"`, groups, ids))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: group contacts among: %w", err)
 	}
 	return out, nil
 }

@@ -37,19 +37,28 @@ func fanOutRoutes(p *store.NotificationFanOutParams) (string, []any) {
 	return "(" + strings.Join(routes, " UNION ") + ")", args
 }
 
-// preferenceJoin is what a fan-out adds to apply f to the users u it
-// reaches: the joins to their type and category settings, and the
-// condition that keeps those who get the channel (on) or not (!on).
-func preferenceJoin(f *store.PreferenceFilter, on bool) (string, []any) {
-	cond := "COALESCE(pt.enabled, pc.enabled, ?)"
-	if !on {
-		cond = "NOT " + cond
+// exceptions is the query of the users whose own settings give them the
+// opposite of f.Fallback on f.Channel for f.Key (the type's setting over
+// the category's), driven by the settings index: few rows, whatever the
+// number of recipients.
+func exceptions(f *store.PreferenceFilter) (string, []any) {
+	return `SELECT p.user_id FROM preferences p
+		LEFT JOIN preferences pt ON pt.user_id = p.user_id AND pt.kind = 'type' AND pt.scope = ? AND pt.channel = p.channel
+		LEFT JOIN preferences pc ON pc.user_id = p.user_id AND pc.kind = 'category' AND pc.scope = ? AND pc.channel = p.channel
+		WHERE ((p.kind = 'type' AND p.scope = ?) OR (p.kind = 'category' AND p.scope = ?))
+			AND p.channel = ? AND p.enabled = ? AND COALESCE(pt.enabled, pc.enabled) = ?`,
+		[]any{f.Key, f.Category, f.Key, f.Category, string(f.Channel), !f.Fallback, !f.Fallback}
+}
+
+// preferenceCond is the condition on the users u a fan-out reaches that
+// keeps those who get the channel (on) or those who do not (!on).
+func preferenceCond(f *store.PreferenceFilter, on bool) (string, []any) {
+	q, args := exceptions(f)
+	in := " IN "
+	if on == f.Fallback {
+		in = " NOT IN "
 	}
-	return `
-		LEFT JOIN preferences pt ON pt.user_id = u.id AND pt.kind = 'type' AND pt.scope = ? AND pt.channel = ?
-		LEFT JOIN preferences pc ON pc.user_id = u.id AND pc.kind = 'category' AND pc.scope = ? AND pc.channel = ?
-		WHERE ` + cond,
-		[]any{f.Key, string(f.Channel), f.Category, string(f.Channel), f.Fallback}
+	return ` WHERE u.id` + in + `(` + q + `)`, args
 }
 
 // NotificationFanOut resolves the routes and inserts the notifications in
@@ -65,7 +74,7 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 	args := append([]any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}, routeArgs...)
 	filter := ""
 	if p.Prefs != nil {
-		join, jargs := preferenceJoin(p.Prefs, true)
+		join, jargs := preferenceCond(p.Prefs, true)
 		filter, args = join, append(args, jargs...)
 	}
 	var n int
@@ -81,7 +90,7 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		if err != nil || p.Prefs == nil || !p.Prefs.Skips {
 			return err
 		}
-		join, jargs := preferenceJoin(p.Prefs, false)
+		join, jargs := preferenceCond(p.Prefs, false)
 		_, err = q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
 		SELECT ?, r.id, ? FROM `+routes+` r
 		JOIN users u ON u.id = r.id AND u.active`+join+`

@@ -115,20 +115,27 @@ func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.Pre
 	return s, mapErr("preference summary", rows.Err())
 }
 
-func (q *queries) PreferenceMuted(ctx context.Context, f *store.PreferenceFilter, userIDs []string) ([]string, error) {
-	var out []string
-	err := q.atomic(ctx, func(q *queries) error {
-		join, jargs := preferenceJoin(f, false)
-		rows, err := q.w.QueryContext(ctx, `SELECT u.id FROM (SELECT DISTINCT value AS id FROM json_each(?)) r
-			JOIN users u ON u.id = r.id`+join+` ORDER BY u.id`, append([]any{jsonList(userIDs)}, jargs...)...)
-		if out, err = scanStrings(rows, err); err != nil || !f.Skips || len(out) == 0 {
-			return err
-		}
-		_, err = q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
-			SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`, f.EventID, string(f.Channel), jsonList(out))
-		return err
-	})
-	return out, mapErr("preference muted", err)
+func (q *queries) PreferenceExceptions(ctx context.Context, f *store.PreferenceFilter) ([]string, error) {
+	ex, args := exceptions(f)
+	out, err := scanStrings(q.r.QueryContext(ctx, `SELECT DISTINCT user_id FROM (`+ex+`) ORDER BY user_id`, args...))
+	return out, mapErr("preference exceptions", err)
+}
+
+func (q *queries) PreferenceSkipInsert(ctx context.Context, eventID int64, ch store.Channel, userIDs []string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
+		SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`, eventID, string(ch), jsonList(userIDs))
+	return mapErr("preference skip insert", err)
+}
+
+func (q *queries) GroupContactsAmong(ctx context.Context, groups, ids []string) ([]store.Contact, error) {
+	out, err := scanContacts(q.r.QueryContext(ctx, `SELECT id, email, active FROM users
+		WHERE active AND id IN (SELECT value FROM json_each(?))
+		AND id IN (SELECT user_id FROM user_groups WHERE group_name IN (SELECT value FROM json_each(?)))
+		ORDER BY id`, jsonList(ids), jsonList(groups)))
+	return out, mapErr("group contacts among", err)
 }
 
 func (q *queries) PreferenceSkipList(ctx context.Context, eventID int64, limit int) ([]store.PreferenceSkip, error) {

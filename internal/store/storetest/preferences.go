@@ -90,7 +90,7 @@ func prefStrings(ps []store.Preference) []string {
 
 // testPreferenceFanOut: the fan-out keeps whom the settings give the
 // channel (type over category, then the fallback), records the others as
-// skipped when asked; PreferenceMuted answers the same for a list of ids;
+// skipped when asked; PreferenceExceptions lists whom the settings set apart;
 // the summary says which settings exist.
 func testPreferenceFanOut(t *testing.T, s store.Store) {
 	ctx := t.Context()
@@ -129,11 +129,14 @@ func testPreferenceFanOut(t *testing.T, s store.Store) {
 		fallback bool
 		reach    []string
 		skipped  []string
+		// exceptions: whom their own settings give the opposite of the
+		// fallback, reached or not (eve is inactive).
+		exceptions []string
 	}{
-		{"type over category", "task:status:valid", true, []string{"ben", "dom"}, []string{"ann", "cat"}},
-		{"category alone", "task:status:paid", true, []string{"ann", "dom"}, []string{"ben", "cat"}},
-		{"fallback off: only who turned it on", "task:status:valid", false, []string{"ben"}, []string{"ann", "cat", "dom"}},
-		{"another category", "expense:status:paid", true, []string{"ann", "ben", "cat", "dom"}, nil},
+		{"type over category", "task:status:valid", true, []string{"ben", "dom"}, []string{"ann", "cat"}, []string{"ann", "cat", "eve"}},
+		{"category alone", "task:status:paid", true, []string{"ann", "dom"}, []string{"ben", "cat"}, []string{"ben", "cat", "eve"}},
+		{"fallback off: only who turned it on", "task:status:valid", false, []string{"ben"}, []string{"ann", "cat", "dom"}, []string{"ben"}},
+		{"another category", "expense:status:paid", true, []string{"ann", "ben", "cat", "dom"}, nil, []string{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,21 +170,44 @@ func testPreferenceFanOut(t *testing.T, s store.Store) {
 				t.Errorf("skipped %v, want %v", skipped, tc.skipped)
 			}
 
-			// The same answer for a list of ids, inside a transaction.
-			e2 := newEvent(t, s, nil)
-			f.EventID = e2.ID
-			var muted []string
-			must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-				var err error
-				muted, err = tx.PreferenceMuted(ctx, f, []string{"dom", "cat", "ben", "ann", "zed", "ann"})
-				return err
-			}))
-			if !slices.Equal(muted, tc.skipped) && !(len(muted) == 0 && len(tc.skipped) == 0) {
-				t.Errorf("muted %v, want %v", muted, tc.skipped)
+			ex, err := s.PreferenceExceptions(ctx, f)
+			must(t, err)
+			if !slices.Equal(ex, tc.exceptions) {
+				t.Errorf("exceptions %v, want %v", ex, tc.exceptions)
 			}
-			if skips, _ := s.PreferenceSkipList(ctx, e2.ID, 0); len(skips) != len(tc.skipped) {
-				t.Errorf("PreferenceMuted recorded %d skips, want %d", len(skips), len(tc.skipped))
+			// Skips recorded by hand, inside a transaction, once each.
+			e2 := newEvent(t, s, nil)
+			must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				return tx.PreferenceSkipInsert(ctx, e2.ID, store.ChannelEmail, []string{"dom", "ann", "dom"})
+			}))
+			if skips, _ := s.PreferenceSkipList(ctx, e2.ID, 0); len(skips) != 2 || skips[0].UserID != "ann" || skips[0].Channel != store.ChannelEmail {
+				t.Errorf("skips recorded by hand: %+v", skips)
 			}
 		})
+	}
+}
+
+// testGroupContactsAmong: the active members of the groups among ids.
+func testGroupContactsAmong(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, u := range []store.User{
+		{ID: "ann", Active: true, Groups: []string{"staff"}},
+		{ID: "ben", Active: true, Groups: []string{"staff", "board"}},
+		{ID: "cat", Active: false, Groups: []string{"staff"}},
+		{ID: "dom", Active: true, Groups: []string{"board"}},
+	} {
+		must(t, s.UserUpsert(ctx, &u))
+	}
+	cs, err := s.GroupContactsAmong(ctx, []string{"staff", "board"}, []string{"ben", "cat", "dom", "zed"})
+	must(t, err)
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.UserID)
+	}
+	if !slices.Equal(got, []string{"ben", "dom"}) {
+		t.Errorf("got %v, want [ben dom]", got)
+	}
+	if cs, err := s.GroupContactsAmong(ctx, []string{"staff"}, nil); err != nil || len(cs) != 0 {
+		t.Errorf("among nobody: %v %v", cs, err)
 	}
 }
