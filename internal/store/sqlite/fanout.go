@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/cloche/cloche/internal/store"
@@ -50,15 +51,23 @@ func exceptions(f *store.PreferenceFilter) (string, []any) {
 		[]any{f.Key, f.Category, f.Key, f.Category, string(f.Channel), !f.Fallback, !f.Fallback}
 }
 
-// preferenceCond is the condition on the users u a fan-out reaches that
-// keeps those who get the channel (on) or those who do not (!on).
-func preferenceCond(f *store.PreferenceFilter, on bool) (string, []any) {
-	q, args := exceptions(f)
-	in := " IN "
-	if on == f.Fallback {
-		in = " NOT IN "
+// reached is the FROM clause of the users u a fan-out reaches through
+// routes, with its arguments. With f, it keeps those who get the channel
+// (on) or those who do not (!on): where they are the exceptions to the
+// fallback (few), it starts from them and checks the routes; otherwise it
+// starts from the routes and leaves the exceptions out.
+func reached(routes string, routeArgs []any, f *store.PreferenceFilter, on bool) (string, []any) {
+	if f == nil {
+		return routes + ` r JOIN users u ON u.id = r.id AND u.active`, routeArgs
 	}
-	return ` WHERE u.id` + in + `(` + q + `)`, args
+	ex, exArgs := exceptions(f)
+	if on != f.Fallback {
+		return `(SELECT DISTINCT user_id AS id FROM (` + ex + `)) r
+		JOIN users u ON u.id = r.id AND u.active WHERE u.id IN ` + routes,
+			append(exArgs, routeArgs...)
+	}
+	return routes + ` r JOIN users u ON u.id = r.id AND u.active WHERE u.id NOT IN (` + ex + `)`,
+		append(slices.Clone(routeArgs), exArgs...)
 }
 
 // NotificationFanOut resolves the routes and inserts the notifications in
@@ -71,17 +80,12 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		return 0, nil
 	}
 	at := ts(p.CreatedAt)
-	args := append([]any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}, routeArgs...)
-	filter := ""
-	if p.Prefs != nil {
-		join, jargs := preferenceCond(p.Prefs, true)
-		filter, args = join, append(args, jargs...)
-	}
+	from, fromArgs := reached(routes, routeArgs, p.Prefs, true)
 	var n int
 	err := q.atomic(ctx, func(q *queries) error {
 		res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-		SELECT ?, r.id, ?, ?, ?, ? FROM `+routes+` r
-		JOIN users u ON u.id = r.id AND u.active`+filter, args...)
+		SELECT ?, u.id, ?, ?, ?, ? FROM `+from,
+			append([]any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}, fromArgs...)...)
 		if err != nil {
 			return err
 		}
@@ -90,11 +94,10 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		if err != nil || p.Prefs == nil || !p.Prefs.Skips {
 			return err
 		}
-		join, jargs := preferenceCond(p.Prefs, false)
+		from, fromArgs := reached(routes, routeArgs, p.Prefs, false)
 		_, err = q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
-		SELECT ?, r.id, ? FROM `+routes+` r
-		JOIN users u ON u.id = r.id AND u.active`+join+`
-		ON CONFLICT DO NOTHING`, append(append([]any{p.EventID, string(p.Channel)}, routeArgs...), jargs...)...)
+		SELECT ?, u.id, ? FROM `+from+`
+		ON CONFLICT DO NOTHING`, append([]any{p.EventID, string(p.Channel)}, fromArgs...)...)
 		return err
 	})
 	if err != nil {
