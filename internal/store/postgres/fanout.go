@@ -43,6 +43,43 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 	return "(" + strings.Join(routes, " UNION ") + ")"
 }
 
+// member is the condition that user u is reached by the routes of p,
+// probed per user through the indexes on user ids: for the few users a
+// fan-out starts from.
+func (f *fanOut) member(p *store.NotificationFanOutParams) string {
+	var conds []string
+	if len(p.GroupNames) > 0 {
+		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[]))`)
+	}
+	if len(p.UserIDs) > 0 {
+		conds = append(conds, `u.id = ANY(`+f.arg(p.UserIDs)+`::text[])`)
+	}
+	if p.CompanyID != "" {
+		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
+        WHERE m.user_id = u.id AND m.company_id = `+f.arg(p.CompanyID)+`)`)
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// reached is the FROM clause of the users u a fan-out reaches. With pf,
+// it keeps those who get the channel (on) or those who do not (!on):
+// where they are the exceptions to the fallback (few), it starts from
+// them and checks the routes; otherwise it starts from the routes and
+// leaves the exceptions out.
+func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool) string {
+	if pf != nil && on != pf.Fallback {
+		return `(SELECT DISTINCT user_id AS id FROM (` + f.exceptions(pf) + `) e) r
+    JOIN users u ON u.id = r.id AND u.active WHERE ` + f.member(p)
+	}
+	from := f.routes(p) + ` r
+    JOIN users u ON u.id = r.id AND u.active`
+	if pf != nil {
+		from += `
+    WHERE u.id NOT IN (` + f.exceptions(pf) + `)`
+	}
+	return from
+}
+
 // exceptions is the query of the users whose own settings give them the
 // opposite of pf.Fallback on pf.Channel for pf.Key (the type's setting
 // over the category's), driven by the settings index: few rows, whatever
@@ -57,17 +94,6 @@ func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
         AND p.channel = ` + f.arg(string(pf.Channel)) + ` AND p.enabled = ` + want + ` AND coalesce(pt.enabled, pc.enabled) = ` + want
 }
 
-// prefs is the condition on the users u a fan-out reaches that keeps
-// those who get the channel (on) or those who do not (!on).
-func (f *fanOut) prefs(pf *store.PreferenceFilter, on bool) string {
-	in := " IN "
-	if on == pf.Fallback {
-		in = " NOT IN "
-	}
-	return `
-    WHERE u.id` + in + `(` + f.exceptions(pf) + `)`
-}
-
 // NotificationFanOut resolves the routes and inserts the notifications in
 // one statement: the user ids never leave the database. With p.Prefs, the
 // same statement keeps only the users for whom the channel is on, and a
@@ -79,14 +105,10 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 	}
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
-	routes := f.routes(p)
-	if routes == "" {
+	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" {
 		return 0, nil
 	}
-	filter := ""
-	if p.Prefs != nil {
-		filter = f.prefs(p.Prefs, true)
-	}
+	from := f.reached(p, p.Prefs, true)
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
 	// the event id tells them apart.
@@ -95,8 +117,7 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		err := q.db.QueryRow(ctx, `
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, r.id, $2, $3, $3, $4 FROM `+routes+` r
-    JOIN users u ON u.id = r.id AND u.active`+filter+`
+    SELECT $1, u.id, $2, $3, $3, $4 FROM `+from+`
     RETURNING id)
 SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...).Scan(&n, &first, &last)
 		if err != nil {
@@ -104,12 +125,10 @@ SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...
 		}
 		if p.Prefs != nil && p.Prefs.Skips {
 			s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
-			routes := s.routes(p)
-			join := s.prefs(p.Prefs, false)
+			from := s.reached(p, p.Prefs, false)
 			if _, err := q.db.Exec(ctx, `
 INSERT INTO preference_skips (event_id, user_id, channel)
-SELECT $1, r.id, $2 FROM `+routes+` r
-JOIN users u ON u.id = r.id AND u.active`+join+`
+SELECT $1, u.id, $2 FROM `+from+`
 ON CONFLICT DO NOTHING`, s.args...); err != nil {
 				return mapErr(err, "")
 			}

@@ -38,6 +38,28 @@ func fanOutRoutes(p *store.NotificationFanOutParams) (string, []any) {
 	return "(" + strings.Join(routes, " UNION ") + ")", args
 }
 
+// fanOutMember is the condition that user u is reached by the routes of
+// p, probed per user through the indexes on user ids: for the few users
+// a fan-out starts from.
+func fanOutMember(p *store.NotificationFanOutParams) (string, []any) {
+	var conds []string
+	var args []any
+	if len(p.GroupNames) > 0 {
+		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name IN (SELECT value FROM json_each(?)))`)
+		args = append(args, jsonList(p.GroupNames))
+	}
+	if len(p.UserIDs) > 0 {
+		conds = append(conds, `u.id IN (SELECT value FROM json_each(?))`)
+		args = append(args, jsonList(p.UserIDs))
+	}
+	if p.CompanyID != "" {
+		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
+			WHERE m.user_id = u.id AND m.company_id = ?)`)
+		args = append(args, p.CompanyID)
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args
+}
+
 // exceptions is the query of the users whose own settings give them the
 // opposite of f.Fallback on f.Channel for f.Key (the type's setting over
 // the category's), driven by the settings index: few rows, whatever the
@@ -56,15 +78,16 @@ func exceptions(f *store.PreferenceFilter) (string, []any) {
 // (on) or those who do not (!on): where they are the exceptions to the
 // fallback (few), it starts from them and checks the routes; otherwise it
 // starts from the routes and leaves the exceptions out.
-func reached(routes string, routeArgs []any, f *store.PreferenceFilter, on bool) (string, []any) {
+func reached(p *store.NotificationFanOutParams, routes string, routeArgs []any, f *store.PreferenceFilter, on bool) (string, []any) {
 	if f == nil {
 		return routes + ` r JOIN users u ON u.id = r.id AND u.active`, routeArgs
 	}
 	ex, exArgs := exceptions(f)
 	if on != f.Fallback {
+		member, memberArgs := fanOutMember(p)
 		return `(SELECT DISTINCT user_id AS id FROM (` + ex + `)) r
-		JOIN users u ON u.id = r.id AND u.active WHERE u.id IN ` + routes,
-			append(exArgs, routeArgs...)
+		JOIN users u ON u.id = r.id AND u.active WHERE ` + member,
+			append(exArgs, memberArgs...)
 	}
 	return routes + ` r JOIN users u ON u.id = r.id AND u.active WHERE u.id NOT IN (` + ex + `)`,
 		append(slices.Clone(routeArgs), exArgs...)
@@ -80,7 +103,7 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		return 0, nil
 	}
 	at := ts(p.CreatedAt)
-	from, fromArgs := reached(routes, routeArgs, p.Prefs, true)
+	from, fromArgs := reached(p, routes, routeArgs, p.Prefs, true)
 	var n int
 	err := q.atomic(ctx, func(q *queries) error {
 		res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
@@ -94,7 +117,7 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		if err != nil || p.Prefs == nil || !p.Prefs.Skips {
 			return err
 		}
-		from, fromArgs := reached(routes, routeArgs, p.Prefs, false)
+		from, fromArgs := reached(p, routes, routeArgs, p.Prefs, false)
 		_, err = q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
 		SELECT ?, u.id, ? FROM `+from+`
 		ON CONFLICT DO NOTHING`, append([]any{p.EventID, string(p.Channel)}, fromArgs...)...)

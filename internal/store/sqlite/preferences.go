@@ -131,10 +131,11 @@ func (q *queries) PreferenceSkipInsert(ctx context.Context, eventID int64, ch st
 }
 
 func (q *queries) GroupContactsAmong(ctx context.Context, groups, ids []string) ([]store.Contact, error) {
-	out, err := scanContacts(q.r.QueryContext(ctx, `SELECT id, email, active FROM users
-		WHERE active AND id IN (SELECT value FROM json_each(?))
-		AND id IN (SELECT user_id FROM user_groups WHERE group_name IN (SELECT value FROM json_each(?)))
-		ORDER BY id`, jsonList(ids), jsonList(groups)))
+	out, err := scanContacts(q.r.QueryContext(ctx, `SELECT u.id, u.email, u.active
+		FROM (SELECT DISTINCT value AS id FROM json_each(?)) a JOIN users u ON u.id = a.id
+		WHERE u.active AND EXISTS (SELECT 1 FROM user_groups g
+			WHERE g.user_id = u.id AND g.group_name IN (SELECT value FROM json_each(?)))
+		ORDER BY u.id`, jsonList(ids), jsonList(groups)))
 	return out, mapErr("group contacts among", err)
 }
 
