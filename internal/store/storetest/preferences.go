@@ -187,6 +187,61 @@ func testPreferenceFanOut(t *testing.T, s store.Store) {
 	}
 }
 
+// testPreferenceFanOutRoutes: starting from the exceptions, a fan-out
+// still reaches only whom its routes reach, whichever the routes.
+func testPreferenceFanOutRoutes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.CompanyUpsert(ctx, &store.Company{ID: "acme", Name: "ACME", Active: true}))
+	must(t, s.CompanyUpsert(ctx, &store.Company{ID: "shut", Name: "Shut", Active: false}))
+	for _, u := range []store.User{
+		{ID: "ann", Active: true, Groups: []string{"staff"}},
+		{ID: "ben", Active: true, Companies: []string{"acme"}},
+		{ID: "cat", Active: true},
+		{ID: "dom", Active: true, Companies: []string{"shut"}},
+		{ID: "eve", Active: false, Groups: []string{"staff"}},
+		{ID: "fay", Active: true},
+	} {
+		must(t, s.UserUpsert(ctx, &u))
+		if u.ID != "fay" {
+			must(t, s.PreferenceReplace(ctx, u.ID, []store.Preference{pref(store.ScopeType, "workshop:reminder", store.ChannelHeaderMessage, true)}))
+		}
+	}
+	cases := []struct {
+		name  string
+		p     store.NotificationFanOutParams
+		reach []string
+	}{
+		{"group", store.NotificationFanOutParams{GroupNames: []string{"staff", "board"}}, []string{"ann"}},
+		{"user ids", store.NotificationFanOutParams{UserIDs: []string{"cat", "fay", "zed"}}, []string{"cat"}},
+		{"company", store.NotificationFanOutParams{CompanyID: "acme"}, []string{"ben"}},
+		{"inactive company", store.NotificationFanOutParams{CompanyID: "shut"}, nil},
+		{"every route", store.NotificationFanOutParams{GroupNames: []string{"staff"}, UserIDs: []string{"cat"}, CompanyID: "acme"},
+			[]string{"ann", "ben", "cat"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEvent(t, s, nil)
+			tc.p.EventID, tc.p.Channel, tc.p.CreatedAt = e.ID, store.ChannelHeaderMessage, at(0)
+			// Off by default: only those who turned it on, and whom the
+			// routes reach, get it.
+			tc.p.Prefs = &store.PreferenceFilter{EventID: e.ID, Key: "workshop:reminder", Category: "workshop", Channel: store.ChannelHeaderMessage}
+			n, err := s.NotificationFanOut(ctx, &tc.p)
+			must(t, err)
+			var got []string
+			for _, u := range []string{"ann", "ben", "cat", "dom", "eve", "fay"} {
+				for _, it := range list(t, s, store.NotificationListParams{UserID: u, Now: at(1), Limit: 200}) {
+					if it.EventID == e.ID {
+						got = append(got, u)
+					}
+				}
+			}
+			if n != len(tc.reach) || !slices.Equal(got, tc.reach) {
+				t.Errorf("reached %v (%d), want %v", got, n, tc.reach)
+			}
+		})
+	}
+}
+
 // testGroupContactsAmong: the active members of the groups among ids.
 func testGroupContactsAmong(t *testing.T, s store.Store) {
 	ctx := t.Context()

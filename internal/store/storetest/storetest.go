@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReadTx", testReadTx},
 		{"Preferences", testPreferences},
 		{"PreferenceFanOut", testPreferenceFanOut},
+		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
 		{"GroupContactsAmong", testGroupContactsAmong},
 	}
 	for _, g := range groups {
