@@ -55,12 +55,13 @@ func TestPreferencesApplied(t *testing.T) {
 
 		if _, err := svc.SetDefaultPreferences(ctx, []cloche.PreferenceSetting{
 			on(cloche.ChannelMessage, "", "task", true),
+			on(cloche.ChannelEmail, "", "supplier_invoice", false),
 		}); err != nil {
 			t.Fatal(err)
 		}
 		set := map[string][]cloche.PreferenceSetting{
 			"1": {on(cloche.ChannelEmail, "task:status:valid", "", false)},
-			"2": {on(cloche.ChannelMessage, "", "task", false)},
+			"2": {on(cloche.ChannelMessage, "", "task", false), on(cloche.ChannelEmail, "supplier_invoice:status:valid", "", true)},
 			"3": {on(cloche.ChannelEmail, "", "task", false), on(cloche.ChannelEmail, "task:status:valid", "", true)},
 			"6": {on(cloche.ChannelHeaderMessage, "", "task", true), on(cloche.ChannelAlert, "", "message", false),
 				on(cloche.ChannelMessage, "", "message", false)},
@@ -74,6 +75,7 @@ func TestPreferencesApplied(t *testing.T) {
 		cases := []struct {
 			name  string
 			key   string
+			to    *cloche.Recipients
 			force cloche.Channel
 			want  map[cloche.Channel][]string
 			skips []cloche.PreferenceSkip
@@ -99,6 +101,11 @@ func TestPreferencesApplied(t *testing.T) {
 			{name: "category turned off", key: "message:internal",
 				want:  map[cloche.Channel][]string{cloche.ChannelMessage: {"1", "2", "3", "5"}},
 				skips: []cloche.PreferenceSkip{{UserID: "6", Channel: cloche.ChannelMessage, Reason: "preference"}}},
+			{name: "organisation turns the default off, a person back on", key: "supplier_invoice:status:valid",
+				to:   &cloche.Recipients{UserIDs: []string{"1", "2", "3"}, CompanyID: "10"},
+				want: map[cloche.Channel][]string{cloche.ChannelEmail: {"2"}},
+				skips: []cloche.PreferenceSkip{{UserID: "1", Channel: cloche.ChannelEmail, Reason: "preference"},
+					{UserID: "3", Channel: cloche.ChannelEmail, Reason: "preference"}}},
 			{name: "nobody set anything", key: "workshop:reminder",
 				want: map[cloche.Channel][]string{cloche.ChannelMessage: {"1", "2", "3", "5", "6"}}},
 		}
@@ -108,7 +115,11 @@ func TestPreferencesApplied(t *testing.T) {
 				if tc.force != "" {
 					opts = append(opts, cloche.ForceChannel(tc.force))
 				}
-				res, err := svc.Notify(ctx, cloche.Notification{Key: tc.key, Title: tc.name}, everybody, opts...)
+				to := everybody
+				if tc.to != nil {
+					to = *tc.to
+				}
+				res, err := svc.Notify(ctx, cloche.Notification{Key: tc.key, Title: tc.name}, to, opts...)
 				if err != nil {
 					t.Fatal(err)
 				}
