@@ -85,8 +85,10 @@ func reached(p *store.NotificationFanOutParams, routes string, routeArgs []any, 
 	ex, exArgs := exceptions(f)
 	if on != f.Fallback {
 		member, memberArgs := fanOutMember(p)
+		// CROSS JOIN keeps SQLite from scanning users and probing the
+		// (few) exceptions.
 		return `(SELECT DISTINCT user_id AS id FROM (` + ex + `)) r
-		JOIN users u ON u.id = r.id AND u.active WHERE ` + member,
+		CROSS JOIN users u ON u.id = r.id AND u.active WHERE ` + member,
 			append(exArgs, memberArgs...)
 	}
 	return routes + ` r JOIN users u ON u.id = r.id AND u.active WHERE u.id NOT IN (` + ex + `)`,

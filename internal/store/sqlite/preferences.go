@@ -132,7 +132,7 @@ func (q *queries) PreferenceSkipInsert(ctx context.Context, eventID int64, ch st
 
 func (q *queries) GroupContactsAmong(ctx context.Context, groups, ids []string) ([]store.Contact, error) {
 	out, err := scanContacts(q.r.QueryContext(ctx, `SELECT u.id, u.email, u.active
-		FROM (SELECT DISTINCT value AS id FROM json_each(?)) a JOIN users u ON u.id = a.id
+		FROM (SELECT DISTINCT value AS id FROM json_each(?)) a CROSS JOIN users u ON u.id = a.id
 		WHERE u.active AND EXISTS (SELECT 1 FROM user_groups g
 			WHERE g.user_id = u.id AND g.group_name IN (SELECT value FROM json_each(?)))
 		ORDER BY u.id`, jsonList(ids), jsonList(groups)))
