@@ -41,7 +41,12 @@ func (s *Service) inboxesChanged(users []string, all bool) {
 // Only a list of user ids names them; groups, a company or a follower are
 // resolved in the database, so anyone's inbox may have changed.
 func (s *Service) published(ev *store.Event) {
-	if !ev.Channel.InApp() {
+	inApp := ev.Channel.InApp()
+	for ch, n := range ev.Counts {
+		// A preference may add an in-app channel to an e-mail type.
+		inApp = inApp || (ch.InApp() && n > 0)
+	}
+	if !inApp {
 		return
 	}
 	r := ev.Recipients

@@ -127,6 +127,16 @@ type Event struct {
 	// Deliveries counts e-mail deliveries per state (Event only, for
 	// e-mail events).
 	Deliveries map[string]int `json:"deliveries,omitempty"`
+	// Muted are the recipients who got nothing on a channel because of a
+	// preference (Event only).
+	Muted []Muted `json:"muted,omitempty"`
+}
+
+// Muted is a recipient a preference kept from a channel of an event.
+type Muted struct {
+	UserID  string `json:"user_id"`
+	Channel string `json:"channel"`
+	Reason  string `json:"reason"` // "preference"
 }
 
 // EventFilter selects events; zero fields do not filter.
@@ -189,6 +199,7 @@ type NotificationType struct {
 	DefaultChannel string    `json:"default_channel"`
 	StatusType     string    `json:"status_type"`
 	Builtin        bool      `json:"builtin"`
+	Mandatory      bool      `json:"mandatory"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 

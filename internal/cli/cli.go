@@ -35,6 +35,7 @@ type root struct {
 	Events     eventsCmd     `cmd:"" help:"List, show and cancel notification events."`
 	Inbox      inboxCmd      `cmd:"" help:"List and manage a user's in-app notifications."`
 	Types      typesCmd      `cmd:"" help:"List, create, change and delete notification types."`
+	Prefs      prefsCmd      `cmd:"" help:"Show and set who hears which type on which channel: users' preferences, organisation defaults."`
 	Directory  directoryCmd  `cmd:"" help:"Import and inspect the host's users, groups and companies."`
 	Deliveries deliveriesCmd `cmd:"" help:"List, show and retry e-mail deliveries."`
 	Email      emailCmd      `cmd:"" help:"Check the mail server settings."`

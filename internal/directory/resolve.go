@@ -120,11 +120,35 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 // the order user ids, follower, groups, company. noEmail are the active
 // users reached who have no address, by id.
 func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.DeliveryRecipient, noEmail []string, err error) {
+	return emails(ctx, q, rt, nil)
+}
+
+// EmailsAmong is Emails limited to the users of among (a few, such as
+// those whose preferences add e-mail to a type): only their contacts are
+// read, and a company's own address, being no person's, is left out.
+func EmailsAmong(ctx context.Context, q store.Queries, rt *Routes, among []string) (out []store.DeliveryRecipient, noEmail []string, err error) {
+	if among == nil {
+		among = []string{}
+	}
+	return emails(ctx, q, rt, among)
+}
+
+func emails(ctx context.Context, q store.Queries, rt *Routes, among []string) (out []store.DeliveryRecipient, noEmail []string, err error) {
+	var only map[string]bool
+	if among != nil {
+		only = make(map[string]bool, len(among))
+		for _, id := range among {
+			only[id] = true
+		}
+	}
 	users := map[string]store.Contact{}
 	reasons := map[string]string{}
 	add := func(reason func(id string) string) func([]store.Contact, error) error {
 		return func(cs []store.Contact, err error) error {
 			for _, c := range cs {
+				if only != nil && !only[c.UserID] {
+					continue
+				}
 				if _, seen := users[c.UserID]; c.Active && !seen {
 					users[c.UserID], reasons[c.UserID] = c, reason(c.UserID)
 				}
@@ -132,14 +156,18 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.Deliv
 			return err
 		}
 	}
-	if len(rt.UserIDs) > 0 {
+	userIDs := rt.UserIDs
+	if only != nil {
+		userIDs = slices.DeleteFunc(slices.Clone(userIDs), func(id string) bool { return !only[id] })
+	}
+	if len(userIDs) > 0 {
 		direct := func(id string) string {
 			if id == rt.Follower {
 				return "follower:" + rt.FollowedName
 			}
 			return "direct"
 		}
-		if err := add(direct)(q.UserContacts(ctx, rt.UserIDs)); err != nil {
+		if err := add(direct)(q.UserContacts(ctx, userIDs)); err != nil {
 			return nil, nil, fmt.Errorf("directory: users: %w", err)
 		}
 	}
@@ -148,7 +176,13 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.Deliv
 		if slices.Contains(rt.FallbackGroups, g) {
 			kind = "fallback_group:"
 		}
-		if err := add(func(string) string { return kind + g })(q.GroupContacts(ctx, []string{g})); err != nil {
+		contacts := q.GroupContacts
+		if only != nil {
+			contacts = func(ctx context.Context, groups []string) ([]store.Contact, error) {
+				return q.GroupContactsAmong(ctx, groups, among)
+			}
+		}
+		if err := add(func(string) string { return kind + g })(contacts(ctx, []string{g})); err != nil {
 			return nil, nil, fmt.Errorf("directory: groups: %w", err)
 		}
 	}
@@ -164,7 +198,7 @@ func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.Deliv
 	}
 	slices.Sort(ids)
 	seen := map[string]bool{}
-	if rt.CompanyAddress != nil {
+	if rt.CompanyAddress != nil && only == nil {
 		out = append(out, *rt.CompanyAddress)
 		seen[strings.ToLower(rt.CompanyAddress.Address)] = true
 	}

@@ -482,33 +482,40 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 	}
 	out := &publication{Counts: map[store.Channel]int{}}
 	var noEmail []string
-	if ev.Channel == store.ChannelEmail {
-		emails, missing, err := directory.Emails(ctx, tx, rt)
-		if err != nil {
-			return nil, err
+	plans, err := planChannels(ctx, tx, ev)
+	if err != nil {
+		return nil, err
+	}
+	inApp := rt
+	for _, p := range plans {
+		if p.channel == store.ChannelEmail {
+			var missing []string
+			if out.Counts[p.channel], missing, err = d.fanOutEmail(ctx, tx, ev, now, rt, p.filter); err != nil {
+				return nil, err
+			}
+			if p.channel == ev.Channel {
+				// Whom e-mail is the type's channel for and who have no
+				// address; e-mail a preference adds is no loss to them.
+				noEmail = missing
+			}
+			continue
 		}
-		noEmail = missing
-		n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
-		out.Counts[store.ChannelEmail] = n
-		if n > 0 && d.mailer != nil {
-			if err := d.mailer.EnqueueTx(ctx, tx, ev.ID); err != nil {
+		if inApp.CompanyAddress != nil {
+			// Planned for e-mail, the company is its address: in the
+			// app, it is its members.
+			if inApp, err = directory.Plan(ctx, tx, ev.Recipients, p.channel, d.cfg.FallbackGroups); err != nil {
 				return nil, err
 			}
 		}
-	} else {
 		n, err := tx.NotificationFanOut(ctx, &store.NotificationFanOutParams{
-			EventID: ev.ID, Channel: ev.Channel, GroupNames: rt.GroupNames, UserIDs: rt.UserIDs,
-			CompanyID: rt.CompanyID, CreatedAt: now, ExpiresAt: ev.Until,
+			EventID: ev.ID, Channel: p.channel, GroupNames: inApp.GroupNames, UserIDs: inApp.UserIDs,
+			CompanyID: inApp.CompanyID, CreatedAt: now, ExpiresAt: ev.Until, Prefs: p.filter,
 		})
 		if err != nil {
 			return nil, err
 		}
-		out.Counts[ev.Channel] = n
+		out.Counts[p.channel] = n
 	}
-	var err error
 	if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
 		return nil, err
 	}

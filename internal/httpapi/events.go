@@ -75,6 +75,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 type eventView struct {
 	*cloche.Event
 	Deliveries map[cloche.DeliveryState]int `json:"deliveries,omitempty"`
+	Muted      []cloche.PreferenceSkip      `json:"muted,omitempty"`
 }
 
 // showEvent: GET /api/v1/events/{id}
@@ -91,10 +92,13 @@ func (s *Server) showEvent(w http.ResponseWriter, r *http.Request) error {
 	if ev.Counts == nil {
 		ev.Counts = map[cloche.Channel]int{}
 	}
-	if ev.Channel == cloche.ChannelEmail {
+	if ev.Channel == cloche.ChannelEmail || ev.Counts[cloche.ChannelEmail] > 0 {
 		if view.Deliveries, err = s.svc.DeliveryStates(r.Context(), id); err != nil {
 			return err
 		}
+	}
+	if view.Muted, err = s.mutedReport(r, ev); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, view)
 	return nil

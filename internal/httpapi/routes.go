@@ -42,11 +42,15 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: v1 + "/deliveries/{id}", access: hostKey, handle: s.showDelivery},
 		{method: "POST", path: v1 + "/deliveries/{id}/retry", access: hostKey, handle: s.retryDelivery},
 
+		// Organisation default preferences.
+		{method: "GET", path: v1 + "/preferences/defaults", access: hostKey, handle: s.showPreferenceDefaults},
+		{method: "PUT", path: v1 + "/preferences/defaults", access: hostKey, handle: s.putPreferenceDefaults},
+
 		// User tokens.
 		{method: "POST", path: v1 + "/users/{id}/token", access: hostKey, handle: s.mintToken},
 	}
-	// A user's notifications: their own with a user token, anyone's with
-	// an API key.
+	// A user's notifications and preferences: their own with a user
+	// token, anyone's with an API key.
 	for _, base := range []struct {
 		prefix string
 		access access
@@ -59,6 +63,8 @@ func (s *Server) apiRoutes() []route {
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/unread", access: base.access, handle: s.markUnread},
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/postpone", access: base.access, handle: s.postpone},
 			route{method: "POST", path: base.prefix + "/notifications/read-all", access: base.access, handle: s.markAllRead},
+			route{method: "GET", path: base.prefix + "/preferences", access: base.access, handle: s.showPreferences},
+			route{method: "PUT", path: base.prefix + "/preferences", access: base.access, handle: s.putPreferences},
 		)
 	}
 	if s.streamer != nil {

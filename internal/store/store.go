@@ -147,6 +147,8 @@ type Queries interface {
 	// What the HTTP API needs: API keys, settings, idempotency keys,
 	// directory listings, delivery retry, statistics (access.go).
 	AccessQueries
+	// Preferences per type and channel (preferences.go).
+	PreferenceQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal
@@ -212,6 +214,9 @@ type NotificationFanOutParams struct {
 	CompanyID  string
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
+	// Prefs, when set, keeps only the users for whom the preferences turn
+	// Channel on (and records the others as skipped when Prefs.Skips).
+	Prefs *PreferenceFilter
 }
 
 // NotificationListParams selects a page of a user's notifications.

@@ -134,7 +134,10 @@ type NotificationType struct {
 	DefaultChannel Channel    `json:"default_channel"`
 	StatusType     StatusType `json:"status_type"`
 	Builtin        bool       `json:"builtin"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// Mandatory: the default channel cannot be turned off by a preference.
+	// TypeUpsert leaves it as it is; TypeSetMandatory changes it.
+	Mandatory bool      `json:"mandatory"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Recipients are the routes by which an event reaches people. They are kept

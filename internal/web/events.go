@@ -93,7 +93,7 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
 	if t, err := c.svc.Type(r.Context(), ev.Key); err == nil {
 		d.Type = t
 	}
-	if ev.Channel == cloche.ChannelEmail {
+	if ev.Channel == cloche.ChannelEmail || ev.Counts[cloche.ChannelEmail] > 0 {
 		ds, err := c.svc.Deliveries(r.Context(), cloche.DeliveryFilter{EventID: id, Limit: pageSize})
 		if err != nil {
 			c.serverError(w, r, s, "list the event's e-mails", err)

@@ -9,36 +9,106 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// NotificationFanOut resolves the routes and inserts the notifications in
-// one statement: the user ids never leave the database. Only the routes
-// given take part; with a single one, no UNION is needed to make users
-// unique (a group's members and a company's are unique already).
-func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
-	if !p.Channel.InApp() {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w",
-			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
-	}
-	at := tsOrNow(p.CreatedAt)
-	args := []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+// fanOut builds a fan-out statement's pieces over a shared argument list.
+type fanOut struct{ args []any }
+
+func (f *fanOut) arg(v any) string {
+	f.args = append(f.args, v)
+	return "$" + strconv.Itoa(len(f.args))
+}
+
+// routes is the union of the routes of p as one subquery of user ids;
+// empty when there is no route. Only the routes given take part; with a
+// single one, no UNION is needed to make users unique (a group's members
+// and a company's are unique already).
+func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 	var routes []string
 	if len(p.GroupNames) > 0 {
 		distinct := ""
 		if len(p.GroupNames) > 1 {
 			distinct = "DISTINCT "
 		}
-		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+arg(p.GroupNames)+`::text[])`)
+		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[])`)
 	}
 	if len(p.UserIDs) > 0 {
-		routes = append(routes, `SELECT DISTINCT unnest(`+arg(p.UserIDs)+`::text[]) AS id`)
+		routes = append(routes, `SELECT DISTINCT unnest(`+f.arg(p.UserIDs)+`::text[]) AS id`)
 	}
 	if p.CompanyID != "" {
 		routes = append(routes, `SELECT m.user_id AS id FROM company_members m
-    JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = `+arg(p.CompanyID))
+    JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = `+f.arg(p.CompanyID))
 	}
 	if len(routes) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(routes, " UNION ") + ")"
+}
+
+// member is the condition that user u is reached by the routes of p,
+// probed per user through the indexes on user ids: for the few users a
+// fan-out starts from.
+func (f *fanOut) member(p *store.NotificationFanOutParams) string {
+	var conds []string
+	if len(p.GroupNames) > 0 {
+		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[]))`)
+	}
+	if len(p.UserIDs) > 0 {
+		conds = append(conds, `u.id = ANY(`+f.arg(p.UserIDs)+`::text[])`)
+	}
+	if p.CompanyID != "" {
+		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
+        WHERE m.user_id = u.id AND m.company_id = `+f.arg(p.CompanyID)+`)`)
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// reached is the FROM clause of the users u a fan-out reaches. With pf,
+// it keeps those who get the channel (on) or those who do not (!on):
+// where they are the exceptions to the fallback (few), it starts from
+// them and checks the routes; otherwise it starts from the routes and
+// leaves the exceptions out.
+func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool) string {
+	if pf != nil && on != pf.Fallback {
+		return `(SELECT DISTINCT user_id AS id FROM (` + f.exceptions(pf) + `) e) r
+    JOIN users u ON u.id = r.id AND u.active WHERE ` + f.member(p)
+	}
+	from := f.routes(p) + ` r
+    JOIN users u ON u.id = r.id AND u.active`
+	if pf != nil {
+		from += `
+    WHERE u.id NOT IN (` + f.exceptions(pf) + `)`
+	}
+	return from
+}
+
+// exceptions is the query of the users whose own settings give them the
+// opposite of pf.Fallback on pf.Channel for pf.Key (the type's setting
+// over the category's), driven by the settings index: few rows, whatever
+// the number of recipients.
+func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
+	key, cat := f.arg(pf.Key), f.arg(pf.Category)
+	want := f.arg(!pf.Fallback) + "::boolean"
+	return `SELECT p.user_id FROM preferences p
+    LEFT JOIN preferences pt ON pt.user_id = p.user_id AND pt.kind = 'type' AND pt.scope = ` + key + ` AND pt.channel = p.channel
+    LEFT JOIN preferences pc ON pc.user_id = p.user_id AND pc.kind = 'category' AND pc.scope = ` + cat + ` AND pc.channel = p.channel
+    WHERE ((p.kind = 'type' AND p.scope = ` + key + `) OR (p.kind = 'category' AND p.scope = ` + cat + `))
+        AND p.channel = ` + f.arg(string(pf.Channel)) + ` AND p.enabled = ` + want + ` AND coalesce(pt.enabled, pc.enabled) = ` + want
+}
+
+// NotificationFanOut resolves the routes and inserts the notifications in
+// one statement: the user ids never leave the database. With p.Prefs, the
+// same statement keeps only the users for whom the channel is on, and a
+// second one records the others as skipped when asked.
+func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
+	if !p.Channel.InApp() {
+		return 0, fmt.Errorf("postgres: notification fan-out: %w",
+			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
+	}
+	at := tsOrNow(p.CreatedAt)
+	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
+	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" {
 		return 0, nil
 	}
+	from := f.reached(p, p.Prefs, true)
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
 	// the event id tells them apart.
@@ -47,12 +117,24 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		err := q.db.QueryRow(ctx, `
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, r.id, $2, $3, $3, $4 FROM (`+strings.Join(routes, " UNION ")+`) r
-    JOIN users u ON u.id = r.id AND u.active
+    SELECT $1, u.id, $2, $3, $3, $4 FROM `+from+`
     RETURNING id)
-SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, args...).Scan(&n, &first, &last)
-		if err != nil || n == 0 {
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...).Scan(&n, &first, &last)
+		if err != nil {
 			return mapErr(err, "")
+		}
+		if p.Prefs != nil && p.Prefs.Skips {
+			s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
+			from := s.reached(p, p.Prefs, false)
+			if _, err := q.db.Exec(ctx, `
+INSERT INTO preference_skips (event_id, user_id, channel)
+SELECT $1, u.id, $2 FROM `+from+`
+ON CONFLICT DO NOTHING`, s.args...); err != nil {
+				return mapErr(err, "")
+			}
+		}
+		if n == 0 {
+			return nil
 		}
 		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
 	})

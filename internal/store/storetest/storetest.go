@@ -50,6 +50,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotificationSince", testNotificationSince},
 		{"CountUnreadMany", testCountUnreadMany},
 		{"ReadTx", testReadTx},
+		{"Preferences", testPreferences},
+		{"PreferenceFanOut", testPreferenceFanOut},
+		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
+		{"GroupContactsAmong", testGroupContactsAmong},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/cloche/cloche"
+)
+
+// prefsCmd groups the commands about preferences per type and channel.
+type prefsCmd struct {
+	Show     prefsShowCmd     `cmd:"" help:"Show a user's preferences and the channels each type reaches them on."`
+	Set      prefsSetCmd      `cmd:"" help:"Turn channels on or off for a user, for a type or a category; the other settings stay."`
+	Defaults prefsDefaultsCmd `cmd:"" help:"Show or set the organisation defaults, which a user's settings override."`
+}
+
+type prefsDefaultsCmd struct {
+	Show prefsDefaultsShowCmd `cmd:"" help:"Show the organisation defaults and the channels each type reaches people on."`
+	Set  prefsDefaultsSetCmd  `cmd:"" help:"Turn channels on or off for everybody, for a type or a category; the other defaults stay."`
+}
+
+// prefsScope is what a set command changes: one type or one category,
+// and channels turned on, off, or back to what they inherit.
+type prefsScope struct {
+	Type     string   `name:"type" placeholder:"KEY" help:"A type key, e.g. task:status:valid."`
+	Category string   `name:"category" placeholder:"CATEGORY" help:"A category: a type key's first segment, e.g. task."`
+	Channel  []string `name:"channel" placeholder:"CHANNEL=on|off|default" help:"A channel (email, message, header_message, alert) turned on, off, or back to what it inherits (default). Repeatable."`
+}
+
+var channelSetting = regexp.MustCompile(`^([a-z_]+)=(on|off|default)$`)
+
+// settings turns the flags into settings; bad flags are usage errors.
+func (s *prefsScope) settings() ([]cloche.PreferenceSetting, error) {
+	switch {
+	case s.Type == "" && s.Category == "":
+		return nil, usageErrorf("name a type (--type KEY) or a category (--category CATEGORY)")
+	case s.Type != "" && s.Category != "":
+		return nil, usageErrorf("--type and --category: name one, not both")
+	case len(s.Channel) == 0:
+		return nil, usageErrorf("--channel: name at least one, e.g. --channel email=on")
+	}
+	out := make([]cloche.PreferenceSetting, 0, len(s.Channel))
+	for _, c := range s.Channel {
+		m := channelSetting.FindStringSubmatch(strings.TrimSpace(c))
+		if m == nil {
+			return nil, usageErrorf("--channel: %q is not CHANNEL=on, CHANNEL=off or CHANNEL=default", c)
+		}
+		p := cloche.PreferenceSetting{Type: s.Type, Category: s.Category, Channel: cloche.Channel(m[1])}
+		if m[2] != "default" {
+			on := m[2] == "on"
+			p.Enabled = &on
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// flagError names the flag a field error of the settings is about: bad
+// input is a usage error (exit status 2).
+func flagError(err error) error {
+	fes := cloche.FieldErrors(err)
+	if len(fes) == 0 {
+		return err
+	}
+	lines := make([]string, 0, len(fes))
+	for _, fe := range fes {
+		flag := "--channel"
+		switch {
+		case strings.HasSuffix(fe.Field, ".type"):
+			flag = "--type"
+		case strings.HasSuffix(fe.Field, ".category"):
+			flag = "--category"
+		}
+		msg := flag + ": " + fe.Problem
+		if fe.Hint != "" {
+			msg += " (" + fe.Hint + ")"
+		}
+		lines = append(lines, msg)
+	}
+	return &usageError{errors.New(strings.Join(lines, "\n"))}
+}
+
+type prefsShowCmd struct {
+	User string `arg:"" help:"User id."`
+}
+
+func (c *prefsShowCmd) Run(rt *runtime) error {
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	p, err := svc.Preferences(rt.ctx, c.User)
+	if err != nil {
+		return err
+	}
+	return rt.printPreferences(p)
+}
+
+type prefsSetCmd struct {
+	User string `arg:"" help:"User id."`
+	prefsScope
+}
+
+func (c *prefsSetCmd) Run(rt *runtime) error {
+	in, err := c.settings()
+	if err != nil {
+		return err
+	}
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	p, err := svc.UpdatePreferences(rt.ctx, c.User, in)
+	if err != nil {
+		return flagError(err)
+	}
+	return rt.printPreferences(p)
+}
+
+type prefsDefaultsShowCmd struct{}
+
+func (c *prefsDefaultsShowCmd) Run(rt *runtime) error {
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	p, err := svc.DefaultPreferences(rt.ctx)
+	if err != nil {
+		return err
+	}
+	return rt.printPreferences(p)
+}
+
+type prefsDefaultsSetCmd struct {
+	prefsScope
+}
+
+func (c *prefsDefaultsSetCmd) Run(rt *runtime) error {
+	in, err := c.settings()
+	if err != nil {
+		return err
+	}
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	p, err := svc.UpdateDefaultPreferences(rt.ctx, in)
+	if err != nil {
+		return flagError(err)
+	}
+	return rt.printPreferences(p)
+}
+
+// printPreferences prints the settings, then what they amount to per type.
+func (rt *runtime) printPreferences(p *cloche.Preferences) error {
+	if rt.globals.JSON {
+		return rt.printJSON(p)
+	}
+	whose := "organisation defaults"
+	if p.UserID != "" {
+		whose = "user " + p.UserID
+	}
+	if len(p.Settings) == 0 {
+		rt.printf("%s: no settings", whose)
+	} else {
+		rt.printf("%s:", whose)
+		t := rt.table("SCOPE", "CHANNEL", "SETTING")
+		for _, s := range p.Settings {
+			scope := "type " + s.Type
+			if s.Category != "" {
+				scope = "category " + s.Category
+			}
+			setting := "off"
+			if s.Enabled != nil && *s.Enabled {
+				setting = "on"
+			}
+			t.row(scope, s.Channel, setting)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	rt.printf("")
+	t := rt.table("TYPE", "DEFAULT CHANNEL", "MANDATORY", "CHANNELS")
+	for _, e := range p.Effective {
+		mandatory := "no"
+		if e.Mandatory {
+			mandatory = "yes"
+		}
+		channels := make([]string, len(e.Channels))
+		for i, ch := range e.Channels {
+			channels[i] = string(ch)
+		}
+		t.row(e.Type, e.DefaultChannel, mandatory, orDash(strings.Join(channels, ", ")))
+	}
+	return t.flush()
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cloche/cloche"
+)
+
+// TestPrefs: prefs set changes what it names and keeps the rest, show
+// prints the settings and what they amount to, defaults work the same
+// way, and bad input exits 2 naming the flag, with nothing saved.
+func TestPrefs(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		h.importDirectory()
+		h.ok("prefs", "set", "1", "--type", "task:status:valid", "--channel", "email=off", "--channel", "message=on")
+		h.ok("prefs", "set", "1", "--category", "expense", "--channel", "alert=on")
+		out := h.ok("prefs", "show", "1")
+		for _, want := range []string{"type task:status:valid", "category expense", "alert", "on", "off"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("prefs show does not mention %q:\n%s", want, out)
+			}
+		}
+		var p cloche.Preferences
+		h.json(&p, "prefs", "show", "1")
+		if len(p.Settings) != 3 {
+			t.Errorf("settings %+v, want 3", p.Settings)
+		}
+		for _, e := range p.Effective {
+			if e.Type == "task:status:valid" && (len(e.Channels) != 1 || e.Channels[0] != cloche.ChannelMessage) {
+				t.Errorf("task:status:valid reaches %v, want [message]", e.Channels)
+			}
+			if e.Type == "expense:status:paid" && len(e.Channels) != 2 {
+				t.Errorf("expense:status:paid reaches %v, want email and alert", e.Channels)
+			}
+		}
+		// default removes a setting.
+		h.json(&p, "prefs", "set", "1", "--type", "task:status:valid", "--channel", "email=default")
+		if len(p.Settings) != 2 {
+			t.Errorf("after email=default: %+v", p.Settings)
+		}
+
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"prefs", "set", "1", "--type", "nope:x", "--channel", "email=on"}, "--type"},
+			{[]string{"prefs", "set", "1", "--category", "nope", "--channel", "email=on"}, "--category"},
+			{[]string{"prefs", "set", "1", "--type", "task:status:valid", "--channel", "sms=on"}, "--channel"},
+			{[]string{"prefs", "set", "1", "--type", "task:status:valid", "--channel", "email=maybe"}, "--channel"},
+			{[]string{"prefs", "set", "1", "--type", "message:system", "--channel", "alert=off"}, "mandatory"},
+			{[]string{"prefs", "set", "1", "--channel", "email=on"}, "--type"},
+			{[]string{"prefs", "set", "1", "--type", "task:status:valid", "--category", "task", "--channel", "email=on"}, "--category"},
+			{[]string{"prefs", "defaults", "set", "--type", "message:system", "--channel", "alert=off", "--channel", "email=on"}, "mandatory"},
+		} {
+			h.fails(2, tc.args, tc.want)
+		}
+		h.json(&p, "prefs", "show", "1")
+		if len(p.Settings) != 2 {
+			t.Errorf("bad input saved something: %+v", p.Settings)
+		}
+		h.fails(1, []string{"prefs", "show", "404"}, "not found")
+
+		h.ok("prefs", "defaults", "set", "--category", "workshop", "--channel", "email=on")
+		var d cloche.Preferences
+		h.json(&d, "prefs", "defaults", "show")
+		if len(d.Settings) != 1 || d.Settings[0].Category != "workshop" || d.UserID != "" {
+			t.Errorf("defaults %+v", d)
+		}
+		if out := h.ok("prefs", "defaults", "show"); !strings.Contains(out, "organisation defaults") {
+			t.Errorf("defaults show:\n%s", out)
+		}
+	})
+}

@@ -1,0 +1,208 @@
+package postgres
+
+import (
+	"context"
+
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// PreferenceList returns a person's settings, or the organisation
+// defaults when userID is empty.
+func (q *queries) PreferenceList(ctx context.Context, userID string) ([]store.Preference, error) {
+	query := `SELECT kind, scope, channel, enabled, updated_at FROM preferences WHERE user_id = $1 ORDER BY kind DESC, scope, channel`
+	args := []any{userID}
+	if userID == "" {
+		query = `SELECT kind, scope, channel, enabled, updated_at FROM preference_defaults ORDER BY kind DESC, scope, channel`
+		args = nil
+	}
+	rows, err := q.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Preference, error) {
+		p := store.Preference{UserID: userID}
+		err := r.Scan(&p.Kind, &p.Scope, &p.Channel, &p.Enabled, &p.UpdatedAt)
+		p.UpdatedAt = p.UpdatedAt.UTC()
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference list: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
+// PreferenceReplace replaces a person's settings (the organisation's when
+// userID is empty) by prefs.
+func (q *queries) PreferenceReplace(ctx context.Context, userID string, prefs []store.Preference) error {
+	err := q.atomic(ctx, func(q *queries) error {
+		now := ts(time.Now())
+		if userID == "" {
+			if _, err := q.db.Exec(ctx, `DELETE FROM preference_defaults`); err != nil {
+				return mapErr(err, "")
+			}
+		} else {
+			var one int
+			if err := q.db.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1`, userID).Scan(&one); err != nil {
+				return mapErr(err, "")
+			}
+			if _, err := q.db.Exec(ctx, `DELETE FROM preferences WHERE user_id = $1`, userID); err != nil {
+				return mapErr(err, "")
+			}
+		}
+		for _, p := range prefs {
+			at := now
+			if !p.UpdatedAt.IsZero() {
+				at = ts(p.UpdatedAt)
+			}
+			var err error
+			if userID == "" {
+				_, err = q.db.Exec(ctx, `INSERT INTO preference_defaults (kind, scope, channel, enabled, updated_at)
+VALUES ($1, $2, $3, $4, $5)`, string(p.Kind), p.Scope, string(p.Channel), p.Enabled, at)
+			} else {
+				_, err = q.db.Exec(ctx, `INSERT INTO preferences (user_id, kind, scope, channel, enabled, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6)`, userID, string(p.Kind), p.Scope, string(p.Channel), p.Enabled, at)
+			}
+			if err != nil {
+				return mapErr(err, "")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: preference replace %q: %w", userID, err)
+	}
+	return nil
+}
+
+// PreferenceSummary says which settings exist for key and its category.
+func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.PreferenceSummary, error) {
+	cat := store.Category(key)
+	s := &store.PreferenceSummary{Defaults: map[store.Channel]bool{}, UsersOn: map[store.Channel]bool{}, UsersOff: map[store.Channel]bool{}}
+	type row struct {
+		Channel store.Channel
+		Enabled bool
+	}
+	scan := func(r pgx.CollectableRow) (row, error) {
+		var v row
+		err := r.Scan(&v.Channel, &v.Enabled)
+		return v, err
+	}
+	// Category rows first, type rows after: the type's setting wins.
+	rows, err := q.db.Query(ctx, `SELECT channel, enabled FROM preference_defaults
+WHERE (kind = 'category' AND scope = $1) OR (kind = 'type' AND scope = $2) ORDER BY kind`, cat, key)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
+	}
+	defaults, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
+	}
+	for _, d := range defaults {
+		s.Defaults[d.Channel] = d.Enabled
+	}
+	rows, err = q.db.Query(ctx, `SELECT DISTINCT channel, enabled FROM preferences
+WHERE (kind = 'type' AND scope = $1) OR (kind = 'category' AND scope = $2)`, key, cat)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
+	}
+	users, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
+	}
+	for _, u := range users {
+		if u.Enabled {
+			s.UsersOn[u.Channel] = true
+		} else {
+			s.UsersOff[u.Channel] = true
+		}
+	}
+	return s, nil
+}
+
+// PreferenceExceptions returns the users whose own settings give them
+// the opposite of f.Fallback on f.Channel for f.Key.
+func (q *queries) PreferenceExceptions(ctx context.Context, f *store.PreferenceFilter) ([]string, error) {
+	b := &fanOut{}
+	ex := b.exceptions(f)
+	rows, err := q.db.Query(ctx, `SELECT DISTINCT user_id FROM (`+ex+`) e ORDER BY user_id`, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference exceptions: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference exceptions: %w", mapErr(err, ""))
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// PreferenceSkipInsert records users as skipped on a channel of an event.
+func (q *queries) PreferenceSkipInsert(ctx context.Context, eventID int64, ch store.Channel, userIDs []string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	_, err := q.db.Exec(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
+SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING`, eventID, userIDs, string(ch))
+	if err != nil {
+		return fmt.Errorf("postgres: preference skip insert: %w", mapErr(err, ""))
+	}
+	return nil
+}
+
+// GroupContactsAmong is GroupContacts limited to the users of ids.
+func (q *queries) GroupContactsAmong(ctx context.Context, groups, ids []string) ([]store.Contact, error) {
+	if len(groups) == 0 || len(ids) == 0 {
+		return []store.Contact{}, nil
+	}
+	out, err := collectContacts(q.db.Query(ctx, `
+SELECT u.id, u.email, u.active FROM users u
+WHERE u.active AND u.id = ANY($2) AND EXISTS (
+    SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = ANY($1))
+ORDER BY u.id COLLATE "C"`, groups, ids))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: group contacts among: %w", err)
+	}
+	return out, nil
+}
+
+// PreferenceSkipList returns who got nothing on a channel of an event
+// because of a preference.
+func (q *queries) PreferenceSkipList(ctx context.Context, eventID int64, limit int) ([]store.PreferenceSkip, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	rows, err := q.db.Query(ctx, `SELECT user_id, channel FROM preference_skips WHERE event_id = $1
+ORDER BY channel, user_id LIMIT $2`, eventID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference skip list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.PreferenceSkip, error) {
+		s := store.PreferenceSkip{Reason: store.SkipReasonPreference}
+		err := r.Scan(&s.UserID, &s.Channel)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: preference skip list: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
+// TypeSetMandatory makes a type mandatory or not.
+func (q *queries) TypeSetMandatory(ctx context.Context, key string, mandatory bool) error {
+	tag, err := q.db.Exec(ctx, `UPDATE notification_types SET mandatory = $1 WHERE key = $2`, mandatory, key)
+	if err != nil {
+		return fmt.Errorf("postgres: type set mandatory %q: %w", key, mapErr(err, ""))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: type set mandatory %q: %w", key, store.ErrNotFound)
+	}
+	return nil
+}
