@@ -186,10 +186,24 @@ func (s *Service) Type(ctx context.Context, key string) (*NotificationType, erro
 	return t, wrap(fmt.Sprintf("type %q", key), err)
 }
 
+// TypeOption changes what SetType does beyond the type's fields.
+type TypeOption func(*typeOptions)
+
+type typeOptions struct{ mandatory *bool }
+
+// Mandatory makes the type mandatory (its default channel cannot be
+// turned off by a preference) or not; without it, SetType keeps the flag
+// as it is (false for a new type). t.Mandatory is ignored.
+func Mandatory(on bool) TypeOption { return func(o *typeOptions) { o.mandatory = &on } }
+
 // SetType creates or updates a type. Empty Label keeps the current one (or
 // the key, for a new type); empty StatusType keeps the current one (or
 // neutral). DefaultChannel is required for a new type.
-func (s *Service) SetType(ctx context.Context, t NotificationType) (*NotificationType, error) {
+func (s *Service) SetType(ctx context.Context, t NotificationType, opts ...TypeOption) (*NotificationType, error) {
+	var o typeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	t.Key = strings.TrimSpace(t.Key)
 	if t.Key == "" {
 		return nil, store.Invalid("key", "must not be empty")
@@ -224,6 +238,12 @@ func (s *Service) SetType(ctx context.Context, t NotificationType) (*Notificatio
 		t.UpdatedAt = s.disp.Now()
 		if err := tx.TypeUpsert(ctx, &t); err != nil {
 			return err
+		}
+		if o.mandatory != nil && *o.mandatory != t.Mandatory {
+			if err := tx.TypeSetMandatory(ctx, t.Key, *o.mandatory); err != nil {
+				return err
+			}
+			t.Mandatory = *o.mandatory
 		}
 		out = &t
 		return nil

@@ -209,6 +209,9 @@ type TypeSettings struct {
 	Label          string `json:"label,omitempty"`
 	DefaultChannel string `json:"default_channel,omitempty"`
 	StatusType     string `json:"status_type,omitempty"`
+	// Mandatory, when set, makes the type mandatory (its default channel
+	// cannot be turned off by a preference) or not.
+	Mandatory *bool `json:"mandatory,omitempty"`
 }
 
 // Types lists the notification types.

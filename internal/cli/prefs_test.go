@@ -61,6 +61,23 @@ func TestPrefs(t *testing.T) {
 		}
 		h.fails(1, []string{"prefs", "show", "404"}, "not found")
 
+		// Operators decide which types are mandatory.
+		var ty cloche.NotificationType
+		h.json(&ty, "types", "set", "workshop:reminder", "--mandatory")
+		if !ty.Mandatory {
+			t.Errorf("types set --mandatory: %+v", ty)
+		}
+		h.fails(2, []string{"prefs", "set", "1", "--type", "workshop:reminder", "--channel", "message=off"}, "mandatory")
+		h.json(&ty, "types", "set", "workshop:reminder", "--label", "Workshop")
+		if !ty.Mandatory {
+			t.Errorf("types set without --mandatory cleared it: %+v", ty)
+		}
+		h.json(&ty, "types", "set", "workshop:reminder", "--no-mandatory")
+		if ty.Mandatory {
+			t.Errorf("types set --no-mandatory: %+v", ty)
+		}
+		h.ok("prefs", "set", "1", "--type", "workshop:reminder", "--channel", "message=off")
+
 		h.ok("prefs", "defaults", "set", "--category", "workshop", "--channel", "email=on")
 		var d cloche.Preferences
 		h.json(&d, "prefs", "defaults", "show")

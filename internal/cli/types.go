@@ -42,6 +42,7 @@ type typesSetCmd struct {
 	Label          string             `placeholder:"TEXT" help:"Human name (default: the current one, or the key for a new type)."`
 	DefaultChannel *cloche.Channel    `name:"default-channel" enum:"${channels}" placeholder:"CHANNEL" help:"Channel used unless the sender forces one (${enum}); required for a new type."`
 	StatusType     *cloche.StatusType `name:"status-type" enum:"${status_types}" placeholder:"STATUS" help:"Visual mark (${enum}; default: the current one, or neutral)."`
+	Mandatory      *bool              `name:"mandatory" negatable:"" help:"Make the type mandatory: its default channel cannot be turned off by a preference (--no-mandatory: not; default: as it is)."`
 }
 
 func (c *typesSetCmd) Run(rt *runtime) error {
@@ -57,7 +58,11 @@ func (c *typesSetCmd) Run(rt *runtime) error {
 		return err
 	}
 	defer svc.Close()
-	ty, err := svc.SetType(rt.ctx, in)
+	var opts []cloche.TypeOption
+	if c.Mandatory != nil {
+		opts = append(opts, cloche.Mandatory(*c.Mandatory))
+	}
+	ty, err := svc.SetType(rt.ctx, in, opts...)
 	if err != nil {
 		return err
 	}

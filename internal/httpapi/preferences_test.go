@@ -86,6 +86,19 @@ func TestPreferencesHTTP(t *testing.T) {
 		}
 		h.host("GET", "/api/v1/users/404/preferences", nil).wantError(t, http.StatusNotFound, "not_found", "")
 
+		// A type made mandatory over HTTP refuses to be turned off.
+		var ty struct {
+			Mandatory bool `json:"mandatory"`
+		}
+		h.host("PUT", "/api/v1/types/workshop:reminder", map[string]any{"mandatory": true}).want(t, http.StatusOK, &ty)
+		if !ty.Mandatory {
+			t.Fatal("PUT type mandatory: not mandatory")
+		}
+		h.do(req{method: "PUT", path: "/api/v1/me/preferences", token: tok, body: map[string]any{"settings": []any{
+			map[string]any{"type": "workshop:reminder", "channel": "message", "enabled": false}}}}).
+			wantError(t, http.StatusUnprocessableEntity, "invalid_field", "settings[0].enabled")
+		h.host("PUT", "/api/v1/types/workshop:reminder", map[string]any{"mandatory": false}).want(t, http.StatusOK, &ty)
+
 		var d prefsAnswer
 		// The organisation turns task e-mails on in the bell too; user 1
 		// keeps message:internal off the bell.

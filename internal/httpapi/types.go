@@ -33,6 +33,7 @@ type typeRequest struct {
 	Label          string `json:"label"`
 	DefaultChannel string `json:"default_channel"`
 	StatusType     string `json:"status_type"`
+	Mandatory      *bool  `json:"mandatory"`
 }
 
 // putType: PUT /api/v1/types/{key} creates (201) or changes (200) a type.
@@ -47,8 +48,12 @@ func (s *Server) putType(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !created {
 		return err
 	}
+	var opts []cloche.TypeOption
+	if req.Mandatory != nil {
+		opts = append(opts, cloche.Mandatory(*req.Mandatory))
+	}
 	t, err := s.svc.SetType(r.Context(), cloche.NotificationType{Key: key, Label: req.Label,
-		DefaultChannel: cloche.Channel(req.DefaultChannel), StatusType: cloche.StatusType(req.StatusType)})
+		DefaultChannel: cloche.Channel(req.DefaultChannel), StatusType: cloche.StatusType(req.StatusType)}, opts...)
 	if err != nil {
 		return err
 	}
