@@ -139,6 +139,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
         self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
