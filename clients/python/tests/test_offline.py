@@ -105,6 +105,8 @@ class PackagingTest(unittest.TestCase):
             venv = os.path.join(d, "venv")
             made = subprocess.run([sys.executable, "-m", "venv", venv], capture_output=True, text=True)
             if made.returncode != 0:
+                if os.environ.get("CLOCHE_TEST_REQUIRE_ALL") == "1":
+                    self.fail(f"{sys.executable} -m venv failed (apt-get install python3-venv): {made.stderr[-300:]}")
                 self.skipTest(f"no venv with pip here ({sys.executable} -m venv: {made.stderr.strip()[-200:]})")
             py = os.path.join(venv, "bin", "python")
             env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
