@@ -517,12 +517,13 @@ class Client:
     ) -> JSONObject:
         """POST /api/v1/directory/import: the command line's import file, in
         one transaction (one bad row refuses it all, naming row and
-        field). Returns ``{"companies": n, "users": n}``."""
+        field). Fields that are None are left out (Cloche's defaults
+        apply). Returns ``{"companies": n, "users": n}``."""
         req: JSONObject = {}
         if companies is not None:
-            req["companies"] = [dict(c) for c in companies]
+            req["companies"] = [_row(c) for c in companies]
         if users is not None:
-            req["users"] = [dict(u) for u in users]
+            req["users"] = [_row(u) for u in users]
         out, _ = self.request("POST", "/api/v1/directory/import", body=req)
         result: JSONObject = out
         return result
@@ -633,6 +634,10 @@ class Client:
         out, _ = self.request("POST", self._inbox_base(user_id) + "/notifications/read-all", body=req)
         result: JSONObject = out
         return result
+
+
+def _row(row: Mapping[str, Any]) -> JSONObject:
+    return {k: v for k, v in row.items() if v is not None}
 
 
 def _seg(value: str) -> str:

@@ -26,7 +26,8 @@ class DirectoryTest(ServerCase):
         stats = c.import_directory(
             companies=[{"id": co, "name": "Atelier Nord", "email": "nord@example.org", "active": True}],
             users=[
-                {"id": u1, "email": "a@example.org", "name": "Alice", "groups": ["imp-manager"], "companies": [co]},
+                {"id": u1, "email": "a@example.org", "name": "Alice", "groups": ["imp-manager"], "companies": [co],
+                 "follower_id": None},  # None: left out, as a host's empty column
                 {"id": u2, "email": "b@example.org", "name": "Bob", "companies": [co], "follower_id": u1},
             ],
         )
