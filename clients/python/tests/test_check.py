@@ -10,6 +10,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -157,3 +158,66 @@ def _request(url: str, api_key: str, check_url: str) -> Any:
     return types.SimpleNamespace(registry=types.SimpleNamespace(settings={
         "cloche.url": url, "cloche.api_key": api_key, "cloche.check_url": check_url,
         "cloche.check_secret": SECRET, "cloche.timeout": 30}))
+
+
+class PyramidViewTest(unittest.TestCase):
+    """check_view and includeme with what they use of Pyramid and
+    SQLAlchemy (neither is needed by the client, nor installed here)."""
+
+    def setUp(self) -> None:
+        import sys
+        import types
+
+        if "sqlalchemy" not in sys.modules:  # a stand-in for sqlalchemy.text
+            fake = types.ModuleType("sqlalchemy")
+            fake.text = lambda q: ("text", q)  # type: ignore[attr-defined]
+            sys.modules["sqlalchemy"] = fake
+            self.addCleanup(sys.modules.pop, "sqlalchemy")
+
+    def test_check_view(self) -> None:
+        import types
+
+        from cloche_client.endi import check_view
+
+        ran: List[Any] = []
+
+        class Session:
+            def execute(self, stmt: Any) -> Any:
+                ran.append(stmt)
+                return types.SimpleNamespace(scalar=lambda: 1)
+
+        def request(url: str) -> Any:
+            return types.SimpleNamespace(
+                registry=types.SimpleNamespace(settings={"cloche.check_secret": SECRET}),
+                query_string=urllib.parse.urlsplit(url).query, dbsession=Session(),
+                response=types.SimpleNamespace(status_int=200))
+
+        ok = request(signed_check_url("https://endi.example/cloche/check", SECRET, "SELECT 1"))
+        self.assertEqual(check_view(ok), {"send": True})
+        self.assertEqual(ok.response.status_int, 200)
+        self.assertEqual(len(ran), 1)
+        forged = request(signed_check_url("https://endi.example/cloche/check", "x" * 32, "SELECT 1"))
+        self.assertEqual(check_view(forged)["error"]["code"], "forbidden")
+        self.assertEqual(forged.response.status_int, 403)
+        self.assertEqual(len(ran), 1)
+
+    def test_includeme(self) -> None:
+        from cloche_client.endi import check_view, includeme
+
+        calls: List[Any] = []
+
+        class Config:
+            def get_settings(self) -> Dict[str, str]:
+                return {"cloche.check_path": "/hooks/cloche"}
+
+            def add_route(self, *a: Any, **kw: Any) -> None:
+                calls.append(("route", a, kw))
+
+            def add_view(self, *a: Any, **kw: Any) -> None:
+                calls.append(("view", a, kw))
+
+        includeme(Config())
+        self.assertEqual(calls[0], ("route", ("cloche_check", "/hooks/cloche"), {}))
+        self.assertEqual(calls[1][1], (check_view,))
+        self.assertEqual(calls[1][2]["request_method"], "POST")
+        self.assertIs(calls[1][2]["require_csrf"], False)

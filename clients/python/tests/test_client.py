@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 import zoneinfo
 
 from cloche_client import (
@@ -291,3 +292,41 @@ class InboxTest(ServerCase):
             me.notification(None, 10**9)
         self.assertEqual(c.health(), {"status": "ok"})
         self.assertTrue(c.ready())
+
+
+def _closed_port() -> str:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return str(port)
+
+
+class FailedDeliveryTest(ServerCase):
+    # A mail server that cannot be reached, and one attempt: e-mails fail.
+    server_env = {
+        "CLOCHE_SMTP__HOST": "127.0.0.1",
+        "CLOCHE_SMTP__PORT": _closed_port(),
+        "CLOCHE_SMTP__TLS": "none",
+        "CLOCHE_SMTP__FROM": "cloche@example.org",
+        "CLOCHE_EMAIL__MAX_ATTEMPTS": "1",
+    }
+
+    def test_retry_a_failed_delivery(self) -> None:
+        c = self.client
+        u = uid()
+        c.put_user(u, name="Mailed", email="mailed@example.org")
+        res = c.notify("message:internal", "By mail", user_ids=[u], force_channel="email")
+
+        def failed() -> Any:
+            items = c.deliveries(event_id=res["event_id"], status="failed")["items"]
+            return items[0] if items else None
+
+        d = self.wait_for("the delivery fails", failed)
+        self.assertTrue(d.get("last_error") or d.get("last_message") or d.get("attempts"), d)
+        again = c.retry_delivery(d["id"])
+        self.assertEqual(again["id"], d["id"])
+        self.assertIn(again["state"], ("queued", "sending", "retrying", "failed"))
+        self.assertEqual(again["attempts"], 0)
