@@ -12,6 +12,7 @@ they fail instead. ``CLOCHE_TEST_BINARY`` names a binary built already.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -52,6 +53,7 @@ def binary() -> str:
             raise RuntimeError(msg + " (CLOCHE_TEST_REQUIRE_ALL=1)")
         raise unittest.SkipTest(msg)
     _build_dir = tempfile.mkdtemp(prefix="cloche-pytest-bin-")
+    atexit.register(shutil.rmtree, _build_dir, True)
     out = os.path.join(_build_dir, "cloche")
     subprocess.run([go, "build", "-o", out, "./cmd/cloche"], cwd=REPO, check=True)
     _binary = out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -68,6 +69,7 @@ class CheckTest(ServerCase):
     def tearDownClass(cls) -> None:
         cls.httpd.shutdown()
         cls.httpd.server_close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
         super().tearDownClass()
 
     def post(self, url: str, method: str = "POST") -> Tuple[int, Dict[str, Any]]:
