@@ -1,0 +1,1 @@
+"""Tests of cloche_client against a real `cloche serve` (see tests.server)."""
