@@ -8,15 +8,16 @@ import (
 
 // User is a person of the host's directory.
 type User struct {
-	ID         string    `json:"id"`
-	Email      string    `json:"email,omitempty"`
-	Name       string    `json:"name,omitempty"`
-	Locale     string    `json:"locale,omitempty"`
-	Active     bool      `json:"active"`
-	Groups     []string  `json:"groups"`
-	Companies  []string  `json:"companies"`
-	FollowerID string    `json:"follower_id,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID          string    `json:"id"`
+	Email       string    `json:"email,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	Locale      string    `json:"locale,omitempty"`
+	Active      bool      `json:"active"`
+	Groups      []string  `json:"groups"`
+	Companies   []string  `json:"companies"`
+	FollowerID  string    `json:"follower_id,omitempty"`
+	AccountType string    `json:"account_type,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // UserInput creates or replaces a user. Active nil means true; Locale
@@ -30,6 +31,9 @@ type UserInput struct {
 	Groups     []string `json:"groups,omitempty"`
 	Companies  []string `json:"companies,omitempty"`
 	FollowerID string   `json:"follower_id,omitempty"`
+	// AccountType: entrepreneur, equipe_appui, hybride (both), or another
+	// string of the host's.
+	AccountType string `json:"account_type,omitempty"`
 }
 
 // Company is a company of the host's directory.

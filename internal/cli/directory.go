@@ -103,6 +103,7 @@ func (c *directoryShowCmd) Run(rt *runtime) error {
 		[2]string{"groups", orDash(strings.Join(u.Groups, ", "))},
 		[2]string{"companies", orDash(strings.Join(u.Companies, ", "))},
 		[2]string{"follower", orDash(u.FollowerID)},
+		[2]string{"account type", orDash(u.AccountType)},
 		[2]string{"unread", strings.Join(unreadParts, ", ")},
 		[2]string{"updated", formatTime(&u.UpdatedAt, svc.Location())},
 	)

@@ -31,6 +31,7 @@ type notifyRequest struct {
 	UserIDs        []string        `json:"user_ids,omitempty"`
 	CompanyID      string          `json:"company_id,omitempty"`
 	FollowerUserID string          `json:"follower_user_id,omitempty"`
+	AccountType    string          `json:"account_type,omitempty"`
 	ForceChannel   string          `json:"force_channel,omitempty"`
 	Context        *cloche.Context `json:"context,omitempty"`
 	CheckURL       string          `json:"check_url,omitempty"`
@@ -49,7 +50,7 @@ var localLayouts = []string{
 
 // notifyFields are the fields of a notify request.
 var notifyFields = map[string]bool{"key": true, "title": true, "body": true, "due_datetime": true, "until": true,
-	"group_names": true, "user_ids": true, "company_id": true, "follower_user_id": true, "force_channel": true,
+	"group_names": true, "user_ids": true, "company_id": true, "follower_user_id": true, "account_type": true, "force_channel": true,
 	"context": true, "check_url": true}
 
 // decodeNotify reads a notify request. Every field is checked, and every
@@ -84,7 +85,7 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 	for _, name := range names {
 		v := raw[name]
 		if !notifyFields[name] {
-			bad(name, "is not a known field (key, title, body, due_datetime, until, group_names, user_ids, company_id, follower_user_id, force_channel, context, check_url)")
+			bad(name, "is not a known field (key, title, body, due_datetime, until, group_names, user_ids, company_id, follower_user_id, account_type, force_channel, context, check_url)")
 			continue
 		}
 		if isNull(v) {
@@ -110,6 +111,8 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 			req.CompanyID, err = jsonID(v)
 		case "follower_user_id":
 			req.FollowerUserID, err = jsonID(v)
+		case "account_type":
+			req.AccountType, err = jsonString(v)
 		case "force_channel":
 			req.ForceChannel, err = jsonString(v)
 		case "context":
@@ -155,7 +158,7 @@ func (req *notifyRequest) notification() (cloche.Notification, cloche.Recipients
 		n.Context = &c
 	}
 	r := cloche.Recipients{GroupNames: req.GroupNames, UserIDs: req.UserIDs, CompanyID: req.CompanyID,
-		FollowerUserID: req.FollowerUserID}
+		FollowerUserID: req.FollowerUserID, AccountType: req.AccountType}
 	var opts []cloche.NotifyOption
 	if req.ForceChannel != "" {
 		opts = append(opts, cloche.ForceChannel(cloche.Channel(req.ForceChannel)))

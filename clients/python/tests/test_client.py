@@ -70,11 +70,7 @@ class DirectoryTest(ServerCase):
 
     def test_account_type_on_a_user(self) -> None:
         u = uid()
-        try:
-            got = self.client.put_user(u, name="Eve", account_type="entrepreneur")
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "account_type", "issue 11, account types, another branch")
-            return
+        got = self.client.put_user(u, name="Eve", account_type="entrepreneur")
         self.assertEqual(got.get("account_type"), "entrepreneur")
 
 
@@ -217,12 +213,17 @@ class NotifyTest(ServerCase):
         self.assertEqual(res["channel"], "email")
 
     def test_account_type_route(self) -> None:
-        try:
-            res = self.client.notify("message:internal", "Entrepreneurs", account_type="entrepreneur")
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "account_type", "issue 11, account types, another branch")
-            return
+        res = self.client.notify("message:internal", "Entrepreneurs", account_type="entrepreneur")
         self.assertEqual(res["status"], "published")
+        # A host's own account type: exactly its active people.
+        kind, a, b, off = uid("type"), uid(), uid(), uid()
+        self.client.put_user(a, name="A", account_type=kind)
+        self.client.put_user(b, name="B", account_type=kind)
+        self.client.put_user(off, name="Off", account_type=kind, active=False)
+        res = self.client.notify("message:internal", "Interns", account_type=kind)
+        self.assertEqual(res["reached"], {"message": 2})
+        res = self.client.notify("message:internal", "Nobody", account_type=uid("ghost"))
+        self.assertEqual(res["unreachable"][0]["kind"], "account_type")
 
     def test_field_errors_as_from_curl(self) -> None:
         c = self.client
