@@ -10,7 +10,7 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: v1 + "/openapi.json", access: public, handle: s.openAPI},
 
 		// Events.
-		{method: "POST", path: v1 + "/events", access: hostKey, handle: s.notify},
+		{method: "POST", path: v1 + "/events", access: hostKey, handle: s.notify, maxBody: s.notifyMaxBody()},
 		{method: "GET", path: v1 + "/events", access: hostKey, handle: s.listEvents},
 		{method: "GET", path: v1 + "/events/{id}", access: hostKey, handle: s.showEvent},
 		{method: "POST", path: v1 + "/events/{id}/cancel", access: hostKey, handle: s.cancelEvent},

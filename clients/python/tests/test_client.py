@@ -17,7 +17,7 @@ from cloche_client import (
     Unauthorized,
 )
 
-from .support import ServerCase, skip_if_unknown_field, uid
+from .support import ServerCase, uid
 
 
 class DirectoryTest(ServerCase):
@@ -203,14 +203,15 @@ class NotifyTest(ServerCase):
         self.assertEqual(cm.exception.status, 422)
 
     def test_attachments(self) -> None:
-        try:
-            res = self.client.notify("message:internal", "Invoice", user_ids=[self.other], force_channel="email",
-                                     attachments=[Attachment("invoice.pdf", b"%PDF-1.4 ...", "application/pdf"),
-                                                  ("note.txt", b"hello")])
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "attachments", "the HTTP API does not take attachments yet")
-            return
+        res = self.client.notify("message:internal", "Invoice", user_ids=[self.other], force_channel="email",
+                                 attachments=[Attachment("invoice.pdf", b"%PDF-1.4 ...", "application/pdf"),
+                                              ("note.txt", b"hello")])
         self.assertEqual(res["channel"], "email")
+        # Bad files are refused naming the file and field, as from curl.
+        with self.assertRaises(InvalidField) as cm:
+            self.client.notify("message:internal", "Invoice", user_ids=[self.other],
+                               attachments=[("ok.txt", b"x"), ("../etc/passwd", b"x")])
+        self.assertEqual(cm.exception.field, "attachments[1].name")
 
     def test_account_type_route(self) -> None:
         res = self.client.notify("message:internal", "Entrepreneurs", account_type="entrepreneur")
