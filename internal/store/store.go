@@ -152,6 +152,8 @@ type Queries interface {
 	PreferenceQueries
 	// People reached by account type (accounttype.go).
 	AccountTypeQueries
+	// A whole directory at once (sync.go).
+	SyncQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal
