@@ -177,6 +177,44 @@ func (c *Client) ImportDirectory(ctx context.Context, f DirectoryFile) (*ImportS
 	return &s, err
 }
 
+// DirectorySnapshot is a host's whole directory. A nil section is left
+// alone; a section given is the whole truth: what Cloche holds beyond it
+// is deactivated, never deleted.
+type DirectorySnapshot struct {
+	Companies []CompanyInput `json:"companies"`
+	Users     []UserInput    `json:"users"`
+	Groups    []GroupInput   `json:"groups"`
+}
+
+// GroupInput is a group of a snapshot and its members (user ids of the
+// snapshot), added to the people's own groups.
+type GroupInput struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+}
+
+// SyncCounts say what a sync did to one kind of row.
+type SyncCounts struct {
+	Created     int `json:"created"`
+	Updated     int `json:"updated"`
+	Deactivated int `json:"deactivated"`
+	Unchanged   int `json:"unchanged"`
+}
+
+// SyncStats say what a sync did to people, and to companies.
+type SyncStats struct {
+	SyncCounts
+	Companies SyncCounts `json:"companies"`
+}
+
+// SyncDirectory brings Cloche's directory to exactly snap, in one
+// transaction (PUT /api/v1/directory).
+func (c *Client) SyncDirectory(ctx context.Context, snap DirectorySnapshot) (*SyncStats, error) {
+	var s SyncStats
+	_, err := c.call(ctx, "PUT", "/api/v1/directory", nil, snap, &s, nil)
+	return &s, err
+}
+
 // Delivery is one e-mail of one event to one address.
 type Delivery struct {
 	ID          int64      `json:"id"`

@@ -36,6 +36,8 @@ func (s *Server) apiRoutes() []route {
 		{method: "DELETE", path: v1 + "/companies/{id}", access: hostKey, handle: s.deleteCompany},
 		{method: "POST", path: v1 + "/directory/import", access: hostKey, handle: s.importDirectory,
 			maxBody: s.cfg.HTTP.MaxImportBytes},
+		{method: "PUT", path: v1 + "/directory", access: hostKey, handle: s.syncDirectory,
+			maxBody: s.cfg.HTTP.MaxImportBytes},
 
 		// E-mail deliveries.
 		{method: "GET", path: v1 + "/deliveries", access: hostKey, handle: s.listDeliveries},
