@@ -70,10 +70,24 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 	return w.d.publishDue(ctx, job.Args.EventID, job.Attempt, job.MaxAttempts)
 }
 
+// Timeout is the lease the job holds on its event (rescue.go).
+func (w *publishWorker) Timeout(*river.Job[PublishArgs]) time.Duration { return w.d.PublishLease() }
+
 // publishDue publishes a scheduled event that has fallen due, unless it is
-// no longer pending (cancelled, replaced, already published), past its
-// until, or its check_url says it no longer applies.
-func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, maxAttempts int) error {
+// no longer pending (cancelled, replaced, already published), another job
+// holds it, it is past its until, or its check_url says it no longer
+// applies. It claims the event first (rescue.go) and, when it fails and will
+// be retried, hands it back to that retry.
+func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, maxAttempts int) (err error) {
+	ok, err := d.claim(ctx, eventID)
+	if err != nil || !ok {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			d.release(ctx, eventID)
+		}
+	}()
 	ev, err := d.store.EventGet(ctx, eventID)
 	if errors.Is(err, store.ErrNotFound) {
 		d.logger.WarnContext(ctx, "publish: event is gone", "event_id", eventID)
@@ -202,6 +216,9 @@ type purgeWorker struct {
 	river.WorkerDefaults[PurgeArgs]
 	d *Dispatcher
 }
+
+// Timeout bounds a purge: what is left waits for the next one.
+func (w *purgeWorker) Timeout(*river.Job[PurgeArgs]) time.Duration { return PurgeTimeout }
 
 func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	n, err := w.d.Purge(ctx)

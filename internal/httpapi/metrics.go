@@ -22,6 +22,7 @@ import (
 //	cloche_deliveries{state}              e-mail deliveries per state (from the database, at scrape)
 //	cloche_scheduler_lag_seconds          age of the oldest due event not yet published (0: none)
 //	cloche_open_streams                   event streams open on this server
+//	cloche_events_rescued_total           scheduled events this process handed back after their publisher died
 type metrics struct {
 	requests      *prometheus.HistogramVec
 	notifications *prometheus.CounterVec
@@ -56,7 +57,11 @@ func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer
 	for _, ch := range []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert} {
 		m.notifications.WithLabelValues(string(ch)) // every channel shows, at 0
 	}
-	collectors := []prometheus.Collector{m.requests, m.notifications, m.publishDelay, &statsCollector{svc: svc, logger: logger}}
+	collectors := []prometheus.Collector{m.requests, m.notifications, m.publishDelay, &statsCollector{svc: svc, logger: logger},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cloche_events_rescued_total",
+			Help: "Scheduled events this process handed back to the queue because the process publishing them died.",
+		}, func() float64 { return float64(svc.EventsRescued()) })}
 	if streamer != nil {
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cloche_open_streams",
