@@ -62,6 +62,13 @@ type server struct {
 // variables (NAME=value) and arguments, and returns once it serves.
 func startServe(t *testing.T, bin, url, addr string, env []string, args ...string) *server {
 	t.Helper()
+	return startServeWatch(t, bin, url, addr, env, nil, args...)
+}
+
+// startServeWatch is startServe with watch, when not nil, called with
+// every line the process logs.
+func startServeWatch(t *testing.T, bin, url, addr string, env []string, watch func(line string), args ...string) *server {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--database-url", url}, args...)...)
 	cmd.Env = append(os.Environ(), "CLOCHE_LOG__FORMAT=text", "CLOCHE_SCHEDULER__POLL_INTERVAL=100ms",
 		"CLOCHE_HTTP__ADDR="+addr)
@@ -80,6 +87,9 @@ func startServe(t *testing.T, bin, url, addr string, env []string, args ...strin
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			all.WriteString(sc.Text() + "\n")
+			if watch != nil {
+				watch(sc.Text())
+			}
 			if strings.Contains(sc.Text(), "cloche serving") {
 				ready <- logValue(sc.Text(), "http")
 			}
