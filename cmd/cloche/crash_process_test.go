@@ -329,6 +329,13 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 			for id := range scheduled {
 				sched = append(sched, id)
 			}
+			pending := 0
+			for _, ev := range r.events(t, p2.addr) {
+				if ev.Status == "pending" && ev.DueAt != nil && ev.DueAt.Before(killed) {
+					pending++
+				}
+			}
+			t.Logf("%s: %d events due before the kill were pending at the restart", b.Name, pending)
 			evs := r.awaitPublished(t, p2.addr, sched)
 			c := r.check(t, evs, acked, scheduled, killed)
 			t.Logf("%s: acknowledged %d (%d scheduled), found %d, duplicates %d, not published %d, latest publish %s after the kill, rescued %d",
