@@ -2,5 +2,6 @@
 // chooses the channel, records the event, and either fans it out to its
 // recipients at once or schedules its publication; its River workers publish
 // due events (asking the host's check_url first when there is one) and purge
-// old notifications.
+// old notifications. A publish job claims its event before it works on it,
+// and a sweep queues again the due events whose publisher died (rescue.go).
 package dispatch
