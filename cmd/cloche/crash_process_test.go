@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,11 +45,15 @@ func newCrashRig(t *testing.T, bin, url string) *crashRig {
 var crashClient = &http.Client{Timeout: 30 * time.Second}
 
 // notify posts one notification to the manager group, due at due when not
-// zero, and returns its event id once the server acknowledged it.
-func (r *crashRig) notify(addr string, due time.Time) (int64, error) {
+// zero, with checkURL when not empty, and returns its event id once the
+// server acknowledged it.
+func (r *crashRig) notify(addr string, due time.Time, checkURL string) (int64, error) {
 	body := `{"key": "message:internal", "title": "Tick", "group_names": ["manager"]`
 	if !due.IsZero() {
 		body += `, "due_datetime": "` + due.UTC().Format(time.RFC3339Nano) + `"`
+	}
+	if checkURL != "" {
+		body += `, "check_url": "` + checkURL + `"`
 	}
 	req, err := http.NewRequest("POST", "http://"+addr+"/api/v1/events", strings.NewReader(body+"}"))
 	if err != nil {
@@ -73,9 +79,10 @@ func (r *crashRig) notify(addr string, due time.Time) (int64, error) {
 	return res.EventID, nil
 }
 
-// scheduleFar creates n events due in an hour, eight at a time, and
-// returns their ids: MakeDue makes them due when the test is ready.
-func (r *crashRig) scheduleFar(t *testing.T, addr string, n int) []int64 {
+// scheduleFar creates n events due in an hour, eight at a time, every
+// other one with checkURL, and returns their ids: MakeDue makes them due
+// when the test is ready.
+func (r *crashRig) scheduleFar(t *testing.T, addr string, n int, checkURL string) []int64 {
 	t.Helper()
 	due := time.Now().Add(time.Hour)
 	var (
@@ -83,16 +90,20 @@ func (r *crashRig) scheduleFar(t *testing.T, addr string, n int) []int64 {
 		ids  []int64
 		errs []error
 		wg   sync.WaitGroup
-		next = make(chan struct{}, n)
+		next = make(chan int, n)
 	)
-	for range n {
-		next <- struct{}{}
+	for i := range n {
+		next <- i
 	}
 	close(next)
 	for range 8 {
 		wg.Go(func() {
-			for range next {
-				id, err := r.notify(addr, due)
+			for i := range next {
+				url := ""
+				if i%2 == 0 {
+					url = checkURL
+				}
+				id, err := r.notify(addr, due, url)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
@@ -194,16 +205,44 @@ func (r *crashRig) awaitPublished(t *testing.T, addr string, ids []int64) map[in
 	}
 }
 
-// firstPublished returns a watch for startServeWatch and a channel closed
-// at the first scheduled event the process publishes.
-func firstPublished() (func(string), <-chan struct{}) {
-	ch := make(chan struct{})
-	var once sync.Once
-	return func(line string) {
-		if strings.Contains(line, "msg=published") {
-			once.Do(func() { close(ch) })
+// holdingHost is a host's check_url that holds every request until
+// release, then says to send: the events being checked when a process is
+// killed are, for sure, in the middle of their publication.
+type holdingHost struct {
+	*httptest.Server
+	held    atomic.Int64
+	release chan struct{}
+	once    sync.Once
+}
+
+func newHoldingHost(t *testing.T) *holdingHost {
+	h := &holdingHost{release: make(chan struct{})}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.held.Add(1)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return
 		}
-	}, ch
+		w.Write([]byte(`{"send": true}`))
+	}))
+	t.Cleanup(func() { h.Release(); h.Close() })
+	return h
+}
+
+// Release answers the held requests and every later one at once.
+func (h *holdingHost) Release() { h.once.Do(func() { close(h.release) }) }
+
+// awaitHeld waits, at most two minutes, until n requests arrived.
+func (h *holdingHost) awaitHeld(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for h.held.Load() < int64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("check_url received %d requests two minutes after the burst fell due, want %d", h.held.Load(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // crashCheck is what a crash test found.
@@ -263,15 +302,15 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	for _, b := range testdb.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			r := newCrashRig(t, bin, b.URL(t))
-			watch, published := firstPublished()
-			p := startServeWatch(t, bin, r.url, "127.0.0.1:0", nil, watch)
+			host := newHoldingHost(t)
+			p := startServe(t, bin, r.url, "127.0.0.1:0", nil)
 			t.Cleanup(func() {
 				if !p.stopped {
 					p.cmd.Process.Kill()
 					p.cmd.Wait()
 				}
 			})
-			burst := r.scheduleFar(t, p.addr, 600)
+			burst := r.scheduleFar(t, p.addr, 600, host.URL+"/check")
 			scheduled := map[int64]bool{}
 			for _, id := range burst {
 				scheduled[id] = true
@@ -297,7 +336,7 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 						if (w+i)%2 == 0 {
 							due = time.Now().Add(3 * time.Second)
 						}
-						id, err := r.notify(p.addr, due)
+						id, err := r.notify(p.addr, due, "")
 						if err != nil {
 							continue // not acknowledged: the kill, most likely
 						}
@@ -310,16 +349,28 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 					}
 				})
 			}
-			testdb.MakeDue(t, r.url, burst...)
-			select {
-			case <-published:
-			case <-time.After(2 * time.Minute):
-				t.Fatal("no scheduled event published two minutes after the burst fell due")
+			// The burst falls due once the load runs.
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				mu.Lock()
+				n := len(acked) - len(burst)
+				mu.Unlock()
+				if n >= 40 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d notifies acknowledged in two minutes", n)
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
+			testdb.MakeDue(t, r.url, burst...)
+			// Kill while ten events at least wait for their check_url.
+			host.awaitHeld(t, 10)
 			p.cmd.Process.Kill()
 			killed := time.Now()
 			p.cmd.Wait()
 			p.stopped = true
+			host.Release()
 			close(stop)
 			wg.Wait()
 
@@ -351,35 +402,35 @@ func TestNodeDeathPostgres(t *testing.T) {
 	url := testdb.PostgresURL(t)
 	bin := buildBinary(t)
 	r := newCrashRig(t, bin, url)
-	watch, published := firstPublished()
-	victim := startServeWatch(t, bin, url, "127.0.0.1:0", nil, watch)
+	host := newHoldingHost(t)
+	// Ten jobs at once per process: once 25 checks are held, the victim
+	// holds some of them.
+	env := []string{"CLOCHE_SCHEDULER__WORKERS=10"}
+	victim := startServe(t, bin, url, "127.0.0.1:0", env)
 	t.Cleanup(func() {
 		if !victim.stopped {
 			victim.cmd.Process.Kill()
 			victim.cmd.Wait()
 		}
 	})
-	b := startServe(t, bin, url, "127.0.0.1:0", nil)
+	b := startServe(t, bin, url, "127.0.0.1:0", env)
 	t.Cleanup(func() { b.stop(t) })
-	c := startServe(t, bin, url, "127.0.0.1:0", nil)
+	c := startServe(t, bin, url, "127.0.0.1:0", env)
 	t.Cleanup(func() { c.stop(t) })
 
-	ids := r.scheduleFar(t, b.addr, 1000)
+	ids := r.scheduleFar(t, b.addr, 1000, host.URL+"/check")
 	before, after := ids[:600], ids[600:]
 	scheduled := map[int64]bool{}
 	for _, id := range ids {
 		scheduled[id] = true
 	}
 	testdb.MakeDue(t, url, before...)
-	select {
-	case <-published:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the victim published nothing two minutes after the burst fell due")
-	}
+	host.awaitHeld(t, 25)
 	victim.cmd.Process.Kill()
 	killed := time.Now()
 	victim.cmd.Wait()
 	victim.stopped = true
+	host.Release()
 	testdb.MakeDue(t, url, after...)
 
 	evs := r.awaitPublished(t, b.addr, ids)
