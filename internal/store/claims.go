@@ -22,6 +22,10 @@ type EventClaims interface {
 	// the caller enqueues a publish job for each in the same transaction.
 	// An event is returned by one call only, however many run at once.
 	EventClaimDue(ctx context.Context, p *EventClaimDueParams) ([]int64, error)
+	// EventClaimBatch claims until Until up to Limit pending events due at
+	// Now that have no check_url and no running claim, counting an attempt,
+	// and returns their ids: one job publishes them all at once.
+	EventClaimBatch(ctx context.Context, p *EventClaimBatchParams) ([]int64, error)
 	// EventRelease ends the claim on event ID (a job that will retry later
 	// hands it back to its own retry).
 	EventRelease(ctx context.Context, id int64) error
@@ -39,4 +43,11 @@ type EventClaimDueParams struct {
 	Now                time.Time
 	NeverClaimedBefore time.Time
 	Limit              int
+}
+
+// EventClaimBatchParams claims due events without check_url.
+type EventClaimBatchParams struct {
+	Now   time.Time
+	Until time.Time
+	Limit int
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 
@@ -35,20 +36,39 @@ func (q *queries) EventClaimDue(ctx context.Context, p *store.EventClaimDueParam
 	if err != nil {
 		return nil, mapErr("event claim due", err)
 	}
+	return scanIDs(rows, "event claim due")
+}
+
+// scanIDs reads a column of ids, sorted.
+func scanIDs(rows *sql.Rows, op string) ([]int64, error) {
 	defer rows.Close()
 	ids := []int64{}
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr("event claim due", err)
+			return nil, mapErr(op, err)
 		}
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapErr("event claim due", err)
+		return nil, mapErr(op, err)
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+func (q *queries) EventClaimBatch(ctx context.Context, p *store.EventClaimBatchParams) ([]int64, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	rows, err := q.w.QueryContext(ctx, `UPDATE events SET claimed_until = ?2, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM events WHERE status = 'pending' AND due_at <= ?1 AND check_url = ''
+			AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY due_at LIMIT ?3)
+		RETURNING id`, ts(p.Now), ts(p.Until), p.Limit)
+	if err != nil {
+		return nil, mapErr("event claim batch", err)
+	}
+	return scanIDs(rows, "event claim batch")
 }
 
 func (q *queries) EventRelease(ctx context.Context, id int64) error {

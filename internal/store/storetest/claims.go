@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -149,4 +150,43 @@ func testEventClaimDueConcurrent(t *testing.T, s store.Store) {
 	if len(seen) != total || len(dupes) > 0 {
 		t.Errorf("concurrent EventClaimDue handed back %d events (want %d), %d twice: %v", len(seen), total, len(dupes), dupes)
 	}
+}
+
+func testEventClaimBatch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := at(time.Hour)
+	batch := func(limit int) []int64 {
+		t.Helper()
+		ids, err := s.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(20 * time.Second), Limit: limit})
+		must(t, err)
+		return ids
+	}
+	var (
+		due1      = claimEvent(t, s, now.Add(-time.Minute))
+		due2      = claimEvent(t, s, now)
+		checked   = newEvent(t, s, func(e *store.Event) { e.DueAt = ptr(now.Add(-time.Minute)); e.CheckURL = "https://host.test/check" })
+		notDue    = claimEvent(t, s, now.Add(time.Second))
+		held      = claimEvent(t, s, now.Add(-time.Minute))
+		lapsed    = claimEvent(t, s, now.Add(-time.Minute))
+		cancelled = claimEvent(t, s, now.Add(-time.Minute))
+	)
+	_, _ = checked, notDue
+	for ev, until := range map[*store.Event]time.Time{held: now.Add(time.Second), lapsed: now} {
+		ok, err := s.EventClaim(ctx, &store.EventClaimParams{ID: ev.ID, Now: now.Add(-time.Minute), Until: until})
+		must(t, err)
+		if !ok {
+			t.Fatalf("EventClaim(%d) = false", ev.ID)
+		}
+	}
+	must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: cancelled.ID, Status: store.EventCancelled, Reason: "test", At: now}))
+
+	equal(t, "EventClaimBatch limit 0", batch(0), []int64(nil))
+	first := batch(2)
+	if len(first) != 2 {
+		t.Fatalf("EventClaimBatch limit 2 = %v", first)
+	}
+	all := append(first, batch(10)...)
+	slices.Sort(all)
+	equal(t, "EventClaimBatch", all, []int64{due1.ID, due2.ID, lapsed.ID})
+	equal(t, "EventClaimBatch again", batch(10), []int64{})
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventClaim", testEventClaim},
 		{"EventClaimDue", testEventClaimDue},
 		{"EventClaimDueConcurrent", testEventClaimDueConcurrent},
+		{"EventClaimBatch", testEventClaimBatch},
 		{"Notifications", testNotifications},
 		{"NotificationFanOut", testNotificationFanOut},
 		{"NotificationPages", testNotificationPages},
