@@ -190,3 +190,31 @@ func testEventClaimBatch(t *testing.T, s store.Store) {
 	equal(t, "EventClaimBatch", all, []int64{due1.ID, due2.ID, lapsed.ID})
 	equal(t, "EventClaimBatch again", batch(10), []int64{})
 }
+
+// testSavepointFanOut publishes events each in a savepoint of one
+// transaction, as a batch of due events is: the fan-out (which signals the
+// realtime feed on PostgreSQL) works inside a savepoint.
+func testSavepointFanOut(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.UserUpsert(ctx, &store.User{ID: "u1", Active: true, Groups: []string{"manager"}}))
+	evs := []*store.Event{claimEvent(t, s, at(0)), claimEvent(t, s, at(0))}
+	err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, ev := range evs {
+			err := tx.Savepoint(ctx, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.NotificationFanOut(ctx, &store.NotificationFanOutParams{EventID: ev.ID, Channel: store.ChannelMessage,
+					GroupNames: []string{"manager"}, CreatedAt: at(time.Second)})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	must(t, err)
+	items, err := s.NotificationList(ctx, &store.NotificationListParams{UserID: "u1", Now: at(time.Minute), Limit: 10})
+	must(t, err)
+	if len(items) != 2 {
+		t.Errorf("u1 has %d notifications, want 2", len(items))
+	}
+}
