@@ -69,15 +69,18 @@ func TestScheduledEventNeverPublishedAfterUntil(t *testing.T) {
 		cfg := testConfig(url)
 		sender := open(t, cfg)
 		loadDirectory(t, sender)
-		due := time.Now().Add(200 * time.Millisecond)
+		// Due in an hour (made due below): however slow the notify, the
+		// event is scheduled.
+		due := time.Now().Add(time.Hour)
 		until := due.Add(time.Minute)
 		res, err := sender.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Soon stale", DueAt: &due, Until: &until},
 			cloche.Recipients{UserIDs: []string{"1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The worker runs as if it had been down until an hour later.
-		worker := open(t, cfg, cloche.WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
+		testdb.MakeDue(t, url, res.EventID)
+		// The worker runs as if it had been down until past the until.
+		worker := open(t, cfg, cloche.WithClock(func() time.Time { return time.Now().Add(2 * time.Hour) }))
 		start(t, worker)
 		ev := waitStatus(t, sender, res.EventID, 5*time.Second)
 		if ev.Status != cloche.EventExpired {
