@@ -352,5 +352,5 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 
 // Timeout leaves a job its slice, the last batch and its recording.
 func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration {
-	return w.m.JobTimeout()
+	return w.m.cfg.Slice + w.m.cfg.Lease
 }

@@ -2,7 +2,9 @@ package email
 
 import "time"
 
-// JobTimeout is the longest an e-mail job may run: its slice, the last
-// batch and its recording. River rescues a job running longer than the
-// longest timeout of any kind.
-func (m *Mailer) JobTimeout() time.Duration { return m.cfg.Slice + m.cfg.Lease }
+// JobTimeout is the longest an e-mail job may run, as sendWorker.Timeout
+// says: its slice, the last batch and its recording. River takes a job
+// running longer than the longest timeout of any kind for dead.
+func (m *Mailer) JobTimeout() time.Duration {
+	return m.cfg.Slice + max(m.cfg.Lease, 10*m.cfg.SMTP.Timeout)
+}
