@@ -167,6 +167,8 @@ type Dispatcher struct {
 	// types and contacts remember what planning read lately.
 	types    typeCache
 	contacts contactCache
+	// rescued counts the events Sweep handed back (rescue.go).
+	rescued atomic.Int64
 }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without

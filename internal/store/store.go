@@ -81,6 +81,8 @@ type Queries interface {
 	// EventCancelPending cancels the pending events of a context (and key,
 	// when given) and returns their ids.
 	EventCancelPending(ctx context.Context, p *EventCancelPendingParams) ([]int64, error)
+	// Claims on scheduled events by publish jobs (claims.go).
+	EventClaims
 
 	// In-app notifications.
 	NotificationInsertMany(ctx context.Context, p *NotificationInsertManyParams) (int, error)
