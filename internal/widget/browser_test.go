@@ -314,6 +314,8 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Run("safe_html", func(t *testing.T) { e.t = t; testSafeHTML(e, browser) })
 			t.Run("token_renewal", func(t *testing.T) { e.t = t; testTokenRenewal(e, browser) })
 			t.Run("reconnect", func(t *testing.T) { e.t = t; testReconnect(e, browser) })
+			t.Run("settings", func(t *testing.T) { e.t = t; testSettings(e, browser) })
+			t.Run("settings_keyboard", func(t *testing.T) { e.t = t; testSettingsKeyboard(e, browser) })
 		})
 	}
 }

@@ -609,13 +609,16 @@
 
     hide() { this.view.hidden = true; }
 
-    load(doc) {
+    // load takes the server's document; rebuild: the controls too (a
+    // save keeps them, and the focus).
+    load(doc, rebuild = true) {
       this.doc = doc;
       this.own = new Map();
       for (const p of doc.settings || []) {
         this.own.set(p.type ? `t ${p.type} ${p.channel}` : `c ${p.category} ${p.channel}`, !!p.enabled);
       }
-      this.build();
+      if (rebuild) this.build();
+      else this.update();
     }
 
     // typeOn: the type's own setting, else its category's, else what the
@@ -643,7 +646,7 @@
       const row = (id, name, extra, boxes) => h('div', { class: 'row', role: 'group', 'aria-labelledby': id },
         h('span', { class: 'name', id }, name, ...extra), h('div', { class: 'switches' }, ...boxes));
       const box = (attrs, ch, rowName) => h('label', { class: 'switch' }, h('input', { type: 'checkbox', ...attrs }),
-        ' ', s.channels[ch], h('span', { class: 'sr' }, ' — ' + rowName));
+        s.channels[ch], h('span', { class: 'sr' }, ' — ' + rowName));
       let n = 0;
       for (const [cat, types] of this.categories()) {
         const rows = [];
@@ -677,7 +680,7 @@
           h('legend', {}, h('label', {}, this.quietOn, ' ', s.quiet)),
           h('div', { class: 'line' }, h('label', { for: 'quiet-start' }, s.quietFrom), this.quietStart, h('label', { for: 'quiet-end' }, s.quietTo), this.quietEnd),
           h('fieldset', { class: 'days', 'data-field': 'quiet_hours.days' }, h('legend', {}, s.quietDays),
-            ...this.quietDays.map((c, i) => h('label', { class: 'switch' }, c, ' ', dayName(i, lang))))));
+            ...this.quietDays.map((c, i) => h('label', { class: 'switch' }, c, dayName(i, lang))))));
       }
       if ('digest' in doc) {
         const d = doc.digest || { frequency: 'immediate' };
@@ -772,20 +775,23 @@
 
     async save() {
       const s = this.bell.strings;
-      if (!this.doc || this.saveButton.disabled) return;
-      this.saveButton.disabled = true;
+      if (!this.doc || this.saving) return;
+      this.saving = true; // the button stays enabled: disabling it would drop the focus
+      this.form.setAttribute('aria-busy', 'true');
       this.status.textContent = s.saving;
       this.showErrors(null);
       try {
-        this.load(await this.bell.conn.request('PUT', '/preferences', this.body()));
+        const doc = await this.bell.conn.request('PUT', '/preferences', this.body());
+        const same = doc.effective.map((t) => t.type).join() === this.doc.effective.map((t) => t.type).join();
+        this.load(doc, !same);
         this.status.textContent = s.saved;
-        this.saveButton.focus();
       } catch (err) {
         console.warn('cloche:', err.message);
         this.status.textContent = '';
         this.showErrors(err.detail || { message: err.message });
       }
-      this.saveButton.disabled = false;
+      this.saving = false;
+      this.form.removeAttribute('aria-busy');
     }
 
     // showErrors lists the server's field messages, and marks the fields
@@ -801,7 +807,7 @@
       this.error.replaceChildren(h('p', {}, s.notSaved), h('ul', {}, ...problems.map((p) => h('li', {}, p.field ? `${p.field}: ${p.message}` : p.message))));
       let first = null;
       for (const p of problems) {
-        const el = p.field && this.form.querySelector(`[data-field="${CSS.escape(p.field)}"]`);
+        const el = p.field && [...this.form.querySelectorAll('[data-field]')].find((x) => x.dataset.field === p.field);
         if (!el) continue;
         el.setAttribute('aria-invalid', 'true');
         el.setAttribute('aria-describedby', 'settings-error');
