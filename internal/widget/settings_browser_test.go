@@ -1,11 +1,19 @@
 package widget_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -211,5 +219,128 @@ func testSettingsKeyboard(e *env, browser *browsertest.Browser) {
 	a.wait("the menu to close", in("cloche-bell", ".panel")+`.hidden`)
 	if got := a.focused("cloche-bell"); got != "bell" {
 		t.Errorf("focus after Escape: %s, want the bell", got)
+	}
+}
+
+// fieldsServer stands for a server whose preference document carries the
+// person-level fields (time_zone, quiet_hours, digest…), around the real
+// one: their values are kept here, the settings go to the real server. A
+// time zone "Mars/Olympus" is refused, as the real server refuses an
+// unknown one. puts records the bodies of the PUTs.
+type fieldsServer struct {
+	e      *env
+	mu     sync.Mutex
+	fields map[string]any
+	puts   []map[string]any
+}
+
+func (f *fieldsServer) serve(w http.ResponseWriter, r *http.Request, real http.Handler) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var in map[string]any
+	fwd := r.Clone(r.Context())
+	if r.Method == http.MethodPut {
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.puts = append(f.puts, in)
+		if in["time_zone"] == "Mars/Olympus" {
+			w.Header().Set("Access-Control-Allow-Origin", f.e.host)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = io.WriteString(w, `{"error": {"code": "invalid_field", "field": "time_zone", "message": "unknown time zone \"Mars/Olympus\""}}`)
+			return
+		}
+		settings, _ := json.Marshal(map[string]any{"settings": in["settings"]})
+		fwd.Body = io.NopCloser(bytes.NewReader(settings))
+		fwd.ContentLength = int64(len(settings))
+	}
+	rec := httptest.NewRecorder()
+	real.ServeHTTP(rec, fwd)
+	var doc map[string]any
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &doc) != nil {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	for k := range f.fields {
+		if v, ok := in[k]; ok {
+			f.fields[k] = v
+		}
+		doc[k] = f.fields[k]
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(doc)
+}
+
+// The time zone, quiet hours and digest controls show when the server's
+// document carries those fields, and are sent under the contract's
+// names; the browser's time zone is proposed, and taken when the person
+// says so; a field the server refuses is marked.
+func testSettingsFields(e *env, browser *browsertest.Browser) {
+	t := e.t
+	f := &fieldsServer{e: e, fields: map[string]any{
+		"time_zone": "UTC", "quiet_hours": nil, "email_if_unread_minutes": nil,
+		"digest": map[string]any{"frequency": "immediate", "at": "08:00", "day": "monday"}, "category_digests": []any{},
+	}}
+	e.fields.Store(f)
+	defer e.fields.Store(nil)
+	a := e.open(browser, "user=4")
+	if err := chromedp.Do(a.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/St_Johns"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	a.reload()
+	a.openSettings()
+	zone := in("cloche-bell", "#time-zone")
+	use := in("cloche-bell", "[data-action=use-zone]")
+	if got := js[string](a, zone+`.value + '|' + `+use+`.textContent + '|' + `+in("cloche-bell", "label[for=time-zone]")+`.textContent`); got != "UTC|Use this device’s: America/St_Johns|Time zone" {
+		t.Errorf("the time zone and the browser's proposed: %q", got)
+	}
+	js[bool](a, use+`.click() || true`)
+	a.wait("the proposal taken", zone+`.value === 'America/St_Johns' && !`+use)
+
+	// Quiet hours on, 22:00 to 08:00 and all the weekend; a weekly digest.
+	js[bool](a, `(r => { const set = (el, v) => { if (el.type === 'checkbox') el.checked = v; else el.value = v; el.dispatchEvent(new Event('change', {bubbles: true})); };
+		set(r.querySelector('#quiet-on'), true); set(r.querySelector('#quiet-start'), '22:00');
+		for (const d of ['saturday', 'sunday']) set(r.querySelector('.days input[value=' + d + ']'), true);
+		set(r.querySelector('#digest-frequency'), 'weekly'); set(r.querySelector('#digest-day'), 'friday'); set(r.querySelector('#digest-at'), '07:30');
+		return true; })(document.querySelector('cloche-bell').shadowRoot)`)
+	if got := js[string](a, in("cloche-bell", "#digest-at")+`.closest('.line').hidden + '|' + `+in("cloche-bell", "#digest-day")+`.closest('.line').hidden`); got != "false|false" {
+		t.Errorf("a weekly digest's time and day hidden: %s", got)
+	}
+	a.save("Saved.")
+	f.mu.Lock()
+	put, _ := json.Marshal(f.puts[len(f.puts)-1])
+	f.mu.Unlock()
+	const want = `{"category_digests":[],"digest":{"at":"07:30","day":"friday","frequency":"weekly"},"email_if_unread_minutes":null,` +
+		`"quiet_hours":{"days":["saturday","sunday"],"end":"08:00","start":"22:00"},"settings":[],"time_zone":"America/St_Johns"}`
+	if string(put) != want {
+		t.Errorf("PUT body\n got %s\nwant %s", put, want)
+	}
+	// Read back after a reload of the page.
+	a.reload()
+	a.openSettings()
+	if got := js[string](a, `[`+zone+`.value, `+in("cloche-bell", "#quiet-on")+`.checked, `+in("cloche-bell", "#quiet-start")+`.value, `+in("cloche-bell", "#digest-frequency")+`.value].join('|')`); got != "America/St_Johns|true|22:00|weekly" {
+		t.Errorf("read back: %s", got)
+	}
+
+	// Refused: the field is named, marked and focused.
+	js[bool](a, `(`+zone+`.value = 'Mars/Olympus', true)`)
+	a.click("cloche-bell", "button.save")
+	a.wait("the error", in("cloche-bell", ".error")+`.textContent.includes('time_zone: unknown time zone "Mars/Olympus"')`)
+	if got := js[string](a, zone+`.getAttribute('aria-invalid') + '|' + `+zone+`.getAttribute('aria-describedby') + '|' + `+focusKey); got != "true|settings-error|time-zone" {
+		t.Errorf("the refused field: %s", got)
 	}
 }
