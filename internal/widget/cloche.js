@@ -45,7 +45,7 @@
       status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
       settings: 'Settings', settingsTitle: 'Notification settings', back: 'Back to the notifications',
       channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert' },
-      allOf: 'All', required: 'required', loading: 'Loading…', loadFailed: 'The settings could not be loaded.',
+      allOf: (c) => `All: ${c}`, required: 'required', loading: 'Loading…', loadFailed: 'The settings could not be loaded.',
       timeZone: 'Time zone', useZone: (z) => `Use this device’s: ${z}`,
       quiet: 'Quiet hours: no e-mail', quietFrom: 'From', quietTo: 'to', quietDays: 'And all day on',
       digest: 'E-mail', at: 'at', on: 'on',
@@ -63,7 +63,7 @@
       status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
       settings: 'Réglages', settingsTitle: 'Réglages des notifications', back: 'Retour aux notifications',
       channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte' },
-      allOf: 'Toutes', required: 'obligatoire', loading: 'Chargement…', loadFailed: 'Les réglages n’ont pas pu être chargés.',
+      allOf: (c) => `Toutes : ${c}`, required: 'obligatoire', loading: 'Chargement…', loadFailed: 'Les réglages n’ont pas pu être chargés.',
       timeZone: 'Fuseau horaire', useZone: (z) => `Utiliser celui de cet appareil : ${z}`,
       quiet: 'Heures calmes : pas d’e-mail', quietFrom: 'De', quietTo: 'à', quietDays: 'Et toute la journée le',
       digest: 'E-mails', at: 'à', on: 'le',
@@ -650,7 +650,7 @@
       let n = 0;
       for (const [cat, types] of this.categories()) {
         const rows = [];
-        const all = `${s.allOf}: ${cat}`;
+        const all = s.allOf(cat);
         rows.push(row(`r${n++}`, all, [], CHANNELS.map((ch) => box({ 'data-category': cat, 'data-channel': ch }, ch, all))));
         for (const t of types) {
           const name = t.label || t.type;
@@ -680,7 +680,7 @@
           h('legend', {}, h('label', {}, this.quietOn, ' ', s.quiet)),
           h('div', { class: 'line' }, h('label', { for: 'quiet-start' }, s.quietFrom), this.quietStart, h('label', { for: 'quiet-end' }, s.quietTo), this.quietEnd),
           h('fieldset', { class: 'days', 'data-field': 'quiet_hours.days' }, h('legend', {}, s.quietDays),
-            ...this.quietDays.map((c, i) => h('label', { class: 'switch' }, c, dayName(i, lang))))));
+            h('div', { class: 'switches' }, ...this.quietDays.map((c, i) => h('label', { class: 'switch' }, c, dayName(i, lang)))))));
       }
       if ('digest' in doc) {
         const d = doc.digest || { frequency: 'immediate' };
@@ -1131,6 +1131,7 @@ h2 { margin: 0; font-size: 1rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
 .more { display: block; width: 100%; padding: .6rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .2rem .6rem; justify-content: flex-end; }
+.list-view, .settings { background: inherit; }
 .settings .head { align-items: center; }
 h2[tabindex]:focus { outline: none; }
 .prefs { padding: .5rem 1rem 1rem; }
@@ -1141,7 +1142,7 @@ h2[tabindex]:focus { outline: none; }
 .prefs .name { display: block; }
 .prefs code { font-size: .75rem; color: var(--cloche-muted, #59636e); overflow-wrap: anywhere; }
 .req { font-size: .8rem; color: var(--cloche-muted, #59636e); }
-.switches { display: flex; flex-wrap: wrap; gap: .1rem .9rem; }
+.switches { display: flex; flex-wrap: wrap; gap: 0 .75rem; font-size: .9em; }
 .switch { display: inline-flex; align-items: center; gap: .25rem; min-height: 1.75rem; }
 .switch input, .prefs legend input { width: 1.05rem; height: 1.05rem; margin: 0; accent-color: var(--cloche-accent, #0b6bcb); }
 .prefs .field { margin: 0 0 .8rem; display: flex; flex-wrap: wrap; align-items: center; gap: .3rem .5rem; }
