@@ -46,6 +46,7 @@ type prefGrid struct {
 	Channels []cloche.Channel
 	Rows     []prefRow
 	Other    []string // errors that name no cell
+	Refused  int      // cells with an error
 }
 
 // buildGrid lays out p (a person's preferences, or the organisation's)
@@ -138,6 +139,7 @@ func readGrid(g *prefGrid, form map[string][]string) (settings []cloche.Preferen
 			}
 			if cell.Value != "on" && cell.Value != "off" {
 				cell.Error = fmt.Sprintf("%q is not a choice: on, off, or empty for the default", cell.Value)
+				g.Refused++
 				ok = false
 				continue
 			}
@@ -162,6 +164,9 @@ func placeErrors(g *prefGrid, cellOf []*prefCell, err error) {
 	for _, fe := range cloche.FieldErrors(err) {
 		if m := settingField.FindStringSubmatch(fe.Field); m != nil {
 			if i, _ := strconv.Atoi(m[1]); i < len(cellOf) {
+				if cellOf[i].Error == "" {
+					g.Refused++
+				}
 				cellOf[i].Error = fe.Problem
 				continue
 			}

@@ -104,7 +104,7 @@ func TestPreferencePages(t *testing.T) {
 					tc.form.Set("id", "11")
 					r := post("/console/directory/user/preferences", tc.form)
 					wantStatus(t, "save", r, http.StatusUnprocessableEntity)
-					wantContains(t, "save", r, tc.error)
+					wantContains(t, "save", r, tc.error, "Nothing saved: 1 setting(s) refused, marked below.")
 					if got := prefs("11").Settings; len(got) != len(before) {
 						t.Errorf("a refused form changed the settings: %d, want %d", len(got), len(before))
 					}
