@@ -1,7 +1,8 @@
 // Cloche widget: a user's in-app notifications in a host application's pages.
 //
 //   <cloche-bell>    the "message" channel: a bell with the unread count, and a
-//                    dropdown of the notifications, newest first;
+//                    dropdown of the notifications, newest first, with a
+//                    settings view of the person's preferences;
 //   <cloche-banner>  the "header_message" channel: one banner per unread header
 //                    message; closing one marks it read;
 //   <cloche-alerts>  the "alert" channel: a modal showing the unread alerts one
@@ -820,6 +821,9 @@
       const s = this.bell.strings;
       this.heading.textContent = s.settingsTitle;
       this.backButton.textContent = s.back;
+      const lang = language(this.bell);
+      if (this.doc && this.open && this.lang && this.lang !== lang) this.build(); // its words
+      this.lang = lang;
     }
   }
 

@@ -154,6 +154,10 @@ func testSettings(e *env, browser *browsertest.Browser) {
 	if got := e.effective(user, "message:internal"); !slices.Equal(got, []cloche.Channel{cloche.ChannelMessage}) {
 		t.Errorf("a refused save changed the preferences: %v", got)
 	}
+
+	// The page switches to French: the open view follows.
+	js[bool](a, `document.querySelector('cloche-bell').setAttribute('lang', 'fr') || true`)
+	a.wait("French words", in("cloche-bell", "button.save")+`.textContent === 'Enregistrer' && `+in("cloche-bell", "#settings-heading")+`.textContent === 'Réglages des notifications'`)
 }
 
 // focusKey is what has the focus in the bell: a button's action, a
