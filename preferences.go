@@ -35,6 +35,7 @@ type Preferences struct {
 // on (unless its sender forces one), once every rule has applied.
 type TypeChannels struct {
 	Type           string    `json:"type"`
+	Label          string    `json:"label,omitempty"` // the type's, for settings pages
 	Category       string    `json:"category"`
 	DefaultChannel Channel   `json:"default_channel"`
 	Mandatory      bool      `json:"mandatory"`
@@ -266,7 +267,7 @@ func (s *Service) preferences(ctx context.Context, q store.Queries, userID strin
 	}
 	for _, t := range types {
 		out.Effective = append(out.Effective, TypeChannels{
-			Type: t.Key, Category: store.Category(t.Key), DefaultChannel: t.DefaultChannel,
+			Type: t.Key, Label: t.Label, Category: store.Category(t.Key), DefaultChannel: t.DefaultChannel,
 			Mandatory: t.Mandatory, Channels: EffectiveChannels(t, layers...),
 		})
 	}

@@ -27,6 +27,7 @@ type Preferences struct {
 // person on, unless its sender forces one.
 type TypeChannels struct {
 	Type           string   `json:"type"`
+	Label          string   `json:"label,omitempty"`
 	Category       string   `json:"category"`
 	DefaultChannel string   `json:"default_channel"`
 	Mandatory      bool     `json:"mandatory"`
