@@ -238,10 +238,11 @@ func js[T any](tb *tab, expr string) T {
 	return v
 }
 
-// wait waits until expr is true, for at most 10 seconds.
+// wait waits until expr is true, for at most a minute (only a failure waits
+// that long; CI shares two cores with other work).
 func (tb *tab) wait(what, expr string) {
 	tb.t.Helper()
-	if err := browsertest.Until(tb.ctx, expr, 10*time.Second); err != nil {
+	if err := browsertest.Until(tb.ctx, expr, time.Minute); err != nil {
 		tb.t.Fatalf("%s: %v", what, err)
 	}
 }
