@@ -49,7 +49,7 @@ func TestHold(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h, held := d.hold(c.c, &c.typ, now)
+			h, held := d.hold(c.c, &c.typ, now, &holdMemo{})
 			if held != c.held {
 				t.Fatalf("held = %v, want %v (%+v)", held, c.held, h)
 			}

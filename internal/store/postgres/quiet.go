@@ -48,12 +48,24 @@ func (q *queries) TypeSetEmailIfUnread(ctx context.Context, key string, minutes 
 
 // DeliveryHoldCandidates: see store.QuietQueries.
 func (q *queries) DeliveryHoldCandidates(ctx context.Context, eventID int64, typeMinutes int) ([]store.HoldCandidate, error) {
-	rows, err := q.db.Query(ctx, `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
+	query := `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
     EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
 FROM deliveries d JOIN users u ON u.id = d.user_id
 WHERE d.event_id = $1 AND d.state = 'queued' AND d.user_id <> ''
     AND (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0 OR (u.email_if_unread_minutes IS NULL AND $2 > 0))
-ORDER BY d.id`, eventID, typeMinutes)
+ORDER BY d.id`
+	args := []any{eventID, typeMinutes}
+	if typeMinutes <= 0 {
+		// Only the people with a setting (few, users_holds), each one's
+		// delivery found by its address: never the event's every row.
+		query = `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
+    EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
+FROM users u JOIN deliveries d ON d.event_id = $1 AND d.address = u.email AND d.user_id = u.id
+WHERE (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0) AND d.state = 'queued'
+ORDER BY d.id`
+		args = args[:1]
+	}
+	rows, err := q.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery hold candidates: %w", mapErr(err, ""))
 	}

@@ -46,12 +46,24 @@ func (q *queries) TypeSetEmailIfUnread(ctx context.Context, key string, minutes 
 }
 
 func (q *queries) DeliveryHoldCandidates(ctx context.Context, eventID int64, typeMinutes int) ([]store.HoldCandidate, error) {
-	rows, err := q.w.QueryContext(ctx, `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
+	query := `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
 			EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
 		FROM deliveries d JOIN users u ON u.id = d.user_id
 		WHERE d.event_id = ? AND d.state = 'queued' AND d.user_id <> ''
 			AND (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0 OR (u.email_if_unread_minutes IS NULL AND ? > 0))
-		ORDER BY d.id`, eventID, typeMinutes)
+		ORDER BY d.id`
+	args := []any{eventID, typeMinutes}
+	if typeMinutes <= 0 {
+		// Only the people with a setting (few, users_holds), each one's
+		// delivery found by its address: never the event's every row.
+		query = `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
+			EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
+		FROM users u CROSS JOIN deliveries d ON d.event_id = ? AND d.address = u.email AND d.user_id = u.id
+		WHERE (quiet_hours <> '' OR email_if_unread_minutes > 0) AND d.state = 'queued'
+		ORDER BY d.id`
+		args = args[:1]
+	}
+	rows, err := q.w.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr("delivery hold candidates", err)
 	}

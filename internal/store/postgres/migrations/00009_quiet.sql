@@ -7,6 +7,9 @@
 -- 0: never wait).
 ALTER TABLE users ADD COLUMN quiet_hours TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN email_if_unread_minutes INTEGER;
+-- The people whose e-mail may be held whatever the type: few, read first
+-- by a publication that e-mails many.
+CREATE INDEX users_holds ON users (id) WHERE quiet_hours <> '' OR email_if_unread_minutes > 0;
 -- A type's e-mail waits this many minutes and leaves only if the in-app
 -- notification is still unread (0: at once, as before).
 ALTER TABLE notification_types ADD COLUMN email_if_unread_minutes INTEGER NOT NULL DEFAULT 0;
@@ -25,6 +28,7 @@ CREATE INDEX deliveries_held ON deliveries (not_before) WHERE state = 'queued' A
 -- +goose Down
 DROP INDEX deliveries_held;
 DROP INDEX deliveries_queued_now;
+DROP INDEX users_holds;
 ALTER TABLE deliveries DROP COLUMN unless_read;
 ALTER TABLE deliveries DROP COLUMN hold_reason;
 ALTER TABLE deliveries DROP COLUMN not_before;
