@@ -2,12 +2,15 @@ package email_test
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/email/smtptest"
+	"github.com/cloche/cloche/internal/store/sqlite"
 )
 
 // clock is a time the test moves by hand.
@@ -28,15 +31,16 @@ func byUser(ds []cloche.Delivery) map[string]cloche.Delivery {
 }
 
 // TestQuietHoursHoldEmail: during Bob's quiet hours (21:00–08:00 in
-// Europe/Paris, on the night clocks spring forward) his e-mail is held
-// until 08:00 CEST while Alice's leaves at once; the event's report says
-// "quiet hours pending"; moving the clock to the window's end sends it. A
-// mandatory type is not held.
+// Europe/Paris, on the night clocks spring forward, 28 March 2027) his
+// e-mail is held until 08:00 CEST while Alice's leaves at once; the
+// event's report says "quiet hours pending"; a sending job is scheduled
+// for the window's end; moving the clock there sends it. A mandatory type
+// is not held.
 func TestQuietHoursHoldEmail(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		srv := smtptest.Start(t, smtptest.Options{})
-		clk := &clock{now: mustTime("2026-03-28T21:30:00Z")} // 22:30 in Paris
+		clk := &clock{now: mustTime("2027-03-27T21:30:00Z")} // 22:30 in Paris, in the future
 		svc := open(t, config(url, srv), cloche.WithClock(clk.Now))
 		loadDirectory(t, svc)
 		start(t, svc)
@@ -51,13 +55,16 @@ func TestQuietHoursHoldEmail(t *testing.T) {
 			return (d.UserID == "1" && d.State == cloche.DeliverySent) || (d.UserID == "2" && d.State == cloche.DeliveryQueued)
 		}))
 		bob := ds["2"]
-		if bob.HoldReason != "quiet_hours" || bob.NotBefore == nil || !bob.NotBefore.Equal(mustTime("2026-03-29T06:00:00Z")) {
+		if bob.HoldReason != "quiet_hours" || bob.NotBefore == nil || !bob.NotBefore.Equal(mustTime("2027-03-28T06:00:00Z")) {
 			t.Fatalf("bob's delivery %+v, want held for quiet hours until 08:00 CEST (06:00Z)", bob)
 		}
 		held, err := svc.HeldEmails(ctx, res.EventID, 10)
 		if err != nil || len(held) != 1 || held[0].UserID != "2" || held[0].Reason != "quiet_hours" {
 			t.Fatalf("held e-mails %+v %v", held, err)
 		}
+
+		// The sender wakes when the window ends.
+		waitScheduled(t, url, "2027-03-28", "06:00:00")
 
 		// A mandatory type ignores quiet hours.
 		if _, err := svc.SetType(ctx, cloche.NotificationType{Key: "security:alert", DefaultChannel: cloche.ChannelEmail},
@@ -68,7 +75,7 @@ func TestQuietHoursHoldEmail(t *testing.T) {
 		waitDeliveries(t, svc, urgent.EventID, 60*time.Second, "sent at once", inState(cloche.DeliverySent))
 
 		// The window ends: the e-mail leaves.
-		clk.Set(mustTime("2026-03-29T06:00:00Z"))
+		clk.Set(mustTime("2027-03-28T06:00:00Z"))
 		if err := svc.SendDueEmail(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +93,7 @@ func TestEmailIfUnread(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		srv := smtptest.Start(t, smtptest.Options{})
-		t0 := mustTime("2026-06-10T10:00:00Z")
+		t0 := mustTime("2027-06-10T10:00:00Z") // in the future: the scheduled wake-up waits
 		clk := &clock{now: t0}
 		svc := open(t, config(url, srv), cloche.WithClock(clk.Now))
 		loadDirectory(t, svc)
@@ -131,4 +138,43 @@ func TestEmailIfUnread(t *testing.T) {
 			t.Errorf("%d messages, want bob's alone", len(got))
 		}
 	})
+}
+
+// waitScheduled waits until an e-mail job is scheduled on day at hms (as
+// the database writes it).
+func waitScheduled(t *testing.T, url, day, hms string) {
+	t.Helper()
+	driver, dsn := "sqlite", "file:"+sqlite.Path(url)
+	if !sqlite.IsURL(url) {
+		driver, dsn = "pgx", url
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var seen []string
+		rows, err := db.Query(`SELECT scheduled_at FROM river_job WHERE kind = 'cloche.email_send' AND state = 'scheduled'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var at string
+			if err := rows.Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(at, day) && strings.Contains(at, hms) {
+				rows.Close()
+				return
+			}
+			seen = append(seen, at)
+		}
+		rows.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("no e-mail job scheduled on %s at %s: %v", day, hms, seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
