@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloche/cloche"
 )
@@ -53,6 +54,15 @@ func TestPrefsQuiet(t *testing.T) {
 		h.json(&p, "prefs", "set", "1", "--quiet", "off", "--email-if-unread", "default")
 		if p.QuietHours != nil || p.EmailIfUnreadMinutes != nil || p.TimeZone != "Europe/Paris" {
 			t.Errorf("after --quiet off: %+v", p.PersonPreferences)
+		}
+		// Quiet all today and tomorrow (whatever the hour): the e-mail is
+		// held, and deliveries list says so.
+		today := time.Now().In(time.UTC)
+		days := strings.ToLower(today.Weekday().String()) + "," + strings.ToLower(today.AddDate(0, 0, 1).Weekday().String())
+		h.ok("prefs", "set", "2", "--time-zone", "UTC", "--quiet-days", days)
+		h.ok("notify", "-k", "task:status:valid", "--title", "F-1", "--user", "2")
+		if out := h.ok("deliveries", "list"); !strings.Contains(out, "queued (held: quiet_hours)") {
+			t.Errorf("deliveries list does not say the e-mail is held:\n%s", out)
 		}
 		var ty cloche.NotificationType
 		h.json(&ty, "types", "set", "workshop:reminder", "--email-if-unread", "1h")
