@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cloche/cloche/internal/quiet"
 	"github.com/cloche/cloche/internal/store"
@@ -150,17 +149,4 @@ func (s *Service) changePerson(ctx context.Context, tx store.Tx, userID string, 
 func (s *Service) HeldEmails(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {
 	out, err := s.store.DeliveryHeldList(ctx, eventID, s.disp.Now(), limit)
 	return out, wrap(fmt.Sprintf("event %d: held e-mails", eventID), err)
-}
-
-// Zone is the time zone of a person (the organisation's when they set
-// none).
-func (s *Service) Zone(ctx context.Context, userID string) (*time.Location, error) {
-	st, err := s.store.PersonSettingsGet(ctx, userID)
-	if err != nil {
-		return nil, wrap(fmt.Sprintf("user %q", userID), err)
-	}
-	if st.TimeZone == "" {
-		return s.loc, nil
-	}
-	return quiet.LoadZone("time_zone", st.TimeZone)
 }
