@@ -174,6 +174,7 @@ func (s *Service) init(ctx context.Context, o options) error {
 		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
 
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
+		Zone:              s.loc,
 		// SQLite writes one transaction at a time: concurrent notifies
 		// share commits instead of queueing for the writer.
 		BatchCommits: s.store.Backend() == "sqlite",

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloche/cloche/internal/quiet"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -52,6 +53,9 @@ type UserInput struct {
 	Groups     []string `json:"groups"`
 	Companies  []ID     `json:"companies"`
 	FollowerID ID       `json:"follower_id"`
+	// TimeZone is the person's IANA zone; empty keeps the one they have
+	// (or the organisation's).
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // CompanyInput is a company as hosts send it.
@@ -84,6 +88,7 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 		Locale:     strings.TrimSpace(in.Locale),
 		Active:     in.Active == nil || *in.Active,
 		FollowerID: strings.TrimSpace(string(in.FollowerID)),
+		TimeZone:   strings.TrimSpace(in.TimeZone),
 		Groups:     []string{},
 		Companies:  []string{},
 	}
@@ -117,6 +122,13 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 	case "fr", "en":
 	default:
 		return nil, store.Invalid(prefix+"locale", "must be fr or en, not %q", u.Locale)
+	}
+	if u.TimeZone != "" {
+		loc, err := quiet.LoadZone(prefix+"time_zone", u.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		u.TimeZone = loc.String()
 	}
 	if u.FollowerID == u.ID {
 		return nil, store.Invalid(prefix+"follower_id", "a user cannot follow themselves")

@@ -100,15 +100,18 @@ func (s EventStatus) Valid() bool {
 
 // User is a person of the host application's directory.
 type User struct {
-	ID         string    `json:"id"`
-	Email      string    `json:"email,omitempty"`
-	Name       string    `json:"name,omitempty"`
-	Locale     string    `json:"locale,omitempty"`
-	Active     bool      `json:"active"`
-	Groups     []string  `json:"groups"`
-	Companies  []string  `json:"companies"`
-	FollowerID string    `json:"follower_id,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID         string   `json:"id"`
+	Email      string   `json:"email,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	Locale     string   `json:"locale,omitempty"`
+	Active     bool     `json:"active"`
+	Groups     []string `json:"groups"`
+	Companies  []string `json:"companies"`
+	FollowerID string   `json:"follower_id,omitempty"`
+	// TimeZone is the person's IANA zone (empty: the organisation's). An
+	// upsert with none keeps the stored one.
+	TimeZone  string    `json:"time_zone,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Company is an "enseigne": a business whose members can be notified together.
@@ -136,8 +139,12 @@ type NotificationType struct {
 	Builtin        bool       `json:"builtin"`
 	// Mandatory: the default channel cannot be turned off by a preference.
 	// TypeUpsert leaves it as it is; TypeSetMandatory changes it.
-	Mandatory bool      `json:"mandatory"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Mandatory bool `json:"mandatory"`
+	// EmailIfUnreadMinutes: the type's e-mail waits this long and leaves
+	// only if the in-app notification is still unread (0: at once).
+	// TypeUpsert leaves it as it is; TypeSetEmailIfUnread changes it.
+	EmailIfUnreadMinutes int       `json:"email_if_unread_minutes"`
+	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 // Recipients are the routes by which an event reaches people. They are kept
@@ -208,10 +215,13 @@ const (
 	DeliverySent     DeliveryState = "sent"
 	DeliveryRetrying DeliveryState = "retrying"
 	DeliveryFailed   DeliveryState = "failed"
+	// DeliverySkipped: held until the in-app notification was read or the
+	// delay ended, it was read first (e-mail only if unread).
+	DeliverySkipped DeliveryState = "skipped"
 )
 
 // DeliveryStates lists every delivery state.
-var DeliveryStates = []DeliveryState{DeliveryQueued, DeliverySending, DeliverySent, DeliveryRetrying, DeliveryFailed}
+var DeliveryStates = []DeliveryState{DeliveryQueued, DeliverySending, DeliverySent, DeliveryRetrying, DeliveryFailed, DeliverySkipped}
 
 // Valid reports whether s is a known delivery state.
 func (s DeliveryState) Valid() bool {
@@ -246,6 +256,10 @@ type Delivery struct {
 	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
 	// NextAttemptAt is when a retrying delivery is tried again.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	// NotBefore is when a held delivery may leave, and HoldReason why it
+	// was held (HoldQuietHours, HoldUnread).
+	NotBefore  *time.Time `json:"not_before,omitempty"`
+	HoldReason string     `json:"hold_reason,omitempty"`
 }
 
 // DeliveryRecipient is one address an event's e-mail goes to.

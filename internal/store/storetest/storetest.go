@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
 		{"GroupContactsAmong", testGroupContactsAmong},
+		{"PersonSettings", testPersonSettings},
+		{"DeliveryHold", testDeliveryHold},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
