@@ -173,15 +173,16 @@ func TestNotifyIdempotent(t *testing.T) {
 		if res, err := svc.Notify(ctx, n, r, cloche.Idempotent("key1", "bad", "fp2")); err != nil || res.Replayed {
 			t.Errorf("key of a failed request reused: %+v %v", res, err)
 		}
-		// A retry whose until has passed since still gets its answer.
-		until := time.Now().Add(300 * time.Millisecond)
+		// A retry whose until has passed since still gets its answer: the
+		// retry goes to a service whose clock is two hours on.
+		until := time.Now().Add(time.Hour)
 		n2 := cloche.Notification{Key: "message:internal", Title: "Soon over", Until: &until}
 		res, err := svc.Notify(ctx, n2, r, cloche.Idempotent("key1", "until", "fp"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 2*time.Second, "until to pass", func() (bool, error) { return time.Now().After(until), nil })
-		if again, err := svc.Notify(ctx, n2, r, cloche.Idempotent("key1", "until", "fp")); err != nil || again.EventID != res.EventID {
+		later := open(t, testConfig(url), cloche.WithClock(func() time.Time { return time.Now().Add(2 * time.Hour) }))
+		if again, err := later.Notify(ctx, n2, r, cloche.Idempotent("key1", "until", "fp")); err != nil || again.EventID != res.EventID {
 			t.Errorf("retry after until: %+v %v", again, err)
 		}
 	})

@@ -67,6 +67,7 @@ type Service struct {
 	access accessState // API keys and user tokens (access.go)
 	hub    *realtime.Hub
 	live   liveRun // the hub's run, between Start and Stop (live.go)
+	sweeps liveRun // the sweep for stranded events, between Start and Stop (rescue.go)
 	// watchers hear of changed inboxes (watch.go).
 	watchers atomic.Pointer[[]InboxWatcher]
 }
@@ -173,6 +174,7 @@ func (s *Service) init(ctx context.Context, o options) error {
 		PurgeInterval:    s.cfg.Scheduler.PurgeInterval.D(),
 
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
+		Zone:              s.loc,
 		// SQLite writes one transaction at a time: concurrent notifies
 		// share commits instead of queueing for the writer.
 		BatchCommits: s.store.Backend() == "sqlite",
@@ -197,6 +199,9 @@ func (s *Service) init(ctx context.Context, o options) error {
 		PeriodicJobs: append(s.disp.PeriodicJobs(), s.mailer.PeriodicJobs()...),
 		Logger:       s.logger,
 		Queues:       map[string]int{email.Queue: s.mailer.Workers()},
+		// Every job kind has a timeout: a job running longer than the
+		// longest belonged to a process that died.
+		RescueAfter: max(s.disp.JobTimeout(), s.mailer.JobTimeout()) + 5*time.Second,
 	})
 	if err != nil {
 		return err
@@ -221,6 +226,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.startLive(ctx)
 	s.mailer.Watch(ctx)
+	s.startSweeps(ctx)
 	return wrap("start e-mail", s.mailer.Kick(ctx))
 }
 
@@ -228,6 +234,7 @@ func (s *Service) Start(ctx context.Context) error {
 // until ctx is done, and closes the connections to the mail server.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stopLive()
+	s.stopSweeps()
 	err := s.queue.Stop(ctx)
 	s.mailer.Close()
 	return err

@@ -20,7 +20,7 @@ func TestScheduledEventsPublishedOnceAcrossServices(t *testing.T) {
 	for _, svc := range services {
 		start(t, svc)
 	}
-	due := time.Now().Add(700 * time.Millisecond)
+	due := time.Now().Add(time.Hour) // made due once every notify is done
 	var ids []int64
 	for i := range 30 {
 		res, err := services[i%3].Notify(ctx, cloche.Notification{Key: "message:internal", Title: fmt.Sprint(i), DueAt: &due},
@@ -30,8 +30,9 @@ func TestScheduledEventsPublishedOnceAcrossServices(t *testing.T) {
 		}
 		ids = append(ids, res.EventID)
 	}
+	testdb.MakeDue(t, cfg.DatabaseURL, ids...)
 	for _, id := range ids {
-		ev := waitStatus(t, services[0], id, 10*time.Second)
+		ev := waitStatus(t, services[0], id, time.Minute)
 		if ev.Status != cloche.EventPublished || ev.Counts[cloche.ChannelMessage] != 5 {
 			t.Fatalf("event %d: %s %v", id, ev.Status, ev.Counts)
 		}

@@ -23,6 +23,7 @@ const (
 	DeliverySent     = store.DeliverySent
 	DeliveryRetrying = store.DeliveryRetrying
 	DeliveryFailed   = store.DeliveryFailed
+	DeliverySkipped  = store.DeliverySkipped
 )
 
 // TestEmailResult is what the mail server answered to a test message.
@@ -107,3 +108,12 @@ func (s *Service) DeliveriesRescued() int64 { return s.mailer.Rescued() }
 // EmailConfigured reports whether a mail server is configured: without
 // one, e-mail deliveries stay queued.
 func (s *Service) EmailConfigured() bool { return s.mailer.Configured() }
+
+// SendDueEmail starts a job that sends whatever e-mail is due now, held
+// e-mail whose time has come included. A process with a mail server does
+// so when it starts, and each job schedules the next for the earliest
+// held or retrying delivery; this is for a clock moved by hand (tests)
+// or an operator who wants it now.
+func (s *Service) SendDueEmail(ctx context.Context) error {
+	return wrap("send due e-mail", s.mailer.Kick(ctx))
+}

@@ -127,6 +127,8 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool,
 // waitStatus waits until event id leaves pending and returns it.
 func waitStatus(t *testing.T, svc *cloche.Service, id int64, within time.Duration) *cloche.Event {
 	t.Helper()
+	// Generous whatever the caller asks: the machine may be busy.
+	within = max(within, 60*time.Second)
 	var ev *cloche.Event
 	waitFor(t, within, fmt.Sprintf("event %d to leave pending", id), func() (bool, error) {
 		var err error

@@ -189,7 +189,10 @@ func (s *Service) Type(ctx context.Context, key string) (*NotificationType, erro
 // TypeOption changes what SetType does beyond the type's fields.
 type TypeOption func(*typeOptions)
 
-type typeOptions struct{ mandatory *bool }
+type typeOptions struct {
+	mandatory     *bool
+	emailIfUnread *int
+}
 
 // Mandatory makes the type mandatory (its default channel cannot be
 // turned off by a preference) or not; without it, SetType keeps the flag
@@ -244,6 +247,15 @@ func (s *Service) SetType(ctx context.Context, t NotificationType, opts ...TypeO
 				return err
 			}
 			t.Mandatory = *o.mandatory
+		}
+		if o.emailIfUnread != nil && *o.emailIfUnread != t.EmailIfUnreadMinutes {
+			if err := checkEmailIfUnread("email_if_unread_minutes", *o.emailIfUnread); err != nil {
+				return err
+			}
+			if err := tx.TypeSetEmailIfUnread(ctx, t.Key, *o.emailIfUnread); err != nil {
+				return err
+			}
+			t.EmailIfUnreadMinutes = *o.emailIfUnread
 		}
 		out = &t
 		return nil

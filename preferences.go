@@ -29,12 +29,16 @@ type Preferences struct {
 	UserID    string              `json:"user_id,omitempty"`
 	Settings  []PreferenceSetting `json:"settings"`
 	Effective []TypeChannels      `json:"effective"`
+	// A person's time zone, quiet hours and unread delay (nil for the
+	// organisation defaults).
+	*PersonPreferences
 }
 
 // TypeChannels are the channels a notification of a type reaches a person
 // on (unless its sender forces one), once every rule has applied.
 type TypeChannels struct {
 	Type           string    `json:"type"`
+	Label          string    `json:"label,omitempty"` // the type's, for settings pages
 	Category       string    `json:"category"`
 	DefaultChannel Channel   `json:"default_channel"`
 	Mandatory      bool      `json:"mandatory"`
@@ -58,15 +62,18 @@ func (s *Service) DefaultPreferences(ctx context.Context) (*Preferences, error) 
 	return s.preferences(ctx, s.store, "")
 }
 
-// SetPreferences replaces every setting of a person by settings.
-func (s *Service) SetPreferences(ctx context.Context, userID string, settings []PreferenceSetting) (*Preferences, error) {
-	return s.changePreferences(ctx, userID, settings, false)
+// SetPreferences replaces every setting of a person by settings, and
+// changes their time zone, quiet hours or unread delay as opts say (all
+// of them with WithPerson), in one transaction.
+func (s *Service) SetPreferences(ctx context.Context, userID string, settings []PreferenceSetting, opts ...PreferenceOption) (*Preferences, error) {
+	return s.changePreferences(ctx, userID, settings, false, opts...)
 }
 
 // UpdatePreferences changes the settings of a person named in settings and
-// keeps the others; a nil Enabled removes one.
-func (s *Service) UpdatePreferences(ctx context.Context, userID string, settings []PreferenceSetting) (*Preferences, error) {
-	return s.changePreferences(ctx, userID, settings, true)
+// keeps the others (a nil Enabled removes one), and changes what opts
+// say, in one transaction.
+func (s *Service) UpdatePreferences(ctx context.Context, userID string, settings []PreferenceSetting, opts ...PreferenceOption) (*Preferences, error) {
+	return s.changePreferences(ctx, userID, settings, true, opts...)
 }
 
 // SetDefaultPreferences replaces the organisation defaults by settings.
@@ -95,7 +102,7 @@ func (s *Service) PreferenceSkips(ctx context.Context, eventID int64, limit int)
 
 // changePreferences checks settings against the types and writes them,
 // all in one transaction: with any bad setting, nothing is saved.
-func (s *Service) changePreferences(ctx context.Context, userID string, settings []PreferenceSetting, merge bool) (*Preferences, error) {
+func (s *Service) changePreferences(ctx context.Context, userID string, settings []PreferenceSetting, merge bool, opts ...PreferenceOption) (*Preferences, error) {
 	var out *Preferences
 	err := s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if userID != "" {
@@ -108,6 +115,10 @@ func (s *Service) changePreferences(ctx context.Context, userID string, settings
 			return err
 		}
 		in, err := checkSettings(settings, types, merge)
+		if userID != "" {
+			// Every problem at once: the settings' and the person's.
+			err = errors.Join(err, s.changePerson(ctx, tx, userID, opts))
+		}
 		if err != nil {
 			return err
 		}
@@ -263,10 +274,17 @@ func (s *Service) preferences(ctx context.Context, q store.Queries, userID strin
 	layers := [][]store.Preference{org}
 	if userID != "" {
 		layers = [][]store.Preference{own, org}
+		ps, err := q.PersonSettingsGet(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if out.PersonPreferences, err = s.personPreferences(ps); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range types {
 		out.Effective = append(out.Effective, TypeChannels{
-			Type: t.Key, Category: store.Category(t.Key), DefaultChannel: t.DefaultChannel,
+			Type: t.Key, Label: t.Label, Category: store.Category(t.Key), DefaultChannel: t.DefaultChannel,
 			Mandatory: t.Mandatory, Channels: EffectiveChannels(t, layers...),
 		})
 	}

@@ -233,3 +233,38 @@ func TestPreferencesBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestPreferencesSharedAddress: two people share one address; the one who
+// turned e-mail off does not take it from the other, whichever of them
+// the address would be credited to.
+func TestPreferencesSharedAddress(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		svc := open(t, testConfig(url))
+		for _, id := range []string{"a", "b"} {
+			if _, err := svc.UpsertUser(ctx, cloche.UserInput{ID: cloche.ID(id), Email: "desk@example.org", Groups: []string{"desk"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, muted := range []string{"a", "b"} {
+			if _, err := svc.SetPreferences(ctx, muted, []cloche.PreferenceSetting{on(cloche.ChannelEmail, "task:status:valid", "", false)}); err != nil {
+				t.Fatal(err)
+			}
+			other := map[string]string{"a": "b", "b": "a"}[muted]
+			if _, err := svc.SetPreferences(ctx, other, nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Notify(ctx, cloche.Notification{Key: "task:status:valid", Title: "shared"}, cloche.Recipients{GroupNames: []string{"desk"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := svc.Deliveries(ctx, cloche.DeliveryFilter{EventID: res.EventID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) != 1 || ds[0].UserID != other || ds[0].Address != "desk@example.org" {
+				t.Errorf("%s muted: deliveries %+v, want one to desk@example.org for %s", muted, ds, other)
+			}
+		}
+	})
+}

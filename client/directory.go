@@ -8,16 +8,18 @@ import (
 
 // User is a person of the host's directory.
 type User struct {
-	ID          string    `json:"id"`
-	Email       string    `json:"email,omitempty"`
-	Name        string    `json:"name,omitempty"`
-	Locale      string    `json:"locale,omitempty"`
-	Active      bool      `json:"active"`
-	Groups      []string  `json:"groups"`
-	Companies   []string  `json:"companies"`
-	FollowerID  string    `json:"follower_id,omitempty"`
-	AccountType string    `json:"account_type,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string   `json:"id"`
+	Email       string   `json:"email,omitempty"`
+	Name        string   `json:"name,omitempty"`
+	Locale      string   `json:"locale,omitempty"`
+	Active      bool     `json:"active"`
+	Groups      []string `json:"groups"`
+	Companies   []string `json:"companies"`
+	FollowerID  string   `json:"follower_id,omitempty"`
+	AccountType string   `json:"account_type,omitempty"`
+	// TimeZone is the person's IANA zone; empty: the organisation's.
+	TimeZone  string    `json:"time_zone,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // UserInput creates or replaces a user. Active nil means true; Locale
@@ -34,6 +36,9 @@ type UserInput struct {
 	// AccountType: entrepreneur, equipe_appui, hybride (both), or another
 	// string of the host's.
 	AccountType string `json:"account_type,omitempty"`
+	// TimeZone is the person's IANA zone (e.g. Europe/Paris); empty keeps
+	// the one they have. An unknown one is refused, naming the nearest.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Company is a company of the host's directory.
@@ -229,6 +234,11 @@ type Delivery struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	SentAt      *time.Time `json:"sent_at,omitempty"`
+	// NotBefore is when a held e-mail may leave; HoldReason why it was
+	// held: "quiet_hours", or "unread" (state "skipped" when the in-app
+	// notification was read first).
+	NotBefore  *time.Time `json:"not_before,omitempty"`
+	HoldReason string     `json:"hold_reason,omitempty"`
 }
 
 // DeliveryFilter selects deliveries; zero fields do not filter.

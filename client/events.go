@@ -140,7 +140,9 @@ type Event struct {
 type Muted struct {
 	UserID  string `json:"user_id"`
 	Channel string `json:"channel"`
-	Reason  string `json:"reason"` // "preference"
+	Reason  string `json:"reason"` // "preference", "quiet_hours" (quiet hours pending), "unread"
+	// NotBefore is when a held e-mail may leave.
+	NotBefore *time.Time `json:"not_before,omitempty"`
 }
 
 // EventFilter selects events; zero fields do not filter.
@@ -198,13 +200,16 @@ func (c *Client) CancelEvents(ctx context.Context, about Context, key string) ([
 
 // NotificationType is found by its key and gives the default channel.
 type NotificationType struct {
-	Key            string    `json:"key"`
-	Label          string    `json:"label"`
-	DefaultChannel string    `json:"default_channel"`
-	StatusType     string    `json:"status_type"`
-	Builtin        bool      `json:"builtin"`
-	Mandatory      bool      `json:"mandatory"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	Key            string `json:"key"`
+	Label          string `json:"label"`
+	DefaultChannel string `json:"default_channel"`
+	StatusType     string `json:"status_type"`
+	Builtin        bool   `json:"builtin"`
+	Mandatory      bool   `json:"mandatory"`
+	// EmailIfUnreadMinutes: the type's e-mail waits this long and leaves
+	// only if the in-app notification is still unread (0: at once).
+	EmailIfUnreadMinutes int       `json:"email_if_unread_minutes"`
+	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 // TypeSettings change a type; empty fields keep their value (a new type
@@ -216,6 +221,9 @@ type TypeSettings struct {
 	// Mandatory, when set, makes the type mandatory (its default channel
 	// cannot be turned off by a preference) or not.
 	Mandatory *bool `json:"mandatory,omitempty"`
+	// EmailIfUnreadMinutes, when set, changes the type's unread delay
+	// (0 turns it off).
+	EmailIfUnreadMinutes *int `json:"email_if_unread_minutes,omitempty"`
 }
 
 // Types lists the notification types.

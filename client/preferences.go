@@ -21,20 +21,46 @@ type Preferences struct {
 	UserID    string              `json:"user_id,omitempty"`
 	Settings  []PreferenceSetting `json:"settings"`
 	Effective []TypeChannels      `json:"effective"`
+	// A person's time zone, quiet hours and unread delay (absent from the
+	// organisation defaults).
+	PersonPreferences
+}
+
+// PersonPreferences are the fields of a person's preference document
+// that are not about one type.
+type PersonPreferences struct {
+	// TimeZone is an IANA name; empty in a PUT: the organisation's.
+	TimeZone string `json:"time_zone,omitempty"`
+	// QuietHours: nil, none.
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	// EmailIfUnreadMinutes: nil, the type's; 0, never wait.
+	EmailIfUnreadMinutes *int `json:"email_if_unread_minutes,omitempty"`
+}
+
+// QuietHours are a daily window ("HH:MM" in the person's zone; End before
+// Start crosses midnight) and whole Days ("saturday"…) during which
+// e-mail is held until they end.
+type QuietHours struct {
+	Start string   `json:"start"`
+	End   string   `json:"end"`
+	Days  []string `json:"days,omitempty"`
+}
+
+// PreferencesDocument is a whole preference document, as a PUT takes it.
+type PreferencesDocument struct {
+	Settings []PreferenceSetting `json:"settings"`
+	PersonPreferences
 }
 
 // TypeChannels are the channels a notification of a type reaches the
 // person on, unless its sender forces one.
 type TypeChannels struct {
 	Type           string   `json:"type"`
+	Label          string   `json:"label,omitempty"`
 	Category       string   `json:"category"`
 	DefaultChannel string   `json:"default_channel"`
 	Mandatory      bool     `json:"mandatory"`
 	Channels       []string `json:"channels"`
-}
-
-type preferencesRequest struct {
-	Settings []PreferenceSetting `json:"settings"`
 }
 
 // Preferences returns the inbox's user's preferences.
@@ -42,9 +68,17 @@ func (in *Inbox) Preferences(ctx context.Context) (*Preferences, error) {
 	return in.c.getPreferences(ctx, in.prefix+"/preferences")
 }
 
-// SetPreferences replaces every setting of the inbox's user.
+// SetPreferences replaces the whole preference document of the inbox's
+// user with settings: their time zone, quiet hours and unread delay go
+// back to their defaults (PutPreferences sets them too).
 func (in *Inbox) SetPreferences(ctx context.Context, settings []PreferenceSetting) (*Preferences, error) {
-	return in.c.putPreferences(ctx, in.prefix+"/preferences", settings)
+	return in.c.putPreferences(ctx, in.prefix+"/preferences", PreferencesDocument{Settings: settings})
+}
+
+// PutPreferences replaces the whole preference document of the inbox's
+// user: settings, time zone, quiet hours, unread delay.
+func (in *Inbox) PutPreferences(ctx context.Context, doc PreferencesDocument) (*Preferences, error) {
+	return in.c.putPreferences(ctx, in.prefix+"/preferences", doc)
 }
 
 // DefaultPreferences returns the organisation defaults.
@@ -54,7 +88,7 @@ func (c *Client) DefaultPreferences(ctx context.Context) (*Preferences, error) {
 
 // SetDefaultPreferences replaces the organisation defaults.
 func (c *Client) SetDefaultPreferences(ctx context.Context, settings []PreferenceSetting) (*Preferences, error) {
-	return c.putPreferences(ctx, "/api/v1/preferences/defaults", settings)
+	return c.putPreferences(ctx, "/api/v1/preferences/defaults", PreferencesDocument{Settings: settings})
 }
 
 func (c *Client) getPreferences(ctx context.Context, path string) (*Preferences, error) {
@@ -65,12 +99,12 @@ func (c *Client) getPreferences(ctx context.Context, path string) (*Preferences,
 	return &p, nil
 }
 
-func (c *Client) putPreferences(ctx context.Context, path string, settings []PreferenceSetting) (*Preferences, error) {
-	if settings == nil {
-		settings = []PreferenceSetting{}
+func (c *Client) putPreferences(ctx context.Context, path string, doc PreferencesDocument) (*Preferences, error) {
+	if doc.Settings == nil {
+		doc.Settings = []PreferenceSetting{}
 	}
 	var p Preferences
-	if _, err := c.call(ctx, "PUT", path, nil, preferencesRequest{Settings: settings}, &p, nil); err != nil {
+	if _, err := c.call(ctx, "PUT", path, nil, doc, &p, nil); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cloche/cloche/client"
@@ -53,6 +54,24 @@ func TestClientPreferences(t *testing.T) {
 			var ce *client.Error
 			if !errors.Is(err, client.ErrInvalid) || !errors.As(err, &ce) || ce.Field != "settings[0].enabled" {
 				t.Errorf("mandatory off: %v", err)
+			}
+			// The rest of the document: time zone, quiet hours, unread delay.
+			thirty := 30
+			p, err = me.Me().PutPreferences(ctx, client.PreferencesDocument{
+				PersonPreferences: client.PersonPreferences{TimeZone: "Asia/Kolkata",
+					QuietHours:           &client.QuietHours{Start: "21:00", End: "08:00", Days: []string{"sunday"}},
+					EmailIfUnreadMinutes: &thirty}})
+			if err != nil || p.TimeZone != "Asia/Kolkata" || p.QuietHours == nil || p.QuietHours.End != "08:00" ||
+				p.EmailIfUnreadMinutes == nil || *p.EmailIfUnreadMinutes != 30 || len(p.Settings) != 0 {
+				t.Fatalf("PutPreferences: %+v %v", p, err)
+			}
+			_, err = host.Inbox("1").PutPreferences(ctx, client.PreferencesDocument{
+				PersonPreferences: client.PersonPreferences{TimeZone: "Europe/Pari"}})
+			if !errors.As(err, &ce) || ce.Field != "time_zone" || !strings.Contains(ce.Message, "did you mean Europe/Paris?") {
+				t.Errorf("unknown zone: %v", err)
+			}
+			if got, _ := host.Inbox("1").Preferences(ctx); got.TimeZone != "Asia/Kolkata" {
+				t.Errorf("saved anyway: %+v", got.PersonPreferences)
 			}
 			d, err := host.SetDefaultPreferences(ctx, []client.PreferenceSetting{{Category: "workshop", Channel: "email", Enabled: true}})
 			if err != nil || len(d.Settings) != 1 {

@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The zone database goes with the binary: people's time zones never
+	// depend on the machine's.
+	_ "time/tzdata"
 
 	"github.com/cloche/cloche/internal/cli"
 )

@@ -62,6 +62,13 @@ type server struct {
 // variables (NAME=value) and arguments, and returns once it serves.
 func startServe(t *testing.T, bin, url, addr string, env []string, args ...string) *server {
 	t.Helper()
+	return startServeWatch(t, bin, url, addr, env, nil, args...)
+}
+
+// startServeWatch is startServe with watch, when not nil, called with
+// every line the process logs.
+func startServeWatch(t *testing.T, bin, url, addr string, env []string, watch func(line string), args ...string) *server {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--database-url", url}, args...)...)
 	cmd.Env = append(os.Environ(), "CLOCHE_LOG__FORMAT=text", "CLOCHE_SCHEDULER__POLL_INTERVAL=100ms",
 		"CLOCHE_HTTP__ADDR="+addr)
@@ -80,6 +87,9 @@ func startServe(t *testing.T, bin, url, addr string, env []string, args ...strin
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			all.WriteString(sc.Text() + "\n")
+			if watch != nil {
+				watch(sc.Text())
+			}
 			if strings.Contains(sc.Text(), "cloche serving") {
 				ready <- logValue(sc.Text(), "http")
 			}
@@ -134,7 +144,9 @@ func TestTwoServeProcessesPublishOnce(t *testing.T) {
 	serve(t, bin, url)
 	serve(t, bin, url)
 
-	due := time.Now().Add(5 * time.Second).Format(time.RFC3339Nano)
+	// Due in an hour, then made due once every notify is done: however
+	// slow the machine, every event waits for the servers.
+	due := time.Now().Add(time.Hour).Format(time.RFC3339Nano)
 	const events = 6
 	var ids []int64
 	for range events {
@@ -148,7 +160,8 @@ func TestTwoServeProcessesPublishOnce(t *testing.T) {
 		}
 		ids = append(ids, res.EventID)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	testdb.MakeDue(t, url, ids...)
+	deadline := time.Now().Add(90 * time.Second)
 	for _, id := range ids {
 		for {
 			var ev struct {

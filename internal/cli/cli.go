@@ -383,7 +383,7 @@ const (
 	inAppChannelEnum  = "message,header_message,alert"
 	statusTypeEnum    = "neutral,valid,invalid,caution,document,calendar"
 	eventStatusEnum   = "pending,published,cancelled,expired,dropped,failed"
-	deliveryStateEnum = "queued,sending,sent,retrying,failed"
+	deliveryStateEnum = "queued,sending,sent,retrying,failed,skipped"
 )
 
 // enumVars make the lists above usable in struct tags as ${channels} etc.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/testdb"
 )
 
 // The acceptance path: import a directory, notify a group, find the
@@ -365,20 +366,22 @@ func TestServe(t *testing.T) {
 		}
 
 		var res cloche.Result
-		// Far enough ahead that opening the service for notify, slow on a
-		// loaded machine, does not make it due already.
-		due := time.Now().Add(3 * time.Second)
+		// Due in an hour, made due once notify has answered: however slow
+		// the machine, the event waits for serve.
+		due := time.Now().Add(time.Hour)
 		h.json(&res, "notify", "-k", "message:internal", "--title", "Soon", "-u", "1", "--from", due.Format(time.RFC3339Nano))
 		if res.Status != cloche.EventPending {
 			t.Fatalf("notify: %+v, want pending", res)
 		}
+		madeDue := time.Now()
+		testdb.MakeDue(t, h.databaseURL(), res.EventID)
 		var ev cloche.Event
-		waitFor(t, 20*time.Second, "serve to publish the event", func() bool {
+		waitFor(t, 60*time.Second, "serve to publish the event", func() bool {
 			h.json(&ev, "events", "show", fmt.Sprint(res.EventID))
 			return ev.Status != cloche.EventPending
 		})
-		if ev.Status != cloche.EventPublished || ev.PublishedAt == nil || ev.PublishedAt.Before(due) {
-			t.Errorf("event %+v, want published after %v", ev, due)
+		if ev.Status != cloche.EventPublished || ev.PublishedAt == nil || ev.PublishedAt.Before(madeDue.Truncate(time.Millisecond)) {
+			t.Errorf("event %+v, want published after %v", ev, madeDue)
 		}
 		if got := h.ok("inbox", "1"); !strings.Contains(got, "Soon") {
 			t.Errorf("inbox 1:\n%s", got)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cloche/cloche"
 )
@@ -43,9 +44,15 @@ func (c *deliveriesListCmd) Run(rt *runtime) error {
 	}
 	loc := svc.Location()
 	t := rt.table("ID", "EVENT", "ADDRESS", "TO", "STATE", "ATTEMPTS", "UPDATED", "NEXT ATTEMPT", "LAST ANSWER")
+	now := time.Now()
 	for _, d := range ds {
-		t.row(d.ID, d.EventID, d.Address, deliveryTo(&d), d.State, d.Attempts, formatTime(&d.UpdatedAt, loc),
-			formatTime(d.NextAttemptAt, loc), orDash(truncate(lastAnswer(&d), 60)))
+		state, next := string(d.State), d.NextAttemptAt
+		if d.State == cloche.DeliveryQueued && d.NotBefore != nil && d.NotBefore.After(now) {
+			// Held: quiet hours, or waiting for the notification to be read.
+			state, next = state+" (held: "+d.HoldReason+")", d.NotBefore
+		}
+		t.row(d.ID, d.EventID, d.Address, deliveryTo(&d), state, d.Attempts, formatTime(&d.UpdatedAt, loc),
+			formatTime(next, loc), orDash(truncate(lastAnswer(&d), 60)))
 	}
 	return t.flush()
 }

@@ -186,3 +186,14 @@ func (w *watchWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// databaseURL is the database the harness's environment names.
+func (h *harness) databaseURL() string {
+	for _, kv := range h.env {
+		if v, ok := strings.CutPrefix(kv, "CLOCHE_DATABASE_URL="); ok {
+			return v
+		}
+	}
+	h.t.Fatal("harness: no CLOCHE_DATABASE_URL")
+	return ""
+}

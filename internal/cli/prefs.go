@@ -11,7 +11,7 @@ import (
 // prefsCmd groups the commands about preferences per type and channel.
 type prefsCmd struct {
 	Show     prefsShowCmd     `cmd:"" help:"Show a user's preferences and the channels each type reaches them on."`
-	Set      prefsSetCmd      `cmd:"" help:"Turn channels on or off for a user, for a type or a category; the other settings stay."`
+	Set      prefsSetCmd      `cmd:"" help:"Turn channels on or off for a user, for a type or a category, and set their time zone, quiet hours and unread delay; the other settings stay."`
 	Defaults prefsDefaultsCmd `cmd:"" help:"Show or set the organisation defaults, which a user's settings override."`
 }
 
@@ -67,6 +67,8 @@ func flagError(err error) error {
 	for _, fe := range fes {
 		flag := "--channel"
 		switch {
+		case personFlag(fe.Field) != "":
+			flag = personFlag(fe.Field)
 		case strings.HasSuffix(fe.Field, ".type"):
 			flag = "--type"
 		case strings.HasSuffix(fe.Field, ".category"):
@@ -101,19 +103,41 @@ func (c *prefsShowCmd) Run(rt *runtime) error {
 type prefsSetCmd struct {
 	User string `arg:"" help:"User id."`
 	prefsScope
+	prefsPerson
+}
+
+func (c *prefsSetCmd) Help() string {
+	return `Examples:
+  cloche prefs set 1 --type task:status:valid --channel email=on --channel message=off
+  cloche prefs set 1 --quiet 21:00-08:00 --quiet-days saturday,sunday --time-zone Europe/Paris
+  cloche prefs set 1 --email-if-unread 30m
+  cloche prefs set 1 --quiet off --email-if-unread default`
 }
 
 func (c *prefsSetCmd) Run(rt *runtime) error {
-	in, err := c.settings()
-	if err != nil {
-		return err
+	var in []cloche.PreferenceSetting
+	if !c.prefsPerson.any() || c.Type != "" || c.Category != "" || len(c.Channel) > 0 {
+		var err error
+		if in, err = c.settings(); err != nil {
+			return err
+		}
 	}
 	svc, err := rt.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	p, err := svc.UpdatePreferences(rt.ctx, c.User, in)
+	var opts []cloche.PreferenceOption
+	if c.prefsPerson.any() {
+		cur, err := svc.Preferences(rt.ctx, c.User)
+		if err != nil {
+			return err
+		}
+		if opts, err = c.prefsPerson.options(cur); err != nil {
+			return err
+		}
+	}
+	p, err := svc.UpdatePreferences(rt.ctx, c.User, in, opts...)
 	if err != nil {
 		return flagError(err)
 	}
@@ -164,6 +188,9 @@ func (rt *runtime) printPreferences(p *cloche.Preferences) error {
 	whose := "organisation defaults"
 	if p.UserID != "" {
 		whose = "user " + p.UserID
+	}
+	if p.PersonPreferences != nil {
+		rt.printPerson(p.PersonPreferences)
 	}
 	if len(p.Settings) == 0 {
 		rt.printf("%s: no settings", whose)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/cloche/cloche"
 )
 
@@ -43,6 +45,7 @@ type typesSetCmd struct {
 	DefaultChannel *cloche.Channel    `name:"default-channel" enum:"${channels}" placeholder:"CHANNEL" help:"Channel used unless the sender forces one (${enum}); required for a new type."`
 	StatusType     *cloche.StatusType `name:"status-type" enum:"${status_types}" placeholder:"STATUS" help:"Visual mark (${enum}; default: the current one, or neutral)."`
 	Mandatory      *bool              `name:"mandatory" negatable:"" help:"Make the type mandatory: its default channel cannot be turned off by a preference (--no-mandatory: not; default: as it is)."`
+	EmailIfUnread  string             `name:"email-if-unread" placeholder:"DURATION" help:"E-mail people who also get the type in the app only if it is still unread after this long, e.g. 30m (0: at once; default: as it is)."`
 }
 
 func (c *typesSetCmd) Run(rt *runtime) error {
@@ -53,15 +56,22 @@ func (c *typesSetCmd) Run(rt *runtime) error {
 	if c.StatusType != nil {
 		in.StatusType = *c.StatusType
 	}
+	var opts []cloche.TypeOption
+	if c.Mandatory != nil {
+		opts = append(opts, cloche.Mandatory(*c.Mandatory))
+	}
+	if c.EmailIfUnread != "" {
+		m, err := parseMinutes(c.EmailIfUnread)
+		if err != nil {
+			return usageErrorf("--email-if-unread: %v", err)
+		}
+		opts = append(opts, cloche.EmailIfUnread(m))
+	}
 	svc, err := rt.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	var opts []cloche.TypeOption
-	if c.Mandatory != nil {
-		opts = append(opts, cloche.Mandatory(*c.Mandatory))
-	}
 	ty, err := svc.SetType(rt.ctx, in, opts...)
 	if err != nil {
 		return err
@@ -70,6 +80,9 @@ func (c *typesSetCmd) Run(rt *runtime) error {
 		return rt.printJSON(ty)
 	}
 	rt.printf("type %s: %q, default channel %s, status type %s", ty.Key, ty.Label, ty.DefaultChannel, ty.StatusType)
+	if ty.EmailIfUnreadMinutes > 0 {
+		rt.printf("e-mail only if unread after %s", time.Duration(ty.EmailIfUnreadMinutes)*time.Minute)
+	}
 	return nil
 }
 

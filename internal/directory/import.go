@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloche/cloche/internal/quiet"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -55,6 +56,9 @@ type UserInput struct {
 	// AccountType: entrepreneur, equipe_appui, hybride (both) or another
 	// string of the host's; empty: none.
 	AccountType string `json:"account_type"`
+	// TimeZone is the person's IANA zone; empty keeps the one they have
+	// (or the organisation's).
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // CompanyInput is a company as hosts send it.
@@ -88,6 +92,7 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 		Active:      in.Active == nil || *in.Active,
 		FollowerID:  strings.TrimSpace(string(in.FollowerID)),
 		AccountType: strings.TrimSpace(in.AccountType),
+		TimeZone:    strings.TrimSpace(in.TimeZone),
 		Groups:      []string{},
 		Companies:   []string{},
 	}
@@ -125,6 +130,13 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 	}
 	if u.AccountType == store.AccountTypeAll {
 		return nil, store.Invalid(prefix+"account_type", "%q is a route reaching everybody, not an account type", u.AccountType)
+	}
+	if u.TimeZone != "" {
+		loc, err := quiet.LoadZone(prefix+"time_zone", u.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		u.TimeZone = loc.String()
 	}
 	if u.FollowerID == u.ID {
 		return nil, store.Invalid(prefix+"follower_id", "a user cannot follow themselves")

@@ -123,7 +123,14 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 // the order user ids, follower, groups, company, account type. noEmail are the active
 // users reached who have no address, by id.
 func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.DeliveryRecipient, noEmail []string, err error) {
-	return emails(ctx, q, rt, nil)
+	return emails(ctx, q, rt, nil, nil)
+}
+
+// EmailsWhere is Emails less the users keep refuses (their preferences
+// turn e-mail off). They are left out before addresses are shared out, so
+// that a person who shares an address with one who refused still gets it.
+func EmailsWhere(ctx context.Context, q store.Queries, rt *Routes, keep func(userID string) bool) (out []store.DeliveryRecipient, noEmail []string, err error) {
+	return emails(ctx, q, rt, nil, keep)
 }
 
 // EmailsAmong is Emails limited to the users of among (a few, such as
@@ -133,10 +140,10 @@ func EmailsAmong(ctx context.Context, q store.Queries, rt *Routes, among []strin
 	if among == nil {
 		among = []string{}
 	}
-	return emails(ctx, q, rt, among)
+	return emails(ctx, q, rt, among, nil)
 }
 
-func emails(ctx context.Context, q store.Queries, rt *Routes, among []string) (out []store.DeliveryRecipient, noEmail []string, err error) {
+func emails(ctx context.Context, q store.Queries, rt *Routes, among []string, keep func(string) bool) (out []store.DeliveryRecipient, noEmail []string, err error) {
 	var only map[string]bool
 	if among != nil {
 		only = make(map[string]bool, len(among))
@@ -217,6 +224,9 @@ func emails(ctx context.Context, q store.Queries, rt *Routes, among []string) (o
 		seen[strings.ToLower(rt.CompanyAddress.Address)] = true
 	}
 	for _, id := range ids {
+		if keep != nil && !keep(id) {
+			continue
+		}
 		addr := strings.TrimSpace(users[id].Email)
 		if addr == "" {
 			noEmail = append(noEmail, id)

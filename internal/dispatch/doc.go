@@ -3,5 +3,6 @@
 // recipients at once (on the channels their preferences give them,
 // preferences.go) or schedules its publication; its River workers publish
 // due events (asking the host's check_url first when there is one) and purge
-// old notifications.
+// old notifications. A publish job claims its event before it works on it,
+// and a sweep queues again the due events whose publisher died (rescue.go).
 package dispatch

@@ -141,6 +141,9 @@ type Config struct {
 	// MaxAttachmentSize bounds a notification's attachments, all together;
 	// default DefaultMaxAttachmentSize.
 	MaxAttachmentSize int64
+	// Zone is the time zone of people who set none (setting time_zone),
+	// for their quiet hours; UTC when nil.
+	Zone *time.Location
 }
 
 // Mailer sends the e-mails of an event. EnqueueTx runs inside the
@@ -167,6 +170,8 @@ type Dispatcher struct {
 	// types and contacts remember what planning read lately.
 	types    typeCache
 	contacts contactCache
+	// rescued counts the events Sweep handed back (rescue.go).
+	rescued atomic.Int64
 }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
@@ -517,6 +522,11 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 		out.Counts[p.channel] = n
+	}
+	if out.Counts[store.ChannelEmail] > 0 {
+		if err := d.holdEmail(ctx, tx, ev, now); err != nil {
+			return nil, err
+		}
 	}
 	if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
 		return nil, err

@@ -99,24 +99,24 @@ func (d *Dispatcher) fanOutEmail(ctx context.Context, tx store.Tx, ev *store.Eve
 		if ex, err = tx.PreferenceExceptions(ctx, f); err != nil {
 			return 0, nil, err
 		}
-		if emails, noEmail, err = directory.Emails(ctx, tx, rt); err != nil {
-			return 0, nil, err
-		}
 		exception := make(map[string]bool, len(ex))
 		for _, id := range ex {
 			exception[id] = true
 		}
 		var skipped []string
-		emails = slices.DeleteFunc(emails, func(e store.DeliveryRecipient) bool {
-			off := !f.Fallback
-			if e.UserID != "" && exception[e.UserID] {
-				off = !off
+		keep := func(id string) bool {
+			if on := f.Fallback != exception[id]; on {
+				return true
 			}
-			if off && e.UserID != "" {
-				skipped = append(skipped, e.UserID)
-			}
-			return off
-		})
+			skipped = append(skipped, id)
+			return false
+		}
+		if emails, noEmail, err = directory.EmailsWhere(ctx, tx, rt, keep); err != nil {
+			return 0, nil, err
+		}
+		// A company's own address is no person's: only the organisation
+		// default (the fallback) turns it off.
+		emails = slices.DeleteFunc(emails, func(e store.DeliveryRecipient) bool { return e.UserID == "" && !f.Fallback })
 		if f.Skips {
 			err = tx.PreferenceSkipInsert(ctx, ev.ID, f.Channel, skipped)
 		}

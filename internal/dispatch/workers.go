@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -70,10 +71,44 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 	return w.d.publishDue(ctx, job.Args.EventID, job.Attempt, job.MaxAttempts)
 }
 
+// Timeout is the lease the job holds on its event (rescue.go).
+func (w *publishWorker) Timeout(*river.Job[PublishArgs]) time.Duration { return w.d.PublishLease() }
+
 // publishDue publishes a scheduled event that has fallen due, unless it is
-// no longer pending (cancelled, replaced, already published), past its
-// until, or its check_url says it no longer applies.
-func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, maxAttempts int) error {
+// no longer pending (cancelled, replaced, already published), another job
+// holds it, it is past its until, or its check_url says it no longer
+// applies. An event without check_url goes with the other due ones in a
+// batch (publishbatch.go). Otherwise, or when the batch did not take it,
+// the job claims the event (rescue.go) and, when it fails and will be
+// retried, hands it back to that retry.
+func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, maxAttempts int) (err error) {
+	first, err := d.store.EventGet(ctx, eventID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d.logger.WarnContext(ctx, "publish: event is gone", "event_id", eventID)
+		return nil
+	case err != nil:
+		return err
+	case first.Status != store.EventPending:
+		return nil
+	case first.CheckURL == "":
+		ids, err := d.publishDueBatch(ctx)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(ids, eventID) {
+			return nil
+		}
+	}
+	ok, err := d.claim(ctx, eventID)
+	if err != nil || !ok {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			d.release(ctx, eventID)
+		}
+	}()
 	ev, err := d.store.EventGet(ctx, eventID)
 	if errors.Is(err, store.ErrNotFound) {
 		d.logger.WarnContext(ctx, "publish: event is gone", "event_id", eventID)
@@ -128,11 +163,7 @@ func (d *Dispatcher) publishDue(ctx context.Context, eventID int64, attempt, max
 		return fmt.Errorf("publish event %d: %w", eventID, err)
 	}
 	if ev.Status == store.EventPublished {
-		attrs := []any{"event_id", ev.ID, "key", ev.Key, "channel", ev.Channel, "reached", ev.Counts}
-		if ev.DueAt != nil {
-			attrs = append(attrs, "late", d.now().Sub(*ev.DueAt).Round(time.Millisecond))
-		}
-		d.logger.InfoContext(ctx, "published", attrs...)
+		d.logPublished(ctx, ev)
 		d.afterPublish(ctx, ev)
 	}
 	return nil
@@ -202,6 +233,9 @@ type purgeWorker struct {
 	river.WorkerDefaults[PurgeArgs]
 	d *Dispatcher
 }
+
+// Timeout bounds a purge: what is left waits for the next one.
+func (w *purgeWorker) Timeout(*river.Job[PurgeArgs]) time.Duration { return PurgeTimeout }
 
 func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	n, err := w.d.Purge(ctx)

@@ -368,5 +368,5 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 // Timeout leaves a job its slice, the last batch (a slow server may take
 // several SMTP timeouts) and its recording.
 func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration {
-	return w.m.cfg.Slice + max(w.m.cfg.Lease, 10*w.m.cfg.SMTP.Timeout)
+	return w.m.JobTimeout()
 }

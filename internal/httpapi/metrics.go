@@ -23,6 +23,7 @@ import (
 //	cloche_scheduler_lag_seconds          age of the oldest due event not yet published (0: none)
 //	cloche_open_streams                   event streams open on this server
 //	cloche_deliveries_rescued_total       e-mail deliveries this process took from a dead process's lapsed claim
+//	cloche_events_rescued_total           scheduled events this process handed back after their publisher died
 type metrics struct {
 	requests      *prometheus.HistogramVec
 	notifications *prometheus.CounterVec
@@ -61,7 +62,11 @@ func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "cloche_deliveries_rescued_total",
 			Help: "E-mail deliveries this process took again because the claim of the process sending them lapsed.",
-		}, func() float64 { return float64(svc.DeliveriesRescued()) })}
+		}, func() float64 { return float64(svc.DeliveriesRescued()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cloche_events_rescued_total",
+			Help: "Scheduled events this process handed back to the queue because the process publishing them died.",
+		}, func() float64 { return float64(svc.EventsRescued()) })}
 	if streamer != nil {
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cloche_open_streams",

@@ -11,9 +11,11 @@ import (
 // (/api/v1/users/{id}/preferences), and the organisation defaults
 // (/api/v1/preferences/defaults).
 
-// preferencesRequest is the body of the PUTs: every setting.
+// preferencesRequest is the body of the PUTs: every setting, and for a
+// person the rest of the document (an absent field is its default).
 type preferencesRequest struct {
 	Settings []cloche.PreferenceSetting `json:"settings"`
+	cloche.PersonPreferences
 }
 
 // showPreferences: GET …/preferences.
@@ -32,7 +34,7 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, false); err != nil {
 		return err
 	}
-	p, err := s.svc.SetPreferences(r.Context(), inboxUser(r), req.Settings)
+	p, err := s.svc.SetPreferences(r.Context(), inboxUser(r), req.Settings, cloche.WithPerson(req.PersonPreferences))
 	if err != nil {
 		return err
 	}
@@ -65,10 +67,20 @@ func (s *Server) putPreferenceDefaults(w http.ResponseWriter, r *http.Request) e
 }
 
 // mutedReport is what an event's page says of the recipients a
-// preference kept from a channel (reason "preference").
+// preference kept from a channel (reason "preference"), then of those
+// whose e-mail is still held (reason "quiet_hours": quiet hours pending;
+// "unread": waiting for the in-app notification to be read).
 func (s *Server) mutedReport(r *http.Request, ev *cloche.Event) ([]cloche.PreferenceSkip, error) {
 	if ev.Status != cloche.EventPublished {
 		return nil, nil
 	}
-	return s.svc.PreferenceSkips(r.Context(), ev.ID, 1000)
+	out, err := s.svc.PreferenceSkips(r.Context(), ev.ID, 1000)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.svc.HeldEmails(r.Context(), ev.ID, 1000)
+	for _, h := range held {
+		out = append(out, cloche.PreferenceSkip{UserID: h.UserID, Channel: cloche.ChannelEmail, Reason: h.Reason, NotBefore: &h.NotBefore})
+	}
+	return out, err
 }

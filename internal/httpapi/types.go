@@ -34,6 +34,8 @@ type typeRequest struct {
 	DefaultChannel string `json:"default_channel"`
 	StatusType     string `json:"status_type"`
 	Mandatory      *bool  `json:"mandatory"`
+	// EmailIfUnreadMinutes: absent keeps it; 0 turns it off.
+	EmailIfUnreadMinutes *int `json:"email_if_unread_minutes"`
 }
 
 // putType: PUT /api/v1/types/{key} creates (201) or changes (200) a type.
@@ -51,6 +53,9 @@ func (s *Server) putType(w http.ResponseWriter, r *http.Request) error {
 	var opts []cloche.TypeOption
 	if req.Mandatory != nil {
 		opts = append(opts, cloche.Mandatory(*req.Mandatory))
+	}
+	if req.EmailIfUnreadMinutes != nil {
+		opts = append(opts, cloche.EmailIfUnread(*req.EmailIfUnreadMinutes))
 	}
 	t, err := s.svc.SetType(r.Context(), cloche.NotificationType{Key: key, Label: req.Label,
 		DefaultChannel: cloche.Channel(req.DefaultChannel), StatusType: cloche.StatusType(req.StatusType)}, opts...)

@@ -40,6 +40,11 @@ type Config struct {
 	// with how many jobs of each run at once (a queue with 0 is not
 	// worked). Jobs of a queue no process works wait in it.
 	Queues map[string]int
+	// RescueAfter is how long a job may stay running before River takes
+	// it for dead and makes it available again: a little more than the
+	// longest timeout of any job kind (every worker sets one). Zero keeps
+	// River's default of one hour.
+	RescueAfter time.Duration
 }
 
 // New returns a Queue on the store's database. workers holds every worker
@@ -97,8 +102,9 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], workers *river.Workers, 
 		FetchPollInterval: cfg.PollInterval,
 		// River logs every job error at error level; our workers log what
 		// matters themselves.
-		Logger:      logger.With("component", "river"),
-		MaxAttempts: 10,
+		Logger:               logger.With("component", "river"),
+		MaxAttempts:          10,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)

@@ -19,8 +19,9 @@ import (
 	"github.com/cloche/cloche/internal/testdb"
 )
 
-// wait is how long a test waits for something that should happen at once.
-const wait = 10 * time.Second
+// wait is how long a test waits for something that should happen at once:
+// long enough for a busy two-core machine, since only a failure waits it out.
+const wait = 60 * time.Second
 
 // sseEvent is one event of a stream, or a comment.
 type sseEvent struct {

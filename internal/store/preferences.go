@@ -96,11 +96,13 @@ type PreferenceFilter struct {
 }
 
 // PreferenceSkip is a recipient who got nothing on a channel because of a
-// preference.
+// preference, or (an event's report) whose e-mail is still held.
 type PreferenceSkip struct {
 	UserID  string  `json:"user_id"`
 	Channel Channel `json:"channel"`
-	Reason  string  `json:"reason"` // "preference"
+	Reason  string  `json:"reason"` // "preference", HoldQuietHours, HoldUnread
+	// NotBefore is when a held e-mail may leave.
+	NotBefore *time.Time `json:"not_before,omitempty"`
 }
 
 // SkipReasonPreference is the reason of every PreferenceSkip.

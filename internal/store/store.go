@@ -81,6 +81,8 @@ type Queries interface {
 	// EventCancelPending cancels the pending events of a context (and key,
 	// when given) and returns their ids.
 	EventCancelPending(ctx context.Context, p *EventCancelPendingParams) ([]int64, error)
+	// Claims on scheduled events by publish jobs (claims.go).
+	EventClaims
 
 	// In-app notifications.
 	NotificationInsertMany(ctx context.Context, p *NotificationInsertManyParams) (int, error)
@@ -112,11 +114,13 @@ type Queries interface {
 	// UserSearch finds users, with their groups and companies.
 	UserSearch(ctx context.Context, p *UserSearchParams) ([]User, error)
 	DeliveryGet(ctx context.Context, id int64) (*Delivery, error)
-	// DeliveryClaim takes up to Limit deliveries that are due (queued;
-	// retrying and past their next attempt time; sending and past their
+	// DeliveryClaim takes up to Limit deliveries that are due (queued
+	// and past their not-before time, if any; retrying and past their next attempt time; sending and past their
 	// lease), moves them to sending under Owner until LeaseUntil, counts
 	// the attempt and gives each a Message-ID if it has none. Two claims
-	// never take the same delivery while its lease runs.
+	// never take the same delivery while its lease runs. First, a due
+	// delivery held unless read whose in-app notification of the event
+	// was read is marked skipped (SkipReasonRead), never claimed.
 	DeliveryClaim(ctx context.Context, p *DeliveryClaimParams) ([]ClaimedDelivery, error)
 	// DeliveryRecord writes the outcomes of deliveries claimed by Owner,
 	// all in one statement, and returns how many it changed: a delivery no
@@ -130,7 +134,8 @@ type Queries interface {
 	// how many it queued.
 	DeliveryRetry(ctx context.Context, p *DeliveryRetryParams) (int, error)
 	// DeliveryNextDue is the earliest next attempt time of the retrying
-	// deliveries, or nil when there are none.
+	// deliveries or not-before time of the held ones, or nil when there
+	// are none.
 	DeliveryNextDue(ctx context.Context) (*time.Time, error)
 	// DeliveryRenew extends the leases of the deliveries still being sent
 	// under one of Owners (their claims are alive) to LeaseUntil, in one
@@ -154,6 +159,8 @@ type Queries interface {
 	AccountTypeQueries
 	// A whole directory at once (sync.go).
 	SyncQueries
+	// Time zones, quiet hours, held e-mail (quiet.go).
+	QuietQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal

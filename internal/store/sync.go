@@ -15,6 +15,7 @@ type DirectorySyncParams struct {
 	// SyncUsers: Users is every person, with their groups, companies and
 	// follower; those the store holds beyond it are deactivated (never
 	// deleted: their history stays). Without it, people are left alone.
+	// A person's empty TimeZone keeps the stored one, as in UserUpsert.
 	SyncUsers bool
 	Users     []*User
 	// At is the updated_at of what changes.

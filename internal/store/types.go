@@ -110,8 +110,11 @@ type User struct {
 	FollowerID string   `json:"follower_id,omitempty"`
 	// AccountType is enDI's kind of account: entrepreneur, equipe_appui,
 	// hybride (both), or another string of the host's; empty: none.
-	AccountType string    `json:"account_type,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	AccountType string `json:"account_type,omitempty"`
+	// TimeZone is the person's IANA zone (empty: the organisation's). An
+	// upsert with none keeps the stored one.
+	TimeZone  string    `json:"time_zone,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Company is an "enseigne": a business whose members can be notified together.
@@ -139,8 +142,12 @@ type NotificationType struct {
 	Builtin        bool       `json:"builtin"`
 	// Mandatory: the default channel cannot be turned off by a preference.
 	// TypeUpsert leaves it as it is; TypeSetMandatory changes it.
-	Mandatory bool      `json:"mandatory"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Mandatory bool `json:"mandatory"`
+	// EmailIfUnreadMinutes: the type's e-mail waits this long and leaves
+	// only if the in-app notification is still unread (0: at once).
+	// TypeUpsert leaves it as it is; TypeSetEmailIfUnread changes it.
+	EmailIfUnreadMinutes int       `json:"email_if_unread_minutes"`
+	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 // Recipients are the routes by which an event reaches people. They are kept
@@ -215,10 +222,13 @@ const (
 	DeliverySent     DeliveryState = "sent"
 	DeliveryRetrying DeliveryState = "retrying"
 	DeliveryFailed   DeliveryState = "failed"
+	// DeliverySkipped: held until the in-app notification was read or the
+	// delay ended, it was read first (e-mail only if unread).
+	DeliverySkipped DeliveryState = "skipped"
 )
 
 // DeliveryStates lists every delivery state.
-var DeliveryStates = []DeliveryState{DeliveryQueued, DeliverySending, DeliverySent, DeliveryRetrying, DeliveryFailed}
+var DeliveryStates = []DeliveryState{DeliveryQueued, DeliverySending, DeliverySent, DeliveryRetrying, DeliveryFailed, DeliverySkipped}
 
 // Valid reports whether s is a known delivery state.
 func (s DeliveryState) Valid() bool {
@@ -253,6 +263,10 @@ type Delivery struct {
 	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
 	// NextAttemptAt is when a retrying delivery is tried again.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	// NotBefore is when a held delivery may leave, and HoldReason why it
+	// was held (HoldQuietHours, HoldUnread).
+	NotBefore  *time.Time `json:"not_before,omitempty"`
+	HoldReason string     `json:"hold_reason,omitempty"`
 }
 
 // DeliveryRecipient is one address an event's e-mail goes to.

@@ -213,6 +213,18 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("latest event = %q %s, want the appointment, cancelled", ev.Title, ev.Status)
 		}
 
+		// A person's preferences, changed in their page's form.
+		b.open(h.srv.URL + "/console/directory/user?id=11")
+		sel := `select[name="type|message:internal|email"]`
+		b.do(chromedp.SetValue(chromedp.CSS(sel), "on"))
+		b.submit("form.prefs button[type=submit]")
+		if got := b.text(".flash"); !strings.Contains(got, "Preferences of Farid Haddad saved: 1 setting(s).") {
+			t.Errorf("message after saving the preferences = %q", got)
+		}
+		if got := b.value(sel); got != "on" {
+			t.Errorf("the saved preference reads back as %q", got)
+		}
+
 		if !full {
 			return
 		}

@@ -192,10 +192,13 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+p+"/types/new", c.authed(c.newType))
 	m.HandleFunc("GET "+p+"/types/edit", c.authed(c.editType))
 	m.HandleFunc("POST "+p+"/types", c.authed(c.saveType))
+	m.HandleFunc("GET "+p+"/types/defaults", c.authed(c.typeDefaults))
+	m.HandleFunc("POST "+p+"/types/defaults", c.authed(c.saveTypeDefaults))
 	m.HandleFunc("GET "+p+"/deliveries", c.authed(c.deliveries))
 	m.HandleFunc("POST "+p+"/deliveries/{id}/retry", c.authed(c.retryDelivery))
 	m.HandleFunc("GET "+p+"/directory", c.authed(c.directory))
 	m.HandleFunc("GET "+p+"/directory/user", c.authed(c.user))
+	m.HandleFunc("POST "+p+"/directory/user/preferences", c.authed(c.saveUserPreferences))
 	m.HandleFunc(p+"/", c.authed(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.errorPage(w, r, s, http.StatusNotFound, "No such page", "There is no console page at this address.")
 	}))

@@ -54,47 +54,62 @@ type userData struct {
 	Follows   []cloche.User
 	Unread    map[cloche.Channel]int
 	Recent    []cloche.InboxItem
+	Prefs     *prefGrid
 }
 
 func (c *Console) user(w http.ResponseWriter, r *http.Request, s *session) {
+	d, ok := c.userPage(w, r, s, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "user", cmp.Or(d.User.Name, d.User.ID), "directory", d)
+}
+
+// userPage reads what user id's page shows; when it cannot, it answers
+// the error page and reports false.
+func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session, id string) (*userData, bool) {
 	ctx := r.Context()
-	id := r.URL.Query().Get("id")
 	u, err := c.svc.User(ctx, id)
 	if errors.Is(err, cloche.ErrNotFound) {
 		c.errorPage(w, r, s, http.StatusNotFound, "No such user", fmt.Sprintf("There is no user %q in the directory.", id))
-		return
+		return nil, false
 	} else if err != nil {
 		c.serverError(w, r, s, "read the user", err)
-		return
+		return nil, false
 	}
 	d := &userData{User: u}
 	for _, cid := range u.Companies {
 		co, err := c.svc.Company(ctx, cid)
 		if err != nil {
 			c.serverError(w, r, s, "read the user's companies", err)
-			return
+			return nil, false
 		}
 		d.Companies = append(d.Companies, *co)
 	}
 	if u.FollowerID != "" {
 		if d.Follower, err = c.svc.User(ctx, u.FollowerID); err != nil && !errors.Is(err, cloche.ErrNotFound) {
 			c.serverError(w, r, s, "read the user's follower", err)
-			return
+			return nil, false
 		}
 	}
 	if d.Follows, err = c.svc.SearchUsers(ctx, cloche.UserQuery{FollowedBy: u.ID, Limit: 100}); err != nil {
 		c.serverError(w, r, s, "list whom the user follows", err)
-		return
+		return nil, false
 	}
 	if d.Unread, err = c.svc.UnreadCounts(ctx, u.ID); err != nil {
 		c.serverError(w, r, s, "count the unread notifications", err)
-		return
+		return nil, false
 	}
 	page, err := c.svc.Inbox(ctx, cloche.InboxQuery{UserID: u.ID, All: true, Limit: 20})
 	if err != nil {
 		c.serverError(w, r, s, "list the notifications", err)
-		return
+		return nil, false
 	}
 	d.Recent = page.Items
-	c.render(w, r, s, http.StatusOK, "user", cmp.Or(u.Name, u.ID), "directory", d)
+	if d.Prefs, err = c.userGrid(ctx, u.ID); err != nil {
+		c.serverError(w, r, s, "read the preferences", err)
+		return nil, false
+	}
+	d.Prefs.CSRF = c.keys.csrfToken(s.ID)
+	return d, true
 }

@@ -14,6 +14,9 @@ var statusTypes = []cloche.StatusType{"neutral", "valid", "invalid", "caution", 
 // typesData is the types page.
 type typesData struct {
 	Types []cloche.NotificationType
+	// Defaults are the channels each type reaches by default, once the
+	// organisation's default preferences apply.
+	Defaults map[string][]cloche.Channel
 }
 
 func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
@@ -22,14 +25,23 @@ func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, s, "list the notification types", err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "types", "Notification types", "types", typesData{Types: ts})
+	org, err := c.svc.DefaultPreferences(r.Context())
+	if err != nil {
+		c.serverError(w, r, s, "read the default preferences", err)
+		return
+	}
+	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}}
+	for _, t := range org.Effective {
+		d.Defaults[t.Type] = t.Channels
+	}
+	c.render(w, r, s, http.StatusOK, "types", "Notification types", "types", d)
 }
 
 // typeForm is the form that creates or edits a type.
 type typeForm struct {
 	New                                    bool
 	Key, Label, DefaultChannel, StatusType string
-	Builtin                                bool
+	Builtin, Mandatory                     bool
 	Errors                                 map[string]string
 	Other                                  []string
 	StatusTypes                            []cloche.StatusType
@@ -50,7 +62,7 @@ func (c *Console) editType(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	c.renderType(w, r, s, http.StatusOK, &typeForm{Key: t.Key, Label: t.Label, DefaultChannel: string(t.DefaultChannel),
-		StatusType: string(t.StatusType), Builtin: t.Builtin})
+		StatusType: string(t.StatusType), Builtin: t.Builtin, Mandatory: t.Mandatory})
 }
 
 func (c *Console) renderType(w http.ResponseWriter, r *http.Request, s *session, status int, f *typeForm) {
@@ -65,7 +77,7 @@ func (c *Console) renderType(w http.ResponseWriter, r *http.Request, s *session,
 func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 	p := r.PostForm
 	f := &typeForm{New: p.Get("new") == "1", Key: strings.TrimSpace(p.Get("key")), Label: p.Get("label"),
-		DefaultChannel: p.Get("default_channel"), StatusType: p.Get("status_type"), Errors: map[string]string{}}
+		DefaultChannel: p.Get("default_channel"), StatusType: p.Get("status_type"), Mandatory: p.Get("mandatory") == "1", Errors: map[string]string{}}
 	ctx := r.Context()
 	if f.New && f.Key != "" {
 		// Creating must not silently overwrite a type that exists.
@@ -95,7 +107,7 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	t, err := c.svc.SetType(ctx, cloche.NotificationType{Key: f.Key, Label: strings.TrimSpace(f.Label),
-		DefaultChannel: cloche.Channel(f.DefaultChannel), StatusType: cloche.StatusType(f.StatusType)})
+		DefaultChannel: cloche.Channel(f.DefaultChannel), StatusType: cloche.StatusType(f.StatusType)}, cloche.Mandatory(f.Mandatory))
 	if err != nil {
 		if !errors.Is(err, cloche.ErrInvalid) {
 			c.serverError(w, r, s, "save the type", err)
@@ -117,6 +129,10 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 	if f.New {
 		verb = "created"
 	}
-	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s.", t.Key, verb, t.DefaultChannel, t.StatusType))
+	mandatory := ""
+	if t.Mandatory {
+		mandatory = ", mandatory"
+	}
+	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s%s.", t.Key, verb, t.DefaultChannel, t.StatusType, mandatory))
 	http.Redirect(w, r, c.prefix+"/types", http.StatusSeeOther)
 }

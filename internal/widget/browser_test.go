@@ -45,6 +45,9 @@ type env struct {
 	// counts the stream requests, resumed those that carried
 	// last_event_id.
 	refuse, streams, resumed atomic.Int32
+	// fields, when set, answers the preference routes as a server with
+	// the person-level fields of issue 10 (see fieldsServer).
+	fields atomic.Pointer[fieldsServer]
 }
 
 func newEnv(t *testing.T, dbURL string) *env {
@@ -108,6 +111,10 @@ func (e *env) serveAPI(addr string) {
 				http.Error(w, "live updates are not running here", http.StatusServiceUnavailable)
 				return
 			}
+		}
+		if f := e.fields.Load(); f != nil && r.URL.Path == "/api/v1/me/preferences" && r.Method != http.MethodOptions {
+			f.serve(w, r, srv)
+			return
 		}
 		srv.ServeHTTP(w, r)
 	})}
@@ -231,10 +238,11 @@ func js[T any](tb *tab, expr string) T {
 	return v
 }
 
-// wait waits until expr is true, for at most 10 seconds.
+// wait waits until expr is true, for at most a minute (only a failure waits
+// that long; CI shares two cores with other work).
 func (tb *tab) wait(what, expr string) {
 	tb.t.Helper()
-	if err := browsertest.Until(tb.ctx, expr, 10*time.Second); err != nil {
+	if err := browsertest.Until(tb.ctx, expr, time.Minute); err != nil {
 		tb.t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -314,6 +322,9 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Run("safe_html", func(t *testing.T) { e.t = t; testSafeHTML(e, browser) })
 			t.Run("token_renewal", func(t *testing.T) { e.t = t; testTokenRenewal(e, browser) })
 			t.Run("reconnect", func(t *testing.T) { e.t = t; testReconnect(e, browser) })
+			t.Run("settings", func(t *testing.T) { e.t = t; testSettings(e, browser) })
+			t.Run("settings_keyboard", func(t *testing.T) { e.t = t; testSettingsKeyboard(e, browser) })
+			t.Run("settings_fields", func(t *testing.T) { e.t = t; testSettingsFields(e, browser) })
 		})
 	}
 }

@@ -1,7 +1,8 @@
 // Cloche widget: a user's in-app notifications in a host application's pages.
 //
 //   <cloche-bell>    the "message" channel: a bell with the unread count, and a
-//                    dropdown of the notifications, newest first;
+//                    dropdown of the notifications, newest first, with a
+//                    settings view of the person's preferences;
 //   <cloche-banner>  the "header_message" channel: one banner per unread header
 //                    message; closing one marks it read;
 //   <cloche-alerts>  the "alert" channel: a modal showing the unread alerts one
@@ -43,6 +44,14 @@
       announcements: 'Announcements', dismiss: (title) => `Dismiss: ${title}`,
       ack: 'OK, understood', counter: (i, n) => `Alert ${i} of ${n}`,
       status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
+      settings: 'Settings', settingsTitle: 'Notification settings', back: 'Back to the notifications',
+      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert' },
+      allOf: (c) => `All: ${c}`, required: 'required', loading: 'Loading…', loadFailed: 'The settings could not be loaded.',
+      timeZone: 'Time zone', useZone: (z) => `Use this device’s: ${z}`,
+      quiet: 'Quiet hours: no e-mail', quietFrom: 'From', quietTo: 'to', quietDays: 'And all day on',
+      digest: 'E-mail', at: 'at', on: 'on',
+      freq: { immediate: 'At once', hourly: 'A digest every hour', daily: 'A digest every day', weekly: 'A digest every week' },
+      save: 'Save', saving: 'Saving…', saved: 'Saved.', notSaved: 'Not saved:',
     },
     fr: {
       notifications: 'Notifications',
@@ -53,8 +62,24 @@
       announcements: 'Annonces', dismiss: (title) => `Fermer : ${title}`,
       ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
       status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
+      settings: 'Réglages', settingsTitle: 'Réglages des notifications', back: 'Retour aux notifications',
+      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte' },
+      allOf: (c) => `Toutes : ${c}`, required: 'obligatoire', loading: 'Chargement…', loadFailed: 'Les réglages n’ont pas pu être chargés.',
+      timeZone: 'Fuseau horaire', useZone: (z) => `Utiliser celui de cet appareil : ${z}`,
+      quiet: 'Heures calmes : pas d’e-mail', quietFrom: 'De', quietTo: 'à', quietDays: 'Et toute la journée le',
+      digest: 'E-mails', at: 'à', on: 'le',
+      freq: { immediate: 'Tout de suite', hourly: 'Un résumé par heure', daily: 'Un résumé par jour', weekly: 'Un résumé par semaine' },
+      save: 'Enregistrer', saving: 'Enregistrement…', saved: 'Enregistré.', notSaved: 'Non enregistré :',
     },
   };
+
+  const CHANNELS = ['email', 'message', 'header_message', 'alert'];
+  const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+
+  // dayName is a weekday's name in lang (DAYS[i]; 2024-01-01 was a Monday).
+  function dayName(i, lang) {
+    return new Intl.DateTimeFormat(lang, { weekday: 'long', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1 + i));
+  }
 
   // language is fr or en: the element's lang, the script's, the page's, the browser's.
   function language(el) {
@@ -272,7 +297,11 @@
           method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store',
         });
         if (r.status === 401 && !renewed && (await this.renew())) continue;
-        if (!r.ok) throw Object.assign(new Error(`${method} ${path}: HTTP ${r.status}`), { status: r.status });
+        if (!r.ok) {
+          let detail = null; // {code, field, message, details}
+          try { detail = (await r.json()).error || null; } catch { /* not JSON */ }
+          throw Object.assign(new Error(`${method} ${path}: HTTP ${r.status}`), { status: r.status, detail });
+        }
         return r.status === 204 ? null : r.json();
       }
     }
@@ -534,6 +563,270 @@
     }
   }
 
+  // Settings is the bell's settings view: the person's preferences
+  // (GET/PUT /api/v1/me/preferences), a switch per channel for each
+  // category and each of its types, and the person-level fields the server
+  // answers with (time zone, quiet hours, digest): a field it does not
+  // carry is not shown, nor sent.
+  class Settings {
+    constructor(bell) {
+      this.bell = bell;
+      this.doc = null; // the last document the server answered
+      this.own = new Map(); // "t type ch" or "c category ch" → on
+      this.heading = h('h2', { id: 'settings-heading', tabindex: '-1' });
+      this.backButton = h('button', { class: 'link back', type: 'button', 'data-action': 'back' });
+      this.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+      this.error = h('div', { class: 'error', id: 'settings-error', role: 'alert' });
+      this.form = h('form', { class: 'prefs', novalidate: true });
+      this.saveButton = h('button', { class: 'save', type: 'submit' });
+      this.view = h('div', { class: 'settings', hidden: true },
+        h('div', { class: 'head' }, this.heading, this.backButton), this.form);
+      this.form.addEventListener('submit', (e) => { e.preventDefault(); this.save(); });
+      this.form.addEventListener('change', (e) => this.changed(e.target));
+      this.form.addEventListener('click', (e) => {
+        const b = e.target.closest('button[data-action=use-zone]');
+        if (!b) return;
+        this.zoneInput.value = b.dataset.zone; // proposed; saved when the person saves
+        this.renderZone();
+      });
+    }
+
+    get open() { return !this.view.hidden; }
+
+    // show opens the view and (re)loads the preferences.
+    async show() {
+      const s = this.bell.strings;
+      this.view.hidden = false;
+      this.render();
+      this.form.replaceChildren(h('p', { class: 'empty' }, s.loading));
+      this.heading.focus();
+      try {
+        this.load(await this.bell.conn.request('GET', '/preferences'));
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        this.form.replaceChildren(h('p', { class: 'empty', role: 'alert' }, s.loadFailed));
+      }
+    }
+
+    hide() { this.view.hidden = true; }
+
+    // load takes the server's document; rebuild: the controls too (a
+    // save keeps them, and the focus).
+    load(doc, rebuild = true) {
+      this.doc = doc;
+      this.own = new Map();
+      for (const p of doc.settings || []) {
+        this.own.set(p.type ? `t ${p.type} ${p.channel}` : `c ${p.category} ${p.channel}`, !!p.enabled);
+      }
+      if (rebuild) this.build();
+      else this.update();
+    }
+
+    // typeOn: the type's own setting, else its category's, else what the
+    // server worked out (the organisation's defaults, the default channel).
+    typeOn(t, ch) {
+      if (t.mandatory && ch === t.default_channel) return true;
+      const own = this.own.get(`t ${t.type} ${ch}`) ?? this.own.get(`c ${t.category} ${ch}`);
+      return own ?? t.channels.includes(ch);
+    }
+
+    categories() {
+      const out = new Map();
+      for (const t of this.doc.effective) {
+        if (!out.has(t.category)) out.set(t.category, []);
+        out.get(t.category).push(t);
+      }
+      return out;
+    }
+
+    build() {
+      const s = this.bell.strings;
+      const lang = language(this.bell);
+      const doc = this.doc;
+      const parts = [this.error, this.status];
+      const row = (id, name, extra, boxes) => h('div', { class: 'row', role: 'group', 'aria-labelledby': id },
+        h('span', { class: 'name', id }, name, ...extra), h('div', { class: 'switches' }, ...boxes));
+      const box = (attrs, ch, rowName) => h('label', { class: 'switch' }, h('input', { type: 'checkbox', ...attrs }),
+        s.channels[ch], h('span', { class: 'sr' }, ' — ' + rowName));
+      let n = 0;
+      for (const [cat, types] of this.categories()) {
+        const rows = [];
+        const all = s.allOf(cat);
+        rows.push(row(`r${n++}`, all, [], CHANNELS.map((ch) => box({ 'data-category': cat, 'data-channel': ch }, ch, all))));
+        for (const t of types) {
+          const name = t.label || t.type;
+          const extra = [' ', h('code', {}, t.type)];
+          if (t.mandatory) extra.push(' ', h('span', { class: 'req' }, `(${s.required})`));
+          rows.push(row(`r${n++}`, name, extra, CHANNELS.map((ch) => box({ 'data-type': t.type, 'data-channel': ch }, ch, name))));
+        }
+        parts.push(h('fieldset', { class: 'cat' }, h('legend', {}, cat), ...rows));
+      }
+      if ('time_zone' in doc) {
+        this.zoneInput = h('input', { type: 'text', id: 'time-zone', 'data-field': 'time_zone', list: 'zones', autocomplete: 'off', spellcheck: 'false' });
+        this.zoneInput.value = doc.time_zone || '';
+        this.zoneInput.addEventListener('input', () => this.renderZone());
+        const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+        this.zoneHint = h('div', { class: 'hint' });
+        parts.push(h('div', { class: 'field' }, h('label', { for: 'time-zone' }, s.timeZone), this.zoneInput,
+          h('datalist', { id: 'zones' }, ...zones.map((z) => h('option', { value: z }))), this.zoneHint));
+      }
+      if ('quiet_hours' in doc) {
+        const q = doc.quiet_hours;
+        this.quietOn = h('input', { type: 'checkbox', id: 'quiet-on' });
+        this.quietOn.checked = !!q;
+        this.quietStart = h('input', { type: 'time', id: 'quiet-start', 'data-field': 'quiet_hours.start', value: (q && q.start) || '21:00' });
+        this.quietEnd = h('input', { type: 'time', id: 'quiet-end', 'data-field': 'quiet_hours.end', value: (q && q.end) || '08:00' });
+        this.quietDays = DAYS.map((d) => h('input', { type: 'checkbox', value: d, checked: !!(q && q.days && q.days.includes(d)) }));
+        parts.push(h('fieldset', { class: 'quiet' },
+          h('legend', {}, h('label', {}, this.quietOn, ' ', s.quiet)),
+          h('div', { class: 'line' }, h('label', { for: 'quiet-start' }, s.quietFrom), this.quietStart, h('label', { for: 'quiet-end' }, s.quietTo), this.quietEnd),
+          h('fieldset', { class: 'days', 'data-field': 'quiet_hours.days' }, h('legend', {}, s.quietDays),
+            h('div', { class: 'switches' }, ...this.quietDays.map((c, i) => h('label', { class: 'switch' }, c, dayName(i, lang)))))));
+      }
+      if ('digest' in doc) {
+        const d = doc.digest || { frequency: 'immediate' };
+        this.freq = h('select', { id: 'digest-frequency', 'data-field': 'digest.frequency' },
+          ...['immediate', 'hourly', 'daily', 'weekly'].map((f) => h('option', { value: f }, s.freq[f])));
+        this.freq.value = d.frequency || 'immediate';
+        this.digestAt = h('input', { type: 'time', id: 'digest-at', 'data-field': 'digest.at', value: d.at || '08:00' });
+        this.digestDay = h('select', { id: 'digest-day', 'data-field': 'digest.day' }, ...DAYS.map((x, i) => h('option', { value: x }, dayName(i, lang))));
+        this.digestDay.value = d.day || 'monday';
+        this.digestAtWrap = h('span', { class: 'line' }, h('label', { for: 'digest-at' }, s.at), this.digestAt);
+        this.digestDayWrap = h('span', { class: 'line' }, h('label', { for: 'digest-day' }, s.on), this.digestDay);
+        parts.push(h('div', { class: 'field digest' }, h('label', { for: 'digest-frequency' }, s.digest), this.freq, this.digestDayWrap, this.digestAtWrap));
+      }
+      this.saveButton.textContent = s.save;
+      parts.push(h('div', { class: 'buttons' }, this.saveButton));
+      this.form.replaceChildren(...parts);
+      this.update();
+    }
+
+    // update sets every switch from the model.
+    update() {
+      const byType = new Map(this.doc.effective.map((t) => [t.type, t]));
+      for (const c of this.form.querySelectorAll('input[data-type]')) {
+        const t = byType.get(c.dataset.type);
+        c.checked = this.typeOn(t, c.dataset.channel);
+        c.disabled = t.mandatory && c.dataset.channel === t.default_channel;
+      }
+      const cats = this.categories();
+      for (const c of this.form.querySelectorAll('input[data-category]')) {
+        const on = cats.get(c.dataset.category).filter((t) => this.typeOn(t, c.dataset.channel)).length;
+        c.checked = on === cats.get(c.dataset.category).length;
+        c.indeterminate = on > 0 && !c.checked;
+      }
+      if (this.zoneInput) this.renderZone();
+      if (this.quietOn) for (const x of [this.quietStart, this.quietEnd, ...this.quietDays]) x.disabled = !this.quietOn.checked;
+      if (this.freq) {
+        this.digestAtWrap.hidden = !['daily', 'weekly'].includes(this.freq.value);
+        this.digestDayWrap.hidden = this.freq.value !== 'weekly';
+      }
+    }
+
+    // renderZone proposes the browser's time zone when it is not the one set.
+    renderZone() {
+      const s = this.bell.strings;
+      let zone = '';
+      try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { /* none */ }
+      const b = zone && zone !== this.zoneInput.value.trim() ? h('button', { type: 'button', class: 'link', 'data-action': 'use-zone', 'data-zone': zone }, s.useZone(zone)) : '';
+      const had = this.zoneHint.contains(deepActive());
+      this.zoneHint.replaceChildren(b);
+      if (had) this.zoneInput.focus();
+    }
+
+    changed(el) {
+      const ch = el.dataset.channel;
+      this.status.textContent = '';
+      if (el.dataset.type) {
+        this.own.set(`t ${el.dataset.type} ${ch}`, el.checked);
+      } else if (el.dataset.category) {
+        const cat = el.dataset.category;
+        this.own.set(`c ${cat} ${ch}`, el.checked);
+        for (const t of this.categories().get(cat)) this.own.delete(`t ${t.type} ${ch}`); // the category's switch decides
+      }
+      this.update();
+    }
+
+    // body is the document to PUT: the switches, and each person-level
+    // field the server answered with (those shown here from their
+    // controls, the others as they were).
+    body() {
+      const settings = [];
+      for (const [id, enabled] of this.own) {
+        const [kind, scope, channel] = id.split(' ');
+        settings.push({ [kind === 't' ? 'type' : 'category']: scope, channel, enabled });
+      }
+      const out = { settings };
+      for (const k of ['time_zone', 'quiet_hours', 'email_if_unread_minutes', 'digest', 'category_digests']) if (k in this.doc) out[k] = this.doc[k];
+      if (this.zoneInput) out.time_zone = this.zoneInput.value.trim();
+      if (this.quietOn) {
+        out.quiet_hours = this.quietOn.checked
+          ? { start: this.quietStart.value, end: this.quietEnd.value, days: this.quietDays.filter((c) => c.checked).map((c) => c.value) }
+          : null;
+      }
+      if (this.freq) {
+        const was = this.doc.digest || {};
+        const f = this.freq.value;
+        out.digest = { ...was, frequency: f };
+        if (f === 'daily' || f === 'weekly') out.digest.at = this.digestAt.value;
+        if (f === 'weekly') out.digest.day = this.digestDay.value;
+      }
+      return out;
+    }
+
+    async save() {
+      const s = this.bell.strings;
+      if (!this.doc || this.saving) return;
+      this.saving = true; // the button stays enabled: disabling it would drop the focus
+      this.form.setAttribute('aria-busy', 'true');
+      this.status.textContent = s.saving;
+      this.showErrors(null);
+      try {
+        const doc = await this.bell.conn.request('PUT', '/preferences', this.body());
+        const same = doc.effective.map((t) => t.type).join() === this.doc.effective.map((t) => t.type).join();
+        this.load(doc, !same);
+        this.status.textContent = s.saved;
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        this.status.textContent = '';
+        this.showErrors(err.detail || { message: err.message });
+      }
+      this.saving = false;
+      this.form.removeAttribute('aria-busy');
+    }
+
+    // showErrors lists the server's field messages, and marks the fields
+    // shown here (aria-invalid, described by the list).
+    showErrors(detail) {
+      for (const el of this.form.querySelectorAll('[aria-invalid]')) {
+        el.removeAttribute('aria-invalid');
+        el.removeAttribute('aria-describedby');
+      }
+      if (!detail) return this.error.replaceChildren();
+      const s = this.bell.strings;
+      const problems = detail.details && detail.details.length ? detail.details : [detail];
+      this.error.replaceChildren(h('p', {}, s.notSaved), h('ul', {}, ...problems.map((p) => h('li', {}, p.field ? `${p.field}: ${p.message}` : p.message))));
+      let first = null;
+      for (const p of problems) {
+        const el = p.field && [...this.form.querySelectorAll('[data-field]')].find((x) => x.dataset.field === p.field);
+        if (!el) continue;
+        el.setAttribute('aria-invalid', 'true');
+        el.setAttribute('aria-describedby', 'settings-error');
+        first ||= el;
+      }
+      if (first && first.focus) first.focus();
+    }
+
+    render() {
+      const s = this.bell.strings;
+      this.heading.textContent = s.settingsTitle;
+      this.backButton.textContent = s.back;
+      const lang = language(this.bell);
+      if (this.doc && this.open && this.lang && this.lang !== lang) this.build(); // its words
+      this.lang = lang;
+    }
+  }
+
   // <cloche-bell>: the message channel.
   class ClocheBell extends ClocheElement {
     constructor() { super('message', false, 10); }
@@ -546,14 +839,19 @@
       this.list = h('ul', { class: 'list', role: 'list' });
       this.empty = h('p', { class: 'empty' });
       this.moreButton = h('button', { class: 'more', type: 'button', 'data-action': 'more' });
+      this.settingsButton = h('button', { class: 'link', type: 'button', 'data-action': 'settings' });
+      this.settings = new Settings(this);
+      this.listView = h('div', { class: 'list-view' },
+        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.settingsButton)), this.list, this.empty, this.moreButton);
       this.panel = h('div', { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', tabindex: '-1', hidden: true },
-        h('div', { class: 'head' }, this.heading, this.allButton), this.list, this.empty, this.moreButton);
+        this.listView, this.settings.view);
       this.root.append(h('div', { class: 'wrap' }, this.button, this.panel));
       this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
       this.panel.addEventListener('click', (e) => this.clicked(e));
       this.root.addEventListener('keydown', (e) => {
         if (e.key !== 'Escape' || this.panel.hidden) return;
         e.stopPropagation();
+        if (this.settings.open) return this.showSettings(false); // back to the menu
         this.toggle(false);
         this.button.focus();
       });
@@ -565,7 +863,23 @@
       this.toggle(false);
     }
 
+    // showSettings switches the panel to the settings view, or back to the
+    // notifications, the focus on the button that opened the settings.
+    showSettings(on) {
+      this.listView.hidden = on;
+      this.panel.setAttribute('aria-labelledby', on ? 'settings-heading' : 'heading');
+      if (on) return this.settings.show();
+      this.settings.hide();
+      this.render();
+      this.settingsButton.focus();
+    }
+
     toggle(open) {
+      if (!open && this.settings.open) {
+        this.settings.hide();
+        this.listView.hidden = false;
+        this.panel.setAttribute('aria-labelledby', 'heading');
+      }
       this.panel.hidden = !open;
       this.button.setAttribute('aria-expanded', String(open));
       if (!open) return document.removeEventListener('pointerdown', this.outside, true);
@@ -580,6 +894,9 @@
       const li = b.closest('li');
       b.disabled = true;
       switch (b.dataset.action) {
+        case 'settings': b.disabled = false; return this.showSettings(true);
+        case 'back': b.disabled = false; return this.showSettings(false);
+        case 'use-zone': b.disabled = false; return;
         case 'more': await this.more(); break;
         case 'read-all': await this.readAll(); break;
         case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
@@ -617,6 +934,8 @@
       this.empty.textContent = this.failed ? s.failed : s.empty;
       this.empty.hidden = this.items.length > 0;
       this.moreButton.textContent = s.more;
+      this.settingsButton.textContent = s.settings;
+      this.settings.render();
       this.moreButton.hidden = !this.next;
       syncChildren(this.list, this.items, () => {
         const li = h('li', { class: 'item', part: 'item' });
@@ -815,6 +1134,40 @@ h2 { margin: 0; font-size: 1rem; }
 .meta button { margin-left: -.2rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
 .more { display: block; width: 100%; padding: .6rem; }
+.actions { display: flex; flex-wrap: wrap; gap: .2rem .6rem; justify-content: flex-end; }
+.list-view, .settings { background: inherit; }
+.settings .head { align-items: center; }
+h2[tabindex]:focus { outline: none; }
+.prefs { padding: .5rem 1rem 1rem; }
+.prefs fieldset { margin: 0 0 .8rem; padding: .4rem .6rem; border: 1px solid var(--cloche-border, #d0d7de); border-radius: var(--cloche-radius, 8px); }
+.prefs legend { padding: 0 .3rem; font-weight: 700; }
+.prefs .row { padding: .35rem 0; border-top: 1px solid var(--cloche-border, #d0d7de); }
+.prefs .row:first-of-type { border-top: 0; }
+.prefs .name { display: block; }
+.prefs code { font-size: .75rem; color: var(--cloche-muted, #59636e); overflow-wrap: anywhere; }
+.req { font-size: .8rem; color: var(--cloche-muted, #59636e); }
+.switches { display: flex; flex-wrap: wrap; gap: 0 .75rem; font-size: .9em; }
+.switch { display: inline-flex; align-items: center; gap: .25rem; min-height: 1.75rem; }
+.switch input, .prefs legend input { width: 1.05rem; height: 1.05rem; margin: 0; accent-color: var(--cloche-accent, #0b6bcb); }
+.prefs .field { margin: 0 0 .8rem; display: flex; flex-wrap: wrap; align-items: center; gap: .3rem .5rem; }
+.prefs .field > label:first-child { font-weight: 700; flex-basis: 100%; }
+.prefs .line { display: inline-flex; flex-wrap: wrap; align-items: center; gap: .3rem .5rem; }
+.prefs .quiet .line { margin: .3rem 0; }
+.prefs .days { border: 0; padding: 0; margin: .2rem 0 0; }
+.prefs .days legend { padding: 0; font-weight: 400; }
+.prefs input[type=text], .prefs input[type=time], .prefs select { font: inherit; min-height: 1.9rem; padding: .1rem .35rem; box-sizing: border-box; max-width: 100%; color: inherit; background: var(--cloche-bg, #fff); border: 1px solid var(--cloche-border, #d0d7de); border-radius: 4px; }
+.prefs input[type=text] { width: 16rem; }
+.prefs [aria-invalid=true] { border-color: var(--cloche-danger, #cf222e); outline: 1px solid var(--cloche-danger, #cf222e); }
+.hint { flex-basis: 100%; font-size: .8rem; }
+.status { margin: 0 0 .5rem; color: var(--cloche-valid, #1a7f37); }
+.status:empty, .error:empty { display: none; }
+.error { margin: 0 0 .6rem; padding: .4rem .6rem; border-left: 4px solid var(--cloche-danger, #cf222e); background: var(--cloche-error-bg, #ffebe9); }
+.error p, .error ul { margin: 0; }
+.error ul { padding-left: 1.1rem; }
+.save { padding: .45rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--cloche-accent, #0b6bcb); color: var(--cloche-accent-fg, #fff); font-weight: 600; }
+@media (max-width: 30rem) {
+  .panel { position: fixed; top: auto; left: .5rem; right: .5rem; width: auto; margin-top: .4rem; max-height: 80vh; }
+}
 :host(cloche-banner) { display: block; }
 .banner { display: flex; align-items: flex-start; gap: .7rem; padding: .6rem 1rem; background: var(--cloche-banner-bg, #fff8c5); color: var(--cloche-banner-fg, var(--cloche-fg, #1f2328)); border-bottom: 1px solid var(--cloche-border, #d0d7de); border-left: 4px solid var(--mark); }
 .banner .title { font-weight: 700; }

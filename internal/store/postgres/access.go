@@ -20,7 +20,7 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context, tx stor
 	if err != nil {
 		return fmt.Errorf("postgres: savepoint: %w", mapErr(err, ""))
 	}
-	if err := fn(ctx, &Tx{queries: queries{db: sub, inTx: true}, tx: sub}); err != nil {
+	if err := fn(ctx, &Tx{queries: queries{db: sub, inTx: true, feed: t.feed}, tx: sub}); err != nil {
 		if rbErr := sub.Rollback(context.WithoutCancel(ctx)); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("postgres: rollback to savepoint: %w", mapErr(rbErr, "")))
 		}

@@ -21,7 +21,7 @@ func (q *queries) StatsGet(ctx context.Context, p *store.StatsParams) (*store.St
 		st.Reached[ch] = 0
 	}
 	for _, s := range store.DeliveryStates {
-		if s != store.DeliverySent {
+		if s != store.DeliverySent && s != store.DeliverySkipped { // the unsent ones
 			st.Deliveries[s] = 0
 		}
 	}

@@ -15,19 +15,20 @@ import (
 
 // deliveryColumns are the columns scanDelivery reads, in its order.
 const deliveryColumns = `id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
-    created_at, updated_at, sent_at, reason, message_id, last_attempt_at, next_attempt_at`
+    created_at, updated_at, sent_at, reason, message_id, last_attempt_at, next_attempt_at, not_before, hold_reason`
 
 // scanDelivery reads deliveryColumns, plus extra destinations after them.
 func scanDelivery(row pgx.Row, extra ...any) (store.Delivery, error) {
 	var d store.Delivery
 	dest := append([]any{&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &d.State, &d.Attempts,
 		&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &d.SentAt, &d.Reason, &d.MessageID,
-		&d.LastAttemptAt, &d.NextAttemptAt}, extra...)
+		&d.LastAttemptAt, &d.NextAttemptAt, &d.NotBefore, &d.HoldReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return d, err
 	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	d.SentAt, d.LastAttemptAt, d.NextAttemptAt = utcPtr(d.SentAt), utcPtr(d.LastAttemptAt), utcPtr(d.NextAttemptAt)
+	d.NotBefore = utcPtr(d.NotBefore)
 	return d, nil
 }
 
@@ -49,9 +50,22 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 	if p.Limit <= 0 {
 		return nil, nil
 	}
+	// Held deliveries whose notification was read meanwhile are skipped
+	// first; SKIP LOCKED leaves those another claim is looking at.
+	if _, err := q.db.Exec(ctx, `
+UPDATE deliveries d SET state = 'skipped', last_message = $2, updated_at = $1
+WHERE d.id IN (SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= $1 AND unless_read
+        AND EXISTS (SELECT 1 FROM notifications n
+            WHERE n.user_id = deliveries.user_id AND n.event_id = deliveries.event_id AND n.read_at IS NOT NULL)
+        FOR UPDATE SKIP LOCKED)`, ts(p.Now), store.SkipReasonRead); err != nil {
+		return nil, fmt.Errorf("postgres: delivery claim: %w", mapErr(err, ""))
+	}
 	rows, err := q.db.Query(ctx, `
 WITH queued AS (
-    SELECT id FROM deliveries WHERE state = 'queued' ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED
+    SELECT id FROM deliveries WHERE state = 'queued' AND not_before IS NULL ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED
+), held AS (
+    SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= $3
+    ORDER BY not_before LIMIT $5 FOR UPDATE SKIP LOCKED
 ), retrying AS (
     SELECT id FROM deliveries WHERE state = 'retrying' AND next_attempt_at <= $3
     ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED
@@ -59,7 +73,7 @@ WITH queued AS (
     SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= $3
     ORDER BY lease_until LIMIT $5 FOR UPDATE SKIP LOCKED
 ), due AS (
-    SELECT id FROM queued UNION ALL SELECT id FROM retrying UNION ALL SELECT id FROM lapsed
+    SELECT id FROM queued UNION ALL SELECT id FROM held UNION ALL SELECT id FROM retrying UNION ALL SELECT id FROM lapsed
     ORDER BY id LIMIT $5
 )
 UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1,
@@ -70,7 +84,8 @@ UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1,
 FROM due
 WHERE d.id = due.id
 RETURNING d.id, d.event_id, d.user_id, d.company_id, d.address, d.state, d.attempts, d.last_code, d.last_message,
-    d.created_at, d.updated_at, d.sent_at, d.reason, d.message_id, d.last_attempt_at, d.next_attempt_at, d.lease_until,
+    d.created_at, d.updated_at, d.sent_at, d.reason, d.message_id, d.last_attempt_at, d.next_attempt_at,
+    d.not_before, d.hold_reason, d.lease_until,
     CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.name FROM users u WHERE u.id = d.user_id), '')
          ELSE coalesce((SELECT c.name FROM companies c WHERE c.id = d.company_id), '') END,
     CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.locale FROM users u WHERE u.id = d.user_id), '') ELSE '' END,
@@ -199,7 +214,9 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 // DeliveryNextDue is the earliest next attempt of the retrying deliveries.
 func (q *queries) DeliveryNextDue(ctx context.Context) (*time.Time, error) {
 	var next *time.Time
-	err := q.db.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE state = 'retrying'`).Scan(&next)
+	err := q.db.QueryRow(ctx, `SELECT least(
+    (SELECT min(next_attempt_at) FROM deliveries WHERE state = 'retrying'),
+    (SELECT min(not_before) FROM deliveries WHERE state = 'queued' AND not_before IS NOT NULL))`).Scan(&next)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery next due: %w", mapErr(err, ""))
 	}

@@ -19,7 +19,7 @@ CREATE TEMP TABLE sync_companies (id TEXT COLLATE "C" PRIMARY KEY, name TEXT COL
     email TEXT COLLATE "C" NOT NULL, active BOOLEAN NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE sync_users (id TEXT COLLATE "C" PRIMARY KEY, ord INTEGER NOT NULL, email TEXT COLLATE "C" NOT NULL,
     name TEXT COLLATE "C" NOT NULL, locale TEXT COLLATE "C" NOT NULL, active BOOLEAN NOT NULL,
-    follower_id TEXT COLLATE "C", account_type TEXT COLLATE "C" NOT NULL) ON COMMIT DROP;
+    follower_id TEXT COLLATE "C", account_type TEXT COLLATE "C" NOT NULL, time_zone TEXT COLLATE "C" NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE sync_groups (user_id TEXT COLLATE "C" NOT NULL, group_name TEXT COLLATE "C" NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE sync_members (user_id TEXT COLLATE "C" NOT NULL, company_id TEXT COLLATE "C" NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE sync_new (id TEXT COLLATE "C" PRIMARY KEY) ON COMMIT DROP;
@@ -91,10 +91,10 @@ WHERE c.active AND NOT EXISTS (SELECT 1 FROM sync_companies s WHERE s.id = c.id)
 func (q *queries) syncUsers(ctx context.Context, p *store.DirectorySyncParams, at time.Time, c *store.DirectorySyncCounts) error {
 	us := p.Users
 	if _, err := q.db.CopyFrom(ctx, pgx.Identifier{"sync_users"},
-		[]string{"id", "ord", "email", "name", "locale", "active", "follower_id", "account_type"},
+		[]string{"id", "ord", "email", "name", "locale", "active", "follower_id", "account_type", "time_zone"},
 		pgx.CopyFromSlice(len(us), func(i int) ([]any, error) {
 			u := us[i]
-			return []any{u.ID, i, u.Email, u.Name, u.Locale, u.Active, nullString(u.FollowerID), u.AccountType}, nil
+			return []any{u.ID, i, u.Email, u.Name, u.Locale, u.Active, nullString(u.FollowerID), u.AccountType, u.TimeZone}, nil
 		})); err != nil {
 		return mapErr(err, "")
 	}
@@ -130,6 +130,7 @@ func (q *queries) syncUsers(ctx context.Context, p *store.DirectorySyncParams, a
 SELECT s.id FROM sync_users s JOIN users u ON u.id = s.id
     WHERE (u.email, u.name, u.locale, u.active, u.follower_id, u.account_type)
         IS DISTINCT FROM (s.email, s.name, s.locale, s.active, s.follower_id, s.account_type)
+        OR (s.time_zone <> '' AND u.time_zone IS DISTINCT FROM s.time_zone)
 UNION SELECT user_id FROM (SELECT user_id, group_name FROM sync_groups
     EXCEPT SELECT g.user_id, g.group_name FROM user_groups g JOIN sync_users s ON s.id = g.user_id) d
 UNION SELECT user_id FROM (SELECT g.user_id, g.group_name FROM user_groups g JOIN sync_users s ON s.id = g.user_id
@@ -139,11 +140,12 @@ UNION SELECT user_id FROM (SELECT user_id, company_id FROM sync_members
 UNION SELECT user_id FROM (SELECT m.user_id, m.company_id FROM company_members m JOIN sync_users s ON s.id = m.user_id
     EXCEPT SELECT user_id, company_id FROM sync_members) d`, nil},
 		{`DELETE FROM sync_changed c USING sync_new n WHERE n.id = c.id`, nil},
-		{`INSERT INTO users (id, email, name, locale, active, follower_id, account_type, updated_at)
-SELECT s.id, s.email, s.name, s.locale, s.active, s.follower_id, s.account_type, $1
+		{`INSERT INTO users (id, email, name, locale, active, follower_id, account_type, time_zone, updated_at)
+SELECT s.id, s.email, s.name, s.locale, s.active, s.follower_id, s.account_type, s.time_zone, $1
 FROM sync_users s JOIN sync_new n ON n.id = s.id`, nil},
 		{`UPDATE users u SET email = s.email, name = s.name, locale = s.locale, active = s.active,
-    follower_id = s.follower_id, account_type = s.account_type, updated_at = $1
+    follower_id = s.follower_id, account_type = s.account_type,
+    time_zone = CASE WHEN s.time_zone = '' THEN u.time_zone ELSE s.time_zone END, updated_at = $1
 FROM sync_users s JOIN sync_changed c ON c.id = s.id WHERE u.id = s.id`, &c.Updated},
 		{`DELETE FROM user_groups g USING sync_changed c WHERE g.user_id = c.id`, nil},
 		{`DELETE FROM company_members m USING sync_changed c WHERE m.user_id = c.id`, nil},

@@ -26,8 +26,8 @@ ON CONFLICT (key) DO UPDATE SET
     default_channel = EXCLUDED.default_channel,
     status_type = EXCLUDED.status_type,
     updated_at = EXCLUDED.updated_at
-RETURNING builtin, mandatory`,
-		t.Key, t.Label, string(t.DefaultChannel), string(t.StatusType), updated).Scan(&builtin, &t.Mandatory)
+RETURNING builtin, mandatory, email_if_unread_minutes`,
+		t.Key, t.Label, string(t.DefaultChannel), string(t.StatusType), updated).Scan(&builtin, &t.Mandatory, &t.EmailIfUnreadMinutes)
 	if err != nil {
 		return fmt.Errorf("postgres: type upsert %q: %w", t.Key, mapErr(err, "key"))
 	}
@@ -36,11 +36,11 @@ RETURNING builtin, mandatory`,
 	return nil
 }
 
-const typeColumns = `key, label, default_channel, status_type, builtin, updated_at, mandatory`
+const typeColumns = `key, label, default_channel, status_type, builtin, updated_at, mandatory, email_if_unread_minutes`
 
 func scanType(row pgx.Row) (store.NotificationType, error) {
 	var t store.NotificationType
-	err := row.Scan(&t.Key, &t.Label, &t.DefaultChannel, &t.StatusType, &t.Builtin, &t.UpdatedAt, &t.Mandatory)
+	err := row.Scan(&t.Key, &t.Label, &t.DefaultChannel, &t.StatusType, &t.Builtin, &t.UpdatedAt, &t.Mandatory, &t.EmailIfUnreadMinutes)
 	t.UpdatedAt = t.UpdatedAt.UTC()
 	return t, err
 }

@@ -15,7 +15,7 @@ import (
 
 // deliveryColumns are the columns scanDelivery reads, in its order.
 const deliveryColumns = `id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
-	created_at, updated_at, sent_at, reason, message_id, last_attempt_at, next_attempt_at`
+	created_at, updated_at, sent_at, reason, message_id, last_attempt_at, next_attempt_at, not_before, hold_reason`
 
 // scanDelivery reads deliveryColumns, plus extra destinations after them.
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (store.Delivery, error) {
@@ -23,15 +23,18 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (store.Deli
 		d                store.Delivery
 		state            string
 		sent, last, next sql.NullTime
+		notBefore        sql.NullTime
 	)
 	dest := append([]any{&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &state, &d.Attempts,
-		&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &sent, &d.Reason, &d.MessageID, &last, &next}, extra...)
+		&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &sent, &d.Reason, &d.MessageID, &last, &next,
+		&notBefore, &d.HoldReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return d, err
 	}
 	d.State = store.DeliveryState(state)
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	d.SentAt, d.LastAttemptAt, d.NextAttemptAt = timePtr(sent), timePtr(last), timePtr(next)
+	d.NotBefore = timePtr(notBefore)
 	return d, nil
 }
 
@@ -56,6 +59,9 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 	// The lapsed claims are read first, in the same transaction (one
 	// writer at a time): RETURNING only sees the new state.
 	err := q.atomic(ctx, func(q *queries) error {
+		if _, err := q.w.ExecContext(ctx, skipReadSQL, now, store.SkipReasonRead); err != nil {
+			return mapErr("delivery claim", err)
+		}
 		lapsed, err := q.lapsedIDs(ctx, now, p.Limit)
 		if err != nil {
 			return err
@@ -72,6 +78,14 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 	slices.SortFunc(out, func(a, b store.ClaimedDelivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+// skipReadSQL marks skipped the due deliveries held unless read whose
+// person read the event's in-app notification meanwhile (?1 now, ?2 the
+// reason).
+const skipReadSQL = `UPDATE deliveries SET state = 'skipped', last_message = ?2, updated_at = ?1
+	WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= ?1)
+		AND unless_read AND EXISTS (SELECT 1 FROM notifications n
+			WHERE n.user_id = deliveries.user_id AND n.event_id = deliveries.event_id AND n.read_at IS NOT NULL)`
 
 // lapsedIDs are the deliveries whose claim lapsed that a claim of limit
 // at now may take.
@@ -98,7 +112,9 @@ func (q *queries) claim(ctx context.Context, p *store.DeliveryClaimParams, now, 
 			lease_owner = ?1, lease_until = ?2, last_attempt_at = ?3, updated_at = ?3,
 			message_id = CASE WHEN message_id = '' THEN lower(hex(randomblob(8))) || '.' || id || '@' || ?4 ELSE message_id END
 		WHERE id IN (
-			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' ORDER BY id LIMIT ?5)
+			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' AND not_before IS NULL ORDER BY id LIMIT ?5)
+			UNION ALL
+			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= ?3 ORDER BY not_before LIMIT ?5)
 			UNION ALL
 			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'retrying' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?5)
 			UNION ALL
@@ -248,8 +264,11 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 func (q *queries) DeliveryNextDue(ctx context.Context) (*time.Time, error) {
 	var next sql.NullTime
 	// Not min(): an aggregate loses the column's DATETIME type.
-	err := q.r.QueryRowContext(ctx, `SELECT next_attempt_at FROM deliveries WHERE state = 'retrying'
-		ORDER BY next_attempt_at LIMIT 1`).Scan(&next)
+	err := q.r.QueryRowContext(ctx, `SELECT at FROM (
+			SELECT * FROM (SELECT next_attempt_at AS at FROM deliveries WHERE state = 'retrying' ORDER BY next_attempt_at LIMIT 1)
+			UNION ALL
+			SELECT * FROM (SELECT not_before AS at FROM deliveries WHERE state = 'queued' AND not_before IS NOT NULL ORDER BY not_before LIMIT 1))
+		ORDER BY at LIMIT 1`).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

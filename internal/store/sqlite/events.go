@@ -22,17 +22,17 @@ func (q *queries) TypeUpsert(ctx context.Context, t *store.NotificationType) err
 		VALUES (?, ?, ?, ?, 0, ?)
 		ON CONFLICT (key) DO UPDATE SET label = excluded.label, default_channel = excluded.default_channel,
 			status_type = excluded.status_type, updated_at = excluded.updated_at
-		RETURNING builtin, mandatory`,
-		t.Key, t.Label, string(t.DefaultChannel), string(t.StatusType), t.UpdatedAt).Scan(&t.Builtin, &t.Mandatory)
+		RETURNING builtin, mandatory, email_if_unread_minutes`,
+		t.Key, t.Label, string(t.DefaultChannel), string(t.StatusType), t.UpdatedAt).Scan(&t.Builtin, &t.Mandatory, &t.EmailIfUnreadMinutes)
 	return mapErr("type upsert", err)
 }
 
-const typeColumns = `key, label, default_channel, status_type, builtin, updated_at, mandatory`
+const typeColumns = `key, label, default_channel, status_type, builtin, updated_at, mandatory, email_if_unread_minutes`
 
 func scanType(row interface{ Scan(...any) error }) (store.NotificationType, error) {
 	var t store.NotificationType
 	var ch, st string
-	err := row.Scan(&t.Key, &t.Label, &ch, &st, &t.Builtin, &t.UpdatedAt, &t.Mandatory)
+	err := row.Scan(&t.Key, &t.Label, &ch, &st, &t.Builtin, &t.UpdatedAt, &t.Mandatory, &t.EmailIfUnreadMinutes)
 	t.DefaultChannel, t.StatusType, t.UpdatedAt = store.Channel(ch), store.StatusType(st), t.UpdatedAt.UTC()
 	return t, err
 }

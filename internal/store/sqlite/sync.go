@@ -18,7 +18,8 @@ var syncTables = []string{
 	`CREATE TEMP TABLE IF NOT EXISTS sync_companies (id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL,
 		active BOOLEAN NOT NULL) WITHOUT ROWID`,
 	`CREATE TEMP TABLE IF NOT EXISTS sync_users (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, email TEXT NOT NULL,
-		name TEXT NOT NULL, locale TEXT NOT NULL, active BOOLEAN NOT NULL, follower_id TEXT, account_type TEXT NOT NULL) WITHOUT ROWID`,
+		name TEXT NOT NULL, locale TEXT NOT NULL, active BOOLEAN NOT NULL, follower_id TEXT, account_type TEXT NOT NULL,
+		time_zone TEXT NOT NULL) WITHOUT ROWID`,
 	`CREATE TEMP TABLE IF NOT EXISTS sync_groups (user_id TEXT NOT NULL, group_name TEXT NOT NULL,
 		PRIMARY KEY (user_id, group_name)) WITHOUT ROWID`,
 	`CREATE TEMP TABLE IF NOT EXISTS sync_members (user_id TEXT NOT NULL, company_id TEXT NOT NULL,
@@ -102,14 +103,14 @@ func (q *queries) syncCompanies(ctx context.Context, cs []*store.Company, at any
 }
 
 func (q *queries) syncUsers(ctx context.Context, p *store.DirectorySyncParams, at any, c *store.DirectorySyncCounts) error {
-	users := make([]any, 0, 8*len(p.Users))
+	users := make([]any, 0, 9*len(p.Users))
 	var groups, members []any
 	for i, u := range p.Users {
 		var follower any
 		if u.FollowerID != "" {
 			follower = u.FollowerID
 		}
-		users = append(users, u.ID, i, u.Email, u.Name, u.Locale, u.Active, follower, u.AccountType)
+		users = append(users, u.ID, i, u.Email, u.Name, u.Locale, u.Active, follower, u.AccountType, u.TimeZone)
 		for _, g := range u.Groups {
 			groups = append(groups, u.ID, g)
 		}
@@ -117,7 +118,7 @@ func (q *queries) syncUsers(ctx context.Context, p *store.DirectorySyncParams, a
 			members = append(members, u.ID, co)
 		}
 	}
-	if err := q.insertRows(ctx, `INSERT INTO temp.sync_users (id, ord, email, name, locale, active, follower_id, account_type) VALUES `, 8, users); err != nil {
+	if err := q.insertRows(ctx, `INSERT INTO temp.sync_users (id, ord, email, name, locale, active, follower_id, account_type, time_zone) VALUES `, 9, users); err != nil {
 		return err
 	}
 	if err := q.insertRows(ctx, `INSERT OR IGNORE INTO temp.sync_groups (user_id, group_name) VALUES `, 2, groups); err != nil {
@@ -140,6 +141,7 @@ func (q *queries) syncUsers(ctx context.Context, p *store.DirectorySyncParams, a
 			SELECT s.id FROM temp.sync_users s JOIN users u ON u.id = s.id
 				WHERE u.email IS NOT s.email OR u.name IS NOT s.name OR u.locale IS NOT s.locale OR u.active IS NOT s.active
 					OR u.follower_id IS NOT s.follower_id OR u.account_type IS NOT s.account_type
+					OR (s.time_zone <> '' AND u.time_zone IS NOT s.time_zone)
 			UNION SELECT user_id FROM (SELECT user_id, group_name FROM temp.sync_groups
 				EXCEPT SELECT g.user_id, g.group_name FROM user_groups g JOIN temp.sync_users s ON s.id = g.user_id)
 			UNION SELECT user_id FROM (SELECT g.user_id, g.group_name FROM user_groups g JOIN temp.sync_users s ON s.id = g.user_id
@@ -149,11 +151,12 @@ func (q *queries) syncUsers(ctx context.Context, p *store.DirectorySyncParams, a
 			UNION SELECT user_id FROM (SELECT m.user_id, m.company_id FROM company_members m JOIN temp.sync_users s ON s.id = m.user_id
 				EXCEPT SELECT user_id, company_id FROM temp.sync_members)`, nil},
 		{`DELETE FROM temp.sync_changed WHERE id IN (SELECT id FROM temp.sync_new)`, nil},
-		{`INSERT INTO users (id, email, name, locale, active, follower_id, account_type, updated_at)
-			SELECT s.id, s.email, s.name, s.locale, s.active, s.follower_id, s.account_type, ?1
+		{`INSERT INTO users (id, email, name, locale, active, follower_id, account_type, time_zone, updated_at)
+			SELECT s.id, s.email, s.name, s.locale, s.active, s.follower_id, s.account_type, s.time_zone, ?1
 			FROM temp.sync_users s WHERE s.id IN (SELECT id FROM temp.sync_new)`, nil},
 		{`UPDATE users SET email = s.email, name = s.name, locale = s.locale, active = s.active,
-				follower_id = s.follower_id, account_type = s.account_type, updated_at = ?1
+				follower_id = s.follower_id, account_type = s.account_type,
+				time_zone = CASE WHEN s.time_zone = '' THEN users.time_zone ELSE s.time_zone END, updated_at = ?1
 			FROM temp.sync_users s WHERE s.id = users.id AND users.id IN (SELECT id FROM temp.sync_changed)`, &c.Updated},
 		{`DELETE FROM user_groups WHERE user_id IN (SELECT id FROM temp.sync_changed)`, nil},
 		{`DELETE FROM company_members WHERE user_id IN (SELECT id FROM temp.sync_changed)`, nil},

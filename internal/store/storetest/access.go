@@ -285,7 +285,7 @@ func testDeliveryStates(t *testing.T, s store.Store) {
 	states, err := s.DeliveryStates(ctx, e.ID)
 	must(t, err)
 	equal(t, "DeliveryStates", states, map[store.DeliveryState]int{store.DeliveryQueued: 1, store.DeliverySending: 0,
-		store.DeliverySent: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0})
+		store.DeliverySent: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0, store.DeliverySkipped: 0})
 	states, err = s.DeliveryStates(ctx, 999999)
 	must(t, err)
 	if states[store.DeliveryQueued] != 0 || len(states) != len(store.DeliveryStates) {
@@ -299,7 +299,7 @@ func testMonitorStats(t *testing.T, s store.Store) {
 	st, err := s.MonitorStats(ctx, t0)
 	must(t, err)
 	equal(t, "empty stats", *st, store.MonitorStats{DeliveriesByState: map[store.DeliveryState]int{
-		store.DeliveryQueued: 0, store.DeliverySending: 0, store.DeliverySent: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0}})
+		store.DeliveryQueued: 0, store.DeliverySending: 0, store.DeliverySent: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0, store.DeliverySkipped: 0}})
 
 	e := newEvent(t, s, func(e *store.Event) { e.Key = "task:status:valid" })
 	_, err = s.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: e.ID, CreatedAt: t0,

@@ -24,6 +24,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", testEvents},
 		{"EventList", testEventList},
 		{"EventCancelPending", testEventCancelPending},
+		{"EventClaim", testEventClaim},
+		{"EventClaimDue", testEventClaimDue},
+		{"EventClaimDueConcurrent", testEventClaimDueConcurrent},
+		{"EventClaimBatch", testEventClaimBatch},
+		{"SavepointFanOut", testSavepointFanOut},
 		{"Notifications", testNotifications},
 		{"NotificationFanOut", testNotificationFanOut},
 		{"NotificationPages", testNotificationPages},
@@ -56,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GroupContactsAmong", testGroupContactsAmong},
 		{"AccountType", testAccountType},
 		{"DirectorySync", testDirectorySync},
+		{"PersonSettings", testPersonSettings},
+		{"DeliveryHold", testDeliveryHold},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

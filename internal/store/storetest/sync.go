@@ -24,14 +24,14 @@ func testDirectorySync(t *testing.T, s store.Store) {
 	}
 	must(t, s.CompanyUpsert(ctx, &store.Company{ID: "old", Name: "Old", Active: true}))
 	must(t, s.UserUpsert(ctx, &store.User{ID: "gone", Active: true, Groups: []string{"g"}, Companies: []string{"old"}, UpdatedAt: at(0)}))
-	must(t, s.UserUpsert(ctx, &store.User{ID: "same", Name: "Same", Locale: "fr", Active: true, Groups: []string{"g"}, UpdatedAt: at(0)}))
+	must(t, s.UserUpsert(ctx, &store.User{ID: "same", Name: "Same", Locale: "fr", Active: true, Groups: []string{"g"}, TimeZone: "Europe/Paris", UpdatedAt: at(0)}))
 	must(t, s.UserUpsert(ctx, &store.User{ID: "moved", Locale: "fr", Active: true, Groups: []string{"g"}, UpdatedAt: at(0)}))
 	p := &store.DirectorySyncParams{At: at(1), SyncCompanies: true, SyncUsers: true,
 		Companies: []*store.Company{{ID: "new", Name: "New", Active: true}},
 		Users: []*store.User{
 			{ID: "same", Name: "Same", Locale: "fr", Active: true, Groups: []string{"g"}},
 			{ID: "moved", Locale: "fr", Active: true, Groups: []string{"h"}, Companies: []string{"new"}},
-			{ID: "born", Locale: "en", Active: true, FollowerID: "same", AccountType: "hybride", Groups: []string{"g", "h"}},
+			{ID: "born", Locale: "en", Active: true, FollowerID: "same", AccountType: "hybride", Groups: []string{"g", "h"}, TimeZone: "America/New_York"},
 		}}
 	res, err := sync(p)
 	must(t, err)
@@ -52,6 +52,12 @@ func testDirectorySync(t *testing.T, s store.Store) {
 			u.AccountType != want.AccountType || !slices.Equal(u.Groups, want.Groups) || !slices.Equal(u.Companies, want.Companies) ||
 			!u.UpdatedAt.Equal(want.UpdatedAt) {
 			t.Errorf("%s: %+v, want %+v", id, *u, want)
+		}
+	}
+	// An empty time zone keeps the stored one, as an upsert does.
+	for id, zone := range map[string]string{"same": "Europe/Paris", "born": "America/New_York"} {
+		if u, _ := s.UserGet(ctx, id); u.TimeZone != zone {
+			t.Errorf("%s: time zone %q, want %q", id, u.TimeZone, zone)
 		}
 	}
 	if c, err := s.CompanyGet(ctx, "old"); err != nil || c.Active {

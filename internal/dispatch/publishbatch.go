@@ -1,0 +1,98 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// publishBatch is how many due events without check_url one job
+// publishes in one transaction.
+const publishBatch = 500
+
+// publishDueBatch claims up to publishBatch due events without check_url
+// (rescue.go) and publishes them in one transaction, each in a savepoint of
+// its own: when many fall due at once, their publication does not wait for
+// a job each. The jobs of the events published here find them published and
+// do nothing. An event that fails keeps its claim until the claim lapses
+// and the sweep queues it again (its own job may be done already). It
+// returns the ids it published or finished.
+func (d *Dispatcher) publishDueBatch(ctx context.Context) ([]int64, error) {
+	now := d.now()
+	ids, err := d.store.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: publishBatch})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var (
+		published []*store.Event
+		failed    []int64
+	)
+	err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		published, failed = published[:0], failed[:0]
+		for _, id := range ids {
+			var ev *store.Event
+			err := tx.Savepoint(ctx, func(ctx context.Context, tx store.Tx) error {
+				var err error
+				ev, err = d.publishOneTx(ctx, tx, id)
+				return err
+			})
+			switch {
+			case err == nil && ev != nil:
+				published = append(published, ev)
+			case err == nil, errors.Is(err, errAlreadyDone), errors.Is(err, store.ErrConflict):
+			case ctx.Err() != nil:
+				return ctx.Err()
+			default:
+				d.logger.WarnContext(ctx, "publish: event failed in a batch, the sweep will queue it again", "event_id", id, "err", err)
+				failed = append(failed, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range published {
+		d.logPublished(ctx, ev)
+		d.afterPublish(ctx, ev)
+	}
+	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), nil
+}
+
+// publishOneTx publishes pending event id inside tx, or finishes it as
+// expired; it returns the event when it published it, errAlreadyDone when
+// the event is no longer pending.
+func (d *Dispatcher) publishOneTx(ctx context.Context, tx store.Tx, id int64) (*store.Event, error) {
+	ev, err := tx.EventGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Status != store.EventPending {
+		return nil, errAlreadyDone
+	}
+	now := d.now()
+	if d.expired(ev, now) {
+		return nil, tx.EventFinish(ctx, &store.EventFinishParams{ID: ev.ID, Status: store.EventExpired, Reason: "fell due after its until", At: now})
+	}
+	ch, err := chooseChannel(ctx, tx, ev.Key, ev.ForceChannel)
+	if err != nil {
+		return nil, err
+	}
+	ev.Channel = ch
+	if _, err := d.publishTx(ctx, tx, ev, now, nil); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// logPublished logs a scheduled event's publication and how late it was.
+func (d *Dispatcher) logPublished(ctx context.Context, ev *store.Event) {
+	attrs := []any{"event_id", ev.ID, "key", ev.Key, "channel", ev.Channel, "reached", ev.Counts}
+	if ev.DueAt != nil {
+		attrs = append(attrs, "late", d.now().Sub(*ev.DueAt).Round(time.Millisecond))
+	}
+	d.logger.InfoContext(ctx, "published", attrs...)
+}

@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+// EventClaim claims a pending event nobody holds (store.EventClaims).
+func (q *queries) EventClaim(ctx context.Context, p *store.EventClaimParams) (bool, error) {
+	tag, err := q.db.Exec(ctx, `
+UPDATE events SET claimed_until = $2, attempts = attempts + 1
+WHERE id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $3)`,
+		p.ID, ts(p.Until), ts(p.Now))
+	if err != nil {
+		return false, fmt.Errorf("postgres: event claim %d: %w", p.ID, mapErr(err, ""))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// eventUnattended is the condition on a pending event no job is on at $1,
+// never claimed when due before $2. The UPDATE repeats it outside its
+// subquery: a row another sweep changed meanwhile is checked again. The
+// subquery is materialised: inlined, its LIMIT could be applied more than
+// once.
+const eventUnattended = `status = 'pending' AND due_at <= $1 AND (
+    (claimed_until IS NOT NULL AND claimed_until <= $1) OR
+    (claimed_until IS NULL AND attempts = 0 AND due_at <= $2))`
+
+// EventClaimDue hands back the due events no job is on (store.EventClaims).
+func (q *queries) EventClaimDue(ctx context.Context, p *store.EventClaimDueParams) ([]int64, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	rows, err := q.db.Query(ctx, `
+WITH picked AS MATERIALIZED (
+    SELECT id FROM events WHERE `+eventUnattended+` ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+UPDATE events SET claimed_until = NULL, attempts = attempts + 1
+FROM picked WHERE events.id = picked.id AND `+eventUnattended+`
+RETURNING events.id`, ts(p.Now), ts(p.NeverClaimedBefore), p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event claim due: %w", mapErr(err, ""))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event claim due: %w", mapErr(err, ""))
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// EventClaimBatch claims due events without check_url (store.EventClaims).
+func (q *queries) EventClaimBatch(ctx context.Context, p *store.EventClaimBatchParams) ([]int64, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	const cond = `status = 'pending' AND due_at <= $1 AND check_url = ''
+    AND (claimed_until IS NULL OR claimed_until <= $1)`
+	rows, err := q.db.Query(ctx, `
+WITH picked AS MATERIALIZED (
+    SELECT id FROM events WHERE `+cond+` ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+UPDATE events SET claimed_until = $2, attempts = attempts + 1
+FROM picked WHERE events.id = picked.id AND `+cond+`
+RETURNING events.id`, ts(p.Now), ts(p.Until), p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event claim batch: %w", mapErr(err, ""))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event claim batch: %w", mapErr(err, ""))
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// EventRelease ends the claim on an event (store.EventClaims).
+func (q *queries) EventRelease(ctx context.Context, id int64) error {
+	if _, err := q.db.Exec(ctx, `UPDATE events SET claimed_until = NULL WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("postgres: event release %d: %w", id, mapErr(err, ""))
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package cloche
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloche/cloche/internal/quiet"
+	"github.com/cloche/cloche/internal/store"
+)
+
+// QuietHours are a person's quiet hours: a daily window from Start to End
+// ("HH:MM" in their time zone; End before Start crosses midnight) and
+// whole Days ("saturday", …). During them e-mail is held and leaves when
+// they end; in-app channels are never held.
+type QuietHours = quiet.Hours
+
+// MaxEmailIfUnreadMinutes bounds the unread delay: a week.
+const MaxEmailIfUnreadMinutes = 7 * 24 * 60
+
+// PersonPreferences are a person's preferences beyond channels: the
+// fields of the preference document that are not about one type.
+type PersonPreferences struct {
+	// TimeZone is an IANA name; in a PUT, empty is the organisation's
+	// (setting time_zone), which the document then shows.
+	TimeZone string `json:"time_zone"`
+	// QuietHours: nil, none.
+	QuietHours *QuietHours `json:"quiet_hours"`
+	// EmailIfUnreadMinutes: the e-mail of a notification also shown in
+	// the app waits this long and leaves only if it is still unread. Nil:
+	// the type's (email_if_unread_minutes of the type); 0: never wait.
+	EmailIfUnreadMinutes *int `json:"email_if_unread_minutes"`
+}
+
+// PreferenceOption changes a person's preferences beyond channels, in
+// the same transaction as their channel settings.
+type PreferenceOption func(p *PersonPreferences)
+
+// WithPerson replaces them all (a PUT of the whole document: an absent
+// field is its default).
+func WithPerson(in PersonPreferences) PreferenceOption {
+	return func(p *PersonPreferences) { *p = in }
+}
+
+// WithTimeZone sets the time zone ("" for the organisation's).
+func WithTimeZone(name string) PreferenceOption {
+	return func(p *PersonPreferences) { p.TimeZone = name }
+}
+
+// WithQuietHours sets the quiet hours (nil: none).
+func WithQuietHours(h *QuietHours) PreferenceOption {
+	return func(p *PersonPreferences) { p.QuietHours = h }
+}
+
+// WithEmailIfUnread sets the unread delay in minutes (nil: the type's).
+func WithEmailIfUnread(minutes *int) PreferenceOption {
+	return func(p *PersonPreferences) { p.EmailIfUnreadMinutes = minutes }
+}
+
+// EmailIfUnread sets a type's unread delay in minutes (0: none): its
+// e-mail to a person who also gets it in the app waits that long and
+// leaves only if it is still unread.
+func EmailIfUnread(minutes int) TypeOption {
+	return func(o *typeOptions) { o.emailIfUnread = &minutes }
+}
+
+// checkEmailIfUnread validates an unread delay.
+func checkEmailIfUnread(field string, minutes int) error {
+	if minutes < 0 || minutes > MaxEmailIfUnreadMinutes {
+		return store.Invalid(field, "%d is not a number of minutes from 0 to %d (a week)", minutes, MaxEmailIfUnreadMinutes)
+	}
+	return nil
+}
+
+// personSettings checks p and turns it into what the store keeps.
+func personSettings(p PersonPreferences) (*store.PersonSettings, error) {
+	var errs []error
+	out := &store.PersonSettings{TimeZone: strings.TrimSpace(p.TimeZone), EmailIfUnreadMinutes: p.EmailIfUnreadMinutes}
+	if out.TimeZone != "" {
+		loc, err := quiet.LoadZone("time_zone", out.TimeZone)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out.TimeZone = loc.String()
+		}
+	}
+	if p.QuietHours != nil {
+		w, err := p.QuietHours.Check("quiet_hours")
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			b, _ := json.Marshal(p.QuietHours.Normal(w))
+			out.QuietHours = string(b)
+		}
+	}
+	if m := p.EmailIfUnreadMinutes; m != nil {
+		errs = append(errs, checkEmailIfUnread("email_if_unread_minutes", *m))
+	}
+	return out, errors.Join(errs...)
+}
+
+// personPreferences is what the document shows of stored settings; a
+// person with no zone shows the organisation's.
+func (s *Service) personPreferences(st *store.PersonSettings) (*PersonPreferences, error) {
+	p := &PersonPreferences{TimeZone: st.TimeZone, EmailIfUnreadMinutes: st.EmailIfUnreadMinutes}
+	if p.TimeZone == "" {
+		p.TimeZone = s.loc.String()
+	}
+	if st.QuietHours != "" {
+		var h QuietHours
+		if err := json.Unmarshal([]byte(st.QuietHours), &h); err != nil {
+			return nil, fmt.Errorf("quiet hours: %w", err)
+		}
+		p.QuietHours = &h
+	}
+	return p, nil
+}
+
+// changePerson applies opts to a person's stored settings inside tx.
+func (s *Service) changePerson(ctx context.Context, tx store.Tx, userID string, opts []PreferenceOption) error {
+	if len(opts) == 0 {
+		return nil
+	}
+	cur, err := tx.PersonSettingsGet(ctx, userID)
+	if err != nil {
+		return err
+	}
+	p, err := s.personPreferences(cur)
+	if err != nil {
+		return err
+	}
+	if cur.TimeZone == "" {
+		p.TimeZone = "" // still the organisation's unless an option names one
+	}
+	for _, opt := range opts {
+		opt(p)
+	}
+	in, err := personSettings(*p)
+	if err != nil {
+		return err
+	}
+	return tx.PersonSettingsSet(ctx, userID, in)
+}
+
+// HeldEmails returns up to limit e-mails of an event still held (quiet
+// hours, unread delay) now.
+func (s *Service) HeldEmails(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {
+	out, err := s.store.DeliveryHeldList(ctx, eventID, s.disp.Now(), limit)
+	return out, wrap(fmt.Sprintf("event %d: held e-mails", eventID), err)
+}
