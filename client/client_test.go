@@ -73,6 +73,17 @@ func TestClient(t *testing.T) {
 			if err != nil || stats.Users != 3 || stats.Companies != 1 {
 				t.Fatalf("import: %+v %v", stats, err)
 			}
+			// The same people as a snapshot: only Carol's account type changes.
+			synced, err := c.SyncDirectory(ctx, client.DirectorySnapshot{
+				Users: []client.UserInput{
+					{ID: "1", Email: "alice@example.org", Name: "Alice", Groups: []string{"manager"}, Companies: []string{"10"}},
+					{ID: "2", Email: "bob@example.org", Name: "Bob", Groups: []string{"manager"}, FollowerID: "1"},
+					{ID: "3", Name: "Carol", Active: &f, AccountType: "entrepreneur"},
+				},
+			})
+			if err != nil || synced.SyncCounts != (client.SyncCounts{Updated: 1, Unchanged: 2}) {
+				t.Fatalf("sync: %+v %v", synced, err)
+			}
 			u, err := c.UpsertUser(ctx, client.UserInput{ID: "a b/c", Name: "Odd id", Groups: []string{"night shift"}})
 			if err != nil || u.ID != "a b/c" {
 				t.Fatalf("upsert a user with an odd id: %+v %v", u, err)

@@ -8,14 +8,15 @@ import (
 
 // User is a person of the host's directory.
 type User struct {
-	ID         string   `json:"id"`
-	Email      string   `json:"email,omitempty"`
-	Name       string   `json:"name,omitempty"`
-	Locale     string   `json:"locale,omitempty"`
-	Active     bool     `json:"active"`
-	Groups     []string `json:"groups"`
-	Companies  []string `json:"companies"`
-	FollowerID string   `json:"follower_id,omitempty"`
+	ID          string   `json:"id"`
+	Email       string   `json:"email,omitempty"`
+	Name        string   `json:"name,omitempty"`
+	Locale      string   `json:"locale,omitempty"`
+	Active      bool     `json:"active"`
+	Groups      []string `json:"groups"`
+	Companies   []string `json:"companies"`
+	FollowerID  string   `json:"follower_id,omitempty"`
+	AccountType string   `json:"account_type,omitempty"`
 	// TimeZone is the person's IANA zone; empty: the organisation's.
 	TimeZone  string    `json:"time_zone,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -32,6 +33,9 @@ type UserInput struct {
 	Groups     []string `json:"groups,omitempty"`
 	Companies  []string `json:"companies,omitempty"`
 	FollowerID string   `json:"follower_id,omitempty"`
+	// AccountType: entrepreneur, equipe_appui, hybride (both), or another
+	// string of the host's.
+	AccountType string `json:"account_type,omitempty"`
 	// TimeZone is the person's IANA zone (e.g. Europe/Paris); empty keeps
 	// the one they have. An unknown one is refused, naming the nearest.
 	TimeZone string `json:"time_zone,omitempty"`
@@ -175,6 +179,44 @@ func (c *Client) DeleteCompany(ctx context.Context, id string) error {
 func (c *Client) ImportDirectory(ctx context.Context, f DirectoryFile) (*ImportStats, error) {
 	var s ImportStats
 	_, err := c.call(ctx, "POST", "/api/v1/directory/import", nil, f, &s, nil)
+	return &s, err
+}
+
+// DirectorySnapshot is a host's whole directory. A nil section is left
+// alone; a section given is the whole truth: what Cloche holds beyond it
+// is deactivated, never deleted.
+type DirectorySnapshot struct {
+	Companies []CompanyInput `json:"companies"`
+	Users     []UserInput    `json:"users"`
+	Groups    []GroupInput   `json:"groups"`
+}
+
+// GroupInput is a group of a snapshot and its members (user ids of the
+// snapshot), added to the people's own groups.
+type GroupInput struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+}
+
+// SyncCounts say what a sync did to one kind of row.
+type SyncCounts struct {
+	Created     int `json:"created"`
+	Updated     int `json:"updated"`
+	Deactivated int `json:"deactivated"`
+	Unchanged   int `json:"unchanged"`
+}
+
+// SyncStats say what a sync did to people, and to companies.
+type SyncStats struct {
+	SyncCounts
+	Companies SyncCounts `json:"companies"`
+}
+
+// SyncDirectory brings Cloche's directory to exactly snap, in one
+// transaction (PUT /api/v1/directory).
+func (c *Client) SyncDirectory(ctx context.Context, snap DirectorySnapshot) (*SyncStats, error) {
+	var s SyncStats
+	_, err := c.call(ctx, "PUT", "/api/v1/directory", nil, snap, &s, nil)
 	return &s, err
 }
 

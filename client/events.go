@@ -18,9 +18,12 @@ type Notification struct {
 	UserIDs        []string   `json:"user_ids,omitempty"`
 	CompanyID      string     `json:"company_id,omitempty"`
 	FollowerUserID string     `json:"follower_user_id,omitempty"`
-	ForceChannel   string     `json:"force_channel,omitempty"` // email, message, header_message, alert
-	Context        *Context   `json:"context,omitempty"`
-	CheckURL       string     `json:"check_url,omitempty"`
+	// AccountType reaches the active people of an account type
+	// (entrepreneur and equipe_appui include hybride); "all" everybody.
+	AccountType  string   `json:"account_type,omitempty"`
+	ForceChannel string   `json:"force_channel,omitempty"` // email, message, header_message, alert
+	Context      *Context `json:"context,omitempty"`
+	CheckURL     string   `json:"check_url,omitempty"`
 }
 
 // Context is the object a notification is about.
@@ -99,6 +102,7 @@ type Recipients struct {
 	UserIDs        []string `json:"user_ids,omitempty"`
 	CompanyID      string   `json:"company_id,omitempty"`
 	FollowerUserID string   `json:"follower_user_id,omitempty"`
+	AccountType    string   `json:"account_type,omitempty"`
 }
 
 // Event is one notify, with its outcome.

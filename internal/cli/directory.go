@@ -12,7 +12,54 @@ import (
 // directoryCmd groups the commands about the host's directory.
 type directoryCmd struct {
 	Import directoryImportCmd `cmd:"" help:"Import users and companies from a JSON file, in one transaction."`
+	Sync   directorySyncCmd   `cmd:"" help:"Bring the directory to exactly a JSON snapshot: create, update, deactivate the missing."`
 	Show   directoryShowCmd   `cmd:"" help:"Show a user, with groups, companies, follower and unread counts."`
+}
+
+type directorySyncCmd struct {
+	File string `arg:"" placeholder:"FILE" help:"JSON snapshot {\"companies\": [...], \"users\": [...], \"groups\": [...]}; '-' reads standard input."`
+}
+
+func (c *directorySyncCmd) Help() string {
+	return `The snapshot is the host's whole directory, in the import file's shape
+plus an optional "groups" section listing members:
+  {"companies": [{"id": 10, "name": "Atelier Nord"}],
+   "users": [{"id": 1, "name": "Alice", "groups": ["manager"], "companies": [10],
+              "account_type": "entrepreneur"}, {"id": 2, "name": "Bob"}],
+   "groups": [{"name": "admin", "members": [1, 2]}]}
+People and companies of a section given that Cloche holds but the file does
+not are deactivated, never deleted; a section left out is left alone. Only
+the differences are written, in one transaction; the same file again changes
+nothing. Meant for a host's cron job:
+  cloche directory sync /var/lib/erp/directory.json`
+}
+
+func (c *directorySyncCmd) Run(rt *runtime) error {
+	var r io.Reader = rt.stdin
+	if c.File != "-" {
+		f, err := os.Open(c.File)
+		if err != nil {
+			return fmt.Errorf("directory sync: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	svc, err := rt.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	st, err := svc.SyncDirectoryFrom(rt.ctx, r)
+	if err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(st)
+	}
+	rt.printf("people: %d created, %d updated, %d deactivated, %d unchanged\ncompanies: %d created, %d updated, %d deactivated, %d unchanged",
+		st.Created, st.Updated, st.Deactivated, st.Unchanged,
+		st.Companies.Created, st.Companies.Updated, st.Companies.Deactivated, st.Companies.Unchanged)
+	return nil
 }
 
 type directoryImportCmd struct {
@@ -103,6 +150,7 @@ func (c *directoryShowCmd) Run(rt *runtime) error {
 		[2]string{"groups", orDash(strings.Join(u.Groups, ", "))},
 		[2]string{"companies", orDash(strings.Join(u.Companies, ", "))},
 		[2]string{"follower", orDash(u.FollowerID)},
+		[2]string{"account type", orDash(u.AccountType)},
 		[2]string{"unread", strings.Join(unreadParts, ", ")},
 		[2]string{"updated", formatTime(&u.UpdatedAt, svc.Location())},
 	)

@@ -15,27 +15,29 @@ import (
 // notifyCmd is enDI's `notify` command. enDI's own spellings (--groups,
 // --uids, --event-key, --filename) are accepted as aliases.
 type notifyCmd struct {
-	Key        string          `short:"k" aliases:"event-key" default:"message:system" placeholder:"KEY" help:"Notification type key; it picks the default channel (see 'cloche types list'; default ${default}). enDI spelling: --event-key. Example: -k message:internal"`
-	Title      string          `required:"" placeholder:"TEXT" help:"Title (required). Example: --title \"Invoice 42 paid\""`
-	Body       string          `xor:"body" placeholder:"TEXT" help:"Body text. Example: --body \"The customer paid invoice 42.\""`
-	File       string          `short:"f" xor:"body" aliases:"filename" placeholder:"FILE" help:"Read the body from FILE ('-': standard input) instead of --body. enDI spelling: --filename. Example: -f message.txt"`
-	Group      listFlag        `short:"g" aliases:"groups" placeholder:"GROUP" help:"Send to the members of a group; repeat, separate with commas or spaces. enDI spelling: --groups. Example: -g manager,admin"`
-	User       listFlag        `short:"u" aliases:"uids" placeholder:"USER_ID" help:"Send to a user by id; repeat, separate with commas or spaces. enDI spelling: --uids. Example: --uids 12 15"`
-	Company    string          `placeholder:"COMPANY_ID" help:"Send to a company: its own address for e-mail, else every active member. Example: --company 10"`
-	FollowerOf string          `name:"follower-of" placeholder:"USER_ID" help:"Send to the follower of this person (the fallback groups if none). Example: --follower-of 3"`
-	Channel    *cloche.Channel `short:"c" enum:"${channels}" placeholder:"CHANNEL" help:"Force the channel instead of the type's default (${enum}). Example: -c email"`
-	From       string          `placeholder:"DATETIME" help:"Schedule for this due datetime instead of now: ${datetime_forms}. Example: --from \"2026-12-05 09:00\""`
-	Until      string          `placeholder:"DATETIME" help:"Expiry: not published, nor shown, after this datetime (same forms as --from). Example: --until 2026-12-31"`
-	Context    string          `placeholder:"TYPE:ID" help:"The object the notification is about; a new one replaces a pending one of the same context and key, and 'cloche events cancel --context' cancels them. Example: --context invoice:42"`
-	CheckURL   string          `name:"check-url" placeholder:"URL" help:"POSTed the event at due time: a 2xx answer sends it (unless its body is {\"send\": false}), 404 or 410 drops it, anything else is retried. Example: --check-url https://erp.example.org/check/42"`
-	Attach     listFlag        `sep:"none" placeholder:"FILE" help:"Attach FILE to every e-mail of the event (its type from its extension); repeat or list several after it. Example: --attach facture-42.pdf"`
+	Key         string          `short:"k" aliases:"event-key" default:"message:system" placeholder:"KEY" help:"Notification type key; it picks the default channel (see 'cloche types list'; default ${default}). enDI spelling: --event-key. Example: -k message:internal"`
+	Title       string          `required:"" placeholder:"TEXT" help:"Title (required). Example: --title \"Invoice 42 paid\""`
+	Body        string          `xor:"body" placeholder:"TEXT" help:"Body text. Example: --body \"The customer paid invoice 42.\""`
+	File        string          `short:"f" xor:"body" aliases:"filename" placeholder:"FILE" help:"Read the body from FILE ('-': standard input) instead of --body. enDI spelling: --filename. Example: -f message.txt"`
+	Group       listFlag        `short:"g" aliases:"groups" placeholder:"GROUP" help:"Send to the members of a group; repeat, separate with commas or spaces. enDI spelling: --groups. Example: -g manager,admin"`
+	User        listFlag        `short:"u" aliases:"uids" placeholder:"USER_ID" help:"Send to a user by id; repeat, separate with commas or spaces. enDI spelling: --uids. Example: --uids 12 15"`
+	Company     string          `placeholder:"COMPANY_ID" help:"Send to a company: its own address for e-mail, else every active member. Example: --company 10"`
+	FollowerOf  string          `name:"follower-of" placeholder:"USER_ID" help:"Send to the follower of this person (the fallback groups if none). Example: --follower-of 3"`
+	AccountType string          `name:"account-type" placeholder:"TYPE" help:"Send to the active people of an account type: entrepreneur or equipe_appui (each with the hybride ones), hybride, another type of yours, or all (everybody). Example: --account-type entrepreneur"`
+	Channel     *cloche.Channel `short:"c" enum:"${channels}" placeholder:"CHANNEL" help:"Force the channel instead of the type's default (${enum}). Example: -c email"`
+	From        string          `placeholder:"DATETIME" help:"Schedule for this due datetime instead of now: ${datetime_forms}. Example: --from \"2026-12-05 09:00\""`
+	Until       string          `placeholder:"DATETIME" help:"Expiry: not published, nor shown, after this datetime (same forms as --from). Example: --until 2026-12-31"`
+	Context     string          `placeholder:"TYPE:ID" help:"The object the notification is about; a new one replaces a pending one of the same context and key, and 'cloche events cancel --context' cancels them. Example: --context invoice:42"`
+	CheckURL    string          `name:"check-url" placeholder:"URL" help:"POSTed the event at due time: a 2xx answer sends it (unless its body is {\"send\": false}), 404 or 410 drops it, anything else is retried. Example: --check-url https://erp.example.org/check/42"`
+	Attach      listFlag        `sep:"none" placeholder:"FILE" help:"Attach FILE to every e-mail of the event (its type from its extension); repeat or list several after it. Example: --attach facture-42.pdf"`
 }
 
 func (c *notifyCmd) Help() string {
 	return `Examples:
   cloche notify -k message:internal --title "Hello" --body "Welcome" -g manager,admin
   cloche notify --event-key task:status:valid --title "Task validated" --uids 12 --filename body.txt
-  cloche notify -k activity:reminder --title "Workshop tomorrow" --company 10 --from "2026-12-04 09:00" --context workshop:7`
+  cloche notify -k activity:reminder --title "Workshop tomorrow" --company 10 --from "2026-12-04 09:00" --context workshop:7
+  cloche notify -k message:internal --title "Assemblée générale" --account-type entrepreneur`
 }
 
 func (c *notifyCmd) Run(rt *runtime) error {
@@ -66,6 +68,7 @@ func (c *notifyCmd) Run(rt *runtime) error {
 		UserIDs:        trimAll(c.User),
 		CompanyID:      strings.TrimSpace(c.Company),
 		FollowerUserID: strings.TrimSpace(c.FollowerOf),
+		AccountType:    strings.TrimSpace(c.AccountType),
 	}
 	var opts []cloche.NotifyOption
 	if c.Channel != nil {
@@ -136,11 +139,13 @@ func notifyFlagOf(field string) string {
 	case "body":
 		return "--body or -f/--file"
 	case "recipients":
-		return "-g/--group, -u/--user, --company or --follower-of (at least one)"
+		return "-g/--group, -u/--user, --company, --follower-of or --account-type (at least one)"
 	case "group_names":
 		return "-g/--group"
 	case "user_ids":
 		return "-u/--user"
+	case "account_type":
+		return "--account-type"
 	case "force_channel":
 		return "-c/--channel"
 	case "due_datetime":

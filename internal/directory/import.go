@@ -53,6 +53,9 @@ type UserInput struct {
 	Groups     []string `json:"groups"`
 	Companies  []ID     `json:"companies"`
 	FollowerID ID       `json:"follower_id"`
+	// AccountType: entrepreneur, equipe_appui, hybride (both) or another
+	// string of the host's; empty: none.
+	AccountType string `json:"account_type"`
 	// TimeZone is the person's IANA zone; empty keeps the one they have
 	// (or the organisation's).
 	TimeZone string `json:"time_zone,omitempty"`
@@ -82,15 +85,16 @@ const DefaultLocale = "fr"
 // start with prefix ("users[3]." in an import, "" for one user).
 func (in UserInput) User(prefix string) (*store.User, error) {
 	u := &store.User{
-		ID:         strings.TrimSpace(string(in.ID)),
-		Email:      strings.TrimSpace(in.Email),
-		Name:       strings.TrimSpace(in.Name),
-		Locale:     strings.TrimSpace(in.Locale),
-		Active:     in.Active == nil || *in.Active,
-		FollowerID: strings.TrimSpace(string(in.FollowerID)),
-		TimeZone:   strings.TrimSpace(in.TimeZone),
-		Groups:     []string{},
-		Companies:  []string{},
+		ID:          strings.TrimSpace(string(in.ID)),
+		Email:       strings.TrimSpace(in.Email),
+		Name:        strings.TrimSpace(in.Name),
+		Locale:      strings.TrimSpace(in.Locale),
+		Active:      in.Active == nil || *in.Active,
+		FollowerID:  strings.TrimSpace(string(in.FollowerID)),
+		AccountType: strings.TrimSpace(in.AccountType),
+		TimeZone:    strings.TrimSpace(in.TimeZone),
+		Groups:      []string{},
+		Companies:   []string{},
 	}
 	if u.ID == "" {
 		return nil, store.Invalid(prefix+"id", "must not be empty")
@@ -105,6 +109,7 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 		store.CheckName(prefix+"name", u.Name),
 		store.CheckText(prefix+"locale", u.Locale),
 		store.CheckID(prefix+"follower_id", u.FollowerID),
+		store.CheckID(prefix+"account_type", u.AccountType),
 	}
 	errs = append(errs, store.CheckIDs(prefix+"groups", in.Groups)...)
 	errs = append(errs, store.CheckIDs(prefix+"companies", companies)...)
@@ -122,6 +127,9 @@ func (in UserInput) User(prefix string) (*store.User, error) {
 	case "fr", "en":
 	default:
 		return nil, store.Invalid(prefix+"locale", "must be fr or en, not %q", u.Locale)
+	}
+	if u.AccountType == store.AccountTypeAll {
+		return nil, store.Invalid(prefix+"account_type", "%q is a route reaching everybody, not an account type", u.AccountType)
 	}
 	if u.TimeZone != "" {
 		loc, err := quiet.LoadZone(prefix+"time_zone", u.TimeZone)

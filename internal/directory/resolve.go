@@ -19,6 +19,9 @@ type Routes struct {
 	UserIDs    []string
 	// CompanyID is set when the company's members are to be reached.
 	CompanyID string
+	// AccountType reaches the active people of that account type
+	// (store.AccountTypesReached); "all" every active person.
+	AccountType string
 	// CompanyAddress is set, on the e-mail channel, when an active company
 	// has an address of its own: it gets one message instead of its members.
 	CompanyAddress *store.DeliveryRecipient
@@ -62,7 +65,7 @@ type Routes struct {
 // fan-out's: NotificationFanOut in the database for in-app channels, Emails
 // for e-mail.
 func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel store.Channel, fallbackGroups []string) (*Routes, error) {
-	rt := &Routes{GroupNames: dedupe(r.GroupNames), UserIDs: dedupe(r.UserIDs)}
+	rt := &Routes{GroupNames: dedupe(r.GroupNames), UserIDs: dedupe(r.UserIDs), AccountType: r.AccountType}
 	if len(rt.UserIDs) > 0 {
 		cs, err := q.UserContacts(ctx, rt.UserIDs)
 		if err != nil {
@@ -117,7 +120,7 @@ func Plan(ctx context.Context, q store.Queries, r store.Recipients, channel stor
 // address if any, then each active user reached who has an address, each
 // address once (compared without case). Each says why it is reached (see
 // store.DeliveryRecipient.Reason): by the first route that reaches it, in
-// the order user ids, follower, groups, company. noEmail are the active
+// the order user ids, follower, groups, company, account type. noEmail are the active
 // users reached who have no address, by id.
 func Emails(ctx context.Context, q store.Queries, rt *Routes) (out []store.DeliveryRecipient, noEmail []string, err error) {
 	return emails(ctx, q, rt, nil, nil)
@@ -197,6 +200,17 @@ func emails(ctx context.Context, q store.Queries, rt *Routes, among []string, ke
 		member := func(string) string { return "company:" + rt.CompanyName }
 		if err := add(member)(q.CompanyContacts(ctx, rt.CompanyID)); err != nil {
 			return nil, nil, fmt.Errorf("directory: company members: %w", err)
+		}
+	}
+	if rt.AccountType != "" {
+		contacts := q.AccountTypeContacts
+		if only != nil {
+			contacts = func(ctx context.Context, t string) ([]store.Contact, error) {
+				return q.AccountTypeContactsAmong(ctx, t, among)
+			}
+		}
+		if err := add(func(string) string { return "account_type:" + rt.AccountType })(contacts(ctx, rt.AccountType)); err != nil {
+			return nil, nil, fmt.Errorf("directory: account type: %w", err)
 		}
 	}
 	ids := make([]string, 0, len(users))
@@ -316,6 +330,13 @@ func Report(ctx context.Context, q store.Queries, rt *Routes, noEmail []string) 
 			return nil, fmt.Errorf("directory: company members: %w", err)
 		} else if len(cs) == 0 {
 			rep.AddUnreachable(store.Unreachable{Kind: "company", ID: rt.CompanyID, Reason: store.ReasonNoActiveMember})
+		}
+	}
+	if rt.AccountType != "" {
+		if live, err := q.AccountTypeActive(ctx, rt.AccountType); err != nil {
+			return nil, fmt.Errorf("directory: account type: %w", err)
+		} else if !live {
+			rep.AddUnreachable(store.Unreachable{Kind: "account_type", ID: rt.AccountType, Reason: store.ReasonNoActiveMember})
 		}
 	}
 	for _, id := range noEmail {

@@ -234,8 +234,9 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 	if opts.ForceChannel != "" && !opts.ForceChannel.Valid() {
 		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert)", opts.ForceChannel))
 	}
+	r.AccountType = strings.TrimSpace(r.AccountType)
 	if r.Empty() {
-		errs = append(errs, store.Invalid("recipients", "name at least one of group_names, user_ids, company_id, follower_user_id"))
+		errs = append(errs, store.Invalid("recipients", "name at least one of group_names, user_ids, company_id, follower_user_id, account_type"))
 	}
 	for i, g := range r.GroupNames {
 		if strings.TrimSpace(g) == "" {
@@ -251,6 +252,7 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 	errs = append(errs, store.CheckIDs("user_ids", r.UserIDs)...)
 	check(store.CheckID("company_id", r.CompanyID))
 	check(store.CheckID("follower_user_id", r.FollowerUserID))
+	check(store.CheckID("account_type", r.AccountType))
 	if n.Until != nil {
 		switch {
 		case n.DueAt != nil && !n.Until.After(*n.DueAt):
@@ -514,7 +516,7 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		}
 		n, err := tx.NotificationFanOut(ctx, &store.NotificationFanOutParams{
 			EventID: ev.ID, Channel: p.channel, GroupNames: inApp.GroupNames, UserIDs: inApp.UserIDs,
-			CompanyID: inApp.CompanyID, CreatedAt: now, ExpiresAt: ev.Until, Prefs: p.filter,
+			CompanyID: inApp.CompanyID, AccountType: inApp.AccountType, CreatedAt: now, ExpiresAt: ev.Until, Prefs: p.filter,
 		})
 		if err != nil {
 			return nil, err

@@ -318,6 +318,10 @@ var footers = map[string]map[string]string{
 		"fr": "Vous recevez ce courriel parce que c'est l'adresse de %s.",
 		"en": "You receive this e-mail because it is the address of %s.",
 	},
+	"account_type": {
+		"fr": "Vous recevez ce courriel en raison de votre type de compte (« %s »).",
+		"en": "You receive this e-mail because of your account type (“%s”).",
+	},
 	"": {
 		"fr": "Vous recevez ce courriel parce que vous êtes destinataire de cette notification.",
 		"en": "You receive this e-mail because you are a recipient of this notification.",
@@ -332,7 +336,7 @@ func Footer(reason, locale string) string {
 		kind = "group"
 	}
 	f, ok := footers[kind]
-	if !ok || (kind != "direct" && label == "") {
+	if !ok || (kind != "direct" && label == "") || (kind == "account_type" && label == store.AccountTypeAll) {
 		f = footers[""]
 	}
 	text := f[locale]

@@ -169,6 +169,21 @@ func (s *Server) importDirectory(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// syncDirectory: PUT /api/v1/directory, the whole directory: Cloche comes
+// to exactly it, in one transaction, and says what changed.
+func (s *Server) syncDirectory(w http.ResponseWriter, r *http.Request) error {
+	var snap cloche.DirectorySnapshot
+	if err := decodeJSON(r, &snap, false); err != nil {
+		return err
+	}
+	stats, err := s.svc.SyncDirectory(r.Context(), &snap)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, stats)
+	return nil
+}
+
 // bodyIDMatchesPath fills an id left out of a PUT body from the path, and
 // refuses one that names another row.
 func bodyIDMatchesPath(r *http.Request, id *cloche.ID) error {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/dispatch"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -13,6 +14,15 @@ import (
 // the same request within 24 hours returns the first answer (and
 // Idempotent-Replayed: true) instead of notifying again; the same key with
 // another request is a 422 on the field Idempotency-Key.
+// notifyMaxBody bounds a notify's body: http.max_body_bytes, plus room
+// for email.max_attachment_size of attachments in base64 (4 bytes for 3)
+// and their names, so that the service, not the body limit, says when
+// attachments weigh too much.
+func (s *Server) notifyMaxBody() int64 {
+	att := int64(s.cfg.Email.MaxAttachmentSize)
+	return s.cfg.HTTP.MaxBodyBytes + (att+2)/3*4 + int64(dispatch.MaxAttachments)*1024
+}
+
 func (s *Server) notify(w http.ResponseWriter, r *http.Request) error {
 	b, err := readBody(r)
 	if err != nil {

@@ -117,8 +117,11 @@ func TestNotify(t *testing.T) {
 			{"until before due", map[string]any{"key": "message:internal", "title": "x", "user_ids": []int{1},
 				"due_datetime": "2099-01-02T00:00:00Z", "until": "2099-01-01T00:00:00Z"},
 				http.StatusUnprocessableEntity, codeInvalidField, "until"},
+			{"body field too long", map[string]any{"key": "message:internal", "title": "x", "user_ids": []int{1},
+				"body": strings.Repeat("x", 2<<20)}, http.StatusUnprocessableEntity, codeInvalidField, "body"},
+			// The limit leaves room for email.max_attachment_size in base64.
 			{"too large", map[string]any{"key": "message:internal", "title": "x", "user_ids": []int{1},
-				"body": strings.Repeat("x", 2<<20)}, http.StatusRequestEntityTooLarge, codeTooLarge, ""},
+				"body": strings.Repeat("x", int(h.srv.notifyMaxBody())+1)}, http.StatusRequestEntityTooLarge, codeTooLarge, ""},
 		}
 		for _, tc := range bad {
 			t.Run(tc.name, func(t *testing.T) {

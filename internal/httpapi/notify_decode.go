@@ -3,10 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,9 +34,20 @@ type notifyRequest struct {
 	UserIDs        []string        `json:"user_ids,omitempty"`
 	CompanyID      string          `json:"company_id,omitempty"`
 	FollowerUserID string          `json:"follower_user_id,omitempty"`
+	AccountType    string          `json:"account_type,omitempty"`
 	ForceChannel   string          `json:"force_channel,omitempty"`
 	Context        *cloche.Context `json:"context,omitempty"`
 	CheckURL       string          `json:"check_url,omitempty"`
+	// Attachments: their bytes travel as base64, as encoding/json writes
+	// []byte, so the fingerprint covers them.
+	Attachments []attachmentJSON `json:"attachments,omitempty"`
+}
+
+// attachmentJSON is one file of a notify request.
+type attachmentJSON struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type,omitempty"`
+	Data        []byte `json:"data"`
 }
 
 // localLayouts are datetimes without an offset, read in the configured
@@ -49,8 +63,8 @@ var localLayouts = []string{
 
 // notifyFields are the fields of a notify request.
 var notifyFields = map[string]bool{"key": true, "title": true, "body": true, "due_datetime": true, "until": true,
-	"group_names": true, "user_ids": true, "company_id": true, "follower_user_id": true, "force_channel": true,
-	"context": true, "check_url": true}
+	"group_names": true, "user_ids": true, "company_id": true, "follower_user_id": true, "account_type": true, "force_channel": true,
+	"context": true, "check_url": true, "attachments": true}
 
 // decodeNotify reads a notify request. Every field is checked, and every
 // wrong one reported (a *cloche.FieldError each, joined); a body that is
@@ -84,7 +98,7 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 	for _, name := range names {
 		v := raw[name]
 		if !notifyFields[name] {
-			bad(name, "is not a known field (key, title, body, due_datetime, until, group_names, user_ids, company_id, follower_user_id, force_channel, context, check_url)")
+			bad(name, "is not a known field (key, title, body, due_datetime, until, group_names, user_ids, company_id, follower_user_id, account_type, force_channel, context, check_url, attachments)")
 			continue
 		}
 		if isNull(v) {
@@ -110,12 +124,16 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 			req.CompanyID, err = jsonID(v)
 		case "follower_user_id":
 			req.FollowerUserID, err = jsonID(v)
+		case "account_type":
+			req.AccountType, err = jsonString(v)
 		case "force_channel":
 			req.ForceChannel, err = jsonString(v)
 		case "context":
 			req.Context, err = jsonContext(v)
 		case "check_url":
 			req.CheckURL, err = jsonString(v)
+		case "attachments":
+			req.Attachments, err = jsonAttachments(v)
 		}
 		if err != nil {
 			if fes := cloche.FieldErrors(err); len(fes) > 0 {
@@ -155,7 +173,10 @@ func (req *notifyRequest) notification() (cloche.Notification, cloche.Recipients
 		n.Context = &c
 	}
 	r := cloche.Recipients{GroupNames: req.GroupNames, UserIDs: req.UserIDs, CompanyID: req.CompanyID,
-		FollowerUserID: req.FollowerUserID}
+		FollowerUserID: req.FollowerUserID, AccountType: req.AccountType}
+	for _, a := range req.Attachments {
+		n.Attachments = append(n.Attachments, cloche.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+	}
 	var opts []cloche.NotifyOption
 	if req.ForceChannel != "" {
 		opts = append(opts, cloche.ForceChannel(cloche.Channel(req.ForceChannel)))
@@ -249,6 +270,75 @@ func parseDatetime(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t, nil
+}
+
+// jsonAttachments reads [{"name": "invoice.pdf", "content_type":
+// "application/pdf", "data": "JVBERi0…"}]: data in standard base64
+// (padding optional). Names, content types, count and size are the
+// service's to check (dispatch.Validate).
+func jsonAttachments(v json.RawMessage) ([]attachmentJSON, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(v, &items); err != nil {
+		return nil, errors.New(`must be an array of {"name", "content_type", "data" (base64)}`)
+	}
+	out := make([]attachmentJSON, 0, len(items))
+	var errs []error
+	for i, it := range items {
+		field := fmt.Sprintf("attachments[%d]", i)
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(it, &obj); err != nil || obj == nil {
+			errs = append(errs, store.Invalid(field, `must be an object {"name", "content_type", "data" (base64)}`))
+			continue
+		}
+		var a attachmentJSON
+		seenData := false
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
+			fv := obj[name]
+			if isNull(fv) {
+				continue
+			}
+			var err error
+			switch name {
+			case "name":
+				a.Name, err = jsonString(fv)
+			case "content_type":
+				a.ContentType, err = jsonString(fv)
+			case "data":
+				seenData = true
+				var s string
+				if s, err = jsonString(fv); err == nil {
+					if a.Data, err = decodeBase64(s); err != nil {
+						err = errors.New("is not base64 (RFC 4648, standard alphabet)")
+					}
+				} else {
+					err = errors.New("must be a base64 string")
+				}
+			default:
+				err = errors.New("is not a known field (name, content_type, data)")
+			}
+			if err != nil {
+				errs = append(errs, store.Invalid(field+"."+name, "%v", err))
+			}
+		}
+		if !seenData {
+			errs = append(errs, store.Invalid(field+".data", "is missing: the file's bytes in base64"))
+		}
+		out = append(out, a)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// decodeBase64 reads standard base64, padded or not, ignoring line breaks
+// (as MIME encoders write them).
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.NewReplacer("\r", "", "\n", "").Replace(s)
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
 // jsonContext reads {"type": "invoice", "id": 42} or "invoice:42".

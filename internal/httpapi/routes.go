@@ -10,7 +10,7 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: v1 + "/openapi.json", access: public, handle: s.openAPI},
 
 		// Events.
-		{method: "POST", path: v1 + "/events", access: hostKey, handle: s.notify},
+		{method: "POST", path: v1 + "/events", access: hostKey, handle: s.notify, maxBody: s.notifyMaxBody()},
 		{method: "GET", path: v1 + "/events", access: hostKey, handle: s.listEvents},
 		{method: "GET", path: v1 + "/events/{id}", access: hostKey, handle: s.showEvent},
 		{method: "POST", path: v1 + "/events/{id}/cancel", access: hostKey, handle: s.cancelEvent},
@@ -35,6 +35,8 @@ func (s *Server) apiRoutes() []route {
 		{method: "PUT", path: v1 + "/companies/{id}", access: hostKey, handle: s.putCompany},
 		{method: "DELETE", path: v1 + "/companies/{id}", access: hostKey, handle: s.deleteCompany},
 		{method: "POST", path: v1 + "/directory/import", access: hostKey, handle: s.importDirectory,
+			maxBody: s.cfg.HTTP.MaxImportBytes},
+		{method: "PUT", path: v1 + "/directory", access: hostKey, handle: s.syncDirectory,
 			maxBody: s.cfg.HTTP.MaxImportBytes},
 
 		// E-mail deliveries.

@@ -24,7 +24,7 @@ const MaxUnreachable = 100
 
 // Unreachable is a recipient of a send who got nothing, and why.
 type Unreachable struct {
-	Kind   string `json:"kind"` // "user", "company" or "group"
+	Kind   string `json:"kind"` // "user", "company", "group" or "account_type"
 	ID     string `json:"id"`   // its id (a group's name)
 	Reason string `json:"reason"`
 }

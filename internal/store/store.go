@@ -88,7 +88,8 @@ type Queries interface {
 	NotificationInsertMany(ctx context.Context, p *NotificationInsertManyParams) (int, error)
 	// NotificationFanOut creates one notification for each active user
 	// reached by the routes (a member of any of GroupNames, one of UserIDs,
-	// or a member of CompanyID if that company is active), each user once,
+	// a member of CompanyID if that company is active, or one reached by
+	// AccountType), each user once,
 	// in the database itself, and returns how many.
 	NotificationFanOut(ctx context.Context, p *NotificationFanOutParams) (int, error)
 	NotificationList(ctx context.Context, p *NotificationListParams) ([]InboxItem, error)
@@ -154,6 +155,10 @@ type Queries interface {
 	AccessQueries
 	// Preferences per type and channel (preferences.go).
 	PreferenceQueries
+	// People reached by account type (accounttype.go).
+	AccountTypeQueries
+	// A whole directory at once (sync.go).
+	SyncQueries
 	// Time zones, quiet hours, held e-mail (quiet.go).
 	QuietQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
@@ -219,8 +224,10 @@ type NotificationFanOutParams struct {
 	GroupNames []string
 	UserIDs    []string
 	CompanyID  string
-	CreatedAt  time.Time
-	ExpiresAt  *time.Time
+	// AccountType reaches people by account type (AccountTypesReached).
+	AccountType string
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
 	// Prefs, when set, keeps only the users for whom the preferences turn
 	// Channel on (and records the others as skipped when Prefs.Skips).
 	Prefs *PreferenceFilter

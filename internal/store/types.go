@@ -108,6 +108,9 @@ type User struct {
 	Groups     []string `json:"groups"`
 	Companies  []string `json:"companies"`
 	FollowerID string   `json:"follower_id,omitempty"`
+	// AccountType is enDI's kind of account: entrepreneur, equipe_appui,
+	// hybride (both), or another string of the host's; empty: none.
+	AccountType string `json:"account_type,omitempty"`
 	// TimeZone is the person's IANA zone (empty: the organisation's). An
 	// upsert with none keeps the stored one.
 	TimeZone  string    `json:"time_zone,omitempty"`
@@ -154,11 +157,15 @@ type Recipients struct {
 	UserIDs        []string `json:"user_ids,omitempty"`
 	CompanyID      string   `json:"company_id,omitempty"`
 	FollowerUserID string   `json:"follower_user_id,omitempty"`
+	// AccountType reaches the active people of that account type (see
+	// AccountTypesReached); "all" reaches every active person.
+	AccountType string `json:"account_type,omitempty"`
 }
 
 // Empty reports whether no route is given.
 func (r Recipients) Empty() bool {
-	return len(r.GroupNames) == 0 && len(r.UserIDs) == 0 && r.CompanyID == "" && r.FollowerUserID == ""
+	return len(r.GroupNames) == 0 && len(r.UserIDs) == 0 && r.CompanyID == "" && r.FollowerUserID == "" &&
+		r.AccountType == ""
 }
 
 // Event is one call of notify: content, recipients and outcome.
@@ -269,7 +276,8 @@ type DeliveryRecipient struct {
 	Address   string
 	// Reason says why the address is reached, as "kind:label": direct,
 	// follower:NAME (the person followed), group:NAME, fallback_group:NAME,
-	// company:NAME (a member of it), company_address:NAME.
+	// company:NAME (a member of it), company_address:NAME,
+	// account_type:TYPE.
 	Reason string
 }
 

@@ -15,6 +15,7 @@ import (
 type sendFields struct {
 	Key, Title, Body                       string
 	Groups, UserIDs, CompanyID, FollowerOf string
+	AccountType                            string
 	Channel                                string
 	Due, Until                             string
 	Context, CheckURL                      string
@@ -52,7 +53,8 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session) {
 	d := &sendData{F: sendFields{
 		Key: f.Get("key"), Title: f.Get("title"), Body: f.Get("body"),
 		Groups: f.Get("groups"), UserIDs: f.Get("user_ids"), CompanyID: f.Get("company_id"), FollowerOf: f.Get("follower_of"),
-		Channel: f.Get("channel"), Due: f.Get("due"), Until: f.Get("until"),
+		AccountType: f.Get("account_type"),
+		Channel:     f.Get("channel"), Due: f.Get("due"), Until: f.Get("until"),
 		Context: f.Get("context"), CheckURL: f.Get("check_url"),
 	}, Errors: map[string]string{}}
 
@@ -75,6 +77,7 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session) {
 		UserIDs:        splitList(d.F.UserIDs),
 		CompanyID:      strings.TrimSpace(d.F.CompanyID),
 		FollowerUserID: strings.TrimSpace(d.F.FollowerOf),
+		AccountType:    strings.TrimSpace(d.F.AccountType),
 	}
 	var opts []cloche.NotifyOption
 	if d.F.Channel != "" {
@@ -177,6 +180,8 @@ func formField(apiField string) string {
 		return "company_id"
 	case "follower_user_id":
 		return "follower_of"
+	case "account_type":
+		return "account_type"
 	case "force_channel":
 		return "channel"
 	case "due_datetime":

@@ -4,10 +4,12 @@
 >>> c = Client("http://127.0.0.1:8080", "ck_...")
 >>> c.notify("message:internal", "Invoice 42 paid", user_ids=[1])  # doctest: +SKIP
 
-``cloche_client.endi`` adapts it to enDI's notification module.
+``cloche_client.sync`` keeps Cloche's directory in step with the host's;
+``cloche_client.endi`` adapts the client to enDI's notification module.
 """
 
 from .client import Attachment, Client, context_of
+from .directory import sync
 from .errors import (
     BadRequest,
     ClocheError,
@@ -43,4 +45,5 @@ __all__ = [
     "Unavailable",
     "context_of",
     "mint_user_token",
+    "sync",
 ]

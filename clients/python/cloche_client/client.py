@@ -528,6 +528,22 @@ class Client:
         result: JSONObject = out
         return result
 
+    def sync_directory(
+        self,
+        *,
+        users: Optional[Iterable[Mapping[str, Any]]] = None,
+        companies: Optional[Iterable[Mapping[str, Any]]] = None,
+        groups: Optional[Iterable[Any]] = None,
+    ) -> JSONObject:
+        """PUT /api/v1/directory: bring the directory to exactly this
+        snapshot (see :func:`cloche_client.sync`). Returns ``{"created",
+        "updated", "deactivated", "unchanged", "companies": {…}}``."""
+        from .directory import snapshot
+
+        out, _ = self.request("PUT", "/api/v1/directory", body=snapshot(users, companies, groups))
+        result: JSONObject = out
+        return result
+
     # ------------------------------------------------------------------
     # Deliveries
 

@@ -7,7 +7,7 @@ import time
 import unittest
 from typing import Any, Callable, ClassVar, Dict, Optional, TypeVar
 
-from cloche_client import Client, InvalidField
+from cloche_client import Client
 
 from . import server
 
@@ -48,14 +48,6 @@ class ServerCase(unittest.TestCase):
             if time.monotonic() > deadline:
                 self.fail(f"{what}: not within {timeout:g}s")
             time.sleep(0.1)
-
-
-def skip_if_unknown_field(case: unittest.TestCase, err: InvalidField, field: str, why: str) -> None:
-    """Skip when the server refuses ``field`` as unknown (it is being
-    added elsewhere); re-raise any other error."""
-    if err.field == field and "not a known field" in err.message:
-        case.skipTest(f"the server does not know {field!r} yet ({why}): {err.message}")
-    raise err
 
 
 def event_status(client: Client, event_id: int) -> str:

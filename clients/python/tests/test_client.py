@@ -17,7 +17,7 @@ from cloche_client import (
     Unauthorized,
 )
 
-from .support import ServerCase, skip_if_unknown_field, uid
+from .support import ServerCase, uid
 
 
 class DirectoryTest(ServerCase):
@@ -70,11 +70,7 @@ class DirectoryTest(ServerCase):
 
     def test_account_type_on_a_user(self) -> None:
         u = uid()
-        try:
-            got = self.client.put_user(u, name="Eve", account_type="entrepreneur")
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "account_type", "issue 11, account types, another branch")
-            return
+        got = self.client.put_user(u, name="Eve", account_type="entrepreneur")
         self.assertEqual(got.get("account_type"), "entrepreneur")
 
 
@@ -207,22 +203,28 @@ class NotifyTest(ServerCase):
         self.assertEqual(cm.exception.status, 422)
 
     def test_attachments(self) -> None:
-        try:
-            res = self.client.notify("message:internal", "Invoice", user_ids=[self.other], force_channel="email",
-                                     attachments=[Attachment("invoice.pdf", b"%PDF-1.4 ...", "application/pdf"),
-                                                  ("note.txt", b"hello")])
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "attachments", "the HTTP API does not take attachments yet")
-            return
+        res = self.client.notify("message:internal", "Invoice", user_ids=[self.other], force_channel="email",
+                                 attachments=[Attachment("invoice.pdf", b"%PDF-1.4 ...", "application/pdf"),
+                                              ("note.txt", b"hello")])
         self.assertEqual(res["channel"], "email")
+        # Bad files are refused naming the file and field, as from curl.
+        with self.assertRaises(InvalidField) as cm:
+            self.client.notify("message:internal", "Invoice", user_ids=[self.other],
+                               attachments=[("ok.txt", b"x"), ("../etc/passwd", b"x")])
+        self.assertEqual(cm.exception.field, "attachments[1].name")
 
     def test_account_type_route(self) -> None:
-        try:
-            res = self.client.notify("message:internal", "Entrepreneurs", account_type="entrepreneur")
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "account_type", "issue 11, account types, another branch")
-            return
+        res = self.client.notify("message:internal", "Entrepreneurs", account_type="entrepreneur")
         self.assertEqual(res["status"], "published")
+        # A host's own account type: exactly its active people.
+        kind, a, b, off = uid("type"), uid(), uid(), uid()
+        self.client.put_user(a, name="A", account_type=kind)
+        self.client.put_user(b, name="B", account_type=kind)
+        self.client.put_user(off, name="Off", account_type=kind, active=False)
+        res = self.client.notify("message:internal", "Interns", account_type=kind)
+        self.assertEqual(res["reached"], {"message": 2})
+        res = self.client.notify("message:internal", "Nobody", account_type=uid("ghost"))
+        self.assertEqual(res["unreachable"][0]["kind"], "account_type")
 
     def test_field_errors_as_from_curl(self) -> None:
         c = self.client

@@ -11,7 +11,7 @@ from typing import Any, Dict
 from cloche_client import InvalidField
 from cloche_client.endi import AbstractNotification, cancel_notifications, get_client, notify
 
-from .support import ServerCase, skip_if_unknown_field, uid
+from .support import ServerCase, uid
 
 
 def fake_request(settings: Dict[str, Any]) -> Any:
@@ -82,11 +82,7 @@ class EndiNotifyTest(ServerCase):
 
     def test_account_type(self) -> None:
         msg = AbstractNotification(key="message:internal", title="To every entrepreneur", body="")
-        try:
-            res = notify(self.request, msg, account_type="entrepreneur")
-        except InvalidField as e:
-            skip_if_unknown_field(self, e, "account_type", "issue 11, account types, another branch")
-            return
+        res = notify(self.request, msg, account_type="entrepreneur")
         self.assertEqual(res["status"], "published")
 
     def test_naive_due_datetime_in_the_configured_zone(self) -> None:

@@ -53,17 +53,18 @@ func (q *queries) UserUpsert(ctx context.Context, u *store.User) error {
 			}
 		}
 		_, err := q.db.Exec(ctx, `
-INSERT INTO users (id, email, name, locale, active, follower_id, updated_at, time_zone)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO users (id, email, name, locale, active, follower_id, account_type, updated_at, time_zone)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (id) DO UPDATE SET
     email = EXCLUDED.email,
     name = EXCLUDED.name,
     locale = EXCLUDED.locale,
     active = EXCLUDED.active,
     follower_id = EXCLUDED.follower_id,
+    account_type = EXCLUDED.account_type,
     updated_at = EXCLUDED.updated_at,
     time_zone = CASE WHEN EXCLUDED.time_zone = '' THEN users.time_zone ELSE EXCLUDED.time_zone END`,
-			u.ID, u.Email, u.Name, u.Locale, u.Active, nullString(u.FollowerID), updated, u.TimeZone)
+			u.ID, u.Email, u.Name, u.Locale, u.Active, nullString(u.FollowerID), u.AccountType, updated, u.TimeZone)
 		if err != nil {
 			return mapErr(err, "id")
 		}
@@ -103,14 +104,14 @@ ON CONFLICT DO NOTHING`, u.ID, companies)
 // userSelect reads users with their groups and companies, sorted; scanUser
 // scans its rows.
 const userSelect = `
-SELECT id, email, name, locale, active, coalesce(follower_id, ''), updated_at, time_zone,
+SELECT id, email, name, locale, active, coalesce(follower_id, ''), account_type, updated_at, time_zone,
     ARRAY(SELECT group_name FROM user_groups WHERE user_id = u.id ORDER BY group_name COLLATE "C"),
     ARRAY(SELECT company_id FROM company_members WHERE user_id = u.id ORDER BY company_id COLLATE "C")
 FROM users u`
 
 func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 	var u store.User
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt, &u.TimeZone, &u.Groups, &u.Companies)
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.AccountType, &u.UpdatedAt, &u.TimeZone, &u.Groups, &u.Companies)
 	u.UpdatedAt = u.UpdatedAt.UTC()
 	if u.Groups == nil {
 		u.Groups = []string{}

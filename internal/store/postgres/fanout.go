@@ -37,6 +37,9 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 		routes = append(routes, `SELECT m.user_id AS id FROM company_members m
     JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = `+f.arg(p.CompanyID))
 	}
+	if p.AccountType != "" {
+		routes = append(routes, `SELECT u.id AS id FROM users u WHERE `+f.accountType(p.AccountType))
+	}
 	if len(routes) == 0 {
 		return ""
 	}
@@ -58,7 +61,19 @@ func (f *fanOut) member(p *store.NotificationFanOutParams) string {
 		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
         WHERE m.user_id = u.id AND m.company_id = `+f.arg(p.CompanyID)+`)`)
 	}
+	if p.AccountType != "" {
+		conds = append(conds, f.accountType(p.AccountType))
+	}
 	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// accountType is the condition that user u is reached by account type t.
+func (f *fanOut) accountType(t string) string {
+	types := store.AccountTypesReached(t)
+	if types == nil {
+		return `TRUE`
+	}
+	return `u.account_type = ANY(` + f.arg(types) + `::text[])`
 }
 
 // reached is the FROM clause of the users u a fan-out reaches. With pf,
@@ -105,7 +120,7 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 	}
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
-	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" {
+	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" && p.AccountType == "" {
 		return 0, nil
 	}
 	from := f.reached(p, p.Prefs, true)

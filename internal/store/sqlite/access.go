@@ -175,7 +175,7 @@ func (q *queries) IdempotencyPurge(ctx context.Context, before time.Time) (int, 
 }
 
 // userListSelect reads users with their groups and companies as JSON arrays.
-const userListSelect = `SELECT u.id, u.email, u.name, u.locale, u.active, coalesce(u.follower_id, ''), u.updated_at, u.time_zone,
+const userListSelect = `SELECT u.id, u.email, u.name, u.locale, u.active, coalesce(u.follower_id, ''), u.account_type, u.updated_at, u.time_zone,
 		(SELECT json_group_array(group_name) FROM (SELECT group_name FROM user_groups WHERE user_id = u.id ORDER BY group_name)),
 		(SELECT json_group_array(company_id) FROM (SELECT company_id FROM company_members WHERE user_id = u.id ORDER BY company_id))
 	FROM users u`
@@ -214,7 +214,7 @@ func (q *queries) UserList(ctx context.Context, p *store.UserListParams) ([]stor
 			u                 store.User
 			groups, companies string
 		)
-		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt, &u.TimeZone,
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.AccountType, &u.UpdatedAt, &u.TimeZone,
 			&groups, &companies); err != nil {
 			return nil, mapErr("user list", err)
 		}

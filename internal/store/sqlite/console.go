@@ -101,7 +101,7 @@ func likePattern(s string) string {
 func (q *queries) UserSearch(ctx context.Context, p *store.UserSearchParams) ([]store.User, error) {
 	query := strings.TrimSpace(p.Query)
 	like := likePattern(query)
-	rows, err := q.r.QueryContext(ctx, `SELECT u.id, u.email, u.name, u.locale, u.active, coalesce(u.follower_id, ''), u.updated_at, u.time_zone,
+	rows, err := q.r.QueryContext(ctx, `SELECT u.id, u.email, u.name, u.locale, u.active, coalesce(u.follower_id, ''), u.account_type, u.updated_at, u.time_zone,
 			(SELECT json_group_array(group_name ORDER BY group_name) FROM user_groups WHERE user_id = u.id),
 			(SELECT json_group_array(company_id ORDER BY company_id) FROM company_members WHERE user_id = u.id)
 		FROM users u
@@ -119,7 +119,7 @@ func (q *queries) UserSearch(ctx context.Context, p *store.UserSearchParams) ([]
 	for rows.Next() {
 		var u store.User
 		var groups, companies string
-		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.UpdatedAt, &u.TimeZone, &groups, &companies); err != nil {
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &u.FollowerID, &u.AccountType, &u.UpdatedAt, &u.TimeZone, &groups, &companies); err != nil {
 			return nil, mapErr("user search", err)
 		}
 		u.UpdatedAt = u.UpdatedAt.UTC()

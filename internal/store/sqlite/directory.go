@@ -89,13 +89,14 @@ func (q *queries) UserUpsert(ctx context.Context, u *store.User) error {
 			follower = u.FollowerID
 		}
 		if _, err := q.w.ExecContext(ctx, `
-			INSERT INTO users (id, email, name, locale, active, follower_id, updated_at, time_zone)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO users (id, email, name, locale, active, follower_id, account_type, updated_at, time_zone)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name,
 				locale = excluded.locale, active = excluded.active,
-				follower_id = excluded.follower_id, updated_at = excluded.updated_at,
+				follower_id = excluded.follower_id, account_type = excluded.account_type,
+				updated_at = excluded.updated_at,
 				time_zone = CASE WHEN excluded.time_zone = '' THEN users.time_zone ELSE excluded.time_zone END`,
-			u.ID, u.Email, u.Name, u.Locale, u.Active, follower, u.UpdatedAt, u.TimeZone); err != nil {
+			u.ID, u.Email, u.Name, u.Locale, u.Active, follower, u.AccountType, u.UpdatedAt, u.TimeZone); err != nil {
 			return mapErr("user upsert", err)
 		}
 		if _, err := q.w.ExecContext(ctx, `DELETE FROM user_groups WHERE user_id = ?`, u.ID); err != nil {
@@ -123,8 +124,8 @@ func (q *queries) UserUpsert(ctx context.Context, u *store.User) error {
 func (q *queries) UserGet(ctx context.Context, id string) (*store.User, error) {
 	u := store.User{Groups: []string{}, Companies: []string{}}
 	var follower sql.NullString
-	err := q.r.QueryRowContext(ctx, `SELECT id, email, name, locale, active, follower_id, updated_at, time_zone
-		FROM users WHERE id = ?`, id).Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &follower, &u.UpdatedAt, &u.TimeZone)
+	err := q.r.QueryRowContext(ctx, `SELECT id, email, name, locale, active, follower_id, account_type, updated_at, time_zone
+		FROM users WHERE id = ?`, id).Scan(&u.ID, &u.Email, &u.Name, &u.Locale, &u.Active, &follower, &u.AccountType, &u.UpdatedAt, &u.TimeZone)
 	if err != nil {
 		return nil, mapErr("user get", err)
 	}

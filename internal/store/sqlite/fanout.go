@@ -32,6 +32,11 @@ func fanOutRoutes(p *store.NotificationFanOutParams) (string, []any) {
 			JOIN companies c ON c.id = m.company_id AND c.active WHERE m.company_id = ?`)
 		args = append(args, p.CompanyID)
 	}
+	if p.AccountType != "" {
+		cond, condArgs := accountTypeCond(p.AccountType)
+		routes = append(routes, `SELECT u.id AS id FROM users u WHERE `+cond)
+		args = append(args, condArgs...)
+	}
 	if len(routes) == 0 {
 		return "", nil
 	}
@@ -56,6 +61,11 @@ func fanOutMember(p *store.NotificationFanOutParams) (string, []any) {
 		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
 			WHERE m.user_id = u.id AND m.company_id = ?)`)
 		args = append(args, p.CompanyID)
+	}
+	if p.AccountType != "" {
+		cond, condArgs := accountTypeCond(p.AccountType)
+		conds = append(conds, cond)
+		args = append(args, condArgs...)
 	}
 	return "(" + strings.Join(conds, " OR ") + ")", args
 }

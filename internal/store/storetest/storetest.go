@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
 		{"GroupContactsAmong", testGroupContactsAmong},
+		{"AccountType", testAccountType},
+		{"DirectorySync", testDirectorySync},
 		{"PersonSettings", testPersonSettings},
 		{"DeliveryHold", testDeliveryHold},
 	}
