@@ -79,47 +79,48 @@ VALUES ($1, $2, $3, $4, $5, $6)`, userID, string(p.Kind), p.Scope, string(p.Chan
 	return nil
 }
 
+// summaryQuery reads a type's settings summary in one statement: the
+// organisation defaults (category rows first, type rows after: the
+// type's setting wins), then, per channel and value, whether anybody set
+// it, by one probe of the settings index each (never a scan of the
+// settings, however many people have some).
+const summaryQuery = `SELECT false AS users, channel, enabled, kind = 'type' AS is_type FROM preference_defaults
+    WHERE (kind = 'category' AND scope = $1) OR (kind = 'type' AND scope = $2)
+UNION ALL
+SELECT true, c.ch, e.enabled, false FROM unnest($3::text[]) c(ch) CROSS JOIN (VALUES (false), (true)) e(enabled)
+    WHERE EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = $2 AND p.channel = c.ch AND p.enabled = e.enabled)
+        OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = $1 AND p.channel = c.ch AND p.enabled = e.enabled)
+ORDER BY users, is_type`
+
 // PreferenceSummary says which settings exist for key and its category.
 func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.PreferenceSummary, error) {
-	cat := store.Category(key)
 	s := &store.PreferenceSummary{Defaults: map[store.Channel]bool{}, UsersOn: map[store.Channel]bool{}, UsersOff: map[store.Channel]bool{}}
-	type row struct {
-		Channel store.Channel
-		Enabled bool
+	chs := make([]string, len(store.Channels))
+	for i, c := range store.Channels {
+		chs[i] = string(c)
 	}
-	scan := func(r pgx.CollectableRow) (row, error) {
-		var v row
-		err := r.Scan(&v.Channel, &v.Enabled)
-		return v, err
-	}
-	// Category rows first, type rows after: the type's setting wins.
-	rows, err := q.db.Query(ctx, `SELECT channel, enabled FROM preference_defaults
-WHERE (kind = 'category' AND scope = $1) OR (kind = 'type' AND scope = $2) ORDER BY kind`, cat, key)
+	rows, err := q.db.Query(ctx, summaryQuery, store.Category(key), key, chs)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 	}
-	defaults, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
-	}
-	for _, d := range defaults {
-		s.Defaults[d.Channel] = d.Enabled
-	}
-	rows, err = q.db.Query(ctx, `SELECT DISTINCT channel, enabled FROM preferences
-WHERE (kind = 'type' AND scope = $1) OR (kind = 'category' AND scope = $2)`, key, cat)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
-	}
-	users, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
-	}
-	for _, u := range users {
-		if u.Enabled {
-			s.UsersOn[u.Channel] = true
-		} else {
-			s.UsersOff[u.Channel] = true
+	defer rows.Close()
+	for rows.Next() {
+		var users, on, isType bool
+		var ch string
+		if err := rows.Scan(&users, &ch, &on, &isType); err != nil {
+			return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 		}
+		switch {
+		case !users:
+			s.Defaults[store.Channel(ch)] = on
+		case on:
+			s.UsersOn[store.Channel(ch)] = true
+		default:
+			s.UsersOff[store.Channel(ch)] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 	}
 	return s, nil
 }
