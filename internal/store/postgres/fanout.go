@@ -65,17 +65,21 @@ func (f *fanOut) member(p *store.NotificationFanOutParams) string {
 // it keeps those who get the channel (on) or those who do not (!on):
 // where they are the exceptions to the fallback (few), it starts from
 // them and checks the routes; otherwise it starts from the routes and
-// leaves the exceptions out.
-func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool) string {
+// leaves out the users of without, a query of user ids (the exceptions,
+// or those already recorded as skipped).
+func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool, without string) string {
 	if pf != nil && on != pf.Fallback {
-		return `(SELECT DISTINCT user_id AS id FROM (` + f.exceptions(pf) + `) e) r
-    JOIN users u ON u.id = r.id AND u.active WHERE ` + f.member(p)
+		return `(` + f.exceptions(pf) + `) r
+    JOIN users u ON u.id = r.user_id AND u.active WHERE ` + f.member(p)
 	}
 	from := f.routes(p) + ` r
     JOIN users u ON u.id = r.id AND u.active`
 	if pf != nil {
+		if without == "" {
+			without = f.exceptions(pf)
+		}
 		from += `
-    WHERE u.id NOT IN (` + f.exceptions(pf) + `)`
+    WHERE u.id NOT IN (` + without + `)`
 	}
 	return from
 }
@@ -83,15 +87,19 @@ func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.Preference
 // exceptions is the query of the users whose own settings give them the
 // opposite of pf.Fallback on pf.Channel for pf.Key (the type's setting
 // over the category's), driven by the settings index: few rows, whatever
-// the number of recipients.
+// the number of recipients. Each user comes once: the type's settings as
+// they are, and the category's of those who have none for the type (one
+// probe of the primary key each).
 func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
-	key, cat := f.arg(pf.Key), f.arg(pf.Category)
+	key, cat, ch := f.arg(pf.Key), f.arg(pf.Category), f.arg(string(pf.Channel))
 	want := f.arg(!pf.Fallback) + "::boolean"
 	return `SELECT p.user_id FROM preferences p
-    LEFT JOIN preferences pt ON pt.user_id = p.user_id AND pt.kind = 'type' AND pt.scope = ` + key + ` AND pt.channel = p.channel
-    LEFT JOIN preferences pc ON pc.user_id = p.user_id AND pc.kind = 'category' AND pc.scope = ` + cat + ` AND pc.channel = p.channel
-    WHERE ((p.kind = 'type' AND p.scope = ` + key + `) OR (p.kind = 'category' AND p.scope = ` + cat + `))
-        AND p.channel = ` + f.arg(string(pf.Channel)) + ` AND p.enabled = ` + want + ` AND coalesce(pt.enabled, pc.enabled) = ` + want
+    WHERE p.kind = 'type' AND p.scope = ` + key + ` AND p.channel = ` + ch + ` AND p.enabled = ` + want + `
+    UNION ALL
+    SELECT p.user_id FROM preferences p
+    WHERE p.kind = 'category' AND p.scope = ` + cat + ` AND p.channel = ` + ch + ` AND p.enabled = ` + want + `
+        AND NOT EXISTS (SELECT 1 FROM preferences t
+            WHERE t.user_id = p.user_id AND t.kind = 'type' AND t.scope = ` + key + ` AND t.channel = p.channel)`
 }
 
 // NotificationFanOut resolves the routes and inserts the notifications in
@@ -108,12 +116,35 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" {
 		return 0, nil
 	}
-	from := f.reached(p, p.Prefs, true)
+	pf := p.Prefs
+	// Where the skipped are the few exceptions to a fallback of on, they
+	// are recorded first, and the fan-out leaves out whom it recorded (an
+	// index range) rather than working the exceptions out twice.
+	skipsFirst := pf != nil && pf.Skips && pf.Fallback
+	without := ""
+	if skipsFirst {
+		without = `SELECT user_id FROM preference_skips WHERE event_id = $1 AND channel = $2`
+	}
+	from := f.reached(p, pf, true, without)
+	skips := func(q *queries) error {
+		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
+		from := s.reached(p, pf, false, "")
+		_, err := q.db.Exec(ctx, `
+INSERT INTO preference_skips (event_id, user_id, channel)
+SELECT $1, u.id, $2 FROM `+from+`
+ON CONFLICT DO NOTHING`, s.args...)
+		return mapErr(err, "")
+	}
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
 	// the event id tells them apart.
 	var n, first, last int64
 	err := q.atomic(ctx, func(q *queries) error {
+		if skipsFirst {
+			if err := skips(q); err != nil {
+				return err
+			}
+		}
 		err := q.db.QueryRow(ctx, `
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
@@ -123,14 +154,9 @@ SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...
 		if err != nil {
 			return mapErr(err, "")
 		}
-		if p.Prefs != nil && p.Prefs.Skips {
-			s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
-			from := s.reached(p, p.Prefs, false)
-			if _, err := q.db.Exec(ctx, `
-INSERT INTO preference_skips (event_id, user_id, channel)
-SELECT $1, u.id, $2 FROM `+from+`
-ON CONFLICT DO NOTHING`, s.args...); err != nil {
-				return mapErr(err, "")
+		if pf != nil && pf.Skips && !skipsFirst {
+			if err := skips(q); err != nil {
+				return err
 			}
 		}
 		if n == 0 {
