@@ -81,25 +81,32 @@ VALUES ($1, $2, $3, $4, $5, $6)`, userID, string(p.Kind), p.Scope, string(p.Chan
 
 // summaryQuery reads a type's settings summary in one statement: the
 // organisation defaults (category rows first, type rows after: the
-// type's setting wins), then, per channel and value, whether anybody set
-// it, by one probe of the settings index each (never a scan of the
-// settings, however many people have some).
-const summaryQuery = `SELECT false AS users, channel, enabled, kind = 'type' AS is_type FROM preference_defaults
+// type's setting wins), then which (channel, value) pairs anybody set
+// for the type or its category, found by skipping along the settings
+// index from one pair to the next (a probe per pair, never a scan of
+// the settings, however many people have some; an EXISTS per pair lets
+// the planner guess a sequential scan finds one soon, which it does not
+// when nobody set it).
+const summaryQuery = `WITH RECURSIVE t(kind, scope, channel, enabled) AS (
+    (SELECT p.kind, p.scope, p.channel, p.enabled FROM preferences p
+        WHERE p.kind = 'type' AND p.scope = $2 ORDER BY p.channel, p.enabled LIMIT 1)
+    UNION ALL
+    (SELECT p.kind, p.scope, p.channel, p.enabled FROM preferences p
+        WHERE p.kind = 'category' AND p.scope = $1 ORDER BY p.channel, p.enabled LIMIT 1)
+    UNION ALL
+    SELECT n.* FROM t CROSS JOIN LATERAL (SELECT p.kind, p.scope, p.channel, p.enabled FROM preferences p
+        WHERE p.kind = t.kind AND p.scope = t.scope AND (p.channel, p.enabled) > (t.channel, t.enabled)
+        ORDER BY p.channel, p.enabled LIMIT 1) n)
+SELECT false AS users, channel, enabled, kind = 'type' AS is_type FROM preference_defaults
     WHERE (kind = 'category' AND scope = $1) OR (kind = 'type' AND scope = $2)
 UNION ALL
-SELECT true, c.ch, e.enabled, false FROM unnest($3::text[]) c(ch) CROSS JOIN (VALUES (false), (true)) e(enabled)
-    WHERE EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = $2 AND p.channel = c.ch AND p.enabled = e.enabled)
-        OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = $1 AND p.channel = c.ch AND p.enabled = e.enabled)
+(SELECT DISTINCT true, channel, enabled, false FROM t)
 ORDER BY users, is_type`
 
 // PreferenceSummary says which settings exist for key and its category.
 func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.PreferenceSummary, error) {
 	s := &store.PreferenceSummary{Defaults: map[store.Channel]bool{}, UsersOn: map[store.Channel]bool{}, UsersOff: map[store.Channel]bool{}}
-	chs := make([]string, len(store.Channels))
-	for i, c := range store.Channels {
-		chs[i] = string(c)
-	}
-	rows, err := q.db.Query(ctx, summaryQuery, store.Category(key), key, chs)
+	rows, err := q.db.Query(ctx, summaryQuery, store.Category(key), key)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 	}
