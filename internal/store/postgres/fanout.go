@@ -104,39 +104,19 @@ func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
 
 // NotificationFanOut resolves the routes and inserts the notifications in
 // one statement: the user ids never leave the database. With p.Prefs, the
-// same statement keeps only the users for whom the channel is on, and
-// another records the others as skipped when asked.
+// same statement keeps only the users for whom the channel is on, and a
+// second one records the others as skipped when asked.
 func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
-	counts, err := q.NotificationFanOutChannels(ctx, p)
-	n := 0
-	for _, c := range counts {
-		n += c
-	}
-	return n, err
-}
-
-// NotificationFanOutChannels is NotificationFanOut with p.Also: one
-// INSERT whose rows are, per user reached, the main channel and those of
-// p.Also that user's settings turn on (a second statement for the few
-// would write each on an index page of its own), counted per channel as
-// they are inserted.
-func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
-	counts := map[store.Channel]int{}
-	for _, a := range append([]*store.PreferenceFilter{{Channel: p.Channel}}, p.Also...) {
-		if !a.Channel.InApp() {
-			return nil, fmt.Errorf("postgres: notification fan-out: %w",
-				store.Invalid("channel", "%q is not an in-app channel", a.Channel))
-		}
-	}
-	pf := p.Prefs
-	if len(p.Also) > 0 && pf != nil && !pf.Fallback {
-		return nil, fmt.Errorf("postgres: notification fan-out: %w", store.Invalid("also", "needs a main channel reaching most people"))
+	if !p.Channel.InApp() {
+		return 0, fmt.Errorf("postgres: notification fan-out: %w",
+			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
 	}
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
 	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" {
-		return counts, nil
+		return 0, nil
 	}
+	pf := p.Prefs
 	// Where the skipped are the few exceptions to a fallback of on, they
 	// are recorded first, and the fan-out leaves out whom it recorded (an
 	// index range) rather than working the exceptions out twice.
@@ -145,41 +125,7 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 	if skipsFirst {
 		without = `SELECT user_id FROM preference_skips WHERE event_id = $1 AND channel = $2`
 	}
-	var query string
-	if len(p.Also) == 0 {
-		query = `
-WITH ins AS (
-    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + f.reached(p, pf, true, without) + `
-    RETURNING id, channel)`
-	} else {
-		// The main channel is row 0 of ch, p.Also's are the next: the
-		// condition keeps, per user, the main one as pf says and each
-		// other where the user is one of its exceptions.
-		from := f.reached(p, nil, true, "")
-		mainCond := "true"
-		if pf != nil {
-			if without == "" {
-				without = f.exceptions(pf)
-			}
-			mainCond = `u.id NOT IN (` + without + `)`
-		}
-		values := []string{"(0, $2)"}
-		conds := []string{"(ch.n = 0 AND " + mainCond + ")"}
-		for i, a := range p.Also {
-			values = append(values, fmt.Sprintf("(%d, %s)", i+1, f.arg(string(a.Channel))))
-			conds = append(conds, fmt.Sprintf("(ch.n = %d AND u.id IN (%s))", i+1, f.exceptions(a)))
-		}
-		query = `
-WITH ins AS (
-    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, u.id, ch.name, $3, $3, $4 FROM ` + from + `
-    CROSS JOIN (VALUES ` + strings.Join(values, ", ") + `) ch(n, name)
-    WHERE ` + strings.Join(conds, " OR ") + `
-    RETURNING id, channel)`
-	}
-	query += `
-SELECT channel, count(*), min(id), max(id) FROM ins GROUP BY channel`
+	from := f.reached(p, pf, true, without)
 	skips := func(q *queries) error {
 		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
 		from := s.reached(p, pf, false, "")
@@ -192,32 +138,20 @@ ON CONFLICT DO NOTHING`, s.args...)
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
 	// the event id tells them apart.
-	var first, last int64
+	var n, first, last int64
 	err := q.atomic(ctx, func(q *queries) error {
 		if skipsFirst {
 			if err := skips(q); err != nil {
 				return err
 			}
 		}
-		rows, err := q.db.Query(ctx, query, f.args...)
+		err := q.db.QueryRow(ctx, `
+WITH ins AS (
+    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+    SELECT $1, u.id, $2, $3, $3, $4 FROM `+from+`
+    RETURNING id)
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...).Scan(&n, &first, &last)
 		if err != nil {
-			return mapErr(err, "")
-		}
-		for rows.Next() {
-			var ch string
-			var n, lo, hi int64
-			if err := rows.Scan(&ch, &n, &lo, &hi); err != nil {
-				rows.Close()
-				return mapErr(err, "")
-			}
-			counts[store.Channel(ch)] = int(n)
-			if first == 0 || lo < first {
-				first = lo
-			}
-			last = max(last, hi)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return mapErr(err, "")
 		}
 		if pf != nil && pf.Skips && !skipsFirst {
@@ -225,13 +159,13 @@ ON CONFLICT DO NOTHING`, s.args...)
 				return err
 			}
 		}
-		if first == 0 {
+		if n == 0 {
 			return nil
 		}
 		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
+		return 0, fmt.Errorf("postgres: notification fan-out: %w", err)
 	}
-	return counts, nil
+	return int(n), nil
 }

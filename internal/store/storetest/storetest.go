@@ -58,7 +58,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Preferences", testPreferences},
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
-		{"PreferenceFanOutAlso", testPreferenceFanOutAlso},
 		{"GroupContactsAmong", testGroupContactsAmong},
 		{"PersonSettings", testPersonSettings},
 		{"DeliveryHold", testDeliveryHold},
