@@ -78,8 +78,10 @@ func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.Preference
 		if without == "" {
 			without = f.exceptions(pf)
 		}
+		// Only who has settings at all can be an exception: the others
+		// are not looked up.
 		from += `
-    WHERE u.id NOT IN (` + without + `)`
+    WHERE (NOT u.has_preferences OR u.id NOT IN (` + without + `))`
 	}
 	return from
 }

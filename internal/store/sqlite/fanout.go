@@ -99,7 +99,10 @@ func reached(p *store.NotificationFanOutParams, routes string, routeArgs []any, 
 	if without == "" {
 		without, withoutArgs = exceptions(f)
 	}
-	return routes + ` r JOIN users u ON u.id = r.id AND u.active WHERE u.id NOT IN (` + without + `)`,
+	// Only who has settings at all can be an exception: the others are
+	// not looked up.
+	return routes + ` r JOIN users u ON u.id = r.id AND u.active
+		WHERE (NOT u.has_preferences OR u.id NOT IN (` + without + `))`,
 		append(slices.Clone(routeArgs), withoutArgs...)
 }
 

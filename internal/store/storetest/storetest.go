@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Preferences", testPreferences},
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
+		{"PreferenceHolders", testPreferenceHolders},
 		{"GroupContactsAmong", testGroupContactsAmong},
 		{"PersonSettings", testPersonSettings},
 		{"DeliveryHold", testDeliveryHold},
