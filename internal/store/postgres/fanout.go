@@ -69,8 +69,10 @@ func (f *fanOut) member(p *store.NotificationFanOutParams) string {
 // or those already recorded as skipped).
 func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool, without string) string {
 	if pf != nil && on != pf.Fallback {
+		// has_preferences holds for every exception: it tells the
+		// planner that few users take part.
 		return `(` + f.exceptions(pf) + `) r
-    JOIN users u ON u.id = r.user_id AND u.active WHERE ` + f.member(p)
+    JOIN users u ON u.id = r.user_id AND u.active AND u.has_preferences WHERE ` + f.member(p)
 	}
 	from := f.routes(p) + ` r
     JOIN users u ON u.id = r.id AND u.active`
