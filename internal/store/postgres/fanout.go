@@ -108,19 +108,69 @@ func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
 
 // NotificationFanOut resolves the routes and inserts the notifications in
 // one statement: the user ids never leave the database. With p.Prefs, the
-// same statement keeps only the users for whom the channel is on, and a
-// second one records the others as skipped when asked.
+// same statement keeps only the users for whom the channel is on, and
+// another records the others as skipped when asked.
 func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
-	if !p.Channel.InApp() {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w",
-			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
+	counts, err := q.NotificationFanOutChannels(ctx, p)
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
+}
+
+// alsoParams are p.Also as fan-outs of their own: from the few people
+// whose settings turn each channel on, probing their routes.
+func alsoParams(p *store.NotificationFanOutParams) []*store.NotificationFanOutParams {
+	out := make([]*store.NotificationFanOutParams, len(p.Also))
+	for i, a := range p.Also {
+		pp := *p
+		pp.Channel, pp.Prefs, pp.Also = a.Channel, a, nil
+		out[i] = &pp
+	}
+	return out
+}
+
+// NotificationFanOutChannels is NotificationFanOut with p.Also, each
+// channel in a statement of its own, counted as its rows are inserted.
+func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
+	counts := map[store.Channel]int{}
+	for _, a := range append([]*store.PreferenceFilter{{Channel: p.Channel}}, p.Also...) {
+		if !a.Channel.InApp() {
+			return nil, fmt.Errorf("postgres: notification fan-out: %w",
+				store.Invalid("channel", "%q is not an in-app channel", a.Channel))
+		}
+	}
+	pf := p.Prefs
+	if len(p.Also) > 0 && pf != nil && !pf.Fallback {
+		return nil, fmt.Errorf("postgres: notification fan-out: %w", store.Invalid("also", "needs a main channel reaching most people"))
+	}
+	if len(p.Also) > 0 {
+		// A statement per channel: on PostgreSQL, one pass joining each
+		// recipient to the channels measured slower than the scattered
+		// index pages it saves (BENCHMARKS.md, "Notify with preferences").
+		main := *p
+		main.Also = nil
+		err := q.atomic(ctx, func(q *queries) error {
+			for _, pp := range append([]*store.NotificationFanOutParams{&main}, alsoParams(p)...) {
+				c, err := q.NotificationFanOutChannels(ctx, pp)
+				if err != nil {
+					return err
+				}
+				counts[pp.Channel] = c[pp.Channel]
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return counts, nil
 	}
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
 	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" {
-		return 0, nil
+		return counts, nil
 	}
-	pf := p.Prefs
 	// Where the skipped are the few exceptions to a fallback of on, they
 	// are recorded first, and the fan-out leaves out whom it recorded (an
 	// index range) rather than working the exceptions out twice.
@@ -129,7 +179,13 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 	if skipsFirst {
 		without = `SELECT user_id FROM preference_skips WHERE event_id = $1 AND channel = $2`
 	}
-	from := f.reached(p, pf, true, without)
+	query := `
+WITH ins AS (
+    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + f.reached(p, pf, true, without) + `
+    RETURNING id, channel)`
+	query += `
+SELECT channel, count(*), min(id), max(id) FROM ins GROUP BY channel`
 	skips := func(q *queries) error {
 		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
 		from := s.reached(p, pf, false, "")
@@ -142,20 +198,32 @@ ON CONFLICT DO NOTHING`, s.args...)
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
 	// the event id tells them apart.
-	var n, first, last int64
+	var first, last int64
 	err := q.atomic(ctx, func(q *queries) error {
 		if skipsFirst {
 			if err := skips(q); err != nil {
 				return err
 			}
 		}
-		err := q.db.QueryRow(ctx, `
-WITH ins AS (
-    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, u.id, $2, $3, $3, $4 FROM `+from+`
-    RETURNING id)
-SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...).Scan(&n, &first, &last)
+		rows, err := q.db.Query(ctx, query, f.args...)
 		if err != nil {
+			return mapErr(err, "")
+		}
+		for rows.Next() {
+			var ch string
+			var n, lo, hi int64
+			if err := rows.Scan(&ch, &n, &lo, &hi); err != nil {
+				rows.Close()
+				return mapErr(err, "")
+			}
+			counts[store.Channel(ch)] = int(n)
+			if first == 0 || lo < first {
+				first = lo
+			}
+			last = max(last, hi)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return mapErr(err, "")
 		}
 		if pf != nil && pf.Skips && !skipsFirst {
@@ -163,13 +231,13 @@ SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...
 				return err
 			}
 		}
-		if n == 0 {
+		if first == 0 {
 			return nil
 		}
 		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w", err)
+		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
 	}
-	return int(n), nil
+	return counts, nil
 }

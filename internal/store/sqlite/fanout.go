@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -114,12 +115,31 @@ func reached(p *store.NotificationFanOutParams, routes string, routeArgs []any, 
 // fan-out leaves out whom it recorded (an index range) rather than
 // working the exceptions out twice.
 func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
+	counts, err := q.NotificationFanOutChannels(ctx, p)
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
+}
+
+// NotificationFanOutChannels is NotificationFanOut with p.Also: one
+// INSERT whose rows are, per user reached, the main channel and those of
+// p.Also that user's settings turn on, so that a person's rows land side
+// by side in the inbox index (a second statement for the few would write
+// each on a page of its own). The others' counts are read first from the
+// few whose settings turn them on.
+func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
+	counts := map[store.Channel]int{}
 	routes, routeArgs := fanOutRoutes(p)
 	if routes == "" {
-		return 0, nil
+		return counts, nil
+	}
+	f := p.Prefs
+	if len(p.Also) > 0 && f != nil && !f.Fallback {
+		return nil, fmt.Errorf("sqlite: notification fan-out: %w", store.Invalid("also", "needs a main channel reaching most people"))
 	}
 	at := ts(p.CreatedAt)
-	f := p.Prefs
 	skips := func(q *queries) error {
 		from, fromArgs := reached(p, routes, routeArgs, f, false, "", nil)
 		_, err := q.w.ExecContext(ctx, `INSERT INTO preference_skips (event_id, user_id, channel)
@@ -128,7 +148,6 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 		return err
 	}
 	skipsFirst := f != nil && f.Skips && f.Fallback
-	var n int
 	err := q.atomic(ctx, func(q *queries) error {
 		var without string
 		var withoutArgs []any
@@ -140,21 +159,71 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 			withoutArgs = []any{p.EventID, string(p.Channel)}
 		}
 		from, fromArgs := reached(p, routes, routeArgs, f, true, without, withoutArgs)
-		res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+		if len(p.Also) == 0 {
+			res, err := q.w.ExecContext(ctx, `INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
 		SELECT ?, u.id, ?, ?, ?, ? FROM `+from,
-			append([]any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}, fromArgs...)...)
+				append([]any{p.EventID, string(p.Channel), at, at, tsPtr(p.ExpiresAt)}, fromArgs...)...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			counts[p.Channel] = int(n)
+			if err != nil || f == nil || !f.Skips || skipsFirst {
+				return err
+			}
+			return skips(q)
+		}
+		// The main channel is row 0 of ch, p.Also's are the next: the
+		// condition keeps, per user, the main one as from says and each
+		// other where the user is one of its exceptions.
+		values := []string{"(0, ?)"}
+		chArgs := []any{string(p.Channel)}
+		var conds []string
+		var condArgs []any
+		also := 0
+		for i, a := range p.Also {
+			values, chArgs = append(values, fmt.Sprintf("(%d, ?)", i+1)), append(chArgs, string(a.Channel))
+			ex, exArgs := exceptions(a)
+			conds = append(conds, fmt.Sprintf(`(ch.n = %d AND u.has_preferences AND u.id IN (%s))`, i+1, ex))
+			condArgs = append(condArgs, exArgs...)
+			member, memberArgs := fanOutMember(p)
+			var n int
+			if err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT user_id AS id FROM (`+ex+`)) r
+				CROSS JOIN users u ON u.id = r.id AND u.active WHERE `+member,
+				append(slices.Clone(exArgs), memberArgs...)...).Scan(&n); err != nil {
+				return err
+			}
+			counts[a.Channel] = n
+			also += n
+		}
+		// The main channel's condition moves into the per-channel one.
+		from, fromArgs = reached(p, routes, routeArgs, nil, true, "", nil)
+		mainCond := "1"
+		if f != nil {
+			if without == "" {
+				without, withoutArgs = exceptions(f)
+			}
+			mainCond = `(NOT u.has_preferences OR u.id NOT IN (` + without + `))`
+			fromArgs = append(slices.Clone(fromArgs), withoutArgs...)
+		}
+		// CROSS JOIN keeps ch the inner loop: one user's rows together.
+		res, err := q.w.ExecContext(ctx, `WITH ch(n, name) AS MATERIALIZED (VALUES `+strings.Join(values, ", ")+`)
+		INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+		SELECT ?, u.id, ch.name, ?, ?, ? FROM `+from+` CROSS JOIN ch
+		WHERE (ch.n = 0 AND `+mainCond+`) OR `+strings.Join(conds, " OR "),
+			slices.Concat(chArgs, []any{p.EventID, at, at, tsPtr(p.ExpiresAt)}, fromArgs, condArgs)...)
 		if err != nil {
 			return err
 		}
-		n64, err := res.RowsAffected()
-		n = int(n64)
+		n, err := res.RowsAffected()
+		counts[p.Channel] = int(n) - also
 		if err != nil || f == nil || !f.Skips || skipsFirst {
 			return err
 		}
 		return skips(q)
 	})
 	if err != nil {
-		return 0, mapErr("notification fan-out", err)
+		return nil, mapErr("notification fan-out", err)
 	}
-	return n, nil
+	return counts, nil
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
 		{"PreferenceHolders", testPreferenceHolders},
+		{"PreferenceFanOutAlso", testPreferenceFanOutAlso},
 		{"GroupContactsAmong", testGroupContactsAmong},
 		{"PersonSettings", testPersonSettings},
 		{"DeliveryHold", testDeliveryHold},
