@@ -183,9 +183,8 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
     SELECT $1, u.id, $2, $3, $3, $4 FROM ` + f.reached(p, pf, true, without) + `
-    RETURNING id, channel)`
-	query += `
-SELECT channel, count(*), min(id), max(id) FROM ins GROUP BY channel`
+    RETURNING id)
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`
 	skips := func(q *queries) error {
 		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
 		from := s.reached(p, pf, false, "")
@@ -205,27 +204,11 @@ ON CONFLICT DO NOTHING`, s.args...)
 				return err
 			}
 		}
-		rows, err := q.db.Query(ctx, query, f.args...)
-		if err != nil {
+		var n int64
+		if err := q.db.QueryRow(ctx, query, f.args...).Scan(&n, &first, &last); err != nil {
 			return mapErr(err, "")
 		}
-		for rows.Next() {
-			var ch string
-			var n, lo, hi int64
-			if err := rows.Scan(&ch, &n, &lo, &hi); err != nil {
-				rows.Close()
-				return mapErr(err, "")
-			}
-			counts[store.Channel(ch)] = int(n)
-			if first == 0 || lo < first {
-				first = lo
-			}
-			last = max(last, hi)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return mapErr(err, "")
-		}
+		counts[p.Channel] = int(n)
 		if pf != nil && pf.Skips && !skipsFirst {
 			if err := skips(q); err != nil {
 				return err
