@@ -76,13 +76,16 @@ func (q *queries) PreferenceReplace(ctx context.Context, userID string, prefs []
 // organisation defaults (category rows first, type rows after: the
 // type's setting wins), then, per channel and value, whether anybody set
 // it, by one probe of the settings index each (never a scan of the
-// settings, however many people have some).
+// settings, however many people have some); where nobody set anything for
+// the type or its category (most types), two probes, evaluated once.
 const summaryQuery = `SELECT 0, channel, enabled, kind = 'type' FROM preference_defaults
 		WHERE (kind = 'category' AND scope = ?1) OR (kind = 'type' AND scope = ?2)
 	UNION ALL
 	SELECT 1, c.value, e.value, 0 FROM json_each(?3) c CROSS JOIN json_each('[0,1]') e
-		WHERE EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = ?2 AND p.channel = c.value AND p.enabled = e.value)
-			OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = ?1 AND p.channel = c.value AND p.enabled = e.value)
+		WHERE (EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = ?2)
+				OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = ?1))
+			AND (EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = ?2 AND p.channel = c.value AND p.enabled = e.value)
+			OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = ?1 AND p.channel = c.value AND p.enabled = e.value))
 	ORDER BY 1, 4`
 
 func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.PreferenceSummary, error) {
