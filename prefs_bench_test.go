@@ -128,3 +128,42 @@ func BenchmarkNotifyGroupPreferences(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNotifyOnePreferences notifies one person, among 10,000 of whom
+// one in ten have preferences (seedPreferences), of a type nobody has
+// preferences for (plain) and of the type they set (prefs): what
+// preferences cost the many small notifies. Compare builds with benchstat.
+//
+//	go test -run '^$' -bench NotifyOnePreferences -count 5 .
+func BenchmarkNotifyOnePreferences(b *testing.B) {
+	ctx := context.Background()
+	for _, backend := range testdb.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			url := backend.URL(b)
+			svc := openBench(b, url)
+			raw := openRaw(b, backend.Name, url)
+			raw.seedGroup(b, 10_000, "everyone")
+			for _, key := range []string{"plain:notice", "prefs:notice"} {
+				if _, err := svc.SetType(ctx, cloche.NotificationType{Key: key, DefaultChannel: cloche.ChannelMessage}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			raw.seedPreferences(b)
+			// u40 muted the type's channel: the prefs side records a skip.
+			for _, tc := range []struct{ name, key, user string }{
+				{"plain", "plain:notice", "u7"},
+				{"prefs", "prefs:notice", "u7"},
+				{"prefs-muted", "prefs:notice", "u40"},
+			} {
+				b.Run(tc.name, func(b *testing.B) {
+					for b.Loop() {
+						if _, err := svc.Notify(ctx, cloche.Notification{Key: tc.key, Title: "Hello"},
+							cloche.Recipients{UserIDs: []string{tc.user}}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}

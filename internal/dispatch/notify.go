@@ -493,6 +493,7 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 	if err != nil {
 		return nil, err
 	}
+	plans, also := joinInApp(plans)
 	inApp := rt
 	for _, p := range plans {
 		if p.channel == store.ChannelEmail {
@@ -514,14 +515,21 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 				return nil, err
 			}
 		}
-		n, err := tx.NotificationFanOut(ctx, &store.NotificationFanOutParams{
+		fp := &store.NotificationFanOutParams{
 			EventID: ev.ID, Channel: p.channel, GroupNames: inApp.GroupNames, UserIDs: inApp.UserIDs,
 			CompanyID: inApp.CompanyID, AccountType: inApp.AccountType, CreatedAt: now, ExpiresAt: ev.Until, Prefs: p.filter,
-		})
+		}
+		if p.channel == also.with {
+			fp.Also = also.filters
+		}
+		counts, err := tx.NotificationFanOutChannels(ctx, fp)
 		if err != nil {
 			return nil, err
 		}
-		out.Counts[p.channel] = n
+		out.Counts[p.channel] = counts[p.channel]
+		for _, a := range fp.Also {
+			out.Counts[a.Channel] = counts[a.Channel]
+		}
 	}
 	if out.Counts[store.ChannelEmail] > 0 {
 		if err := d.holdEmail(ctx, tx, ev, now); err != nil {

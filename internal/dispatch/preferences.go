@@ -74,6 +74,37 @@ func planChannels(ctx context.Context, q store.Queries, ev *store.Event) ([]chan
 	return plans, nil
 }
 
+// alsoInApp are in-app channels fanned out with another's statement.
+type alsoInApp struct {
+	with    store.Channel
+	filters []*store.PreferenceFilter
+}
+
+// joinInApp takes out of plans the in-app channels only a few people's
+// settings turn on (a filter of fallback off, no skips to record) when
+// another in-app channel reaches most people (no filter, or a fallback of
+// on): that one's fan-out writes theirs in the same pass over the
+// recipients, each person's rows side by side (store.NotificationFanOutParams.Also).
+func joinInApp(plans []channelPlan) ([]channelPlan, alsoInApp) {
+	var also alsoInApp
+	i := slices.IndexFunc(plans, func(p channelPlan) bool {
+		return p.channel.InApp() && (p.filter == nil || p.filter.Fallback)
+	})
+	if i < 0 {
+		return plans, also
+	}
+	also.with = plans[i].channel
+	kept := plans[:0:0]
+	for _, p := range plans {
+		if p.channel != also.with && p.channel.InApp() && p.filter != nil && !p.filter.Fallback && !p.filter.Skips {
+			also.filters = append(also.filters, p.filter)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept, also
+}
+
 // fanOutEmail queues the e-mails of an event to the recipients rt reaches
 // whom the preferences give e-mail. The settings that differ from the
 // fallback (few) are read first: where e-mail is on by default, the

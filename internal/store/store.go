@@ -92,6 +92,10 @@ type Queries interface {
 	// AccountType), each user once,
 	// in the database itself, and returns how many.
 	NotificationFanOut(ctx context.Context, p *NotificationFanOutParams) (int, error)
+	// NotificationFanOutChannels is NotificationFanOut with p.Also: the
+	// main channel and the others in one pass over the recipients (each
+	// person's rows side by side in the inbox index), counted per channel.
+	NotificationFanOutChannels(ctx context.Context, p *NotificationFanOutParams) (map[Channel]int, error)
 	NotificationList(ctx context.Context, p *NotificationListParams) ([]InboxItem, error)
 	NotificationGet(ctx context.Context, userID string, id int64) (*InboxItem, error)
 	// NotificationCountUnread counts unread, visible, unexpired notifications per channel.
@@ -231,6 +235,12 @@ type NotificationFanOutParams struct {
 	// Prefs, when set, keeps only the users for whom the preferences turn
 	// Channel on (and records the others as skipped when Prefs.Skips).
 	Prefs *PreferenceFilter
+	// Also are more in-app channels the same statement fans out to, each
+	// to the users among the same routes whose preferences turn it on
+	// where the fallback is off (filters with Fallback false and no
+	// Skips: few people). Only with Prefs nil or of Fallback true, the
+	// main channel reaching most people.
+	Also []*PreferenceFilter
 }
 
 // NotificationListParams selects a page of a user's notifications.

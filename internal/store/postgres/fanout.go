@@ -80,17 +80,25 @@ func (f *fanOut) accountType(t string) string {
 // it keeps those who get the channel (on) or those who do not (!on):
 // where they are the exceptions to the fallback (few), it starts from
 // them and checks the routes; otherwise it starts from the routes and
-// leaves the exceptions out.
-func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool) string {
+// leaves out the users of without, a query of user ids (the exceptions,
+// or those already recorded as skipped).
+func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.PreferenceFilter, on bool, without string) string {
 	if pf != nil && on != pf.Fallback {
-		return `(SELECT DISTINCT user_id AS id FROM (` + f.exceptions(pf) + `) e) r
-    JOIN users u ON u.id = r.id AND u.active WHERE ` + f.member(p)
+		// has_preferences holds for every exception: it tells the
+		// planner that few users take part.
+		return `(` + f.exceptions(pf) + `) r
+    JOIN users u ON u.id = r.user_id AND u.active AND u.has_preferences WHERE ` + f.member(p)
 	}
 	from := f.routes(p) + ` r
     JOIN users u ON u.id = r.id AND u.active`
 	if pf != nil {
+		if without == "" {
+			without = f.exceptions(pf)
+		}
+		// Only who has settings at all can be an exception: the others
+		// are not looked up.
 		from += `
-    WHERE u.id NOT IN (` + f.exceptions(pf) + `)`
+    WHERE (NOT u.has_preferences OR u.id NOT IN (` + without + `))`
 	}
 	return from
 }
@@ -98,63 +106,136 @@ func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.Preference
 // exceptions is the query of the users whose own settings give them the
 // opposite of pf.Fallback on pf.Channel for pf.Key (the type's setting
 // over the category's), driven by the settings index: few rows, whatever
-// the number of recipients.
+// the number of recipients. Each user comes once: the type's settings as
+// they are, and the category's of those who have none for the type (one
+// probe of the primary key each).
 func (f *fanOut) exceptions(pf *store.PreferenceFilter) string {
-	key, cat := f.arg(pf.Key), f.arg(pf.Category)
+	key, cat, ch := f.arg(pf.Key), f.arg(pf.Category), f.arg(string(pf.Channel))
 	want := f.arg(!pf.Fallback) + "::boolean"
 	return `SELECT p.user_id FROM preferences p
-    LEFT JOIN preferences pt ON pt.user_id = p.user_id AND pt.kind = 'type' AND pt.scope = ` + key + ` AND pt.channel = p.channel
-    LEFT JOIN preferences pc ON pc.user_id = p.user_id AND pc.kind = 'category' AND pc.scope = ` + cat + ` AND pc.channel = p.channel
-    WHERE ((p.kind = 'type' AND p.scope = ` + key + `) OR (p.kind = 'category' AND p.scope = ` + cat + `))
-        AND p.channel = ` + f.arg(string(pf.Channel)) + ` AND p.enabled = ` + want + ` AND coalesce(pt.enabled, pc.enabled) = ` + want
+    WHERE p.kind = 'type' AND p.scope = ` + key + ` AND p.channel = ` + ch + ` AND p.enabled = ` + want + `
+    UNION ALL
+    SELECT p.user_id FROM preferences p
+    WHERE p.kind = 'category' AND p.scope = ` + cat + ` AND p.channel = ` + ch + ` AND p.enabled = ` + want + `
+        AND NOT EXISTS (SELECT 1 FROM preferences t
+            WHERE t.user_id = p.user_id AND t.kind = 'type' AND t.scope = ` + key + ` AND t.channel = p.channel)`
 }
 
 // NotificationFanOut resolves the routes and inserts the notifications in
 // one statement: the user ids never leave the database. With p.Prefs, the
-// same statement keeps only the users for whom the channel is on, and a
-// second one records the others as skipped when asked.
+// same statement keeps only the users for whom the channel is on, and
+// another records the others as skipped when asked.
 func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationFanOutParams) (int, error) {
-	if !p.Channel.InApp() {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w",
-			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
+	counts, err := q.NotificationFanOutChannels(ctx, p)
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
+}
+
+// alsoParams are p.Also as fan-outs of their own: from the few people
+// whose settings turn each channel on, probing their routes.
+func alsoParams(p *store.NotificationFanOutParams) []*store.NotificationFanOutParams {
+	out := make([]*store.NotificationFanOutParams, len(p.Also))
+	for i, a := range p.Also {
+		pp := *p
+		pp.Channel, pp.Prefs, pp.Also = a.Channel, a, nil
+		out[i] = &pp
+	}
+	return out
+}
+
+// NotificationFanOutChannels is NotificationFanOut with p.Also, each
+// channel in a statement of its own, counted as its rows are inserted.
+func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
+	counts := map[store.Channel]int{}
+	for _, a := range append([]*store.PreferenceFilter{{Channel: p.Channel}}, p.Also...) {
+		if !a.Channel.InApp() {
+			return nil, fmt.Errorf("postgres: notification fan-out: %w",
+				store.Invalid("channel", "%q is not an in-app channel", a.Channel))
+		}
+	}
+	pf := p.Prefs
+	if len(p.Also) > 0 && pf != nil && !pf.Fallback {
+		return nil, fmt.Errorf("postgres: notification fan-out: %w", store.Invalid("also", "needs a main channel reaching most people"))
+	}
+	if len(p.Also) > 0 {
+		// A statement per channel: on PostgreSQL, one pass joining each
+		// recipient to the channels measured slower than the scattered
+		// index pages it saves (BENCHMARKS.md, "Notify with preferences").
+		main := *p
+		main.Also = nil
+		err := q.atomic(ctx, func(q *queries) error {
+			for _, pp := range append([]*store.NotificationFanOutParams{&main}, alsoParams(p)...) {
+				c, err := q.NotificationFanOutChannels(ctx, pp)
+				if err != nil {
+					return err
+				}
+				counts[pp.Channel] = c[pp.Channel]
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return counts, nil
 	}
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
 	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" && p.AccountType == "" {
-		return 0, nil
+		return counts, nil
 	}
-	from := f.reached(p, p.Prefs, true)
+	// Where the skipped are the few exceptions to a fallback of on, they
+	// are recorded first, and the fan-out leaves out whom it recorded (an
+	// index range) rather than working the exceptions out twice.
+	skipsFirst := pf != nil && pf.Skips && pf.Fallback
+	without := ""
+	if skipsFirst {
+		without = `SELECT user_id FROM preference_skips WHERE event_id = $1 AND channel = $2`
+	}
+	query := `
+WITH ins AS (
+    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + f.reached(p, pf, true, without) + `
+    RETURNING id)
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`
+	skips := func(q *queries) error {
+		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
+		from := s.reached(p, pf, false, "")
+		_, err := q.db.Exec(ctx, `
+INSERT INTO preference_skips (event_id, user_id, channel)
+SELECT $1, u.id, $2 FROM `+from+`
+ON CONFLICT DO NOTHING`, s.args...)
+		return mapErr(err, "")
+	}
 	// The ids' range goes to the feed's listeners with the event id: the
 	// range may hold other events' rows (concurrent fan-outs interleave),
 	// the event id tells them apart.
-	var n, first, last int64
+	var first, last int64
 	err := q.atomic(ctx, func(q *queries) error {
-		err := q.db.QueryRow(ctx, `
-WITH ins AS (
-    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, u.id, $2, $3, $3, $4 FROM `+from+`
-    RETURNING id)
-SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`, f.args...).Scan(&n, &first, &last)
-		if err != nil {
-			return mapErr(err, "")
-		}
-		if p.Prefs != nil && p.Prefs.Skips {
-			s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
-			from := s.reached(p, p.Prefs, false)
-			if _, err := q.db.Exec(ctx, `
-INSERT INTO preference_skips (event_id, user_id, channel)
-SELECT $1, u.id, $2 FROM `+from+`
-ON CONFLICT DO NOTHING`, s.args...); err != nil {
-				return mapErr(err, "")
+		if skipsFirst {
+			if err := skips(q); err != nil {
+				return err
 			}
 		}
-		if n == 0 {
+		var n int64
+		if err := q.db.QueryRow(ctx, query, f.args...).Scan(&n, &first, &last); err != nil {
+			return mapErr(err, "")
+		}
+		counts[p.Channel] = int(n)
+		if pf != nil && pf.Skips && !skipsFirst {
+			if err := skips(q); err != nil {
+				return err
+			}
+		}
+		if first == 0 {
 			return nil
 		}
 		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: notification fan-out: %w", err)
+		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
 	}
-	return int(n), nil
+	return counts, nil
 }

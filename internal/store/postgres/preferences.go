@@ -79,47 +79,55 @@ VALUES ($1, $2, $3, $4, $5, $6)`, userID, string(p.Kind), p.Scope, string(p.Chan
 	return nil
 }
 
+// summaryQuery reads a type's settings summary in one statement: the
+// organisation defaults (category rows first, type rows after: the
+// type's setting wins), then which (channel, value) pairs anybody set
+// for the type or its category, found by skipping along the settings
+// index from one pair to the next (a probe per pair, never a scan of
+// the settings, however many people have some; an EXISTS per pair lets
+// the planner guess a sequential scan finds one soon, which it does not
+// when nobody set it).
+const summaryQuery = `WITH RECURSIVE t(kind, scope, channel, enabled) AS (
+    (SELECT p.kind, p.scope, p.channel, p.enabled FROM preferences p
+        WHERE p.kind = 'type' AND p.scope = $2 ORDER BY p.channel, p.enabled LIMIT 1)
+    UNION ALL
+    (SELECT p.kind, p.scope, p.channel, p.enabled FROM preferences p
+        WHERE p.kind = 'category' AND p.scope = $1 ORDER BY p.channel, p.enabled LIMIT 1)
+    UNION ALL
+    SELECT n.* FROM t CROSS JOIN LATERAL (SELECT p.kind, p.scope, p.channel, p.enabled FROM preferences p
+        WHERE p.kind = t.kind AND p.scope = t.scope AND (p.channel, p.enabled) > (t.channel, t.enabled)
+        ORDER BY p.channel, p.enabled LIMIT 1) n)
+SELECT false AS users, channel, enabled, kind = 'type' AS is_type FROM preference_defaults
+    WHERE (kind = 'category' AND scope = $1) OR (kind = 'type' AND scope = $2)
+UNION ALL
+(SELECT DISTINCT true, channel, enabled, false FROM t)
+ORDER BY users, is_type`
+
 // PreferenceSummary says which settings exist for key and its category.
 func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.PreferenceSummary, error) {
-	cat := store.Category(key)
 	s := &store.PreferenceSummary{Defaults: map[store.Channel]bool{}, UsersOn: map[store.Channel]bool{}, UsersOff: map[store.Channel]bool{}}
-	type row struct {
-		Channel store.Channel
-		Enabled bool
-	}
-	scan := func(r pgx.CollectableRow) (row, error) {
-		var v row
-		err := r.Scan(&v.Channel, &v.Enabled)
-		return v, err
-	}
-	// Category rows first, type rows after: the type's setting wins.
-	rows, err := q.db.Query(ctx, `SELECT channel, enabled FROM preference_defaults
-WHERE (kind = 'category' AND scope = $1) OR (kind = 'type' AND scope = $2) ORDER BY kind`, cat, key)
+	rows, err := q.db.Query(ctx, summaryQuery, store.Category(key), key)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 	}
-	defaults, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
-	}
-	for _, d := range defaults {
-		s.Defaults[d.Channel] = d.Enabled
-	}
-	rows, err = q.db.Query(ctx, `SELECT DISTINCT channel, enabled FROM preferences
-WHERE (kind = 'type' AND scope = $1) OR (kind = 'category' AND scope = $2)`, key, cat)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
-	}
-	users, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
-	}
-	for _, u := range users {
-		if u.Enabled {
-			s.UsersOn[u.Channel] = true
-		} else {
-			s.UsersOff[u.Channel] = true
+	defer rows.Close()
+	for rows.Next() {
+		var users, on, isType bool
+		var ch string
+		if err := rows.Scan(&users, &ch, &on, &isType); err != nil {
+			return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 		}
+		switch {
+		case !users:
+			s.Defaults[store.Channel(ch)] = on
+		case on:
+			s.UsersOn[store.Channel(ch)] = true
+		default:
+			s.UsersOff[store.Channel(ch)] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: preference summary: %w", mapErr(err, ""))
 	}
 	return s, nil
 }

@@ -72,43 +72,46 @@ func (q *queries) PreferenceReplace(ctx context.Context, userID string, prefs []
 	})
 }
 
+// summaryQuery reads a type's settings summary in one statement: the
+// organisation defaults (category rows first, type rows after: the
+// type's setting wins), then, per channel and value, whether anybody set
+// it, by one probe of the settings index each (never a scan of the
+// settings, however many people have some); where nobody set anything for
+// the type or its category (most types), two probes, evaluated once.
+const summaryQuery = `SELECT 0, channel, enabled, kind = 'type' FROM preference_defaults
+		WHERE (kind = 'category' AND scope = ?1) OR (kind = 'type' AND scope = ?2)
+	UNION ALL
+	SELECT 1, c.value, e.value, 0 FROM json_each(?3) c CROSS JOIN json_each('[0,1]') e
+		WHERE (EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = ?2)
+				OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = ?1))
+			AND (EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'type' AND p.scope = ?2 AND p.channel = c.value AND p.enabled = e.value)
+			OR EXISTS (SELECT 1 FROM preferences p WHERE p.kind = 'category' AND p.scope = ?1 AND p.channel = c.value AND p.enabled = e.value))
+	ORDER BY 1, 4`
+
 func (q *queries) PreferenceSummary(ctx context.Context, key string) (*store.PreferenceSummary, error) {
-	cat := store.Category(key)
 	s := &store.PreferenceSummary{Defaults: map[store.Channel]bool{}, UsersOn: map[store.Channel]bool{}, UsersOff: map[store.Channel]bool{}}
-	// Category rows first, type rows after: the type's setting wins.
-	rows, err := q.r.QueryContext(ctx, `SELECT channel, enabled FROM preference_defaults
-		WHERE (kind = 'category' AND scope = ?) OR (kind = 'type' AND scope = ?) ORDER BY kind`, cat, key)
-	if err != nil {
-		return nil, mapErr("preference summary", err)
+	chs := make([]string, len(store.Channels))
+	for i, c := range store.Channels {
+		chs[i] = string(c)
 	}
-	for rows.Next() {
-		var ch string
-		var on bool
-		if err := rows.Scan(&ch, &on); err != nil {
-			rows.Close()
-			return nil, mapErr("preference summary", err)
-		}
-		s.Defaults[store.Channel(ch)] = on
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapErr("preference summary", err)
-	}
-	rows, err = q.r.QueryContext(ctx, `SELECT DISTINCT channel, enabled FROM preferences
-		WHERE (kind = 'type' AND scope = ?) OR (kind = 'category' AND scope = ?)`, key, cat)
+	rows, err := q.r.QueryContext(ctx, summaryQuery, store.Category(key), key, jsonList(chs))
 	if err != nil {
 		return nil, mapErr("preference summary", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var users, isType bool
 		var ch string
 		var on bool
-		if err := rows.Scan(&ch, &on); err != nil {
+		if err := rows.Scan(&users, &ch, &on, &isType); err != nil {
 			return nil, mapErr("preference summary", err)
 		}
-		if on {
+		switch {
+		case !users:
+			s.Defaults[store.Channel(ch)] = on
+		case on:
 			s.UsersOn[store.Channel(ch)] = true
-		} else {
+		default:
 			s.UsersOff[store.Channel(ch)] = true
 		}
 	}

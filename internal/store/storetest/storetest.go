@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Preferences", testPreferences},
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
+		{"PreferenceHolders", testPreferenceHolders},
+		{"PreferenceFanOutAlso", testPreferenceFanOutAlso},
 		{"GroupContactsAmong", testGroupContactsAmong},
 		{"AccountType", testAccountType},
 		{"DirectorySync", testDirectorySync},
