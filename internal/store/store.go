@@ -149,6 +149,8 @@ type Queries interface {
 	AccessQueries
 	// Preferences per type and channel (preferences.go).
 	PreferenceQueries
+	// Digests (digest.go).
+	DigestQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal

@@ -1,0 +1,260 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"time"
+
+	"github.com/cloche/cloche/internal/store"
+)
+
+func (q *queries) DigestSettingList(ctx context.Context, userID string) ([]store.DigestSetting, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT category, frequency, at, day, next_at, updated_at FROM digest_settings
+		WHERE user_id = ? ORDER BY category`, userID)
+	if err != nil {
+		return nil, mapErr("digest setting list", err)
+	}
+	defer rows.Close()
+	out := []store.DigestSetting{}
+	for rows.Next() {
+		var s store.DigestSetting
+		var next sql.NullTime
+		if err := rows.Scan(&s.Category, &s.Frequency, &s.At, &s.Day, &next, &s.UpdatedAt); err != nil {
+			return nil, mapErr("digest setting list", err)
+		}
+		s.NextAt, s.UpdatedAt = timePtr(next), s.UpdatedAt.UTC()
+		out = append(out, s)
+	}
+	return out, mapErr("digest setting list", rows.Err())
+}
+
+func (q *queries) DigestSettingReplace(ctx context.Context, userID string, settings []store.DigestSetting, now time.Time) error {
+	return q.atomic(ctx, func(q *queries) error {
+		var one int
+		if err := q.w.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
+			return mapErr(fmt.Sprintf("digest setting replace: user %q", userID), err)
+		}
+		if _, err := q.w.ExecContext(ctx, `DELETE FROM digest_settings WHERE user_id = ?`, userID); err != nil {
+			return mapErr("digest setting replace", err)
+		}
+		for _, s := range settings {
+			at := ts(now)
+			if !s.UpdatedAt.IsZero() {
+				at = ts(s.UpdatedAt)
+			}
+			if _, err := q.w.ExecContext(ctx, `INSERT INTO digest_settings (user_id, category, frequency, at, day, next_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, userID, s.Category, string(s.Frequency), s.At, s.Day, tsPtr(s.NextAt), at); err != nil {
+				return mapErr("digest setting replace", err)
+			}
+		}
+		return q.digestRebind(ctx, userID, now)
+	})
+}
+
+// digestRebind binds a person's held items to the schedule now applying
+// to their category (the category's own, else the person's), keeps a
+// schedule for those whose schedule is gone, and makes immediate
+// schedules holding items due at now.
+func (q *queries) digestRebind(ctx context.Context, userID string, now time.Time) error {
+	if _, err := q.w.ExecContext(ctx, `UPDATE digest_items SET schedule = CASE WHEN EXISTS (
+			SELECT 1 FROM digest_settings s WHERE s.user_id = digest_items.user_id AND s.category = digest_items.category)
+			THEN category ELSE '' END
+		WHERE user_id = ? AND digest_id IS NULL`, userID); err != nil {
+		return mapErr("digest rebind", err)
+	}
+	if _, err := q.w.ExecContext(ctx, `INSERT INTO digest_settings (user_id, category, frequency, at, day, next_at, updated_at)
+		SELECT ?1, '', 'immediate', '', '', ?2, ?2 WHERE EXISTS (
+			SELECT 1 FROM digest_items WHERE user_id = ?1 AND schedule = '' AND digest_id IS NULL)
+		ON CONFLICT DO NOTHING`, userID, ts(now)); err != nil {
+		return mapErr("digest rebind", err)
+	}
+	_, err := q.w.ExecContext(ctx, `UPDATE digest_settings SET next_at = ?2
+		WHERE user_id = ?1 AND frequency = 'immediate' AND EXISTS (
+			SELECT 1 FROM digest_items i WHERE i.user_id = ?1 AND i.schedule = digest_settings.category AND i.digest_id IS NULL)`,
+		userID, ts(now))
+	return mapErr("digest rebind", err)
+}
+
+func (q *queries) DigestHolders(ctx context.Context, category string, users []string) (map[string]string, error) {
+	query := `SELECT s.user_id, s.category FROM digest_settings s
+		WHERE s.frequency <> 'immediate' AND (s.category = ?1 OR (s.category = '' AND NOT EXISTS (
+			SELECT 1 FROM digest_settings c WHERE c.user_id = s.user_id AND c.category = ?1)))`
+	args := []any{category}
+	if users != nil {
+		query += ` AND s.user_id IN (SELECT value FROM json_each(?2))`
+		args = append(args, jsonList(users))
+	}
+	rows, err := q.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr("digest holders", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var u, s string
+		if err := rows.Scan(&u, &s); err != nil {
+			return nil, mapErr("digest holders", err)
+		}
+		out[u] = s
+	}
+	return out, mapErr("digest holders", rows.Err())
+}
+
+func (q *queries) DigestItemInsertMany(ctx context.Context, p *store.DigestItemInsertParams) (int, error) {
+	if len(p.Items) == 0 {
+		return 0, nil
+	}
+	type row struct {
+		U string `json:"u"`
+		S string `json:"s"`
+		R string `json:"r"`
+	}
+	rows := make([]row, len(p.Items))
+	for i, it := range p.Items {
+		rows[i] = row{it.UserID, it.Schedule, it.Reason}
+	}
+	payload, _ := json.Marshal(rows)
+	res, err := q.w.ExecContext(ctx, `INSERT INTO digest_items (user_id, event_id, category, schedule, reason, created_at)
+		SELECT value ->> '$.u', ?, ?, value ->> '$.s', value ->> '$.r', ? FROM json_each(?)`,
+		p.EventID, p.Category, ts(p.CreatedAt), string(payload))
+	if err != nil {
+		return 0, mapErr("digest item insert", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("digest item insert", err)
+}
+
+func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) ([]store.DueDigest, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	var out []store.DueDigest
+	err := q.atomic(ctx, func(q *queries) error {
+		rows, err := q.w.QueryContext(ctx, `SELECT s.user_id, s.category, s.frequency, s.at, s.day, s.next_at, s.updated_at,
+				u.name, u.email, u.locale, u.time_zone, u.active
+			FROM digest_settings s JOIN users u ON u.id = s.user_id
+			WHERE s.next_at IS NOT NULL AND s.next_at <= ? ORDER BY s.next_at, s.user_id, s.category LIMIT ?`, ts(p.Now), p.Limit)
+		if err != nil {
+			return err
+		}
+		type key struct{ u, s string }
+		index := map[key]int{}
+		var pairs [][2]string
+		for rows.Next() {
+			var d store.DueDigest
+			var next sql.NullTime
+			if err := rows.Scan(&d.UserID, &d.Setting.Category, &d.Setting.Frequency, &d.Setting.At, &d.Setting.Day, &next,
+				&d.Setting.UpdatedAt, &d.Name, &d.Email, &d.Locale, &d.TimeZone, &d.Active); err != nil {
+				rows.Close()
+				return err
+			}
+			d.Setting.NextAt = timePtr(next)
+			index[key{d.UserID, d.Setting.Category}] = len(out)
+			pairs = append(pairs, [2]string{d.UserID, d.Setting.Category})
+			out = append(out, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(out) == 0 {
+			return err
+		}
+		payload, _ := json.Marshal(pairs)
+		rows, err = q.w.QueryContext(ctx, `SELECT i.user_id, i.schedule, i.id, e.id, e.key, e.title, e.body,
+				coalesce(t.status_type, 'neutral'), e.context_type, e.context_id, e.status, e.until, i.created_at
+			FROM json_each(?) j
+			CROSS JOIN digest_items i ON i.user_id = j.value ->> '$[0]' AND i.schedule = j.value ->> '$[1]' AND i.digest_id IS NULL
+			LEFT JOIN events e ON e.id = i.event_id
+			LEFT JOIN notification_types t ON t.key = e.key
+			ORDER BY i.user_id, i.schedule, i.created_at DESC, i.id DESC`, string(payload))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				u, s                                     string
+				e                                        store.DigestEntry
+				evID                                     sql.NullInt64
+				k, title, body, st, ctype, cid, evStatus sql.NullString
+				until                                    sql.NullTime
+			)
+			if err := rows.Scan(&u, &s, &e.ItemID, &evID, &k, &title, &body, &st, &ctype, &cid, &evStatus, &until, &e.CreatedAt); err != nil {
+				return err
+			}
+			e.EventID, e.Key, e.Title, e.Body = evID.Int64, k.String, title.String, body.String
+			e.StatusType, e.ContextType, e.ContextID = store.StatusType(st.String), ctype.String, cid.String
+			e.EventStatus, e.Until, e.CreatedAt = store.EventStatus(evStatus.String), timePtr(until), e.CreatedAt.UTC()
+			if !evID.Valid {
+				e.EventStatus = store.EventCancelled // the event is gone
+			}
+			i := index[key{u, s}]
+			out[i].Items = append(out[i].Items, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr("digest claim", err)
+	}
+	return out, nil
+}
+
+func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompleteParams) error {
+	at := ts(p.At)
+	err := q.atomic(ctx, func(q *queries) error {
+		for i := range p.Digests {
+			d := &p.Digests[i]
+			created := at
+			if !d.Created.IsZero() {
+				created = ts(d.Created)
+			}
+			if err := q.w.QueryRowContext(ctx, `INSERT INTO digests (user_id, schedule, items, subject, html, text, locale, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.UserID, d.Schedule, len(d.ItemIDs), d.Subject, d.HTML, d.Text, d.Locale, created).
+				Scan(&d.ID); err != nil {
+				return err
+			}
+			if err := q.w.QueryRowContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
+				VALUES (?, ?, '', ?, 'digest', 'queued', ?, ?) RETURNING id`, -d.ID, d.UserID, d.Address, created, created).Scan(&d.Delivery); err != nil {
+				return err
+			}
+			ids, _ := json.Marshal(d.ItemIDs)
+			if _, err := q.w.ExecContext(ctx, `UPDATE digest_items SET digest_id = ? WHERE id IN (SELECT value FROM json_each(?))`,
+				d.ID, string(ids)); err != nil {
+				return err
+			}
+		}
+		if len(p.Dropped) > 0 {
+			ids, _ := json.Marshal(p.Dropped)
+			if _, err := q.w.ExecContext(ctx, `DELETE FROM digest_items WHERE id IN (SELECT value FROM json_each(?))`, string(ids)); err != nil {
+				return err
+			}
+		}
+		for _, n := range p.Next {
+			if _, err := q.w.ExecContext(ctx, `UPDATE digest_settings SET next_at = ? WHERE user_id = ? AND category = ?`,
+				tsPtr(n.At), n.UserID, n.Schedule); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return mapErr("digest complete", err)
+}
+
+func (q *queries) DigestGet(ctx context.Context, id int64) (*store.Digest, error) {
+	d := store.Digest{ID: id}
+	err := q.r.QueryRowContext(ctx, `SELECT user_id, schedule, subject, html, text, locale, created_at FROM digests WHERE id = ?`, id).
+		Scan(&d.UserID, &d.Schedule, &d.Subject, &d.HTML, &d.Text, &d.Locale, &d.Created)
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("digest get %d", id), err)
+	}
+	d.Created = d.Created.UTC()
+	return &d, nil
+}
+
+func (q *queries) DigestItemCount(ctx context.Context, userID string, pending bool) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM digest_items WHERE user_id = ? AND (NOT ? OR digest_id IS NULL)`,
+		userID, pending).Scan(&n)
+	return n, mapErr("digest item count", err)
+}
