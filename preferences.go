@@ -29,6 +29,10 @@ type Preferences struct {
 	UserID    string              `json:"user_id,omitempty"`
 	Settings  []PreferenceSetting `json:"settings"`
 	Effective []TypeChannels      `json:"effective"`
+	// Digest and CategoryDigests are a person's e-mail frequency (nil for
+	// the organisation defaults): see DigestSchedule.
+	Digest          *DigestSchedule  `json:"digest"`
+	CategoryDigests []CategoryDigest `json:"category_digests"`
 }
 
 // TypeChannels are the channels a notification of a type reaches a person
@@ -58,15 +62,16 @@ func (s *Service) DefaultPreferences(ctx context.Context) (*Preferences, error) 
 	return s.preferences(ctx, s.store, "")
 }
 
-// SetPreferences replaces every setting of a person by settings.
-func (s *Service) SetPreferences(ctx context.Context, userID string, settings []PreferenceSetting) (*Preferences, error) {
-	return s.changePreferences(ctx, userID, settings, false)
+// SetPreferences replaces every setting of a person by settings and,
+// when given, changes their digest schedules, in one transaction.
+func (s *Service) SetPreferences(ctx context.Context, userID string, settings []PreferenceSetting, digests ...*DigestChange) (*Preferences, error) {
+	return s.changePreferences(ctx, userID, settings, false, digests...)
 }
 
 // UpdatePreferences changes the settings of a person named in settings and
 // keeps the others; a nil Enabled removes one.
-func (s *Service) UpdatePreferences(ctx context.Context, userID string, settings []PreferenceSetting) (*Preferences, error) {
-	return s.changePreferences(ctx, userID, settings, true)
+func (s *Service) UpdatePreferences(ctx context.Context, userID string, settings []PreferenceSetting, digests ...*DigestChange) (*Preferences, error) {
+	return s.changePreferences(ctx, userID, settings, true, digests...)
 }
 
 // SetDefaultPreferences replaces the organisation defaults by settings.
@@ -95,7 +100,7 @@ func (s *Service) PreferenceSkips(ctx context.Context, eventID int64, limit int)
 
 // changePreferences checks settings against the types and writes them,
 // all in one transaction: with any bad setting, nothing is saved.
-func (s *Service) changePreferences(ctx context.Context, userID string, settings []PreferenceSetting, merge bool) (*Preferences, error) {
+func (s *Service) changePreferences(ctx context.Context, userID string, settings []PreferenceSetting, merge bool, digests ...*DigestChange) (*Preferences, error) {
 	var out *Preferences
 	err := s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if userID != "" {
@@ -108,6 +113,16 @@ func (s *Service) changePreferences(ctx context.Context, userID string, settings
 			return err
 		}
 		in, err := checkSettings(settings, types, merge)
+		var (
+			own  *store.DigestSetting
+			cats []store.DigestSetting
+		)
+		dc := slices.IndexFunc(digests, func(d *DigestChange) bool { return d != nil })
+		if dc >= 0 {
+			var derr error
+			own, cats, derr = checkDigests(digests[dc], types)
+			err = errors.Join(err, derr)
+		}
 		if err != nil {
 			return err
 		}
@@ -126,6 +141,11 @@ func (s *Service) changePreferences(ctx context.Context, userID string, settings
 		}
 		if err := tx.PreferenceReplace(ctx, userID, prefs); err != nil {
 			return err
+		}
+		if dc >= 0 && userID != "" {
+			if err := writeDigests(ctx, tx, userID, digests[dc].Merge, own, cats, s.Now()); err != nil {
+				return err
+			}
 		}
 		out, err = s.preferences(ctx, tx, userID)
 		return err
@@ -250,6 +270,13 @@ func (s *Service) preferences(ctx context.Context, q store.Queries, userID strin
 		}
 	}
 	out := &Preferences{UserID: userID, Settings: make([]PreferenceSetting, 0, len(own)), Effective: make([]TypeChannels, 0, len(types))}
+	if userID != "" {
+		d, cats, err := digestsOf(ctx, q, userID)
+		if err != nil {
+			return nil, err
+		}
+		out.Digest, out.CategoryDigests = &d, cats
+	}
 	for _, p := range own {
 		on, at := p.Enabled, p.UpdatedAt
 		ps := PreferenceSetting{Channel: p.Channel, Enabled: &on, UpdatedAt: &at}

@@ -123,6 +123,7 @@ func LoadLocation(name string) *time.Location {
 
 // DigestQueries are the digests' operations of a store.
 type DigestQueries interface {
+	UserTimeZoneQuery
 	// DigestSettingList returns a person's schedules, by category (the
 	// person's own, category "", first).
 	DigestSettingList(ctx context.Context, userID string) ([]DigestSetting, error)
@@ -242,4 +243,10 @@ func (d *Delivery) DigestID() int64 {
 		return -d.EventID
 	}
 	return 0
+}
+
+// UserTimeZoneQuery reads a person's time zone (IANA name, empty when
+// unset).
+type UserTimeZoneQuery interface {
+	UserTimeZone(ctx context.Context, userID string) (string, error)
 }

@@ -292,3 +292,12 @@ func (q *queries) DigestItemCount(ctx context.Context, userID string, pending bo
 	}
 	return n, nil
 }
+
+// UserTimeZone reads a person's time zone.
+func (q *queries) UserTimeZone(ctx context.Context, userID string) (string, error) {
+	var tz string
+	if err := q.db.QueryRow(ctx, `SELECT time_zone FROM users WHERE id = $1`, userID).Scan(&tz); err != nil {
+		return "", fmt.Errorf("postgres: user %q: %w", userID, mapErr(err, ""))
+	}
+	return tz, nil
+}

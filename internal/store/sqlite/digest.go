@@ -258,3 +258,9 @@ func (q *queries) DigestItemCount(ctx context.Context, userID string, pending bo
 		userID, pending).Scan(&n)
 	return n, mapErr("digest item count", err)
 }
+
+func (q *queries) UserTimeZone(ctx context.Context, userID string) (string, error) {
+	var tz string
+	err := q.r.QueryRowContext(ctx, `SELECT time_zone FROM users WHERE id = ?`, userID).Scan(&tz)
+	return tz, mapErr(fmt.Sprintf("user %q", userID), err)
+}
