@@ -54,6 +54,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PreferenceFanOut", testPreferenceFanOut},
 		{"PreferenceFanOutRoutes", testPreferenceFanOutRoutes},
 		{"GroupContactsAmong", testGroupContactsAmong},
+		{"DigestSettings", testDigestSettings},
+		{"DigestRun", testDigestRun},
+		{"DigestClaimConcurrent", testDigestClaimConcurrent},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
