@@ -31,8 +31,8 @@ type Preferences struct {
 	Effective []TypeChannels      `json:"effective"`
 	// Digest and CategoryDigests are a person's e-mail frequency (nil for
 	// the organisation defaults): see DigestSchedule.
-	Digest          *DigestSchedule  `json:"digest"`
-	CategoryDigests []CategoryDigest `json:"category_digests"`
+	Digest          *DigestSchedule  `json:"digest,omitempty"`
+	CategoryDigests []CategoryDigest `json:"category_digests,omitempty"`
 }
 
 // TypeChannels are the channels a notification of a type reaches a person

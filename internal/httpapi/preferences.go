@@ -11,9 +11,12 @@ import (
 // (/api/v1/users/{id}/preferences), and the organisation defaults
 // (/api/v1/preferences/defaults).
 
-// preferencesRequest is the body of the PUTs: every setting.
+// preferencesRequest is the body of the PUTs: every setting, and a
+// person's digest schedules (absent: immediate, no category's own).
 type preferencesRequest struct {
-	Settings []cloche.PreferenceSetting `json:"settings"`
+	Settings        []cloche.PreferenceSetting `json:"settings"`
+	Digest          *cloche.DigestSchedule     `json:"digest"`
+	CategoryDigests []cloche.CategoryDigest    `json:"category_digests"`
 }
 
 // showPreferences: GET …/preferences.
@@ -32,7 +35,8 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, false); err != nil {
 		return err
 	}
-	p, err := s.svc.SetPreferences(r.Context(), inboxUser(r), req.Settings)
+	p, err := s.svc.SetPreferences(r.Context(), inboxUser(r), req.Settings,
+		&cloche.DigestChange{Digest: req.Digest, Categories: req.CategoryDigests})
 	if err != nil {
 		return err
 	}
