@@ -21,6 +21,33 @@ type Preferences struct {
 	UserID    string              `json:"user_id,omitempty"`
 	Settings  []PreferenceSetting `json:"settings"`
 	Effective []TypeChannels      `json:"effective"`
+	// Digest and CategoryDigests are the person's e-mail frequency
+	// (absent for the organisation defaults).
+	Digest          *DigestSchedule  `json:"digest,omitempty"`
+	CategoryDigests []CategoryDigest `json:"category_digests,omitempty"`
+}
+
+// DigestSchedule is how often a person receives their e-mail, in their
+// time zone: Frequency immediate (the default), hourly, daily at At
+// ("08:00"), or weekly on Day ("monday") at At.
+type DigestSchedule struct {
+	Frequency string `json:"frequency"`
+	At        string `json:"at,omitempty"`
+	Day       string `json:"day,omitempty"`
+}
+
+// CategoryDigest is a category's own digest schedule, over the person's.
+type CategoryDigest struct {
+	Category string `json:"category"`
+	DigestSchedule
+}
+
+// PreferencesDocument is what a PUT replaces: every setting and the
+// digest schedules (nil Digest: immediate).
+type PreferencesDocument struct {
+	Settings        []PreferenceSetting `json:"settings"`
+	Digest          *DigestSchedule     `json:"digest,omitempty"`
+	CategoryDigests []CategoryDigest    `json:"category_digests,omitempty"`
 }
 
 // TypeChannels are the channels a notification of a type reaches the
@@ -33,18 +60,22 @@ type TypeChannels struct {
 	Channels       []string `json:"channels"`
 }
 
-type preferencesRequest struct {
-	Settings []PreferenceSetting `json:"settings"`
-}
-
 // Preferences returns the inbox's user's preferences.
 func (in *Inbox) Preferences(ctx context.Context) (*Preferences, error) {
 	return in.c.getPreferences(ctx, in.prefix+"/preferences")
 }
 
-// SetPreferences replaces every setting of the inbox's user.
+// SetPreferences replaces every setting of the inbox's user. Like any
+// PUT of the document, it sets the digest schedules back to immediate:
+// use ReplacePreferences to keep or set them.
 func (in *Inbox) SetPreferences(ctx context.Context, settings []PreferenceSetting) (*Preferences, error) {
-	return in.c.putPreferences(ctx, in.prefix+"/preferences", settings)
+	return in.c.putPreferences(ctx, in.prefix+"/preferences", PreferencesDocument{Settings: settings})
+}
+
+// ReplacePreferences replaces the whole preference document of the
+// inbox's user: settings and digest schedules.
+func (in *Inbox) ReplacePreferences(ctx context.Context, doc PreferencesDocument) (*Preferences, error) {
+	return in.c.putPreferences(ctx, in.prefix+"/preferences", doc)
 }
 
 // DefaultPreferences returns the organisation defaults.
@@ -54,7 +85,7 @@ func (c *Client) DefaultPreferences(ctx context.Context) (*Preferences, error) {
 
 // SetDefaultPreferences replaces the organisation defaults.
 func (c *Client) SetDefaultPreferences(ctx context.Context, settings []PreferenceSetting) (*Preferences, error) {
-	return c.putPreferences(ctx, "/api/v1/preferences/defaults", settings)
+	return c.putPreferences(ctx, "/api/v1/preferences/defaults", PreferencesDocument{Settings: settings})
 }
 
 func (c *Client) getPreferences(ctx context.Context, path string) (*Preferences, error) {
@@ -65,12 +96,12 @@ func (c *Client) getPreferences(ctx context.Context, path string) (*Preferences,
 	return &p, nil
 }
 
-func (c *Client) putPreferences(ctx context.Context, path string, settings []PreferenceSetting) (*Preferences, error) {
-	if settings == nil {
-		settings = []PreferenceSetting{}
+func (c *Client) putPreferences(ctx context.Context, path string, doc PreferencesDocument) (*Preferences, error) {
+	if doc.Settings == nil {
+		doc.Settings = []PreferenceSetting{}
 	}
 	var p Preferences
-	if _, err := c.call(ctx, "PUT", path, nil, preferencesRequest{Settings: settings}, &p, nil); err != nil {
+	if _, err := c.call(ctx, "PUT", path, nil, doc, &p, nil); err != nil {
 		return nil, err
 	}
 	return &p, nil
