@@ -67,6 +67,10 @@ func flagError(err error) error {
 	for _, fe := range fes {
 		flag := "--channel"
 		switch {
+		case strings.HasPrefix(fe.Field, "category_digests") && strings.HasSuffix(fe.Field, ".category"):
+			flag = "--category"
+		case strings.HasPrefix(fe.Field, "digest") || strings.HasPrefix(fe.Field, "category_digests"):
+			flag = "--digest"
 		case strings.HasSuffix(fe.Field, ".type"):
 			flag = "--type"
 		case strings.HasSuffix(fe.Field, ".category"):
@@ -101,19 +105,31 @@ func (c *prefsShowCmd) Run(rt *runtime) error {
 type prefsSetCmd struct {
 	User string `arg:"" help:"User id."`
 	prefsScope
+	Digest string `name:"digest" placeholder:"FREQUENCY" help:"E-mail frequency, for all the user's e-mail or, with --category, one category: immediate, hourly, daily@HH:MM, weekly@DAY@HH:MM (e.g. weekly@monday@08:00), in the user's time zone; default (with --category) goes back to the user's own."`
 }
 
 func (c *prefsSetCmd) Run(rt *runtime) error {
-	in, err := c.settings()
-	if err != nil {
-		return err
+	var (
+		in  []cloche.PreferenceSetting
+		dc  *cloche.DigestChange
+		err error
+	)
+	if c.Digest != "" {
+		if dc, err = c.digestChange(); err != nil {
+			return err
+		}
+	}
+	if c.Digest == "" || len(c.Channel) > 0 {
+		if in, err = c.settings(); err != nil {
+			return err
+		}
 	}
 	svc, err := rt.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	p, err := svc.UpdatePreferences(rt.ctx, c.User, in)
+	p, err := svc.UpdatePreferences(rt.ctx, c.User, in, dc)
 	if err != nil {
 		return flagError(err)
 	}
@@ -185,6 +201,13 @@ func (rt *runtime) printPreferences(p *cloche.Preferences) error {
 			return err
 		}
 	}
+	if p.Digest != nil {
+		rt.printf("")
+		rt.printf("e-mail digest: %s", digestText(*p.Digest))
+		for _, c := range p.CategoryDigests {
+			rt.printf("  category %s: %s", c.Category, digestText(c.DigestSchedule))
+		}
+	}
 	rt.printf("")
 	t := rt.table("TYPE", "DEFAULT CHANNEL", "MANDATORY", "CHANNELS")
 	for _, e := range p.Effective {
@@ -199,4 +222,39 @@ func (rt *runtime) printPreferences(p *cloche.Preferences) error {
 		t.row(e.Type, e.DefaultChannel, mandatory, orDash(strings.Join(channels, ", ")))
 	}
 	return t.flush()
+}
+
+// digestChange reads --digest: immediate, hourly, daily@HH:MM,
+// weekly@DAY@HH:MM, or default (with --category). The values are checked
+// by the service, which names the flag at fault.
+func (c *prefsSetCmd) digestChange() (*cloche.DigestChange, error) {
+	if c.Type != "" {
+		return nil, usageErrorf("--digest applies to all the user's e-mail or a category (--category), not a type")
+	}
+	parts := strings.Split(strings.TrimSpace(c.Digest), "@")
+	d := cloche.DigestSchedule{Frequency: parts[0]}
+	switch {
+	case len(parts) == 1 && (parts[0] == "immediate" || parts[0] == "hourly" || (parts[0] == "default" && c.Category != "")):
+	case len(parts) == 2 && parts[0] == "daily":
+		d.At = parts[1]
+	case len(parts) == 3 && parts[0] == "weekly":
+		d.Day, d.At = parts[1], parts[2]
+	default:
+		return nil, usageErrorf("--digest: %q is not immediate, hourly, daily@HH:MM or weekly@DAY@HH:MM", c.Digest)
+	}
+	if c.Category != "" {
+		return &cloche.DigestChange{Merge: true, Categories: []cloche.CategoryDigest{{Category: c.Category, DigestSchedule: d}}}, nil
+	}
+	return &cloche.DigestChange{Merge: true, Digest: &d}, nil
+}
+
+// digestText says a digest schedule in the words of --digest.
+func digestText(d cloche.DigestSchedule) string {
+	switch d.Frequency {
+	case "daily":
+		return "daily@" + d.At
+	case "weekly":
+		return "weekly@" + d.Day + "@" + d.At
+	}
+	return d.Frequency
 }
