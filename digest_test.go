@@ -98,7 +98,7 @@ func TestDigests(t *testing.T) {
 		at := clock.now().UTC().Add(2 * time.Hour).Format("15:04")
 		daily := cloche.DigestSchedule{Frequency: "daily", At: at}
 		set := map[string]*cloche.DigestChange{
-			"1": {Digest: &daily}, // alice, fr
+			"1": {Digest: &daily},                                                                 // alice, fr
 			"2": {Categories: []cloche.CategoryDigest{{Category: "task", DigestSchedule: daily}}}, // bob, en: task only
 			"6": {Digest: &daily, Categories: []cloche.CategoryDigest{{Category: "task", DigestSchedule: cloche.DigestSchedule{Frequency: "immediate"}}}},
 		}

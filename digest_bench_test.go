@@ -1,0 +1,89 @@
+package cloche_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/testdb"
+)
+
+// exec runs statements on the raw database (? placeholders on both).
+func (r *rawDB) exec(b *testing.B, q string, args ...any) {
+	b.Helper()
+	ctx := context.Background()
+	var err error
+	if r.lite != nil {
+		_, err = r.lite.ExecContext(ctx, q, args...)
+	} else {
+		for i := 1; strings.Contains(q, "?"); i++ {
+			q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+		}
+		_, err = r.pg.Exec(ctx, q, args...)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkDigests runs the digests of 10,000 people with 20 held items
+// each: claiming the due schedules, rendering one message per person
+// (digest.html and digest.txt), queueing its delivery and marking the
+// items, batch by batch, each in one transaction. The items are held by
+// 20 real publications to the group (the fan-out's holdForDigests); every
+// iteration makes them due and pending again. It reports digests/s.
+func BenchmarkDigests(b *testing.B) {
+	const people, items = 10000, 20
+	for _, backend := range testdb.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			url := backend.URL(b)
+			ctx := context.Background()
+			svc, err := cloche.Open(ctx, testConfig(url), cloche.WithLogger(testLogger(b)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { svc.Close() })
+			raw := openRaw(b, backend.Name, url)
+			raw.seedGroup(b, people, "all")
+			raw.exec(b, `INSERT INTO digest_settings (user_id, category, frequency, at, day, next_at, updated_at)
+				SELECT id, '', 'daily', '08:00', '', ?, ? FROM users`, time.Now().UTC().Add(time.Hour), time.Now().UTC())
+			for i := range items {
+				res, err := svc.Notify(ctx, cloche.Notification{Key: "task:status:valid", Title: fmt.Sprintf("Devis %d validé", i),
+					Body: fmt.Sprintf(`<p>Le devis <strong>D-%d</strong> a été validé : <a href="https://endi.example.org/d/%d">le voir</a>.</p>`, i, i)},
+					cloche.Recipients{GroupNames: []string{"all"}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Reached[cloche.ChannelEmail] != 0 {
+					b.Fatalf("e-mailed %d people on a digest", res.Reached[cloche.ChannelEmail])
+				}
+			}
+			if raw.pg != nil {
+				raw.exec(b, "ANALYZE")
+			}
+			var total time.Duration
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				raw.exec(b, `DELETE FROM deliveries WHERE event_id < 0`)
+				raw.exec(b, `DELETE FROM digests`)
+				raw.exec(b, `UPDATE digest_items SET digest_id = NULL`)
+				raw.exec(b, `UPDATE digest_settings SET next_at = ?`, time.Now().UTC().Add(-time.Minute))
+				b.StartTimer()
+				t0 := time.Now()
+				run, err := svc.RunDigests(ctx)
+				total += time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if run.Digests != people || run.Items != people*items {
+					b.Fatalf("run %+v, want %d digests of %d items", run, people, items)
+				}
+			}
+			b.ReportMetric(float64(people*b.N)/total.Seconds(), "digests/s")
+		})
+	}
+}
