@@ -17,7 +17,11 @@ import (
 
 // Digests are rendered from digest.html and digest.txt, or their
 // localised variants digest.fr.html, digest.en.txt…, found in the
-// templates folder first, then built in. They see DigestData.
+// templates folder first, then built in. The page sees DigestData. A
+// template named "item" ({{define "item"}}…{{end}}) in the same file,
+// when there is one, renders each held e-mail (it sees DigestItemData),
+// once per event, language and time zone in a run, however many people
+// it goes to: the page then puts each item's HTML (or Text) in place.
 
 //go:embed templates/digest.html templates/digest.txt
 var digestTemplates embed.FS
@@ -47,6 +51,10 @@ type DigestItemData struct {
 	Mark        string
 	When        string // when it was held, in the person's zone
 	EventID     int64
+	// HTML and Text are the item as the "item" template renders it (empty
+	// without one).
+	HTML htmltemplate.HTML
+	Text string
 }
 
 // DigestContent is what one digest lists, newest first.
@@ -82,6 +90,11 @@ func (t *Templates) addDigest(fsys fs.FS, file, name string) error {
 		if err := tmpl.Execute(&bytes.Buffer{}, sample); err != nil {
 			return err
 		}
+		if tmpl.Lookup("item") != nil {
+			if err := tmpl.ExecuteTemplate(&bytes.Buffer{}, "item", &sample.Items[0]); err != nil {
+				return err
+			}
+		}
 		t.digest.html[name] = tmpl
 		return nil
 	}
@@ -91,6 +104,11 @@ func (t *Templates) addDigest(fsys fs.FS, file, name string) error {
 	}
 	if err := tmpl.Execute(&bytes.Buffer{}, sample); err != nil {
 		return err
+	}
+	if tmpl.Lookup("item") != nil {
+		if err := tmpl.ExecuteTemplate(&bytes.Buffer{}, "item", &sample.Items[0]); err != nil {
+			return err
+		}
 	}
 	t.digest.text[name] = tmpl
 	return nil
@@ -145,11 +163,65 @@ func DigestExcerpt(body string) (excerpt, link string) {
 	return text, link
 }
 
-// Excerpts caches DigestExcerpt by event, for one run.
-type Excerpts map[int64][2]string
+// DigestCache keeps, for one run, what digests share: each event's
+// excerpt and each item's rendering per language and zone.
+type DigestCache struct {
+	excerpts map[int64][2]string
+	items    map[itemKey]*DigestItemData
+}
 
-// RenderDigest renders a digest of c for r. ex may be nil.
-func (t *Templates) RenderDigest(c *DigestContent, r Recipient, ex Excerpts) (*Message, error) {
+type itemKey struct {
+	event        int64
+	locale, zone string
+	create       int64
+}
+
+// NewDigestCache returns an empty cache.
+func NewDigestCache() *DigestCache {
+	return &DigestCache{excerpts: map[int64][2]string{}, items: map[itemKey]*DigestItemData{}}
+}
+
+// item is the data of one held e-mail, rendered by the "item" templates.
+func (t *Templates) item(c *DigestCache, it *store.DigestEntry, locale string, loc *time.Location) (*DigestItemData, error) {
+	key := itemKey{event: it.EventID, locale: locale, zone: loc.String(), create: it.CreatedAt.UnixMicro()}
+	if d, ok := c.items[key]; ok && d.Key == it.Key {
+		return d, nil
+	}
+	e, ok := c.excerpts[it.EventID]
+	if !ok {
+		e[0], e[1] = DigestExcerpt(it.Body)
+		c.excerpts[it.EventID] = e
+	}
+	st := status(it.StatusType)
+	d := &DigestItemData{
+		Title: subject(it.Title), Excerpt: e[0], Link: e[1], Key: it.Key, StatusType: string(it.StatusType),
+		StatusLabel: st.label[locale], Color: st.color, Mark: st.mark,
+		When: it.CreatedAt.In(loc).Format(digestWords[locale].date), EventID: it.EventID,
+	}
+	h, x := pickDigest(t.digest.html, locale), pickDigest(t.digest.text, locale)
+	var b strings.Builder
+	if h.Lookup("item") != nil {
+		if err := h.ExecuteTemplate(&b, "item", d); err != nil {
+			return nil, fmt.Errorf("email: digest template (html, item): %w", err)
+		}
+		d.HTML = htmltemplate.HTML(b.String()) // rendered by html/template
+	}
+	if x.Lookup("item") != nil {
+		b.Reset()
+		if err := x.ExecuteTemplate(&b, "item", d); err != nil {
+			return nil, fmt.Errorf("email: digest template (text, item): %w", err)
+		}
+		d.Text = b.String()
+	}
+	c.items[key] = d
+	return d, nil
+}
+
+// RenderDigest renders a digest of c for r. cache may be nil.
+func (t *Templates) RenderDigest(c *DigestContent, r Recipient, cache *DigestCache) (*Message, error) {
+	if cache == nil {
+		cache = NewDigestCache()
+	}
 	locale := NormLocale(r.Locale, t.defaultLocale)
 	loc := c.Location
 	if loc == nil {
@@ -162,19 +234,12 @@ func (t *Templates) RenderDigest(c *DigestContent, r Recipient, ex Excerpts) (*M
 		Automatic: automatic[locale], RecipientName: r.Name, Address: r.Address,
 		Items: make([]DigestItemData, len(c.Items)),
 	}
-	for i, it := range c.Items {
-		e, ok := ex[it.EventID]
-		if !ok {
-			e[0], e[1] = DigestExcerpt(it.Body)
-			if ex != nil {
-				ex[it.EventID] = e
-			}
+	for i := range c.Items {
+		it, err := t.item(cache, &c.Items[i], locale, loc)
+		if err != nil {
+			return nil, err
 		}
-		st := status(it.StatusType)
-		d.Items[i] = DigestItemData{
-			Title: subject(it.Title), Excerpt: e[0], Link: e[1], Key: it.Key, StatusType: string(it.StatusType),
-			StatusLabel: st.label[locale], Color: st.color, Mark: st.mark, When: it.CreatedAt.In(loc).Format(w.date), EventID: it.EventID,
-		}
+		d.Items[i] = *it
 	}
 	count := w.one
 	if len(c.Items) != 1 {

@@ -55,7 +55,7 @@ type DigestRun struct {
 // An empty digest is never sent.
 func (m *Mailer) RunDigests(ctx context.Context) (DigestRun, error) {
 	var total DigestRun
-	ex := Excerpts{}
+	cache := NewDigestCache()
 	for {
 		var run DigestRun
 		limit := m.cfg.BatchSize
@@ -70,7 +70,7 @@ func (m *Mailer) RunDigests(ctx context.Context) (DigestRun, error) {
 			if len(due) == 0 {
 				return nil
 			}
-			p, err := m.buildDigests(due, now, ex)
+			p, err := m.buildDigests(due, now, cache)
 			if err != nil {
 				return err
 			}
@@ -104,7 +104,7 @@ func (m *Mailer) RunDigests(ctx context.Context) (DigestRun, error) {
 }
 
 // buildDigests renders the digests of due schedules.
-func (m *Mailer) buildDigests(due []store.DueDigest, now time.Time, ex Excerpts) (*store.DigestCompleteParams, error) {
+func (m *Mailer) buildDigests(due []store.DueDigest, now time.Time, cache *DigestCache) (*store.DigestCompleteParams, error) {
 	p := &store.DigestCompleteParams{At: now}
 	for i := range due {
 		d := &due[i]
@@ -126,7 +126,7 @@ func (m *Mailer) buildDigests(due []store.DueDigest, now time.Time, ex Excerpts)
 			continue
 		}
 		msg, err := m.tmpl.RenderDigest(&DigestContent{Frequency: d.Setting.Frequency, Items: keep, Location: loc},
-			Recipient{Name: d.Name, Address: d.Email, Locale: d.Locale}, ex)
+			Recipient{Name: d.Name, Address: d.Email, Locale: d.Locale}, cache)
 		if err != nil {
 			return nil, err
 		}
