@@ -144,14 +144,14 @@ type DigestQueries interface {
 	// DigestComplete, in one transaction.
 	DigestClaim(ctx context.Context, p *DigestClaimParams) ([]DueDigest, error)
 	// DigestComplete records what a run made of claimed schedules: the
-	// digests (each with its e-mail delivery, queued), the items they
-	// took, the items left out (deleted) and each schedule's next time.
+	// digests (each with its e-mail delivery, queued), then deletes the
+	// items they list and those left out, and moves each schedule to its
+	// next time.
 	DigestComplete(ctx context.Context, p *DigestCompleteParams) error
 	// DigestGet returns a digest as rendered.
 	DigestGet(ctx context.Context, id int64) (*Digest, error)
-	// DigestItemCount counts a person's held items (pending only when
-	// pending), for tests and the console.
-	DigestItemCount(ctx context.Context, userID string, pending bool) (int, error)
+	// DigestItemCount counts a person's held items.
+	DigestItemCount(ctx context.Context, userID string) (int, error)
 }
 
 // DigestItemInsertParams holds an event's e-mail for its recipients.

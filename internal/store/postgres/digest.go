@@ -57,18 +57,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`, userID, s.Category, string(s.Frequency), s
 		// schedules holding items due now.
 		if _, err := q.db.Exec(ctx, `UPDATE digest_items i SET schedule = CASE WHEN EXISTS (
 	SELECT 1 FROM digest_settings s WHERE s.user_id = i.user_id AND s.category = i.category) THEN i.category ELSE '' END
-WHERE i.user_id = $1 AND i.digest_id IS NULL`, userID); err != nil {
+WHERE i.user_id = $1`, userID); err != nil {
 			return mapErr(err, "")
 		}
 		if _, err := q.db.Exec(ctx, `INSERT INTO digest_settings (user_id, category, frequency, at, day, next_at, updated_at)
 SELECT $1, '', 'immediate', '', '', $2, $2 WHERE EXISTS (
-	SELECT 1 FROM digest_items WHERE user_id = $1 AND schedule = '' AND digest_id IS NULL)
+	SELECT 1 FROM digest_items WHERE user_id = $1 AND schedule = '')
 ON CONFLICT DO NOTHING`, userID, ts(now)); err != nil {
 			return mapErr(err, "")
 		}
 		_, err := q.db.Exec(ctx, `UPDATE digest_settings s SET next_at = $2
 WHERE s.user_id = $1 AND s.frequency = 'immediate' AND EXISTS (
-	SELECT 1 FROM digest_items i WHERE i.user_id = $1 AND i.schedule = s.category AND i.digest_id IS NULL)`, userID, ts(now))
+	SELECT 1 FROM digest_items i WHERE i.user_id = $1 AND i.schedule = s.category)`, userID, ts(now))
 		return mapErr(err, "")
 	})
 	if err != nil {
@@ -163,7 +163,7 @@ FOR UPDATE OF s SKIP LOCKED`, ts(p.Now), p.Limit)
 	coalesce(e.body, ''), coalesce(t.status_type, 'neutral'), coalesce(e.context_type, ''), coalesce(e.context_id, ''),
 	coalesce(e.status, 'cancelled'), e.until, i.created_at
 FROM unnest($1::text[], $2::text[]) AS j (u, s)
-JOIN digest_items i ON i.user_id = j.u AND i.schedule = j.s AND i.digest_id IS NULL
+JOIN digest_items i ON i.user_id = j.u AND i.schedule = j.s
 LEFT JOIN events e ON e.id = i.event_id
 LEFT JOIN notification_types t ON t.key = e.key
 ORDER BY i.user_id, i.schedule, i.created_at DESC, i.id DESC`, users, schedules)
@@ -233,20 +233,16 @@ RETURNING -event_id, id`, users, schedules, counts, subjects, htmls, texts, loca
 				return fmt.Errorf("inserted %d digests of %d", len(ids), n)
 			}
 			slices.SortFunc(ids, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
-			var itemIDs, digestIDs []int64
 			for i := range p.Digests {
 				p.Digests[i].ID, p.Digests[i].Delivery = ids[i][0], ids[i][1]
-				for _, it := range p.Digests[i].ItemIDs {
-					itemIDs, digestIDs = append(itemIDs, it), append(digestIDs, ids[i][0])
-				}
-			}
-			if _, err := q.db.Exec(ctx, `UPDATE digest_items i SET digest_id = r.d
-FROM unnest($1::bigint[], $2::bigint[]) AS r (id, d) WHERE i.id = r.id`, itemIDs, digestIDs); err != nil {
-				return err
 			}
 		}
-		if len(p.Dropped) > 0 {
-			if _, err := q.db.Exec(ctx, `DELETE FROM digest_items WHERE id = ANY($1::bigint[])`, p.Dropped); err != nil {
+		done := p.Dropped
+		for _, d := range p.Digests {
+			done = append(done, d.ItemIDs...)
+		}
+		if len(done) > 0 {
+			if _, err := q.db.Exec(ctx, `DELETE FROM digest_items WHERE id = ANY($1::bigint[])`, done); err != nil {
 				return err
 			}
 		}
@@ -283,10 +279,9 @@ func (q *queries) DigestGet(ctx context.Context, id int64) (*store.Digest, error
 }
 
 // DigestItemCount counts a person's held items.
-func (q *queries) DigestItemCount(ctx context.Context, userID string, pending bool) (int, error) {
+func (q *queries) DigestItemCount(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := q.db.QueryRow(ctx, `SELECT count(*) FROM digest_items WHERE user_id = $1 AND (NOT $2 OR digest_id IS NULL)`,
-		userID, pending).Scan(&n)
+	err := q.db.QueryRow(ctx, `SELECT count(*) FROM digest_items WHERE user_id = $1`, userID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: digest item count: %w", mapErr(err, ""))
 	}

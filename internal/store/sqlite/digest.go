@@ -62,18 +62,18 @@ func (q *queries) digestRebind(ctx context.Context, userID string, now time.Time
 	if _, err := q.w.ExecContext(ctx, `UPDATE digest_items SET schedule = CASE WHEN EXISTS (
 			SELECT 1 FROM digest_settings s WHERE s.user_id = digest_items.user_id AND s.category = digest_items.category)
 			THEN category ELSE '' END
-		WHERE user_id = ? AND digest_id IS NULL`, userID); err != nil {
+		WHERE user_id = ?`, userID); err != nil {
 		return mapErr("digest rebind", err)
 	}
 	if _, err := q.w.ExecContext(ctx, `INSERT INTO digest_settings (user_id, category, frequency, at, day, next_at, updated_at)
 		SELECT ?1, '', 'immediate', '', '', ?2, ?2 WHERE EXISTS (
-			SELECT 1 FROM digest_items WHERE user_id = ?1 AND schedule = '' AND digest_id IS NULL)
+			SELECT 1 FROM digest_items WHERE user_id = ?1 AND schedule = '')
 		ON CONFLICT DO NOTHING`, userID, ts(now)); err != nil {
 		return mapErr("digest rebind", err)
 	}
 	_, err := q.w.ExecContext(ctx, `UPDATE digest_settings SET next_at = ?2
 		WHERE user_id = ?1 AND frequency = 'immediate' AND EXISTS (
-			SELECT 1 FROM digest_items i WHERE i.user_id = ?1 AND i.schedule = digest_settings.category AND i.digest_id IS NULL)`,
+			SELECT 1 FROM digest_items i WHERE i.user_id = ?1 AND i.schedule = digest_settings.category)`,
 		userID, ts(now))
 	return mapErr("digest rebind", err)
 }
@@ -164,7 +164,7 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 		rows, err = q.w.QueryContext(ctx, `SELECT i.user_id, i.schedule, i.id, e.id, e.key, e.title, e.body,
 				coalesce(t.status_type, 'neutral'), e.context_type, e.context_id, e.status, e.until, i.created_at
 			FROM json_each(?) j
-			CROSS JOIN digest_items i ON i.user_id = j.value ->> '$[0]' AND i.schedule = j.value ->> '$[1]' AND i.digest_id IS NULL
+			CROSS JOIN digest_items i ON i.user_id = j.value ->> '$[0]' AND i.schedule = j.value ->> '$[1]'
 			LEFT JOIN events e ON e.id = i.event_id
 			LEFT JOIN notification_types t ON t.key = e.key
 			ORDER BY i.user_id, i.schedule, i.created_at DESC, i.id DESC`, string(payload))
@@ -218,14 +218,13 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 				VALUES (?, ?, '', ?, 'digest', 'queued', ?, ?) RETURNING id`, -d.ID, d.UserID, d.Address, created, created).Scan(&d.Delivery); err != nil {
 				return err
 			}
-			ids, _ := json.Marshal(d.ItemIDs)
-			if _, err := q.w.ExecContext(ctx, `UPDATE digest_items SET digest_id = ? WHERE id IN (SELECT value FROM json_each(?))`,
-				d.ID, string(ids)); err != nil {
-				return err
-			}
 		}
-		if len(p.Dropped) > 0 {
-			ids, _ := json.Marshal(p.Dropped)
+		done := p.Dropped
+		for _, d := range p.Digests {
+			done = append(done, d.ItemIDs...)
+		}
+		if len(done) > 0 {
+			ids, _ := json.Marshal(done)
 			if _, err := q.w.ExecContext(ctx, `DELETE FROM digest_items WHERE id IN (SELECT value FROM json_each(?))`, string(ids)); err != nil {
 				return err
 			}
@@ -252,10 +251,9 @@ func (q *queries) DigestGet(ctx context.Context, id int64) (*store.Digest, error
 	return &d, nil
 }
 
-func (q *queries) DigestItemCount(ctx context.Context, userID string, pending bool) (int, error) {
+func (q *queries) DigestItemCount(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM digest_items WHERE user_id = ? AND (NOT ? OR digest_id IS NULL)`,
-		userID, pending).Scan(&n)
+	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM digest_items WHERE user_id = ?`, userID).Scan(&n)
 	return n, mapErr("digest item count", err)
 }
 

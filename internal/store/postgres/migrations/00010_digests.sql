@@ -22,8 +22,8 @@ CREATE INDEX digest_settings_category ON digest_settings (category, frequency);
 CREATE INDEX digest_settings_due ON digest_settings (next_at) WHERE next_at IS NOT NULL;
 
 -- An e-mail held for a digest: the event, the person, and the schedule
--- (digest_settings.category) it waits for. digest_id is set when a digest
--- takes it.
+-- (digest_settings.category) it waits for. A digest that lists it, or
+-- leaves it out, deletes it.
 CREATE TABLE digest_items (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id    TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -31,10 +31,9 @@ CREATE TABLE digest_items (
     category   TEXT COLLATE "C" NOT NULL,
     schedule   TEXT COLLATE "C" NOT NULL,
     reason     TEXT COLLATE "C" NOT NULL DEFAULT '',
-    created_at TIMESTAMPTZ NOT NULL,
-    digest_id  BIGINT
+    created_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX digest_items_pending ON digest_items (user_id, schedule) WHERE digest_id IS NULL;
+CREATE INDEX digest_items_pending ON digest_items (user_id, schedule);
 CREATE INDEX digest_items_event ON digest_items (event_id);
 
 -- A digest as rendered. Its e-mail is an ordinary delivery whose event_id
@@ -52,6 +51,8 @@ CREATE TABLE digests (
     locale     TEXT COLLATE "C" NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
+-- Stored as they are: compressing them costs more than the space saved.
+ALTER TABLE digests ALTER COLUMN html SET STORAGE EXTERNAL, ALTER COLUMN text SET STORAGE EXTERNAL;
 
 -- +goose Down
 DROP TABLE digests;
