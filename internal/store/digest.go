@@ -250,3 +250,37 @@ func (d *Delivery) DigestID() int64 {
 type UserTimeZoneQuery interface {
 	UserTimeZone(ctx context.Context, userID string) (string, error)
 }
+
+// DigestFill gives each item of due its event's content from events (by
+// event id, as DigestEntry with ItemID and CreatedAt unset); an item
+// whose event is gone reads as cancelled. Both backends read the items,
+// then their (few) events once, rather than each event with every item.
+func DigestFill(due []DueDigest, events map[int64]DigestEntry) {
+	for i := range due {
+		for j := range due[i].Items {
+			it := &due[i].Items[j]
+			e, ok := events[it.EventID]
+			if !ok {
+				it.EventStatus = EventCancelled
+				continue
+			}
+			e.ItemID, e.CreatedAt = it.ItemID, it.CreatedAt
+			*it = e
+		}
+	}
+}
+
+// DigestEventIDs are the distinct event ids of due's items.
+func DigestEventIDs(due []DueDigest) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, d := range due {
+		for _, it := range d.Items {
+			if !seen[it.EventID] {
+				seen[it.EventID] = true
+				out = append(out, it.EventID)
+			}
+		}
+	}
+	return out
+}

@@ -159,29 +159,46 @@ FOR UPDATE OF s SKIP LOCKED`, ts(p.Now), p.Limit)
 		if err := rows.Err(); err != nil || len(out) == 0 {
 			return err
 		}
-		rows, err = q.db.Query(ctx, `SELECT i.user_id, i.schedule, i.id, coalesce(e.id, 0), coalesce(e.key, ''), coalesce(e.title, ''),
-	coalesce(e.body, ''), coalesce(t.status_type, 'neutral'), coalesce(e.context_type, ''), coalesce(e.context_id, ''),
-	coalesce(e.status, 'cancelled'), e.until, i.created_at
+		rows, err = q.db.Query(ctx, `SELECT i.user_id, i.schedule, i.id, i.event_id, i.created_at
 FROM unnest($1::text[], $2::text[]) AS j (u, s)
 JOIN digest_items i ON i.user_id = j.u AND i.schedule = j.s
-LEFT JOIN events e ON e.id = i.event_id
-LEFT JOIN notification_types t ON t.key = e.key
 ORDER BY i.user_id, i.schedule, i.created_at DESC, i.id DESC`, users, schedules)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var u, s string
 			var e store.DigestEntry
-			if err := rows.Scan(&u, &s, &e.ItemID, &e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID,
-				&e.EventStatus, &e.Until, &e.CreatedAt); err != nil {
+			if err := rows.Scan(&u, &s, &e.ItemID, &e.EventID, &e.CreatedAt); err != nil {
+				rows.Close()
 				return err
 			}
-			e.Until, e.CreatedAt = utcPtr(e.Until), e.CreatedAt.UTC()
+			e.CreatedAt = e.CreatedAt.UTC()
 			i := index[key{u, s}]
 			out[i].Items = append(out[i].Items, e)
 		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = q.db.Query(ctx, `SELECT e.id, e.key, e.title, e.body, coalesce(t.status_type, 'neutral'),
+	e.context_type, e.context_id, e.status, e.until
+FROM events e LEFT JOIN notification_types t ON t.key = e.key
+WHERE e.id = ANY($1::bigint[])`, store.DigestEventIDs(out))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		events := map[int64]store.DigestEntry{}
+		for rows.Next() {
+			var e store.DigestEntry
+			if err := rows.Scan(&e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID, &e.EventStatus, &e.Until); err != nil {
+				return err
+			}
+			e.Until = utcPtr(e.Until)
+			events[e.EventID] = e
+		}
+		store.DigestFill(out, events)
 		return rows.Err()
 	})
 	if err != nil {

@@ -161,37 +161,48 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 			return err
 		}
 		payload, _ := json.Marshal(pairs)
-		rows, err = q.w.QueryContext(ctx, `SELECT i.user_id, i.schedule, i.id, e.id, e.key, e.title, e.body,
-				coalesce(t.status_type, 'neutral'), e.context_type, e.context_id, e.status, e.until, i.created_at
+		rows, err = q.w.QueryContext(ctx, `SELECT i.user_id, i.schedule, i.id, i.event_id, i.created_at
 			FROM json_each(?) j
 			CROSS JOIN digest_items i ON i.user_id = j.value ->> '$[0]' AND i.schedule = j.value ->> '$[1]'
-			LEFT JOIN events e ON e.id = i.event_id
-			LEFT JOIN notification_types t ON t.key = e.key
 			ORDER BY i.user_id, i.schedule, i.created_at DESC, i.id DESC`, string(payload))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
-			var (
-				u, s                                     string
-				e                                        store.DigestEntry
-				evID                                     sql.NullInt64
-				k, title, body, st, ctype, cid, evStatus sql.NullString
-				until                                    sql.NullTime
-			)
-			if err := rows.Scan(&u, &s, &e.ItemID, &evID, &k, &title, &body, &st, &ctype, &cid, &evStatus, &until, &e.CreatedAt); err != nil {
+			var u, s string
+			var e store.DigestEntry
+			if err := rows.Scan(&u, &s, &e.ItemID, &e.EventID, &e.CreatedAt); err != nil {
+				rows.Close()
 				return err
 			}
-			e.EventID, e.Key, e.Title, e.Body = evID.Int64, k.String, title.String, body.String
-			e.StatusType, e.ContextType, e.ContextID = store.StatusType(st.String), ctype.String, cid.String
-			e.EventStatus, e.Until, e.CreatedAt = store.EventStatus(evStatus.String), timePtr(until), e.CreatedAt.UTC()
-			if !evID.Valid {
-				e.EventStatus = store.EventCancelled // the event is gone
-			}
+			e.CreatedAt = e.CreatedAt.UTC()
 			i := index[key{u, s}]
 			out[i].Items = append(out[i].Items, e)
 		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ids, _ := json.Marshal(store.DigestEventIDs(out))
+		rows, err = q.w.QueryContext(ctx, `SELECT e.id, e.key, e.title, e.body, coalesce(t.status_type, 'neutral'),
+				e.context_type, e.context_id, e.status, e.until
+			FROM events e LEFT JOIN notification_types t ON t.key = e.key
+			WHERE e.id IN (SELECT value FROM json_each(?))`, string(ids))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		events := map[int64]store.DigestEntry{}
+		for rows.Next() {
+			var e store.DigestEntry
+			var until sql.NullTime
+			if err := rows.Scan(&e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID, &e.EventStatus, &until); err != nil {
+				return err
+			}
+			e.Until = timePtr(until)
+			events[e.EventID] = e
+		}
+		store.DigestFill(out, events)
 		return rows.Err()
 	})
 	if err != nil {
