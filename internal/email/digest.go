@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"html"
 	htmltemplate "html/template"
 	"io/fs"
 	"regexp"
@@ -150,10 +151,9 @@ var firstLink = regexp.MustCompile(`<a\s[^>]*href="(https?://[^"]+)"`)
 // DigestExcerpt is an item's body as a digest shows it: plain text cut
 // at about 200 characters, and the body's first link.
 func DigestExcerpt(body string) (excerpt, link string) {
-	html, text := RenderBody(body)
-	if m := firstLink.FindStringSubmatch(html); m != nil {
-		link = htmltemplate.HTMLEscapeString(m[1])
-		link = strings.ReplaceAll(link, "&amp;", "&")
+	safe, text := RenderBody(body)
+	if m := firstLink.FindStringSubmatch(safe); m != nil {
+		link = html.UnescapeString(m[1]) // the templates escape it again
 	}
 	text = strings.Join(strings.Fields(text), " ")
 	if utf8.RuneCountInString(text) > 200 {
