@@ -238,7 +238,7 @@ type Digest struct {
 
 // DigestID is the digest a delivery sends, or 0 for an event's e-mail: a
 // digest's delivery has the digest's id negated as its event id.
-func (d *Delivery) DigestID() int64 {
+func (d Delivery) DigestID() int64 {
 	if d.EventID < 0 {
 		return -d.EventID
 	}
