@@ -84,7 +84,9 @@ func (s DigestSetting) Next(after time.Time, loc *time.Location) time.Time {
 	t := after.In(loc)
 	switch s.Frequency {
 	case DigestHourly:
-		return t.Truncate(time.Hour).Add(time.Hour)
+		// The next full hour on the person's clock (a zone may be off the
+		// hour by 30 or 45 minutes).
+		return t.Truncate(time.Minute).Add(time.Duration(60-t.Minute()) * time.Minute)
 	case DigestDaily, DigestWeekly:
 		h, m, err := ParseClock(s.At)
 		if err != nil {
@@ -100,6 +102,9 @@ func (s DigestSetting) Next(after time.Time, loc *time.Location) time.Time {
 		}
 		for i := 0; i <= 8; i++ {
 			c := time.Date(t.Year(), t.Month(), t.Day()+i, h, m, 0, 0, loc)
+			if alt := c.Add(-time.Hour); alt.After(after) && alt.Hour() == h && alt.Minute() == m {
+				c = alt // a time the clock goes through twice: the first
+			}
 			if c.After(after) && (want < 0 || int(c.Weekday()) == want) {
 				return c
 			}
