@@ -76,8 +76,8 @@ func messagesTo(msgs []smtptest.Message, addr string) []string {
 	return out
 }
 
-// TestDigests: a person on a daily digest gets no e-mail at once (but a
-// forced one), then one digest listing what was held, newest first, in
+// TestDigests: a person on a daily digest gets no e-mail at once (but
+// forced ones and mandatory types'), then one digest listing what was held, newest first, in
 // their language, without the items whose event was cancelled or whose
 // until passed; a category's schedule overrides the person's, both ways;
 // an empty digest is never sent.
@@ -137,13 +137,22 @@ func TestDigests(t *testing.T) {
 			cloche.Recipients{UserIDs: []string{"1"}}, cloche.ForceChannel(cloche.ChannelEmail)); err != nil {
 			t.Fatal(err)
 		}
-		// frank's task e-mails (4) and alice's forced one leave at once.
-		msgs := sink.Wait(t, 5, 60*time.Second)
+		// A mandatory type ignores digests.
+		if err := svc.SetTypeMandatory(ctx, "task:status:paid", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Notify(ctx, cloche.Notification{Key: "task:status:paid", Title: "Obligatoire"},
+			cloche.Recipients{UserIDs: []string{"1"}}); err != nil {
+			t.Fatal(err)
+		}
+		// frank's task e-mails (4), alice's forced and mandatory ones leave
+		// at once.
+		msgs := sink.Wait(t, 6, 60*time.Second)
 		if got := messagesTo(msgs, "frank@example.org"); len(got) != 4 {
 			t.Errorf("frank got %d e-mails, want 4 (task is immediate for him)", len(got))
 		}
-		if got := messagesTo(msgs, "alice@example.org"); len(got) != 1 || !strings.Contains(got[0], "Forc") {
-			t.Errorf("alice got %d e-mails, want only the forced one", len(got))
+		if got := messagesTo(msgs, "alice@example.org"); len(got) != 2 {
+			t.Errorf("alice got %d e-mails, want only the forced and the mandatory ones", len(got))
 		}
 		if got := messagesTo(msgs, "bob@example.org"); len(got) != 0 {
 			t.Errorf("bob got %d e-mails before his digest", len(got))
@@ -159,7 +168,7 @@ func TestDigests(t *testing.T) {
 		if _, err := svc.RunDigests(ctx); err != nil {
 			t.Fatal(err)
 		}
-		msgs = sink.Wait(t, 7, 60*time.Second)
+		msgs = sink.Wait(t, 8, 60*time.Second)
 		for _, c := range []struct{ addr, subject, lang string }{
 			{"alice@example.org", "Vos notifications : 2 nouvelles", "Content-Language: fr"},
 			{"bob@example.org", "Your notifications: 2 new", "Content-Language: en"},
@@ -212,8 +221,8 @@ func TestDigests(t *testing.T) {
 		if run, err := svc.RunDigests(ctx); err != nil || run.Digests != 0 {
 			t.Errorf("empty digest: %+v %v", run, err)
 		}
-		if n := sink.Count(); n != 7 {
-			t.Errorf("%d messages, want 7", n)
+		if n := sink.Count(); n != 8 {
+			t.Errorf("%d messages, want 8", n)
 		}
 	})
 }
