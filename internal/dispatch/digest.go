@@ -8,6 +8,10 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
+// holdersAmong is up to how many recipients the holders are looked up
+// among them (by person) rather than among everybody (by category).
+const holdersAmong = 1000
+
 // holdForDigests holds the e-mail of the recipients whose digest
 // frequency for the event's category is not immediate (README,
 // "Preferences"): they get a digest item instead of a delivery, and the
@@ -19,7 +23,16 @@ func holdForDigests(ctx context.Context, tx store.Tx, ev *store.Event, now time.
 		return emails, nil
 	}
 	cat := store.Category(ev.Key)
-	holders, err := tx.DigestHolders(ctx, cat, nil)
+	var among []string // nil: all holders of the category
+	if len(emails) <= holdersAmong {
+		among = make([]string, 0, len(emails))
+		for _, e := range emails {
+			if e.UserID != "" {
+				among = append(among, e.UserID)
+			}
+		}
+	}
+	holders, err := tx.DigestHolders(ctx, cat, among)
 	if err != nil || len(holders) == 0 {
 		return emails, err
 	}

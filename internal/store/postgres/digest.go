@@ -79,14 +79,16 @@ WHERE s.user_id = $1 AND s.frequency = 'immediate' AND EXISTS (
 
 // DigestHolders returns the users whose e-mail of category is held.
 func (q *queries) DigestHolders(ctx context.Context, category string, users []string) (map[string]string, error) {
-	query := `SELECT s.user_id, s.category FROM digest_settings s
-WHERE s.frequency <> 'immediate' AND (s.category = $1 OR (s.category = '' AND NOT EXISTS (
-	SELECT 1 FROM digest_settings c WHERE c.user_id = s.user_id AND c.category = $1)))`
-	args := []any{category}
+	// Among few users, their rows are found by the primary key; for a
+	// whole fan-out, by the category index (few people hold e-mail).
+	from, args := `digest_settings s`, []any{category}
 	if users != nil {
-		query += ` AND s.user_id = ANY($2::text[])`
+		from = `(SELECT DISTINCT u FROM unnest($2::text[]) AS j (u)) j JOIN digest_settings s ON s.user_id = j.u`
 		args = append(args, users)
 	}
+	query := `SELECT s.user_id, s.category FROM ` + from + `
+WHERE s.frequency <> 'immediate' AND (s.category = $1 OR (s.category = '' AND NOT EXISTS (
+	SELECT 1 FROM digest_settings c WHERE c.user_id = s.user_id AND c.category = $1)))`
 	rows, err := q.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: digest holders: %w", mapErr(err, ""))

@@ -79,14 +79,16 @@ func (q *queries) digestRebind(ctx context.Context, userID string, now time.Time
 }
 
 func (q *queries) DigestHolders(ctx context.Context, category string, users []string) (map[string]string, error) {
-	query := `SELECT s.user_id, s.category FROM digest_settings s
-		WHERE s.frequency <> 'immediate' AND (s.category = ?1 OR (s.category = '' AND NOT EXISTS (
-			SELECT 1 FROM digest_settings c WHERE c.user_id = s.user_id AND c.category = ?1)))`
-	args := []any{category}
+	// Among few users, their rows are found by the primary key; for a
+	// whole fan-out, by the category index (few people hold e-mail).
+	from, args := `digest_settings s`, []any{category}
 	if users != nil {
-		query += ` AND s.user_id IN (SELECT value FROM json_each(?2))`
+		from = `(SELECT DISTINCT value AS id FROM json_each(?2)) j CROSS JOIN digest_settings s ON s.user_id = j.id`
 		args = append(args, jsonList(users))
 	}
+	query := `SELECT s.user_id, s.category FROM ` + from + `
+		WHERE s.frequency <> 'immediate' AND (s.category = ?1 OR (s.category = '' AND NOT EXISTS (
+			SELECT 1 FROM digest_settings c WHERE c.user_id = s.user_id AND c.category = ?1)))`
 	rows, err := q.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr("digest holders", err)
