@@ -209,6 +209,8 @@ type DigestEntry struct {
 
 // DigestCompleteParams records a digest run.
 type DigestCompleteParams struct {
+	// Digests are the new digests, at most one per person and schedule
+	// (UserID and Schedule): DigestComplete sets their ID and Delivery.
 	Digests []Digest
 	// Dropped are the ids of items left out (event cancelled, until
 	// passed, nobody to send to).

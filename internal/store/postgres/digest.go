@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -224,36 +222,50 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 					d.UserID, d.Schedule, d.Subject, d.HTML, d.Text, d.Locale, d.Address
 				counts[i] = int32(len(d.ItemIDs))
 			}
+			// Each digest's delivery and ids are matched by person and
+			// schedule (one digest each in a run), never by position.
+			type key struct{ u, s string }
+			index := make(map[key]int, n)
+			for i, d := range p.Digests {
+				if _, dup := index[key{d.UserID, d.Schedule}]; dup {
+					return fmt.Errorf("two digests for %q, schedule %q", d.UserID, d.Schedule)
+				}
+				index[key{d.UserID, d.Schedule}] = i
+			}
 			rows, err := q.db.Query(ctx, `WITH d AS (
 	INSERT INTO digests (user_id, schedule, items, subject, html, text, locale, created_at)
-	SELECT r.u, r.s, r.c, r.subj, r.h, r.t, r.l, $9 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[])
-		WITH ORDINALITY AS r (u, s, c, subj, h, t, l, n) ORDER BY r.n
-	RETURNING id, user_id
-), x AS (
-	SELECT d.id, d.user_id, row_number() OVER (ORDER BY d.id) AS n FROM d
+	SELECT r.u, r.s, r.c, r.subj, r.h, r.t, r.l, $9
+	FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r (u, s, c, subj, h, t, l)
+	RETURNING id, user_id, schedule
+), del AS (
+	INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
+	SELECT -d.id, d.user_id, '', a.addr, 'digest', 'queued', $9, $9
+	FROM d JOIN unnest($1::text[], $2::text[], $8::text[]) AS a (u, s, addr) ON a.u = d.user_id AND a.s = d.schedule
+	RETURNING id, event_id
 )
-INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
-SELECT -x.id, x.user_id, '', a.addr, 'digest', 'queued', $9, $9
-FROM x JOIN unnest($8::text[]) WITH ORDINALITY AS a (addr, n) ON a.n = x.n
-RETURNING -event_id, id`, users, schedules, counts, subjects, htmls, texts, locales, addrs, at)
+SELECT d.user_id, d.schedule, d.id, del.id FROM d JOIN del ON del.event_id = -d.id`,
+				users, schedules, counts, subjects, htmls, texts, locales, addrs, at)
 			if err != nil {
 				return err
 			}
-			// Identities are handed out in the order of the insert's rows.
-			ids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
-				var v [2]int64
-				err := r.Scan(&v[0], &v[1])
-				return v, err
-			})
-			if err != nil {
+			got := 0
+			for rows.Next() {
+				var u, sch string
+				var id, del int64
+				if err := rows.Scan(&u, &sch, &id, &del); err != nil {
+					rows.Close()
+					return err
+				}
+				i := index[key{u, sch}]
+				p.Digests[i].ID, p.Digests[i].Delivery = id, del
+				got++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			if len(ids) != n {
-				return fmt.Errorf("inserted %d digests of %d", len(ids), n)
-			}
-			slices.SortFunc(ids, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
-			for i := range p.Digests {
-				p.Digests[i].ID, p.Digests[i].Delivery = ids[i][0], ids[i][1]
+			if got != n {
+				return fmt.Errorf("inserted %d digests of %d", got, n)
 			}
 		}
 		done := p.Dropped

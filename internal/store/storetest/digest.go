@@ -200,7 +200,20 @@ func testDigestClaimConcurrent(t *testing.T, s store.Store) {
 						seen[d.UserID]++
 						mu.Unlock()
 					}
-					return tx.DigestComplete(ctx, p)
+					if err := tx.DigestComplete(ctx, p); err != nil {
+						return err
+					}
+					// Each digest's delivery goes to its own person.
+					for _, d := range p.Digests {
+						del, err := tx.DeliveryGet(ctx, d.Delivery)
+						if err != nil {
+							return err
+						}
+						if del.DigestID() != d.ID || del.UserID != d.UserID || del.Address != d.UserID+"@x.test" {
+							t.Errorf("digest %d of %s: delivery %+v", d.ID, d.UserID, del)
+						}
+					}
+					return nil
 				})
 				if err != nil {
 					t.Error(err)
