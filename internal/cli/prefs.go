@@ -231,7 +231,7 @@ func (rt *runtime) printPreferences(p *cloche.Preferences) error {
 			return err
 		}
 	}
-	if p.Digest != nil {
+	if p.PersonPreferences != nil && p.Digest != nil {
 		rt.printf("")
 		rt.printf("e-mail digest: %s", digestText(*p.Digest))
 		for _, c := range p.CategoryDigests {
