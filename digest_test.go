@@ -312,3 +312,94 @@ func TestDigestsTwoServices(t *testing.T) {
 		}
 	})
 }
+
+// TestDigestQuietHours: a digest that falls due inside the person's quiet
+// hours is an e-mail delivery held until they end (not_before, reason
+// quiet_hours), like any e-mail; it is not sent meanwhile.
+func TestDigestQuietHours(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		sink := smtptest.Start(t, smtptest.Options{})
+		cfg := testConfig(url)
+		cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS = sink.Host, sink.Port, "none"
+		cfg.SMTP.From = "Cloche <noreply@cloche.test>"
+		clock := &offsetClock{}
+		svc := open(t, cfg, cloche.WithClock(clock.now))
+		loadDirectory(t, svc)
+		start(t, svc)
+
+		// Due in two hours; quiet from one hour to five hours from now, in
+		// the person's zone (Asia/Kolkata: not the organisation's).
+		kolkata, err := time.LoadLocation("Asia/Kolkata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := clock.now().In(kolkata)
+		end := t0.Add(5 * time.Hour).Truncate(time.Minute)
+		quiet := &cloche.QuietHours{Start: t0.Add(time.Hour).Format("15:04"), End: end.Format("15:04")}
+		daily := &cloche.DigestSchedule{Frequency: "daily", At: t0.Add(2 * time.Hour).Format("15:04")}
+		if _, err := svc.SetPreferences(ctx, "1", nil, cloche.WithTimeZone("Asia/Kolkata"), cloche.WithQuietHours(quiet),
+			cloche.WithDigests(&cloche.DigestChange{Digest: daily})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Notify(ctx, cloche.Notification{Key: "task:status:valid", Title: "Devis"},
+			cloche.Recipients{UserIDs: []string{"1"}}); err != nil {
+			t.Fatal(err)
+		}
+		clock.add(2*time.Hour + time.Minute)
+		run, err := svc.RunDigests(ctx)
+		if err != nil || run.Digests != 1 {
+			t.Fatalf("run: %+v %v", run, err)
+		}
+		dels, err := svc.Deliveries(ctx, cloche.DeliveryFilter{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held *cloche.Delivery
+		for i := range dels {
+			if dels[i].DigestID() != 0 {
+				held = &dels[i]
+			}
+		}
+		if held == nil {
+			t.Fatalf("no digest delivery among %+v", dels)
+		}
+		if held.State != cloche.DeliveryQueued || held.HoldReason != "quiet_hours" || held.NotBefore == nil || !held.NotBefore.Equal(end) {
+			t.Errorf("digest delivery: state %s, reason %q, not before %v; want queued, quiet_hours, %v", held.State, held.HoldReason, held.NotBefore, end)
+		}
+		if n := sink.Count(); n != 0 {
+			t.Errorf("%d messages sent during quiet hours", n)
+		}
+	})
+}
+
+// TestDigestOrganisationZone: the schedule of a person with no zone of
+// their own follows the setting time_zone (here Asia/Kolkata, 5:30 from
+// UTC), not UTC.
+func TestDigestOrganisationZone(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		cfg := testConfig(url)
+		cfg.TimeZone = "Asia/Kolkata"
+		clock := &offsetClock{}
+		svc := open(t, cfg, cloche.WithClock(clock.now))
+		loadDirectory(t, svc)
+		kolkata, err := time.LoadLocation("Asia/Kolkata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		daily := &cloche.DigestSchedule{Frequency: "daily", At: clock.now().In(kolkata).Add(2 * time.Hour).Format("15:04")}
+		p, err := svc.SetPreferences(ctx, "1", nil, cloche.WithDigests(&cloche.DigestChange{Digest: daily}))
+		if err != nil || p.TimeZone != "Asia/Kolkata" {
+			t.Fatalf("%+v %v", p, err)
+		}
+		if _, err := svc.Notify(ctx, cloche.Notification{Key: "task:status:valid", Title: "Devis"},
+			cloche.Recipients{UserIDs: []string{"1"}}); err != nil {
+			t.Fatal(err)
+		}
+		clock.add(2*time.Hour + time.Minute)
+		if run, err := svc.RunDigests(ctx); err != nil || run.Digests != 1 {
+			t.Fatalf("due at %s in Asia/Kolkata: %+v %v", daily.At, run, err)
+		}
+	})
+}

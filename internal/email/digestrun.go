@@ -2,12 +2,14 @@ package email
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/cloche/cloche/internal/quiet"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -119,6 +121,16 @@ func (m *Mailer) buildDigests(due []store.DueDigest, now time.Time, cache *Diges
 			next = &t
 		}
 		p.Next = append(p.Next, store.DigestNext{UserID: d.UserID, Schedule: d.Setting.Category, At: next})
+		// Held, like any e-mail, until the person's quiet hours end
+		// (mandatory types never wait in a digest).
+		var notBefore *time.Time
+		if d.QuietHours != "" {
+			if w, err := quietWindow(d.QuietHours); err != nil {
+				m.logger.Warn("digests: quiet hours ignored", "user_id", d.UserID, "err", err)
+			} else if t := quiet.NextAllowed(now, loc, w); t.After(now) {
+				notBefore = &t
+			}
+		}
 		keep := d.Items[:0:0]
 		for _, it := range d.Items {
 			if it.EventStatus == store.EventCancelled || (it.Until != nil && !it.Until.After(now)) || !d.Active || d.Email == "" {
@@ -141,10 +153,23 @@ func (m *Mailer) buildDigests(due []store.DueDigest, now time.Time, cache *Diges
 		}
 		p.Digests = append(p.Digests, store.Digest{
 			UserID: d.UserID, Schedule: d.Setting.Category, Address: d.Email, Subject: msg.Subject,
-			HTML: msg.HTML, Text: msg.Text, Locale: msg.Locale, ItemIDs: ids, Created: now,
+			HTML: msg.HTML, Text: msg.Text, Locale: msg.Locale, ItemIDs: ids, Created: now, NotBefore: notBefore,
 		})
 	}
 	return p, nil
+}
+
+// quietWindow reads a person's stored quiet hours.
+func quietWindow(stored string) (*quiet.Window, error) {
+	var h quiet.Hours
+	if err := json.Unmarshal([]byte(stored), &h); err != nil {
+		return nil, fmt.Errorf("quiet hours %q: %w", stored, err)
+	}
+	w, err := h.Check("quiet_hours")
+	if err != nil {
+		return nil, err
+	}
+	return &w, nil
 }
 
 // zone is the location of a person's zone name: the organisation's

@@ -175,8 +175,10 @@ type DueDigest struct {
 	Email    string
 	Locale   string
 	TimeZone string
-	Active   bool
-	Items    []DigestEntry
+	// QuietHours is the JSON of the person's quiet hours; empty: none.
+	QuietHours string
+	Active     bool
+	Items      []DigestEntry
 }
 
 // DigestEntry is one held e-mail, with its event as it is now.
@@ -227,7 +229,10 @@ type Digest struct {
 	Locale   string
 	ItemIDs  []int64
 	Created  time.Time
-	Delivery int64 // its delivery's id, set by DigestComplete
+	// NotBefore holds its delivery until the person's quiet hours end
+	// (hold reason HoldQuietHours); nil: it leaves at once.
+	NotBefore *time.Time
+	Delivery  int64 // its delivery's id, set by DigestComplete
 }
 
 // DigestID is the digest a delivery sends, or 0 for an event's e-mail: a

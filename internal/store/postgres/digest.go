@@ -133,7 +133,7 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 	var out []store.DueDigest
 	err := q.atomic(ctx, func(q *queries) error {
 		rows, err := q.db.Query(ctx, `SELECT s.user_id, s.category, s.frequency, s.at, s.day, s.next_at, s.updated_at,
-	u.name, u.email, u.locale, u.time_zone, u.active
+	u.name, u.email, u.locale, u.time_zone, u.quiet_hours, u.active
 FROM digest_settings s JOIN users u ON u.id = s.user_id
 WHERE s.next_at IS NOT NULL AND s.next_at <= $1 ORDER BY s.next_at, s.user_id, s.category LIMIT $2
 FOR UPDATE OF s SKIP LOCKED`, ts(p.Now), p.Limit)
@@ -146,7 +146,7 @@ FOR UPDATE OF s SKIP LOCKED`, ts(p.Now), p.Limit)
 		for rows.Next() {
 			var d store.DueDigest
 			if err := rows.Scan(&d.UserID, &d.Setting.Category, &d.Setting.Frequency, &d.Setting.At, &d.Setting.Day, &d.Setting.NextAt,
-				&d.Setting.UpdatedAt, &d.Name, &d.Email, &d.Locale, &d.TimeZone, &d.Active); err != nil {
+				&d.Setting.UpdatedAt, &d.Name, &d.Email, &d.Locale, &d.TimeZone, &d.QuietHours, &d.Active); err != nil {
 				rows.Close()
 				return err
 			}
@@ -217,7 +217,9 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 			users, schedules, subjects, htmls, texts, locales, addrs := make([]string, n), make([]string, n), make([]string, n),
 				make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 			counts := make([]int32, n)
+			notBefore := make([]*time.Time, n)
 			for i, d := range p.Digests {
+				notBefore[i] = tsPtr(d.NotBefore)
 				users[i], schedules[i], subjects[i], htmls[i], texts[i], locales[i], addrs[i] =
 					d.UserID, d.Schedule, d.Subject, d.HTML, d.Text, d.Locale, d.Address
 				counts[i] = int32(len(d.ItemIDs))
@@ -238,13 +240,13 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 	FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r (u, s, c, subj, h, t, l)
 	RETURNING id, user_id, schedule
 ), del AS (
-	INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
-	SELECT -d.id, d.user_id, '', a.addr, 'digest', 'queued', $9, $9
-	FROM d JOIN unnest($1::text[], $2::text[], $8::text[]) AS a (u, s, addr) ON a.u = d.user_id AND a.s = d.schedule
+	INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, not_before, hold_reason)
+	SELECT -d.id, d.user_id, '', a.addr, 'digest', 'queued', $9, $9, a.nb, CASE WHEN a.nb IS NULL THEN '' ELSE $11 END
+	FROM d JOIN unnest($1::text[], $2::text[], $8::text[], $10::timestamptz[]) AS a (u, s, addr, nb) ON a.u = d.user_id AND a.s = d.schedule
 	RETURNING id, event_id
 )
 SELECT d.user_id, d.schedule, d.id, del.id FROM d JOIN del ON del.event_id = -d.id`,
-				users, schedules, counts, subjects, htmls, texts, locales, addrs, at)
+				users, schedules, counts, subjects, htmls, texts, locales, addrs, at, notBefore, store.HoldQuietHours)
 			if err != nil {
 				return err
 			}

@@ -136,7 +136,7 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 	var out []store.DueDigest
 	err := q.atomic(ctx, func(q *queries) error {
 		rows, err := q.w.QueryContext(ctx, `SELECT s.user_id, s.category, s.frequency, s.at, s.day, s.next_at, s.updated_at,
-				u.name, u.email, u.locale, u.time_zone, u.active
+				u.name, u.email, u.locale, u.time_zone, u.quiet_hours, u.active
 			FROM digest_settings s JOIN users u ON u.id = s.user_id
 			WHERE s.next_at IS NOT NULL AND s.next_at <= ? ORDER BY s.next_at, s.user_id, s.category LIMIT ?`, ts(p.Now), p.Limit)
 		if err != nil {
@@ -149,7 +149,7 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 			var d store.DueDigest
 			var next sql.NullTime
 			if err := rows.Scan(&d.UserID, &d.Setting.Category, &d.Setting.Frequency, &d.Setting.At, &d.Setting.Day, &next,
-				&d.Setting.UpdatedAt, &d.Name, &d.Email, &d.Locale, &d.TimeZone, &d.Active); err != nil {
+				&d.Setting.UpdatedAt, &d.Name, &d.Email, &d.Locale, &d.TimeZone, &d.QuietHours, &d.Active); err != nil {
 				rows.Close()
 				return err
 			}
@@ -227,8 +227,12 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 				Scan(&d.ID); err != nil {
 				return err
 			}
-			if err := q.w.QueryRowContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
-				VALUES (?, ?, '', ?, 'digest', 'queued', ?, ?) RETURNING id`, -d.ID, d.UserID, d.Address, created, created).Scan(&d.Delivery); err != nil {
+			hold := ""
+			if d.NotBefore != nil {
+				hold = store.HoldQuietHours
+			}
+			if err := q.w.QueryRowContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, not_before, hold_reason)
+				VALUES (?, ?, '', ?, 'digest', 'queued', ?, ?, ?, ?) RETURNING id`, -d.ID, d.UserID, d.Address, created, created, tsPtr(d.NotBefore), hold).Scan(&d.Delivery); err != nil {
 				return err
 			}
 		}
