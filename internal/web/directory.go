@@ -106,7 +106,7 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session, i
 		return nil, false
 	}
 	d.Recent = page.Items
-	if d.Prefs, err = c.userGrid(ctx, u.ID); err != nil {
+	if d.Prefs, err = c.userGrid(ctx, u); err != nil {
 		c.serverError(w, r, s, "read the preferences", err)
 		return nil, false
 	}

@@ -46,7 +46,10 @@ type prefGrid struct {
 	Channels []cloche.Channel
 	Rows     []prefRow
 	Other    []string // errors that name no cell
-	Refused  int      // cells with an error
+	Refused  int      // cells and fields with an error
+	// Person: a person's time zone, quiet hours and unread delay (nil
+	// for the organisation defaults).
+	Person *personFields
 }
 
 // buildGrid lays out p (a person's preferences, or the organisation's)
@@ -159,9 +162,14 @@ func readGrid(g *prefGrid, form map[string][]string) (settings []cloche.Preferen
 
 var settingField = regexp.MustCompile(`^settings\[(\d+)\]`)
 
-// placeErrors puts the service's field errors on their cells.
+// placeErrors puts the service's field errors on their cells, and the
+// person's next to their fields.
 func placeErrors(g *prefGrid, cellOf []*prefCell, err error) {
 	for _, fe := range cloche.FieldErrors(err) {
+		if g.Person != nil && g.Person.place(fe) {
+			g.Refused++
+			continue
+		}
 		if m := settingField.FindStringSubmatch(fe.Field); m != nil {
 			if i, _ := strconv.Atoi(m[1]); i < len(cellOf) {
 				if cellOf[i].Error == "" {
@@ -179,7 +187,8 @@ func placeErrors(g *prefGrid, cellOf []*prefCell, err error) {
 }
 
 // userGrid is a person's grid: what they inherit is the organisation's.
-func (c *Console) userGrid(ctx context.Context, userID string) (*prefGrid, error) {
+func (c *Console) userGrid(ctx context.Context, u *cloche.User) (*prefGrid, error) {
+	userID := u.ID
 	p, err := c.svc.Preferences(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -196,6 +205,9 @@ func (c *Console) userGrid(ctx context.Context, userID string) (*prefGrid, error
 	}
 	g := buildGrid(p, func(t cloche.TypeChannels, ch cloche.Channel) bool { return orgOn[t.Type+"|"+string(ch)] })
 	g.Action, g.UserID = c.prefix+"/directory/user/preferences", userID
+	if p.PersonPreferences != nil {
+		g.Person = newPersonFields(p.PersonPreferences, u.TimeZone, c.svc.Location().String())
+	}
 	return g, nil
 }
 
@@ -221,10 +233,20 @@ func (c *Console) saveUserPreferences(w http.ResponseWriter, r *http.Request, s 
 		return
 	}
 	settings, cellOf, valid := readGrid(d.Prefs, r.PostForm)
+	var opts []cloche.PreferenceOption
+	if d.Prefs.Person != nil && r.PostForm.Get("person") == "1" {
+		// The whole document, as the API's PUT: an empty field is its default.
+		doc, ok := readPerson(d.Prefs.Person, r.PostForm)
+		if !ok {
+			d.Prefs.Refused++
+			valid = false
+		}
+		opts = append(opts, cloche.WithPerson(doc))
+	}
 	if valid {
-		_, err := c.svc.SetPreferences(ctx, id, settings)
+		_, err := c.svc.SetPreferences(ctx, id, settings, opts...)
 		if err == nil {
-			c.logger.InfoContext(ctx, "console: preferences saved", "who", s.Who, "user", id, "settings", len(settings))
+			c.logger.InfoContext(ctx, "console: preferences saved", "who", s.Who, "user", id, "settings", len(settings), "person", len(opts) > 0)
 			c.setFlash(w, r, "ok", fmt.Sprintf("Preferences of %s saved: %d setting(s).", cmp.Or(d.User.Name, d.User.ID), len(settings)))
 			http.Redirect(w, r, c.prefix+"/directory/user?id="+url.QueryEscape(id)+"#prefs-h", http.StatusSeeOther)
 			return

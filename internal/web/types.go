@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cloche/cloche"
@@ -42,13 +43,14 @@ type typeForm struct {
 	New                                    bool
 	Key, Label, DefaultChannel, StatusType string
 	Builtin, Mandatory                     bool
+	EmailIfUnread                          string // minutes, as posted
 	Errors                                 map[string]string
 	Other                                  []string
 	StatusTypes                            []cloche.StatusType
 }
 
 func (c *Console) newType(w http.ResponseWriter, r *http.Request, s *session) {
-	c.renderType(w, r, s, http.StatusOK, &typeForm{New: true, DefaultChannel: string(cloche.ChannelMessage), StatusType: "neutral"})
+	c.renderType(w, r, s, http.StatusOK, &typeForm{New: true, DefaultChannel: string(cloche.ChannelMessage), StatusType: "neutral", EmailIfUnread: "0"})
 }
 
 func (c *Console) editType(w http.ResponseWriter, r *http.Request, s *session) {
@@ -62,7 +64,7 @@ func (c *Console) editType(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	c.renderType(w, r, s, http.StatusOK, &typeForm{Key: t.Key, Label: t.Label, DefaultChannel: string(t.DefaultChannel),
-		StatusType: string(t.StatusType), Builtin: t.Builtin, Mandatory: t.Mandatory})
+		StatusType: string(t.StatusType), Builtin: t.Builtin, Mandatory: t.Mandatory, EmailIfUnread: strconv.Itoa(t.EmailIfUnreadMinutes)})
 }
 
 func (c *Console) renderType(w http.ResponseWriter, r *http.Request, s *session, status int, f *typeForm) {
@@ -77,8 +79,19 @@ func (c *Console) renderType(w http.ResponseWriter, r *http.Request, s *session,
 func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 	p := r.PostForm
 	f := &typeForm{New: p.Get("new") == "1", Key: strings.TrimSpace(p.Get("key")), Label: p.Get("label"),
-		DefaultChannel: p.Get("default_channel"), StatusType: p.Get("status_type"), Mandatory: p.Get("mandatory") == "1", Errors: map[string]string{}}
+		DefaultChannel: p.Get("default_channel"), StatusType: p.Get("status_type"), Mandatory: p.Get("mandatory") == "1",
+		EmailIfUnread: strings.TrimSpace(p.Get("email_if_unread_minutes")), Errors: map[string]string{}}
 	ctx := r.Context()
+	opts := []cloche.TypeOption{cloche.Mandatory(f.Mandatory)}
+	if f.EmailIfUnread != "" { // empty keeps the type's delay (none for a new type)
+		n, err := strconv.Atoi(f.EmailIfUnread)
+		if err != nil {
+			f.Errors["email_if_unread_minutes"] = strconv.Quote(f.EmailIfUnread) + " is not a whole number of minutes (0: never wait)"
+			c.renderType(w, r, s, http.StatusUnprocessableEntity, f)
+			return
+		}
+		opts = append(opts, cloche.EmailIfUnread(n))
+	}
 	if f.New && f.Key != "" {
 		// Creating must not silently overwrite a type that exists.
 		if _, err := c.svc.Type(ctx, f.Key); err == nil {
@@ -107,7 +120,7 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	t, err := c.svc.SetType(ctx, cloche.NotificationType{Key: f.Key, Label: strings.TrimSpace(f.Label),
-		DefaultChannel: cloche.Channel(f.DefaultChannel), StatusType: cloche.StatusType(f.StatusType)}, cloche.Mandatory(f.Mandatory))
+		DefaultChannel: cloche.Channel(f.DefaultChannel), StatusType: cloche.StatusType(f.StatusType)}, opts...)
 	if err != nil {
 		if !errors.Is(err, cloche.ErrInvalid) {
 			c.serverError(w, r, s, "save the type", err)
@@ -115,7 +128,7 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		for _, fe := range cloche.FieldErrors(err) {
 			switch fe.Field {
-			case "key", "label", "default_channel", "status_type":
+			case "key", "label", "default_channel", "status_type", "email_if_unread_minutes":
 				f.Errors[fe.Field] = fe.Problem
 			default:
 				f.Other = append(f.Other, fe.Error())
@@ -132,6 +145,9 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 	mandatory := ""
 	if t.Mandatory {
 		mandatory = ", mandatory"
+	}
+	if t.EmailIfUnreadMinutes > 0 {
+		mandatory += fmt.Sprintf(", e-mail only if unread after %d min", t.EmailIfUnreadMinutes)
 	}
 	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s%s.", t.Key, verb, t.DefaultChannel, t.StatusType, mandatory))
 	http.Redirect(w, r, c.prefix+"/types", http.StatusSeeOther)
