@@ -180,7 +180,9 @@ func (s *Service) init(ctx context.Context, o options) error {
 		BatchCommits: s.store.Backend() == "sqlite",
 	}, s.logger)
 	s.disp.SetClock(o.clock)
-	mailer, err := email.New(s.store, mailerConfig(s.cfg, o.smtpTLS), s.logger)
+	mc := mailerConfig(s.cfg, o.smtpTLS)
+	mc.Zone = s.loc
+	mailer, err := email.New(s.store, mc, s.logger)
 	if err != nil {
 		return err
 	}

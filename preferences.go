@@ -29,7 +29,8 @@ type Preferences struct {
 	UserID    string              `json:"user_id,omitempty"`
 	Settings  []PreferenceSetting `json:"settings"`
 	Effective []TypeChannels      `json:"effective"`
-	// A person's time zone, quiet hours and unread delay (nil for the
+	// A person's time zone, quiet hours, unread delay and
+	// digests (nil for the
 	// organisation defaults).
 	*PersonPreferences
 }
@@ -63,8 +64,8 @@ func (s *Service) DefaultPreferences(ctx context.Context) (*Preferences, error) 
 }
 
 // SetPreferences replaces every setting of a person by settings, and
-// changes their time zone, quiet hours or unread delay as opts say (all
-// of them with WithPerson), in one transaction.
+// changes their time zone, quiet hours, unread delay or digests as opts
+// say (all of them with WithPerson), in one transaction.
 func (s *Service) SetPreferences(ctx context.Context, userID string, settings []PreferenceSetting, opts ...PreferenceOption) (*Preferences, error) {
 	return s.changePreferences(ctx, userID, settings, false, opts...)
 }
@@ -117,7 +118,7 @@ func (s *Service) changePreferences(ctx context.Context, userID string, settings
 		in, err := checkSettings(settings, types, merge)
 		if userID != "" {
 			// Every problem at once: the settings' and the person's.
-			err = errors.Join(err, s.changePerson(ctx, tx, userID, opts))
+			err = errors.Join(err, s.changePerson(ctx, tx, userID, types, opts))
 		}
 		if err != nil {
 			return err
@@ -274,11 +275,7 @@ func (s *Service) preferences(ctx context.Context, q store.Queries, userID strin
 	layers := [][]store.Preference{org}
 	if userID != "" {
 		layers = [][]store.Preference{own, org}
-		ps, err := q.PersonSettingsGet(ctx, userID)
-		if err != nil {
-			return nil, err
-		}
-		if out.PersonPreferences, err = s.personPreferences(ps); err != nil {
+		if out.PersonPreferences, _, err = s.personDocument(ctx, q, userID); err != nil {
 			return nil, err
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/cloche/cloche/internal/quiet"
 	"github.com/cloche/cloche/internal/store"
@@ -32,6 +34,15 @@ type PersonPreferences struct {
 	// the app waits this long and leaves only if it is still unread. Nil:
 	// the type's (email_if_unread_minutes of the type); 0: never wait.
 	EmailIfUnreadMinutes *int `json:"email_if_unread_minutes"`
+	// Digest is how often the person receives their e-mail; in a PUT, nil
+	// is immediate. CategoryDigests are categories' own schedules, over
+	// Digest (see DigestSchedule).
+	Digest          *DigestSchedule  `json:"digest,omitempty"`
+	CategoryDigests []CategoryDigest `json:"category_digests,omitempty"`
+
+	// digestsSet: an option changed the digests; digestDefault: a
+	// category's frequency "default" removes its own (WithDigests, merge).
+	digestsSet, digestDefault bool
 }
 
 // PreferenceOption changes a person's preferences beyond channels, in
@@ -41,7 +52,35 @@ type PreferenceOption func(p *PersonPreferences)
 // WithPerson replaces them all (a PUT of the whole document: an absent
 // field is its default).
 func WithPerson(in PersonPreferences) PreferenceOption {
-	return func(p *PersonPreferences) { *p = in }
+	return func(p *PersonPreferences) { *p = in; p.digestsSet = true }
+}
+
+// WithDigests changes the digest schedules as c says (see DigestChange).
+func WithDigests(c *DigestChange) PreferenceOption {
+	return func(p *PersonPreferences) {
+		if c == nil {
+			return
+		}
+		p.digestsSet = true
+		if !c.Merge {
+			p.Digest, p.CategoryDigests = c.Digest, c.Categories
+			return
+		}
+		p.digestDefault = true
+		if c.Digest != nil {
+			p.Digest = c.Digest
+		}
+		cats := slices.Clone(p.CategoryDigests)
+		for _, in := range c.Categories {
+			i := slices.IndexFunc(cats, func(cd CategoryDigest) bool { return cd.Category == strings.TrimSpace(in.Category) })
+			if i >= 0 {
+				cats[i] = in
+			} else {
+				cats = append(cats, in)
+			}
+		}
+		p.CategoryDigests = cats
+	}
 }
 
 // WithTimeZone sets the time zone ("" for the organisation's).
@@ -118,16 +157,33 @@ func (s *Service) personPreferences(st *store.PersonSettings) (*PersonPreference
 	return p, nil
 }
 
-// changePerson applies opts to a person's stored settings inside tx.
-func (s *Service) changePerson(ctx context.Context, tx store.Tx, userID string, opts []PreferenceOption) error {
+// personDocument reads a person's preferences beyond channels, and their
+// stored settings.
+func (s *Service) personDocument(ctx context.Context, q store.Queries, userID string) (*PersonPreferences, *store.PersonSettings, error) {
+	cur, err := q.PersonSettingsGet(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.personPreferences(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, cats, err := digestsOf(ctx, q, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Digest, p.CategoryDigests = &d, cats
+	return p, cur, nil
+}
+
+// changePerson applies opts to a person's stored settings and digest
+// schedules inside tx. The digests' next times follow the person's zone:
+// they are worked out again when it changes.
+func (s *Service) changePerson(ctx context.Context, tx store.Tx, userID string, types []NotificationType, opts []PreferenceOption) error {
 	if len(opts) == 0 {
 		return nil
 	}
-	cur, err := tx.PersonSettingsGet(ctx, userID)
-	if err != nil {
-		return err
-	}
-	p, err := s.personPreferences(cur)
+	p, cur, err := s.personDocument(ctx, tx, userID)
 	if err != nil {
 		return err
 	}
@@ -138,10 +194,43 @@ func (s *Service) changePerson(ctx context.Context, tx store.Tx, userID string, 
 		opt(p)
 	}
 	in, err := personSettings(*p)
+	var (
+		own  *store.DigestSetting
+		cats []store.DigestSetting
+	)
+	if p.digestsSet {
+		var derr error
+		own, cats, derr = checkDigests(&DigestChange{Digest: p.Digest, Categories: p.CategoryDigests, Merge: p.digestDefault}, types)
+		err = errors.Join(err, derr)
+	}
 	if err != nil {
 		return err
 	}
-	return tx.PersonSettingsSet(ctx, userID, in)
+	if err := tx.PersonSettingsSet(ctx, userID, in); err != nil {
+		return err
+	}
+	switch {
+	case p.digestsSet:
+		// The whole set, "default" entries left out.
+		return writeDigests(ctx, tx, userID, false, own, cats, s.Now(), s.zone(in.TimeZone))
+	case in.TimeZone != cur.TimeZone:
+		return writeDigests(ctx, tx, userID, true, nil, nil, s.Now(), s.zone(in.TimeZone))
+	}
+	return nil
+}
+
+// zone is the location of a person's stored zone name: the
+// organisation's (setting time_zone) when they set none.
+func (s *Service) zone(name string) *time.Location {
+	if name != "" {
+		if loc, err := quiet.LoadZone("time_zone", name); err == nil {
+			return loc
+		}
+	}
+	if s.loc == nil {
+		return time.UTC
+	}
+	return s.loc
 }
 
 // HeldEmails returns up to limit e-mails of an event still held (quiet

@@ -21,8 +21,8 @@ type Preferences struct {
 	UserID    string              `json:"user_id,omitempty"`
 	Settings  []PreferenceSetting `json:"settings"`
 	Effective []TypeChannels      `json:"effective"`
-	// A person's time zone, quiet hours and unread delay (absent from the
-	// organisation defaults).
+	// A person's time zone, quiet hours, unread delay and digests (absent
+	// from the organisation defaults).
 	PersonPreferences
 }
 
@@ -35,6 +35,25 @@ type PersonPreferences struct {
 	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
 	// EmailIfUnreadMinutes: nil, the type's; 0, never wait.
 	EmailIfUnreadMinutes *int `json:"email_if_unread_minutes,omitempty"`
+	// Digest is how often the person receives their e-mail; nil in a
+	// PUT: immediate. CategoryDigests are categories' own schedules.
+	Digest          *DigestSchedule  `json:"digest,omitempty"`
+	CategoryDigests []CategoryDigest `json:"category_digests,omitempty"`
+}
+
+// DigestSchedule is how often a person receives their e-mail, in their
+// time zone: Frequency immediate (the default), hourly, daily at At
+// ("08:00"), or weekly on Day ("monday") at At.
+type DigestSchedule struct {
+	Frequency string `json:"frequency"`
+	At        string `json:"at,omitempty"`
+	Day       string `json:"day,omitempty"`
+}
+
+// CategoryDigest is a category's own digest schedule, over the person's.
+type CategoryDigest struct {
+	Category string `json:"category"`
+	DigestSchedule
 }
 
 // QuietHours are a daily window ("HH:MM" in the person's zone; End before
@@ -69,14 +88,15 @@ func (in *Inbox) Preferences(ctx context.Context) (*Preferences, error) {
 }
 
 // SetPreferences replaces the whole preference document of the inbox's
-// user with settings: their time zone, quiet hours and unread delay go
-// back to their defaults (PutPreferences sets them too).
+// user with settings: their time zone, quiet hours, unread delay and
+// digests go back to their defaults (PutPreferences sets them too).
 func (in *Inbox) SetPreferences(ctx context.Context, settings []PreferenceSetting) (*Preferences, error) {
 	return in.c.putPreferences(ctx, in.prefix+"/preferences", PreferencesDocument{Settings: settings})
 }
 
 // PutPreferences replaces the whole preference document of the inbox's
-// user: settings, time zone, quiet hours, unread delay.
+// user: settings, time zone, quiet hours, unread delay,
+// digests.
 func (in *Inbox) PutPreferences(ctx context.Context, doc PreferencesDocument) (*Preferences, error) {
 	return in.c.putPreferences(ctx, in.prefix+"/preferences", doc)
 }

@@ -73,6 +73,17 @@ func TestClientPreferences(t *testing.T) {
 			if got, _ := host.Inbox("1").Preferences(ctx); got.TimeZone != "Asia/Kolkata" {
 				t.Errorf("saved anyway: %+v", got.PersonPreferences)
 			}
+			p, err = me.Me().PutPreferences(ctx, client.PreferencesDocument{PersonPreferences: client.PersonPreferences{
+				Digest:          &client.DigestSchedule{Frequency: "daily", At: "08:00"},
+				CategoryDigests: []client.CategoryDigest{{Category: "task", DigestSchedule: client.DigestSchedule{Frequency: "weekly", At: "09:00", Day: "friday"}}},
+			}})
+			if err != nil || p.Digest == nil || p.Digest.At != "08:00" || len(p.CategoryDigests) != 1 || p.CategoryDigests[0].Day != "friday" {
+				t.Fatalf("digests: %+v %v", p, err)
+			}
+			_, err = me.Me().PutPreferences(ctx, client.PreferencesDocument{PersonPreferences: client.PersonPreferences{Digest: &client.DigestSchedule{Frequency: "daily", At: "8"}}})
+			if !errors.Is(err, client.ErrInvalid) || !errors.As(err, &ce) || ce.Field != "digest.at" {
+				t.Errorf("bad digest time: %v", err)
+			}
 			d, err := host.SetDefaultPreferences(ctx, []client.PreferenceSetting{{Category: "workshop", Channel: "email", Enabled: true}})
 			if err != nil || len(d.Settings) != 1 {
 				t.Fatalf("defaults: %+v %v", d, err)

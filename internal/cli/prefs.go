@@ -11,7 +11,7 @@ import (
 // prefsCmd groups the commands about preferences per type and channel.
 type prefsCmd struct {
 	Show     prefsShowCmd     `cmd:"" help:"Show a user's preferences and the channels each type reaches them on."`
-	Set      prefsSetCmd      `cmd:"" help:"Turn channels on or off for a user, for a type or a category, and set their time zone, quiet hours and unread delay; the other settings stay."`
+	Set      prefsSetCmd      `cmd:"" help:"Turn channels on or off for a user, for a type or a category, and set their time zone, quiet hours, unread delay and e-mail digests; the other settings stay."`
 	Defaults prefsDefaultsCmd `cmd:"" help:"Show or set the organisation defaults, which a user's settings override."`
 }
 
@@ -69,6 +69,10 @@ func flagError(err error) error {
 		switch {
 		case personFlag(fe.Field) != "":
 			flag = personFlag(fe.Field)
+		case strings.HasPrefix(fe.Field, "category_digests") && strings.HasSuffix(fe.Field, ".category"):
+			flag = "--category"
+		case strings.HasPrefix(fe.Field, "digest") || strings.HasPrefix(fe.Field, "category_digests"):
+			flag = "--digest"
 		case strings.HasSuffix(fe.Field, ".type"):
 			flag = "--type"
 		case strings.HasSuffix(fe.Field, ".category"):
@@ -104,6 +108,7 @@ type prefsSetCmd struct {
 	User string `arg:"" help:"User id."`
 	prefsScope
 	prefsPerson
+	Digest string `name:"digest" placeholder:"FREQUENCY" help:"E-mail frequency, for all the user's e-mail or, with --category, one category: immediate, hourly, daily@HH:MM, weekly@DAY@HH:MM (e.g. weekly@monday@08:00), in the user's time zone; default (with --category) goes back to the user's own."`
 }
 
 func (c *prefsSetCmd) Help() string {
@@ -111,13 +116,24 @@ func (c *prefsSetCmd) Help() string {
   cloche prefs set 1 --type task:status:valid --channel email=on --channel message=off
   cloche prefs set 1 --quiet 21:00-08:00 --quiet-days saturday,sunday --time-zone Europe/Paris
   cloche prefs set 1 --email-if-unread 30m
-  cloche prefs set 1 --quiet off --email-if-unread default`
+  cloche prefs set 1 --quiet off --email-if-unread default
+  cloche prefs set 1 --digest daily@08:00
+  cloche prefs set 1 --digest weekly@monday@09:30 --category task`
 }
 
 func (c *prefsSetCmd) Run(rt *runtime) error {
-	var in []cloche.PreferenceSetting
-	if !c.prefsPerson.any() || c.Type != "" || c.Category != "" || len(c.Channel) > 0 {
-		var err error
+	var (
+		in  []cloche.PreferenceSetting
+		dc  *cloche.DigestChange
+		err error
+	)
+	if c.Digest != "" {
+		if dc, err = c.digestChange(); err != nil {
+			return err
+		}
+	}
+	// --category goes with --digest when both are given.
+	if (!c.prefsPerson.any() && c.Digest == "") || c.Type != "" || len(c.Channel) > 0 || (c.Category != "" && c.Digest == "") {
 		if in, err = c.settings(); err != nil {
 			return err
 		}
@@ -136,6 +152,9 @@ func (c *prefsSetCmd) Run(rt *runtime) error {
 		if opts, err = c.prefsPerson.options(cur); err != nil {
 			return err
 		}
+	}
+	if dc != nil {
+		opts = append(opts, cloche.WithDigests(dc))
 	}
 	p, err := svc.UpdatePreferences(rt.ctx, c.User, in, opts...)
 	if err != nil {
@@ -212,6 +231,13 @@ func (rt *runtime) printPreferences(p *cloche.Preferences) error {
 			return err
 		}
 	}
+	if p.PersonPreferences != nil && p.Digest != nil {
+		rt.printf("")
+		rt.printf("e-mail digest: %s", digestText(*p.Digest))
+		for _, c := range p.CategoryDigests {
+			rt.printf("  category %s: %s", c.Category, digestText(c.DigestSchedule))
+		}
+	}
 	rt.printf("")
 	t := rt.table("TYPE", "DEFAULT CHANNEL", "MANDATORY", "CHANNELS")
 	for _, e := range p.Effective {
@@ -226,4 +252,39 @@ func (rt *runtime) printPreferences(p *cloche.Preferences) error {
 		t.row(e.Type, e.DefaultChannel, mandatory, orDash(strings.Join(channels, ", ")))
 	}
 	return t.flush()
+}
+
+// digestChange reads --digest: immediate, hourly, daily@HH:MM,
+// weekly@DAY@HH:MM, or default (with --category). The values are checked
+// by the service, which names the flag at fault.
+func (c *prefsSetCmd) digestChange() (*cloche.DigestChange, error) {
+	if c.Type != "" {
+		return nil, usageErrorf("--digest applies to all the user's e-mail or a category (--category), not a type")
+	}
+	parts := strings.Split(strings.TrimSpace(c.Digest), "@")
+	d := cloche.DigestSchedule{Frequency: parts[0]}
+	switch {
+	case len(parts) == 1 && (parts[0] == "immediate" || parts[0] == "hourly" || (parts[0] == "default" && c.Category != "")):
+	case len(parts) == 2 && parts[0] == "daily":
+		d.At = parts[1]
+	case len(parts) == 3 && parts[0] == "weekly":
+		d.Day, d.At = parts[1], parts[2]
+	default:
+		return nil, usageErrorf("--digest: %q is not immediate, hourly, daily@HH:MM or weekly@DAY@HH:MM", c.Digest)
+	}
+	if c.Category != "" {
+		return &cloche.DigestChange{Merge: true, Categories: []cloche.CategoryDigest{{Category: c.Category, DigestSchedule: d}}}, nil
+	}
+	return &cloche.DigestChange{Merge: true, Digest: &d}, nil
+}
+
+// digestText says a digest schedule in the words of --digest.
+func digestText(d cloche.DigestSchedule) string {
+	switch d.Frequency {
+	case "daily":
+		return "daily@" + d.At
+	case "weekly":
+		return "weekly@" + d.Day + "@" + d.At
+	}
+	return d.Frequency
 }

@@ -89,3 +89,44 @@ func TestPrefs(t *testing.T) {
 		}
 	})
 }
+
+// TestPrefsDigest: prefs set --digest sets the user's e-mail frequency,
+// with --category a category's own (default removes it), keeping the
+// rest; prefs show prints them; bad values exit 2 naming the flag.
+func TestPrefsDigest(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		h.importDirectory()
+		h.ok("prefs", "set", "1", "--type", "task:status:valid", "--channel", "message=on")
+		h.ok("prefs", "set", "1", "--digest", "daily@08:00")
+		h.ok("prefs", "set", "1", "--digest", "weekly@monday@09:30", "--category", "task")
+		h.ok("prefs", "set", "1", "--digest", "hourly", "--category", "expense")
+		out := h.ok("prefs", "show", "1")
+		for _, want := range []string{"e-mail digest: daily@08:00", "category task: weekly@monday@09:30", "category expense: hourly"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("prefs show does not mention %q:\n%s", want, out)
+			}
+		}
+		var p cloche.Preferences
+		h.json(&p, "prefs", "set", "1", "--digest", "default", "--category", "expense")
+		if p.Digest == nil || p.Digest.Frequency != "daily" || len(p.CategoryDigests) != 1 || p.CategoryDigests[0].Category != "task" || len(p.Settings) != 1 {
+			t.Errorf("after default: %+v %+v %+v", p.Digest, p.CategoryDigests, p.Settings)
+		}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"prefs", "set", "1", "--digest", "daily@25:00"}, "--digest"},
+			{[]string{"prefs", "set", "1", "--digest", "weekly@someday@08:00"}, "--digest"},
+			{[]string{"prefs", "set", "1", "--digest", "monthly"}, "--digest"},
+			{[]string{"prefs", "set", "1", "--digest", "daily@08:00", "--category", "nope"}, "--category"},
+			{[]string{"prefs", "set", "1", "--digest", "daily@08:00", "--type", "task:status:valid"}, "--digest"},
+			{[]string{"prefs", "set", "1", "--digest", "default"}, "--digest"},
+		} {
+			h.fails(2, tc.args, tc.want)
+		}
+		h.json(&p, "prefs", "show", "1")
+		if p.Digest.Frequency != "daily" || len(p.CategoryDigests) != 1 {
+			t.Errorf("bad input saved something: %+v %+v", p.Digest, p.CategoryDigests)
+		}
+	})
+}

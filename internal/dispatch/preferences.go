@@ -155,6 +155,9 @@ func (d *Dispatcher) fanOutEmail(ctx context.Context, tx store.Tx, ev *store.Eve
 	if err != nil {
 		return 0, nil, err
 	}
+	if emails, err = holdForDigests(ctx, tx, ev, now, emails); err != nil {
+		return 0, nil, err
+	}
 	n, err := tx.DeliveryInsertMany(ctx, &store.DeliveryInsertManyParams{EventID: ev.ID, Recipients: emails, CreatedAt: now})
 	if err != nil {
 		return 0, nil, err

@@ -56,6 +56,12 @@ type Config struct {
 	// is on its way for: lapsed claims, deliveries queued while no server
 	// was configured (default 30s).
 	SweepInterval time.Duration
+	// DigestInterval is how often the leader looks for digests that fell
+	// due (default 1m).
+	DigestInterval time.Duration
+	// Zone is the time zone of people who set none (setting time_zone),
+	// for their digests' schedules and dates; nil: UTC.
+	Zone *time.Location
 	// IdleTimeout closes connections no job has used for that long
 	// (default 30s).
 	IdleTimeout time.Duration
@@ -101,6 +107,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Mailer, error) {
 	cfg.Slice = cmp.Or(cfg.Slice, 10*time.Second)
 	cfg.SweepInterval = cmp.Or(cfg.SweepInterval, 30*time.Second)
 	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, 30*time.Second)
+	cfg.DigestInterval = cmp.Or(cfg.DigestInterval, time.Minute)
 	cfg.DefaultLocale = NormLocale(cfg.DefaultLocale, "fr")
 	tmpl, err := LoadTemplates(cfg.TemplatesDir, cfg.DefaultLocale)
 	if err != nil {
@@ -271,7 +278,11 @@ func (m *Mailer) message(c *store.ClaimedDelivery, msg *Message, ev *eventConten
 	x.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
 	x.SetGenHeader(mail.HeaderContentLang, msg.Locale)
 	if c.ID != 0 {
-		x.SetGenHeader("X-Cloche-Event", strconv.FormatInt(c.EventID, 10))
+		if id := c.DigestID(); id != 0 {
+			x.SetGenHeader("X-Cloche-Digest", strconv.FormatInt(id, 10))
+		} else {
+			x.SetGenHeader("X-Cloche-Event", strconv.FormatInt(c.EventID, 10))
+		}
 		x.SetGenHeader("X-Cloche-Delivery", strconv.FormatInt(c.ID, 10))
 	}
 	x.SetBodyString(mail.TypeTextPlain, msg.Text)
@@ -336,6 +347,9 @@ func (m *Mailer) Register(w *river.Workers) error {
 	if err := river.AddWorkerSafely(w, &sendWorker{m: m}); err != nil {
 		return fmt.Errorf("email: %w", err)
 	}
+	if err := river.AddWorkerSafely(w, &digestWorker{m: m}); err != nil {
+		return fmt.Errorf("email: %w", err)
+	}
 	return nil
 }
 
@@ -353,6 +367,7 @@ func (m *Mailer) PeriodicJobs() []*river.PeriodicJob {
 				}}
 			},
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "email_sweep"}),
+		m.digestJob(),
 	}
 }
 

@@ -81,6 +81,7 @@ type Templates struct {
 	personal      map[string]bool // templates that use the recipient's name or address
 	defaultLocale string
 	picks         sync.Map // key + "\x00" + locale → [2]string, the names pick returns
+	digest        digestSet
 }
 
 const builtin = "\x00builtin"
@@ -101,6 +102,9 @@ func LoadTemplates(dir, defaultLocale string) (*Templates, error) {
 	if err := t.add(defaultTemplates, "templates/default.txt", builtin); err != nil {
 		return nil, fmt.Errorf("email: default layout: %w", err)
 	}
+	if err := t.loadDigestDefaults(); err != nil {
+		return nil, fmt.Errorf("email: default digest layout: %w", err)
+	}
 	if dir == "" {
 		return t, nil
 	}
@@ -113,7 +117,11 @@ func LoadTemplates(dir, defaultLocale string) (*Templates, error) {
 		if e.IsDir() || (ext != ".html" && ext != ".txt") {
 			continue
 		}
-		if err := t.add(os.DirFS(dir), e.Name(), strings.TrimSuffix(e.Name(), ext)); err != nil {
+		add := t.add
+		if isDigestTemplate(strings.TrimSuffix(e.Name(), ext)) {
+			add = t.addDigest
+		}
+		if err := add(os.DirFS(dir), e.Name(), strings.TrimSuffix(e.Name(), ext)); err != nil {
 			return nil, store.Invalid("email.templates_dir", "%s: %v", e.Name(), err)
 		}
 	}

@@ -19,7 +19,8 @@ import (
 type eventContent struct {
 	content     Content
 	attachments []store.Attachment
-	err         error // the event cannot be sent (errEventGone)
+	err         error    // the event cannot be sent (errEventGone)
+	msg         *Message // a digest's message, rendered when it was queued
 }
 
 type renderKey struct {
@@ -212,13 +213,22 @@ func (m *Mailer) sendBatch(ctx context.Context, b *builder, c claim) ([]result, 
 		ev, ok := b.events[d.EventID]
 		if !ok {
 			var err error
-			if ev, err = m.loadEvent(ctx, d.EventID); err != nil {
+			if id := d.DigestID(); id != 0 {
+				ev, err = m.loadDigest(ctx, id)
+			} else {
+				ev, err = m.loadEvent(ctx, d.EventID)
+			}
+			if err != nil {
 				return nil, err
 			}
 			b.events[d.EventID] = ev
 		}
 		if ev.err != nil {
 			failed[i] = &result{message: ev.err.Error()}
+			continue
+		}
+		if ev.msg != nil {
+			preps[i] = prepared{msg: ev.msg, ev: ev}
 			continue
 		}
 		rc := Recipient{Name: d.Name, Address: d.Address, Locale: d.Locale, Reason: d.Reason}

@@ -12,7 +12,8 @@ import (
 // (/api/v1/preferences/defaults).
 
 // preferencesRequest is the body of the PUTs: every setting, and for a
-// person the rest of the document (an absent field is its default).
+// person the rest of the document (time zone, quiet hours, unread delay,
+// digests; an absent field is its default).
 type preferencesRequest struct {
 	Settings []cloche.PreferenceSetting `json:"settings"`
 	cloche.PersonPreferences

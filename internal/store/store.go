@@ -165,6 +165,8 @@ type Queries interface {
 	SyncQueries
 	// Time zones, quiet hours, held e-mail (quiet.go).
 	QuietQueries
+	// Digests (digest.go).
+	DigestQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal

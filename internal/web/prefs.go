@@ -235,13 +235,15 @@ func (c *Console) saveUserPreferences(w http.ResponseWriter, r *http.Request, s 
 	settings, cellOf, valid := readGrid(d.Prefs, r.PostForm)
 	var opts []cloche.PreferenceOption
 	if d.Prefs.Person != nil && r.PostForm.Get("person") == "1" {
-		// The whole document, as the API's PUT: an empty field is its default.
+		// An empty field is its default, as in the API's PUT.
 		doc, ok := readPerson(d.Prefs.Person, r.PostForm)
 		if !ok {
 			d.Prefs.Refused++
 			valid = false
 		}
-		opts = append(opts, cloche.WithPerson(doc))
+		// The form's fields only: the person's digests stay as they are.
+		opts = append(opts, cloche.WithTimeZone(doc.TimeZone), cloche.WithQuietHours(doc.QuietHours),
+			cloche.WithEmailIfUnread(doc.EmailIfUnreadMinutes))
 	}
 	if valid {
 		_, err := c.svc.SetPreferences(ctx, id, settings, opts...)

@@ -8,8 +8,9 @@ import (
 )
 
 // A person's preferences beyond channels, in the same form as their grid
-// and saved with it in one transaction (cloche.WithPerson, as the API's
-// PUT): time zone, quiet hours, and the unread delay.
+// and saved with it in one transaction (an empty field is its default,
+// as in the API's PUT): time zone, quiet hours, and the unread delay. The
+// person's digests are not on the form and stay as they are.
 
 // weekDays are the quiet days offered, in week order.
 var weekDays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}

@@ -42,12 +42,17 @@ func TestPersonPreferencePages(t *testing.T) {
 			`id="quiet_start" name="quiet_start" value=""`, `name="quiet_days" value="saturday">`, `id="email_if_unread_minutes" name="email_if_unread_minutes" value=""`)
 
 		t.Run("save and read back", func(t *testing.T) {
+			// The person's digest is not on the form: saving keeps it.
+			daily := &cloche.DigestSchedule{Frequency: "daily", At: "08:00"}
+			if _, err := h.svc.SetPreferences(ctx, "11", nil, cloche.WithDigests(&cloche.DigestChange{Digest: daily})); err != nil {
+				t.Fatal(err)
+			}
 			r := save(url.Values{"person": {"1"}, "type|message:internal|email": {"on"}, "time_zone": {" America/New_York "},
 				"quiet_start": {"21:00"}, "quiet_end": {"08:00"}, "quiet_days": {"sunday", "saturday"}, "email_if_unread_minutes": {"30"}})
 			wantStatus(t, "save", r, http.StatusSeeOther)
 			got := prefs()
 			want := &cloche.PersonPreferences{TimeZone: "America/New_York", QuietHours: &cloche.QuietHours{Start: "21:00", End: "08:00", Days: []string{"saturday", "sunday"}},
-				EmailIfUnreadMinutes: new(30)}
+				EmailIfUnreadMinutes: new(30), Digest: daily, CategoryDigests: []cloche.CategoryDigest{}}
 			if !reflect.DeepEqual(got.PersonPreferences, want) {
 				t.Errorf("saved %+v %+v, want %+v %+v", got.PersonPreferences, got.QuietHours, want, want.QuietHours)
 			}

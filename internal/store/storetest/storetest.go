@@ -65,6 +65,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DirectorySync", testDirectorySync},
 		{"PersonSettings", testPersonSettings},
 		{"DeliveryHold", testDeliveryHold},
+		{"DigestSettings", testDigestSettings},
+		{"DigestRun", testDigestRun},
+		{"DigestClaimConcurrent", testDigestClaimConcurrent},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
