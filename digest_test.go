@@ -88,6 +88,9 @@ func TestDigests(t *testing.T) {
 		cfg := testConfig(url)
 		cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS = sink.Host, sink.Port, "none"
 		cfg.SMTP.From = "Cloche <noreply@cloche.test>"
+		// The test moves the service's clock by hours; a claim on deliveries
+		// in flight must not lapse for that alone (that would be a crash).
+		cfg.Email.Lease = cloche.Duration(time.Hour)
 		clock := &offsetClock{}
 		svc := open(t, cfg, cloche.WithClock(clock.now))
 		loadDirectory(t, svc)
@@ -130,7 +133,7 @@ func TestDigests(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids = append(ids, res.EventID)
-			clock.add(time.Minute)
+			clock.add(time.Second)
 		}
 		// message:internal is e-mail for nobody; a forced e-mail ignores digests.
 		if _, err := svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Forcé"},
@@ -158,6 +161,11 @@ func TestDigests(t *testing.T) {
 			t.Errorf("bob got %d e-mails before his digest", len(got))
 		}
 		execRaw(t, url, `UPDATE events SET status = 'cancelled' WHERE id = ?`, ids[3])
+		// Recorded sent before the clock jumps, so that no claim is in flight.
+		waitFor(t, 60*time.Second, "the immediate e-mails recorded sent", func() (bool, error) {
+			dels, err := svc.Deliveries(ctx, cloche.DeliveryFilter{State: cloche.DeliverySent, Limit: 50})
+			return len(dels) == 6, err
+		})
 
 		// Not due yet: nothing.
 		run, err := svc.RunDigests(ctx)
@@ -323,6 +331,9 @@ func TestDigestQuietHours(t *testing.T) {
 		cfg := testConfig(url)
 		cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.TLS = sink.Host, sink.Port, "none"
 		cfg.SMTP.From = "Cloche <noreply@cloche.test>"
+		// The test moves the service's clock by hours; a claim on deliveries
+		// in flight must not lapse for that alone (that would be a crash).
+		cfg.Email.Lease = cloche.Duration(time.Hour)
 		clock := &offsetClock{}
 		svc := open(t, cfg, cloche.WithClock(clock.now))
 		loadDirectory(t, svc)
