@@ -241,9 +241,13 @@ func (c *Console) saveUserPreferences(w http.ResponseWriter, r *http.Request, s 
 			d.Prefs.Refused++
 			valid = false
 		}
-		// The form's fields only: the person's digests stay as they are.
+		// The form's fields only (not WithPerson): digests change only
+		// when the form carries them, and then as a whole set.
 		opts = append(opts, cloche.WithTimeZone(doc.TimeZone), cloche.WithQuietHours(doc.QuietHours),
 			cloche.WithEmailIfUnread(doc.EmailIfUnreadMinutes))
+		if dc := readDigests(d.Prefs.Person, r.PostForm); dc != nil {
+			opts = append(opts, cloche.WithDigests(dc))
+		}
 	}
 	if valid {
 		_, err := c.svc.SetPreferences(ctx, id, settings, opts...)

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"cmp"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -9,8 +12,9 @@ import (
 
 // A person's preferences beyond channels, in the same form as their grid
 // and saved with it in one transaction (an empty field is its default,
-// as in the API's PUT): time zone, quiet hours, and the unread delay. The
-// person's digests are not on the form and stay as they are.
+// as in the API's PUT): time zone, quiet hours, the unread delay, and the
+// digests (the person's own and per category). A form posted without the
+// digest fields (digest_frequency absent) leaves the digests as they are.
 
 // weekDays are the quiet days offered, in week order.
 var weekDays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
@@ -23,8 +27,26 @@ type personFields struct {
 	QuietEnd      string
 	Days          []dayBox
 	EmailIfUnread string            // minutes; "" the type's
-	Errors        map[string]string // by field: time_zone, quiet_hours.start, quiet_hours.end, quiet_hours.days, email_if_unread_minutes
+	Digest        digestRow         // the person's own (Category "")
+	Categories    []digestRow       // per category, then an empty row to add one
+	DigestFreqs   []string          // the frequencies offered
+	WeekDays      []string          // the days offered for a weekly digest
+	rowOf         []int             // a posted category digest's row (readDigests)
+	Errors        map[string]string // by field: time_zone, quiet_hours.start, quiet_hours.end, quiet_hours.days, email_if_unread_minutes, digest.at…
 }
+
+// digestRow is one digest schedule as shown and posted; its errors are
+// under Errors[Field+".at"] and so on.
+type digestRow struct {
+	Field     string // "digest" or "category_digests[i]" (i: the row's place)
+	Category  string
+	Frequency string // a category's "": none, the person's own applies
+	At        string
+	Day       string
+}
+
+// digestFrequencies are the frequencies offered, in order.
+var digestFrequencies = []string{"immediate", "hourly", "daily", "weekly"}
 
 // dayBox is one quiet day's checkbox.
 type dayBox struct {
@@ -52,7 +74,59 @@ func newPersonFields(p *cloche.PersonPreferences, zone, orgZone string) *personF
 	if m := p.EmailIfUnreadMinutes; m != nil {
 		f.EmailIfUnread = strconv.Itoa(*m)
 	}
+	f.DigestFreqs, f.WeekDays = digestFrequencies, weekDays
+	f.Digest = digestRow{Field: "digest", Frequency: "immediate"}
+	if d := p.Digest; d != nil {
+		f.Digest.Frequency, f.Digest.At, f.Digest.Day = cmp.Or(d.Frequency, "immediate"), d.At, d.Day
+	}
+	for _, c := range p.CategoryDigests {
+		f.Categories = append(f.Categories, digestRow{Category: c.Category, Frequency: c.Frequency, At: c.At, Day: c.Day})
+	}
+	f.Categories = append(f.Categories, digestRow{})
+	f.numberRows()
 	return f
+}
+
+// numberRows names each category row's field by its place.
+func (f *personFields) numberRows() {
+	for i := range f.Categories {
+		f.Categories[i].Field = fmt.Sprintf("category_digests[%d]", i)
+	}
+}
+
+// readDigests takes the posted digest fields into f and returns the
+// change they make (the whole set), nil when the form has none. A
+// category row without frequency is left out (the empty row to add one; a
+// category's frequency emptied removes it). f.rowOf maps the change's
+// category index to its row, to put the service's errors there.
+func readDigests(f *personFields, form map[string][]string) *cloche.DigestChange {
+	if _, posted := form["digest_frequency"]; !posted {
+		return nil
+	}
+	get := func(name string, i int) string {
+		if vs := form[name]; i < len(vs) {
+			return strings.TrimSpace(vs[i])
+		}
+		return ""
+	}
+	f.Digest = digestRow{Field: "digest", Frequency: get("digest_frequency", 0), At: get("digest_at", 0), Day: get("digest_day", 0)}
+	c := &cloche.DigestChange{Digest: &cloche.DigestSchedule{Frequency: f.Digest.Frequency, At: f.Digest.At, Day: f.Digest.Day}}
+	f.Categories, f.rowOf = nil, nil
+	for i := range form["category_digest_category"] {
+		r := digestRow{Category: get("category_digest_category", i), Frequency: get("category_digest_frequency", i),
+			At: get("category_digest_at", i), Day: get("category_digest_day", i)}
+		f.Categories = append(f.Categories, r)
+		if r.Frequency == "" {
+			continue // none: the person's own applies
+		}
+		c.Categories = append(c.Categories, cloche.CategoryDigest{Category: r.Category, DigestSchedule: cloche.DigestSchedule{Frequency: r.Frequency, At: r.At, Day: r.Day}})
+		f.rowOf = append(f.rowOf, i)
+	}
+	if n := len(f.Categories); n == 0 || f.Categories[n-1] != (digestRow{}) {
+		f.Categories = append(f.Categories, digestRow{})
+	}
+	f.numberRows()
+	return c
 }
 
 // readPerson takes the posted fields into f and returns the document
@@ -96,6 +170,8 @@ func readPerson(f *personFields, form map[string][]string) (doc cloche.PersonPre
 	return doc, ok
 }
 
+var categoryDigestField = regexp.MustCompile(`^category_digests\[(\d+)\]\.(category|frequency|at|day)$`)
+
 // place puts a service error about the person's fields next to its field
 // and reports whether it was one.
 func (f *personFields) place(fe *cloche.FieldError) bool {
@@ -104,9 +180,18 @@ func (f *personFields) place(fe *cloche.FieldError) bool {
 		field = "quiet_hours.days" // quiet_hours.days[1]: the days' fieldset
 	}
 	switch field {
-	case "time_zone", "quiet_hours.start", "quiet_hours.end", "quiet_hours.days", "email_if_unread_minutes":
+	case "time_zone", "quiet_hours.start", "quiet_hours.end", "quiet_hours.days", "email_if_unread_minutes",
+		"digest.frequency", "digest.at", "digest.day":
 	default:
-		return false
+		m := categoryDigestField.FindStringSubmatch(field)
+		if m == nil {
+			return false
+		}
+		i, _ := strconv.Atoi(m[1])
+		if i >= len(f.rowOf) {
+			return false
+		}
+		field = fmt.Sprintf("category_digests[%d].%s", f.rowOf[i], m[2]) // the change's index: the row's
 	}
 	msg := fe.Problem
 	if fe.Hint != "" {
