@@ -35,15 +35,11 @@ nothing. Meant for a host's cron job:
 }
 
 func (c *directorySyncCmd) Run(rt *runtime) error {
-	var r io.Reader = rt.stdin
-	if c.File != "-" {
-		f, err := os.Open(c.File)
-		if err != nil {
-			return fmt.Errorf("directory sync: %w", err)
-		}
-		defer f.Close()
-		r = f
+	r, closeFile, err := rt.input(c.File, "directory sync")
+	if err != nil {
+		return err
 	}
+	defer closeFile()
 	svc, err := rt.open()
 	if err != nil {
 		return err
@@ -76,15 +72,11 @@ the whole file, naming the row and the field.`
 }
 
 func (c *directoryImportCmd) Run(rt *runtime) error {
-	var r io.Reader = rt.stdin
-	if c.File != "-" {
-		f, err := os.Open(c.File)
-		if err != nil {
-			return fmt.Errorf("directory import: %w", err)
-		}
-		defer f.Close()
-		r = f
+	r, closeFile, err := rt.input(c.File, "directory import")
+	if err != nil {
+		return err
 	}
+	defer closeFile()
 	svc, err := rt.open()
 	if err != nil {
 		return err
@@ -160,4 +152,17 @@ func (c *directoryShowCmd) Run(rt *runtime) error {
 // order.
 func inAppChannels() []cloche.Channel {
 	return []cloche.Channel{cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
+}
+
+// input opens file for reading, or standard input for "-"; what names the
+// command in the error.
+func (rt *runtime) input(file, what string) (io.Reader, func(), error) {
+	if file == "-" {
+		return rt.stdin, func() {}, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return f, func() { _ = f.Close() }, nil
 }
