@@ -198,13 +198,13 @@ func TestCSRF(t *testing.T) {
 		headers []string
 		status  int
 	}{
-		{"no token", url.Values{}, nil, http.StatusForbidden},
-		{"wrong token", url.Values{"csrf": {token + "x"}}, nil, http.StatusForbidden},
-		{"token of the login form", url.Values{"csrf": {h.console.keys.loginToken("n")}}, nil, http.StatusForbidden},
-		{"other origin", url.Values{"csrf": {token}}, []string{"Origin", "https://evil.example"}, http.StatusForbidden},
-		{"cross-site fetch", url.Values{"csrf": {token}}, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
-		{"other referer", url.Values{"csrf": {token}}, []string{"Referer", "https://evil.example/page"}, http.StatusForbidden},
-		{"trusted origin", url.Values{"csrf": {token}}, []string{"Origin", "https://admin.example.org"}, http.StatusSeeOther},
+		{"no token", url.Values{"confirm": {"1"}}, nil, http.StatusForbidden},
+		{"wrong token", url.Values{"csrf": {token + "x"}, "confirm": {"1"}}, nil, http.StatusForbidden},
+		{"token of the login form", url.Values{"csrf": {h.console.keys.loginToken("n")}, "confirm": {"1"}}, nil, http.StatusForbidden},
+		{"other origin", url.Values{"csrf": {token}, "confirm": {"1"}}, []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"cross-site fetch", url.Values{"csrf": {token}, "confirm": {"1"}}, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"other referer", url.Values{"csrf": {token}, "confirm": {"1"}}, []string{"Referer", "https://evil.example/page"}, http.StatusForbidden},
+		{"trusted origin", url.Values{"csrf": {token}, "confirm": {"1"}}, []string{"Origin", "https://admin.example.org"}, http.StatusSeeOther},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,14 +228,14 @@ func TestCSRF(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := itoa(res.EventID)
-		p := h.post("/console/events/"+id+"/cancel", url.Values{"csrf": {token}},
+		p := h.post("/console/events/"+id+"/cancel", url.Values{"csrf": {token}, "confirm": {"1"}},
 			"Origin", self, "Sec-Fetch-Site", "same-origin", "Referer", self+"/console/events/"+id)
 		wantStatus(t, "POST cancel from the console's own page", p, http.StatusSeeOther)
 	})
 	t.Run("unauthenticated post", func(t *testing.T) {
 		anon := *h
 		anon.client = h.newClient()
-		p := anon.post(cancelPath, url.Values{"csrf": {token}})
+		p := anon.post(cancelPath, url.Values{"csrf": {token}, "confirm": {"1"}})
 		if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/console/login") {
 			t.Errorf("POST without a login = %d → %q, want a redirect to the login page", p.status, p.location())
 		}

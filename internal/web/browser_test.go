@@ -202,6 +202,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.open(h.srv.URL + "/console/events?status=pending")
 		b.submit(`table.list a[href="` + eventPath + `"]`)
 		b.submit("#cancel-event")
+		if got := b.text("h1"); !strings.HasPrefix(got, "Cancel event ") {
+			t.Fatalf("cancel button led to %q, want the confirmation", got)
+		}
+		b.submit("#confirm-cancel")
 		if got := b.text("#event-status"); got != "cancelled" {
 			t.Errorf("status after cancel = %q", got)
 		}

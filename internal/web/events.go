@@ -104,9 +104,16 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, s, http.StatusOK, "event", fmt.Sprintf("Event %d", id), "events", d)
 }
 
+// cancelEvent cancels a pending event once confirmed: the event page's
+// button posts without confirm=1 and gets a page asking to confirm (no
+// JavaScript needed), whose form posts again with confirm=1.
 func (c *Console) cancelEvent(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ok := c.eventID(w, r, s)
 	if !ok {
+		return
+	}
+	if r.PostFormValue("confirm") != "1" {
+		c.confirmCancel(w, r, s, id)
 		return
 	}
 	err := c.svc.CancelEvent(r.Context(), id)
@@ -125,6 +132,25 @@ func (c *Console) cancelEvent(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/events/%d", c.prefix, id), http.StatusSeeOther)
+}
+
+// confirmCancel asks whether to cancel event id; an event no longer
+// pending is not offered, its page says why.
+func (c *Console) confirmCancel(w http.ResponseWriter, r *http.Request, s *session, id int64) {
+	ev, err := c.svc.Event(r.Context(), id)
+	if errors.Is(err, cloche.ErrNotFound) {
+		c.errorPage(w, r, s, http.StatusNotFound, "No such event", fmt.Sprintf("There is no event %d.", id))
+		return
+	} else if err != nil {
+		c.serverError(w, r, s, "read the event", err)
+		return
+	}
+	if ev.Status != cloche.EventPending {
+		c.setFlash(w, r, "warn", fmt.Sprintf("Not cancelled: event %d is %s.", id, ev.Status))
+		http.Redirect(w, r, fmt.Sprintf("%s/events/%d", c.prefix, id), http.StatusSeeOther)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "cancel", fmt.Sprintf("Cancel event %d?", id), "events", ev)
 }
 
 func (c *Console) eventID(w http.ResponseWriter, r *http.Request, s *session) (int64, bool) {

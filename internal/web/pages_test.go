@@ -225,7 +225,15 @@ func TestCancelFromConsole(t *testing.T) {
 		}
 		path := "/console/events/" + itoa(res.EventID)
 		token := h.token(path)
+		// Without confirm=1 the POST only asks to confirm.
 		p := h.post(path+"/cancel", url.Values{"csrf": {token}})
+		wantStatus(t, "cancel without confirmation", p, http.StatusOK)
+		wantContains(t, "confirmation page", p, "Cancel event "+itoa(res.EventID)+"?", "Reminder",
+			`name="confirm" value="1"`, `name="csrf" value="`+token+`"`, `id="confirm-cancel"`, `href="`+path+`"`)
+		if ev, err := h.svc.Event(context.Background(), res.EventID); err != nil || ev.Status != cloche.EventPending {
+			t.Fatalf("event after an unconfirmed cancel = %v, %v; want it still pending", ev, err)
+		}
+		p = h.post(path+"/cancel", url.Values{"csrf": {token}, "confirm": {"1"}})
 		wantStatus(t, "cancel", p, http.StatusSeeOther)
 		ev, err := h.svc.Event(context.Background(), res.EventID)
 		if err != nil {
@@ -240,9 +248,14 @@ func TestCancelFromConsole(t *testing.T) {
 			t.Error("a cancelled event still offers to cancel it")
 		}
 		p = h.post(path+"/cancel", url.Values{"csrf": {token}})
+		wantStatus(t, "ask to cancel again", p, http.StatusSeeOther)
+		wantContains(t, "event page", h.get(path), "Not cancelled: event "+itoa(res.EventID)+" is cancelled.")
+		p = h.post(path+"/cancel", url.Values{"csrf": {token}, "confirm": {"1"}})
 		wantStatus(t, "cancel again", p, http.StatusSeeOther)
 		wantContains(t, "event page", h.get(path), "Not cancelled: event "+itoa(res.EventID)+" is already cancelled.")
-		wantStatus(t, "cancel a missing event", h.post("/console/events/999999/cancel", url.Values{"csrf": {token}}), http.StatusNotFound)
+		for _, confirm := range []string{"", "1"} {
+			wantStatus(t, "cancel a missing event", h.post("/console/events/999999/cancel", url.Values{"csrf": {token}, "confirm": {confirm}}), http.StatusNotFound)
+		}
 	})
 }
 

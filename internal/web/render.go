@@ -33,7 +33,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Nav: nav, Base: c.prefix, Zone: c.svc.Location().String(), Data: data}
+	v := view{Title: title, Nav: nav, Base: c.prefix, Zone: zoneLabel(c.svc.Location(), c.now()), Data: data}
 	if s != nil {
 		v.CSRF = c.keys.csrfToken(s.ID)
 		v.Who = s.Who
@@ -197,4 +197,24 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh %02dm", d/time.Hour, (d%time.Hour)/time.Minute)
 	}
 	return fmt.Sprintf("%dd %dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+}
+
+// zoneLabel names the time zone times are shown in, for the footer: the
+// IANA name with its abbreviation and UTC offset at now, or, for the
+// machine's own zone ("Local", which names nothing), the server's zone
+// abbreviation and offset.
+func zoneLabel(loc *time.Location, now time.Time) string {
+	t := now.In(loc)
+	abbr, _ := t.Zone()
+	offset := "UTC" + t.Format("-07:00")
+	if loc.String() == "Local" {
+		if abbr == "" || abbr == "UTC" {
+			return "the server's local time (" + offset + ")"
+		}
+		return "the server's local time (" + abbr + ", " + offset + ")"
+	}
+	if abbr == "" || abbr == loc.String() || strings.HasPrefix(abbr, "+") || strings.HasPrefix(abbr, "-") {
+		return loc.String() + " (" + offset + ")"
+	}
+	return loc.String() + " (" + abbr + ", " + offset + ")"
 }
