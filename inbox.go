@@ -21,8 +21,8 @@ type InboxQuery struct {
 	All     bool    // include read ones
 	// Archived lists the archive (read and unread) instead of the inbox.
 	Archived bool
-	Cursor  string  // from the previous page's Next
-	Limit   int     // default 20, at most 200
+	Cursor   string // from the previous page's Next
+	Limit    int    // default 20, at most 200
 }
 
 // InboxPage is one page, newest first. Next is empty on the last page.

@@ -34,7 +34,7 @@ func TestClientLinksArchive(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := c.Notify(ctx, client.Notification{Key: "message:internal", Title: "Invoice 42", UserIDs: []string{"1"},
-				URL: "https://erp.example.org/invoices/42",
+				URL:     "https://erp.example.org/invoices/42",
 				Actions: []client.Action{{Label: "Voir", URL: "https://erp.example.org/invoices/42"}, {Label: "Pay", Callback: host.URL}}})
 			if err != nil {
 				t.Fatal(err)

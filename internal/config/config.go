@@ -63,9 +63,9 @@ type Check struct {
 	// SigningSecret signs those calls (internal/hostsign). Empty: the
 	// user-token secret (auth.token_secret, or the one Cloche generated,
 	// which `cloche token secret` shows).
-	SigningSecret string `koanf:"signing_secret"`
-	Timeout     Duration `koanf:"timeout"`
-	MaxAttempts int      `koanf:"max_attempts"`
+	SigningSecret string   `koanf:"signing_secret"`
+	Timeout       Duration `koanf:"timeout"`
+	MaxAttempts   int      `koanf:"max_attempts"`
 	// RetryBase is the wait after the first failed attempt; it doubles at
 	// each one, up to 5 minutes.
 	RetryBase Duration `koanf:"retry_base"`

@@ -21,7 +21,7 @@ func TestLinksAsButtons(t *testing.T) {
 		cfg := config(url, srv)
 		dir := t.TempDir()
 		for name, src := range map[string]string{
-			"expense.html": `<p class="custom">{{.Title}}{{if .URL}} <a class="go" href="{{.URL}}">{{.OpenLabel}}</a>{{end}}{{range .Links}} <a class="act" href="{{.URL}}">{{.Label}}</a>{{end}}</p>`,
+			"expense.html":        `<p class="custom">{{.Title}}{{if .URL}} <a class="go" href="{{.URL}}">{{.OpenLabel}}</a>{{end}}{{range .Links}} <a class="act" href="{{.URL}}">{{.Label}}</a>{{end}}</p>`,
 			"supplier_order.html": `<p class="old">{{.Title}} / {{.Body}}</p>`,
 		} {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {

@@ -42,7 +42,7 @@ func TestPages(t *testing.T) {
 		ctx := context.Background()
 		loadDemo(t, h.svc)
 		published, err := h.svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Board meeting <Friday>", Body: "<b>bring</b> the minutes",
-			URL: "https://erp.example.org/meetings/7?a=1&b=2",
+			URL:     "https://erp.example.org/meetings/7?a=1&b=2",
 			Actions: []cloche.Action{{Label: "Voir <l'ordre du jour>", URL: "https://erp.example.org/meetings/7/agenda"}, {Label: "Je viens", Callback: "https://erp.example.org/hooks/rsvp/7"}}},
 			managers)
 		if err != nil {

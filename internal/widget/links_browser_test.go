@@ -53,7 +53,7 @@ func testLinksAndArchive(e *env, browser *browsertest.Browser) {
 	t.Cleanup(hostHooks.Close)
 
 	e.notify(map[string]any{"key": "message:internal", "title": "Facture 42", "body": "À régler.", "user_ids": []string{"11"},
-		"url": e.host + "/invoices/42",
+		"url":     e.host + "/invoices/42",
 		"actions": []map[string]string{{"label": "Voir le devis", "url": e.host + "/estimations/7"}, {"label": "Payer", "callback": hostHooks.URL + "/pay/42"}}})
 	e.notify(map[string]any{"key": "message:internal", "title": "À archiver", "user_ids": []string{"11"}})
 	a := e.open(browser, "user=11&lang=fr")
