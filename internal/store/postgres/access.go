@@ -286,8 +286,7 @@ func (q *queries) GroupDelete(ctx context.Context, group string) (int, error) {
 
 // Stats computes monitoring figures.
 func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.MonitorStats, error) {
-	st := &store.MonitorStats{}
-	st.CountDeliveries(store.OutboundEmail, string(store.DeliveryQueued), 0)
+	st := &store.MonitorStats{DeliveriesByState: store.ZeroStates()}
 	rows, err := q.db.Query(ctx, `SELECT channel, state, count(*) FROM deliveries GROUP BY channel, state`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))

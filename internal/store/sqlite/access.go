@@ -296,8 +296,7 @@ func (q *queries) GroupDelete(ctx context.Context, group string) (int, error) {
 }
 
 func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.MonitorStats, error) {
-	st := &store.MonitorStats{}
-	st.CountDeliveries(store.OutboundEmail, string(store.DeliveryQueued), 0)
+	st := &store.MonitorStats{DeliveriesByState: store.ZeroStates()}
 	rows, err := q.r.QueryContext(ctx, `SELECT channel, state, count(*) FROM deliveries GROUP BY channel, state`)
 	if err != nil {
 		return nil, mapErr("stats", err)
