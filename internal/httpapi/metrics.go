@@ -118,7 +118,7 @@ var (
 	rescuedDesc = prometheus.NewDesc("cloche_outbound_rescued_total",
 		"Deliveries this process took again, per outbound channel, because the claim of the process sending them lapsed.",
 		[]string{"channel"}, nil)
-	lagDesc        = prometheus.NewDesc("cloche_scheduler_lag_seconds",
+	lagDesc = prometheus.NewDesc("cloche_scheduler_lag_seconds",
 		"Age of the oldest scheduled event that is due and not yet published (0 when none is).", nil, nil)
 )
 
