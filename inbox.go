@@ -19,8 +19,10 @@ type InboxQuery struct {
 	UserID  string
 	Channel Channel // empty: every in-app channel
 	All     bool    // include read ones
-	Cursor  string  // from the previous page's Next
-	Limit   int     // default 20, at most 200
+	// Archived lists the archive (read and unread) instead of the inbox.
+	Archived bool
+	Cursor   string // from the previous page's Next
+	Limit    int    // default 20, at most 200
 }
 
 // InboxPage is one page, newest first. Next is empty on the last page.
@@ -38,7 +40,8 @@ func (s *Service) Inbox(ctx context.Context, q InboxQuery) (*InboxPage, error) {
 		return nil, store.Invalid("channel", "%q is not an in-app channel (message, header_message, alert)", q.Channel)
 	}
 	p := &store.NotificationListParams{
-		UserID: q.UserID, Channel: q.Channel, UnreadOnly: !q.All, Now: s.disp.Now(), Limit: q.Limit,
+		UserID: q.UserID, Channel: q.Channel, UnreadOnly: !q.All && !q.Archived, Archived: q.Archived,
+		Now: s.disp.Now(), Limit: q.Limit,
 	}
 	if p.Limit <= 0 {
 		p.Limit = 20
@@ -167,4 +170,26 @@ func (s *Service) Postpone(ctx context.Context, userID string, id int64, until *
 		return time.Time{}, wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 	}
 	return t.UTC(), nil
+}
+
+// Archive moves one of a user's notifications to the archive: it leaves
+// the inbox and the unread counts, and is kept (ArchivedAt tells when).
+func (s *Service) Archive(ctx context.Context, userID string, id int64) error {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return err
+	}
+	now := s.disp.Now()
+	err := s.store.NotificationSetArchived(ctx, &store.NotificationSetArchivedParams{UserID: userID, ID: id, ArchivedAt: &now, At: now})
+	s.changed(userID, err)
+	return wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
+}
+
+// Unarchive brings one of a user's archived notifications back to the inbox.
+func (s *Service) Unarchive(ctx context.Context, userID string, id int64) error {
+	if err := store.CheckID("user_id", userID); err != nil {
+		return err
+	}
+	err := s.store.NotificationSetArchived(ctx, &store.NotificationSetArchivedParams{UserID: userID, ID: id, At: s.disp.Now()})
+	s.changed(userID, err)
+	return wrap(fmt.Sprintf("notification %d of user %q", id, userID), err)
 }

@@ -2,8 +2,12 @@ package cloche_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -118,15 +122,27 @@ func TestCheckURL(t *testing.T) {
 		svc := open(t, testConfig(url))
 		loadDirectory(t, svc)
 		start(t, svc)
+		secret, err := svc.TokenSecret(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				var calls atomic.Int32
+				var calls, badSignatures atomic.Int32
 				var gotEvent atomic.Value
 				host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					raw, _ := io.ReadAll(r.Body)
+					// Signed with the token secret (no check.signing_secret here),
+					// as README says: HMAC-SHA256 of "timestamp.body".
+					m := hmac.New(sha256.New, []byte(secret))
+					m.Write([]byte(r.Header.Get("Cloche-Timestamp") + "." + string(raw)))
+					if r.Header.Get("Cloche-Timestamp") == "" || r.Header.Get("Cloche-Signature") != "v1="+hex.EncodeToString(m.Sum(nil)) {
+						badSignatures.Add(1)
+					}
 					var body struct {
 						Event cloche.Event `json:"event"`
 					}
-					if err := json.NewDecoder(r.Body).Decode(&body); err == nil {
+					if err := json.Unmarshal(raw, &body); err == nil {
 						gotEvent.Store(body.Event)
 					}
 					n := int(calls.Add(1))
@@ -152,6 +168,9 @@ func TestCheckURL(t *testing.T) {
 				}
 				if e, _ := gotEvent.Load().(cloche.Event); e.ID != res.EventID || e.ContextID != tc.name {
 					t.Errorf("check_url received event %+v", e)
+				}
+				if n := badSignatures.Load(); n != 0 {
+					t.Errorf("%d calls without a good Cloche-Signature", n)
 				}
 			})
 		}

@@ -24,6 +24,19 @@ type Notification struct {
 	ForceChannel string   `json:"force_channel,omitempty"` // email, message, header_message, alert
 	Context      *Context `json:"context,omitempty"`
 	CheckURL     string   `json:"check_url,omitempty"`
+	// URL is what the notification leads to (http or https, at most
+	// 2,048 bytes); Actions are up to three buttons.
+	URL     string   `json:"url,omitempty"`
+	Actions []Action `json:"actions,omitempty"`
+}
+
+// Action is a button of a notification: a Label (at most 100
+// characters) and either a URL the person opens or a Callback, a URL of
+// the host that Cloche POSTs to, signed, when the person presses it.
+type Action struct {
+	Label    string `json:"label"`
+	URL      string `json:"url,omitempty"`
+	Callback string `json:"callback,omitempty"`
 }
 
 // Context is the object a notification is about.
@@ -116,6 +129,8 @@ type Event struct {
 	ContextType  string         `json:"context_type,omitempty"`
 	ContextID    string         `json:"context_id,omitempty"`
 	CheckURL     string         `json:"check_url,omitempty"`
+	URL          string         `json:"url,omitempty"`
+	Actions      []Action       `json:"actions,omitempty"`
 	ForceChannel string         `json:"force_channel,omitempty"`
 	Channel      string         `json:"channel"`
 	Recipients   Recipients     `json:"recipients"`

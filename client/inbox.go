@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -57,14 +58,37 @@ type InboxItem struct {
 	VisibleAt   time.Time  `json:"visible_at"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	ReadAt      *time.Time `json:"read_at,omitempty"`
+	// URL is what the notification leads to; Actions are its buttons.
+	URL     string       `json:"url,omitempty"`
+	Actions []ItemAction `json:"actions,omitempty"`
+	// ArchivedAt is when it was archived (nil: in the inbox).
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
+}
+
+// ItemAction is an action as the recipient sees it: it opens URL, or,
+// when Callback is set, RunAction has Cloche call the host.
+type ItemAction struct {
+	Label    string `json:"label"`
+	URL      string `json:"url,omitempty"`
+	Callback bool   `json:"callback,omitempty"`
+}
+
+// ActionResult is what the host answered a callback action.
+type ActionResult struct {
+	OK      bool   `json:"ok"`
+	Status  int    `json:"status,omitempty"`
+	Message string `json:"message,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // InboxQuery selects a page of notifications.
 type InboxQuery struct {
 	Channel    string // message, header_message or alert; empty: all three
 	UnreadOnly bool
-	Cursor     string
-	Limit      int
+	// Archived lists the archive instead of the inbox.
+	Archived bool
+	Cursor   string
+	Limit    int
 }
 
 // Counts are the unread notifications per in-app channel.
@@ -81,6 +105,9 @@ func (in *Inbox) List(ctx context.Context, q InboxQuery) (*Page[InboxItem], erro
 	}
 	if q.UnreadOnly {
 		v.Set("unread", "true")
+	}
+	if q.Archived {
+		v.Set("archived", "true")
 	}
 	var p Page[InboxItem]
 	_, err := in.c.call(ctx, "GET", in.prefix+"/notifications", pageQuery(v, q.Cursor, q.Limit), nil, &p, nil)
@@ -137,4 +164,25 @@ func (in *Inbox) Postpone(ctx context.Context, id int64, until *time.Time) (time
 	}
 	_, err := in.c.call(ctx, "POST", in.prefix+"/notifications/"+id64(id)+"/postpone", nil, body, &out, nil)
 	return out.VisibleAt, err
+}
+
+// Archive moves a notification to the archive: it leaves the inbox and the
+// unread counts, and is kept.
+func (in *Inbox) Archive(ctx context.Context, id int64) error {
+	_, err := in.c.call(ctx, "POST", in.prefix+"/notifications/"+id64(id)+"/archive", nil, nil, nil, nil)
+	return err
+}
+
+// Unarchive brings an archived notification back to the inbox.
+func (in *Inbox) Unarchive(ctx context.Context, id int64) error {
+	_, err := in.c.call(ctx, "POST", in.prefix+"/notifications/"+id64(id)+"/unarchive", nil, nil, nil, nil)
+	return err
+}
+
+// RunAction runs action n (from 0) of a notification, one with a
+// callback: Cloche calls the host, signed, and says what it answered.
+func (in *Inbox) RunAction(ctx context.Context, id int64, n int) (*ActionResult, error) {
+	var out ActionResult
+	_, err := in.c.call(ctx, "POST", in.prefix+"/notifications/"+id64(id)+"/actions/"+strconv.Itoa(n), nil, nil, &out, nil)
+	return &out, err
 }

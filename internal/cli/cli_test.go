@@ -327,13 +327,13 @@ func TestNotifyHelpMentionsEveryFlag(t *testing.T) {
 	}
 	for _, flag := range []string{"-k, --key", "--title", "--body", "-f, --file", "-g, --group", "-u, --user", "--company",
 		"--follower-of", "--account-type", "-c, --channel", "--from", "--until", "--context", "--check-url",
-		"--event-key", "--filename", "--groups", "--uids", "--database-url", "--config", "--json"} {
+		"--url", "--action", "--callback", "--event-key", "--filename", "--groups", "--uids", "--database-url", "--config", "--json"} {
 		if !strings.Contains(r.stdout, flag) {
 			t.Errorf("notify --help does not mention %s", flag)
 		}
 	}
-	if n := strings.Count(r.stdout, "Example:"); n != 15 {
-		t.Errorf("notify --help has %d examples, want one per flag (15)", n)
+	if n := strings.Count(r.stdout, "Example:"); n != 18 {
+		t.Errorf("notify --help has %d examples, want one per flag (18)", n)
 	}
 	if r := h.run(); r.code != 2 || !strings.Contains(r.stdout, "Usage: cloche <command>") {
 		t.Errorf("bare cloche: exit %d\n%s", r.code, r.stdout)

@@ -93,6 +93,8 @@ func (c *eventsShowCmd) Run(rt *runtime) error {
 		[2]string{"reached", orDash(countsString(ev.Counts))},
 		[2]string{"context", orDash(eventContext(ev))},
 		[2]string{"check url", orDash(ev.CheckURL)},
+		[2]string{"url", orDash(ev.URL)},
+		[2]string{"actions", orDash(actionsString(ev.Actions))},
 		[2]string{"due", formatTime(ev.DueAt, loc)},
 		[2]string{"until", formatTime(ev.Until, loc)},
 		[2]string{"created", formatTime(&ev.CreatedAt, loc)},
@@ -217,4 +219,17 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// actionsString is "Voir → https://…; Payer ⇢ callback https://…".
+func actionsString(actions []cloche.Action) string {
+	parts := make([]string, len(actions))
+	for i, a := range actions {
+		if a.Callback != "" {
+			parts[i] = a.Label + " → callback " + a.Callback
+		} else {
+			parts[i] = a.Label + " → " + a.URL
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -10,23 +10,26 @@ import (
 // `cloche inbox USER_ID` is `cloche inbox list USER_ID`: list is the default
 // subcommand, and takes its arguments even when it is not named.
 type inboxCmd struct {
-	List     inboxListCmd     `cmd:"" default:"withargs" help:"List a user's notifications, newest first ('cloche inbox USER_ID' for short)."`
-	Read     inboxReadCmd     `cmd:"" help:"Mark a notification read."`
-	Unread   inboxUnreadCmd   `cmd:"" help:"Mark a notification unread again."`
-	ReadAll  inboxReadAllCmd  `cmd:"" name:"read-all" help:"Mark all of a user's visible notifications read."`
-	Postpone inboxPostponeCmd `cmd:"" help:"Hide a notification until a datetime; it comes back at the top."`
+	List      inboxListCmd      `cmd:"" default:"withargs" help:"List a user's notifications, newest first ('cloche inbox USER_ID' for short)."`
+	Read      inboxReadCmd      `cmd:"" help:"Mark a notification read."`
+	Unread    inboxUnreadCmd    `cmd:"" help:"Mark a notification unread again."`
+	ReadAll   inboxReadAllCmd   `cmd:"" name:"read-all" help:"Mark all of a user's visible notifications read."`
+	Postpone  inboxPostponeCmd  `cmd:"" help:"Hide a notification until a datetime; it comes back at the top."`
+	Archive   inboxArchiveCmd   `cmd:"" help:"Move a notification to the archive: it leaves the inbox and the unread counts, and is kept."`
+	Unarchive inboxUnarchiveCmd `cmd:"" help:"Bring an archived notification back to the inbox."`
 }
 
 type inboxListCmd struct {
-	UserID  string          `arg:"" name:"user-id" help:"The user's id in the host application."`
-	Channel *cloche.Channel `short:"c" enum:"${in_app_channels}" placeholder:"CHANNEL" help:"Only this channel (${enum}; default: all three)."`
-	All     bool            `short:"a" help:"Include read notifications."`
-	Limit   int             `default:"20" help:"At most this many notifications (up to 200)."`
-	Cursor  string          `placeholder:"CURSOR" help:"Continue after a previous page: the cursor it printed."`
+	UserID   string          `arg:"" name:"user-id" help:"The user's id in the host application."`
+	Channel  *cloche.Channel `short:"c" enum:"${in_app_channels}" placeholder:"CHANNEL" help:"Only this channel (${enum}; default: all three)."`
+	All      bool            `short:"a" help:"Include read notifications."`
+	Archived bool            `help:"List the archive (read and unread) instead of the inbox."`
+	Limit    int             `default:"20" help:"At most this many notifications (up to 200)."`
+	Cursor   string          `placeholder:"CURSOR" help:"Continue after a previous page: the cursor it printed."`
 }
 
 func (c *inboxListCmd) Run(rt *runtime) error {
-	q := cloche.InboxQuery{UserID: c.UserID, All: c.All, Cursor: c.Cursor, Limit: c.Limit}
+	q := cloche.InboxQuery{UserID: c.UserID, All: c.All, Archived: c.Archived, Cursor: c.Cursor, Limit: c.Limit}
 	if c.Channel != nil {
 		q.Channel = *c.Channel
 	}
@@ -44,7 +47,9 @@ func (c *inboxListCmd) Run(rt *runtime) error {
 		return rt.printJSON(page)
 	}
 	if len(page.Items) == 0 {
-		if c.All {
+		if c.Archived {
+			rt.printf("no archived notifications for user %s", c.UserID)
+		} else if c.All {
 			rt.printf("no notifications for user %s", c.UserID)
 		} else {
 			rt.printf("no unread notifications for user %s", c.UserID)
@@ -177,5 +182,54 @@ func (c *inboxPostponeCmd) Run(rt *runtime) error {
 		}{c.ID, at})
 	}
 	rt.printf("notification %d hidden until %s", c.ID, formatTime(&at, loc))
+	return nil
+}
+
+type inboxArchiveCmd struct {
+	UserID string `arg:"" name:"user-id" help:"The user's id."`
+	ID     int64  `arg:"" name:"notification-id" help:"The notification's id."`
+}
+
+func (c *inboxArchiveCmd) Run(rt *runtime) error {
+	return rt.setArchived(c.UserID, c.ID, true)
+}
+
+type inboxUnarchiveCmd struct {
+	UserID string `arg:"" name:"user-id" help:"The user's id."`
+	ID     int64  `arg:"" name:"notification-id" help:"The notification's id."`
+}
+
+func (c *inboxUnarchiveCmd) Run(rt *runtime) error {
+	return rt.setArchived(c.UserID, c.ID, false)
+}
+
+// archiveMark is the JSON output of inbox archive and unarchive.
+type archiveMark struct {
+	ID       int64 `json:"id"`
+	Archived bool  `json:"archived"`
+}
+
+func (rt *runtime) setArchived(userID string, id int64, archived bool) error {
+	svc, err := rt.openExisting()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	if archived {
+		err = svc.Archive(rt.ctx, userID, id)
+	} else {
+		err = svc.Unarchive(rt.ctx, userID, id)
+	}
+	if err != nil {
+		return err
+	}
+	if rt.globals.JSON {
+		return rt.printJSON(archiveMark{ID: id, Archived: archived})
+	}
+	if archived {
+		rt.printf("notification %d archived", id)
+	} else {
+		rt.printf("notification %d back in the inbox", id)
+	}
 	return nil
 }

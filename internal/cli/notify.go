@@ -29,6 +29,9 @@ type notifyCmd struct {
 	Until       string          `placeholder:"DATETIME" help:"Expiry: not published, nor shown, after this datetime (same forms as --from). Example: --until 2026-12-31"`
 	Context     string          `placeholder:"TYPE:ID" help:"The object the notification is about; a new one replaces a pending one of the same context and key, and 'cloche events cancel --context' cancels them. Example: --context invoice:42"`
 	CheckURL    string          `name:"check-url" placeholder:"URL" help:"POSTed the event at due time: a 2xx answer sends it (unless its body is {\"send\": false}), 404 or 410 drops it, anything else is retried. Example: --check-url https://erp.example.org/check/42"`
+	URL         string          `name:"url" placeholder:"URL" help:"What the notification leads to (http or https): the widget opens it when the person clicks the item, the e-mail links to it. Example: --url https://erp.example.org/invoices/42"`
+	Action      []string        `name:"action" sep:"none" placeholder:"LABEL=URL" help:"A button that opens URL; repeat for more (at most three buttons with --callback). Example: --action \"Voir=https://erp.example.org/invoices/42\""`
+	Callback    []string        `name:"callback" sep:"none" placeholder:"LABEL=URL" help:"A button that has Cloche POST to the host's URL, signed like check_url, when pressed; after the --action ones. Example: --callback \"Valider=https://erp.example.org/hooks/validate/42\""`
 	Attach      listFlag        `sep:"none" placeholder:"FILE" help:"Attach FILE to every e-mail of the event (its type from its extension); repeat or list several after it. Example: --attach facture-42.pdf"`
 }
 
@@ -37,7 +40,9 @@ func (c *notifyCmd) Help() string {
   cloche notify -k message:internal --title "Hello" --body "Welcome" -g manager,admin
   cloche notify --event-key task:status:valid --title "Task validated" --uids 12 --filename body.txt
   cloche notify -k activity:reminder --title "Workshop tomorrow" --company 10 --from "2026-12-04 09:00" --context workshop:7
-  cloche notify -k message:internal --title "Assemblée générale" --account-type entrepreneur`
+  cloche notify -k message:internal --title "Assemblée générale" --account-type entrepreneur
+  cloche notify -k message:internal --title "Facture 42 validée" -u 12 --url https://erp.example.org/invoices/42 \
+    --action "Voir=https://erp.example.org/invoices/42" --callback "Payer=https://erp.example.org/hooks/pay/42"`
 }
 
 func (c *notifyCmd) Run(rt *runtime) error {
@@ -45,7 +50,10 @@ func (c *notifyCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	n := cloche.Notification{Key: c.Key, Title: c.Title, Body: c.Body, CheckURL: c.CheckURL}
+	n := cloche.Notification{Key: c.Key, Title: c.Title, Body: c.Body, CheckURL: c.CheckURL, URL: c.URL}
+	if n.Actions, err = parseActionFlags(c.Action, c.Callback); err != nil {
+		return err
+	}
 	if n.DueAt, err = optionalDatetime("--from", c.From, loc); err != nil {
 		return err
 	}
@@ -158,8 +166,37 @@ func notifyFlagOf(field string) string {
 		return "--check-url"
 	case "attachments":
 		return "--attach"
+	case "url":
+		return "--url"
+	case "actions":
+		return "--action or --callback (in that order: actions[0] is the first --action)"
 	}
 	return ""
+}
+
+// parseActionFlags reads --action and --callback values, LABEL=URL each
+// (the label may not hold "=", the URL may), url actions first.
+func parseActionFlags(urls, callbacks []string) ([]cloche.Action, error) {
+	var out []cloche.Action
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"--action", urls}, {"--callback", callbacks}} {
+		for _, v := range f.values {
+			label, target, ok := strings.Cut(v, "=")
+			if !ok || strings.TrimSpace(label) == "" || strings.TrimSpace(target) == "" {
+				return nil, usageErrorf("%s %q: write LABEL=URL, e.g. %s \"Voir=https://erp.example.org/invoices/42\"", f.name, v, f.name)
+			}
+			a := cloche.Action{Label: label}
+			if f.name == "--action" {
+				a.URL = target
+			} else {
+				a.Callback = target
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // readAttachments reads the --attach files; each one's content type comes

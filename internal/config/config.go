@@ -57,10 +57,15 @@ type Scheduler struct {
 	PurgeInterval Duration `koanf:"purge_interval"`
 }
 
-// Check configures the call to an event's check_url at due time.
+// Check configures the calls to the host: an event's check_url at due
+// time, and an action's callback when a person presses its button.
 type Check struct {
-	Timeout     Duration `koanf:"timeout"`
-	MaxAttempts int      `koanf:"max_attempts"`
+	// SigningSecret signs those calls (internal/hostsign). Empty: the
+	// user-token secret (auth.token_secret, or the one Cloche generated,
+	// which `cloche token secret` shows).
+	SigningSecret string   `koanf:"signing_secret"`
+	Timeout       Duration `koanf:"timeout"`
+	MaxAttempts   int      `koanf:"max_attempts"`
 	// RetryBase is the wait after the first failed attempt; it doubles at
 	// each one, up to 5 minutes.
 	RetryBase Duration `koanf:"retry_base"`
@@ -157,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.Check.RetryBase <= 0 {
 		errs = append(errs, store.Invalid("check.retry_base", "must be positive"))
+	}
+	if c.Check.SigningSecret != "" && len(c.Check.SigningSecret) < MinTokenSecretLen {
+		errs = append(errs, store.Invalid("check.signing_secret", "must be at least %d bytes long", MinTokenSecretLen))
 	}
 	if c.Check.MaxAttempts < 1 {
 		errs = append(errs, store.Invalid("check.max_attempts", "must be at least 1"))

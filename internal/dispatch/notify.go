@@ -36,6 +36,12 @@ type Notification struct {
 	Until    *time.Time `json:"until,omitempty"`
 	Context  *Context   `json:"context,omitempty"`
 	CheckURL string     `json:"check_url,omitempty"`
+	// URL is what the notification leads to: the widget opens it when the
+	// person clicks the item, the e-mail links to it.
+	URL string `json:"url,omitempty"`
+	// Actions are up to three buttons: each opens its URL, or has Cloche
+	// POST to the host's Callback, signed (see internal/hostsign).
+	Actions []Action `json:"actions,omitempty"`
 	// Attachments go with every e-mail of the event (enDI attaches the
 	// invoice PDF); in-app channels ignore them.
 	Attachments []Attachment `json:"attachments,omitempty"`
@@ -144,6 +150,9 @@ type Config struct {
 	// Zone is the time zone of people who set none (setting time_zone),
 	// for their quiet hours; UTC when nil.
 	Zone *time.Location
+	// SigningKey returns the key that signs calls to check_url
+	// (internal/hostsign); nil: they go unsigned.
+	SigningKey func(ctx context.Context) ([]byte, error)
 }
 
 // Mailer sends the e-mails of an event. EnqueueTx runs inside the
@@ -277,6 +286,9 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 			errs = append(errs, store.Invalid("check_url", "%q is not an absolute http(s) URL", n.CheckURL))
 		}
 	}
+	// validateLinks trims in place: work on a copy of the caller's list.
+	n.Actions = slices.Clone(n.Actions)
+	errs = append(errs, validateLinks(n)...)
 	// Validate fills in content types: work on a copy of the caller's list.
 	n.Attachments = slices.Clone(n.Attachments)
 	errs = append(errs, validateAttachments(n.Attachments, cmp.Or(opts.maxAttachmentSize, DefaultMaxAttachmentSize))...)
@@ -390,6 +402,8 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 		DueAt:        n.DueAt,
 		Until:        n.Until,
 		CheckURL:     n.CheckURL,
+		URL:          n.URL,
+		Actions:      n.Actions,
 		ForceChannel: opts.ForceChannel,
 		Recipients:   r,
 		Status:       store.EventPending,

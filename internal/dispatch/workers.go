@@ -15,6 +15,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/cloche/cloche/internal/hostsign"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -207,6 +208,13 @@ func (d *Dispatcher) check(ctx context.Context, ev *store.Event) (send bool, rea
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "cloche")
+	if d.cfg.SigningKey != nil {
+		key, err := d.cfg.SigningKey(ctx)
+		if err != nil {
+			return false, "", fmt.Errorf("check_url: signing key: %w", err)
+		}
+		hostsign.SignRequest(req, key, d.now(), payload)
+	}
 	resp, err := d.http.Do(req)
 	if err != nil {
 		return false, "", fmt.Errorf("check_url: %w", err)

@@ -155,7 +155,7 @@ func (m *Mailer) loadEvent(ctx context.Context, id int64) (*eventContent, error)
 	}
 	return &eventContent{
 		content: Content{EventID: ev.ID, Key: ev.Key, Title: ev.Title, Body: ev.Body, StatusType: status,
-			ContextType: ev.ContextType, ContextID: ev.ContextID},
+			ContextType: ev.ContextType, ContextID: ev.ContextID, URL: ev.URL, Actions: ev.Actions},
 		attachments: atts,
 	}, nil
 }

@@ -44,7 +44,7 @@ type DigestData struct {
 type DigestItemData struct {
 	Title       string
 	Excerpt     string // the body as plain text, cut at about 200 characters
-	Link        string // the body's first link, if any
+	Link        string // the notification's url, else the body's first link, if any
 	Key         string
 	StatusType  string
 	StatusLabel string
@@ -193,8 +193,12 @@ func (t *Templates) item(c *DigestCache, it *store.DigestEntry, locale string, l
 		c.excerpts[it.EventID] = e
 	}
 	st := status(it.StatusType)
+	link := e[1]
+	if it.URL != "" {
+		link = it.URL
+	}
 	d := &DigestItemData{
-		Title: subject(it.Title), Excerpt: e[0], Link: e[1], Key: it.Key, StatusType: string(it.StatusType),
+		Title: subject(it.Title), Excerpt: e[0], Link: link, Key: it.Key, StatusType: string(it.StatusType),
 		StatusLabel: st.label[locale], Color: st.color, Mark: st.mark,
 		When: it.CreatedAt.In(loc).Format(digestWords[locale].date), EventID: it.EventID,
 	}

@@ -27,6 +27,15 @@ type Content struct {
 	StatusType  store.StatusType
 	ContextType string
 	ContextID   string
+	// URL is what the notification leads to; Actions are its buttons.
+	URL     string
+	Actions []store.Action
+}
+
+// Link is a button of an e-mail: a label and the URL it opens.
+type Link struct {
+	Label string
+	URL   string
 }
 
 // Recipient is who an e-mail goes to, in which language, and why (a
@@ -65,6 +74,13 @@ type TemplateData struct {
 	EventID       int64
 	ContextType   string
 	ContextID     string
+	// URL is what the notification leads to ("" when nothing), OpenLabel
+	// the words of its button ("Ouvrir", "Open"); Links are the actions
+	// that open a URL, as buttons. Actions with a host callback are left
+	// out: an e-mail cannot make Cloche call the host for its reader.
+	URL       string
+	OpenLabel string
+	Links     []Link
 }
 
 // Templates render e-mails: the default layout, or a per-type one from a
@@ -135,7 +151,8 @@ func (t *Templates) add(fsys fs.FS, file, name string) error {
 	if err != nil {
 		return err
 	}
-	sample := t.data(&Content{Key: "sample:key", Title: "Sample", Body: "<p>Sample</p>", StatusType: store.StatusNeutral},
+	sample := t.data(&Content{Key: "sample:key", Title: "Sample", Body: "<p>Sample</p>", StatusType: store.StatusNeutral,
+		URL: "https://example.org/sample", Actions: []store.Action{{Label: "Sample", URL: "https://example.org/sample"}}},
 		Recipient{Name: "Sample", Address: "sample@example.org", Locale: t.defaultLocale, Reason: "direct"})
 	personal := strings.Contains(string(src), "RecipientName") || strings.Contains(string(src), "Address")
 	if strings.HasSuffix(file, ".html") {
@@ -260,8 +277,24 @@ func (t *Templates) data(c *Content, r Recipient) *TemplateData {
 		EventID:       c.EventID,
 		ContextType:   c.ContextType,
 		ContextID:     c.ContextID,
+		URL:           c.URL,
+		OpenLabel:     openLabel[locale],
+		Links:         links(c.Actions),
 	}
 }
+
+// links are the actions that open a URL.
+func links(actions []store.Action) []Link {
+	var out []Link
+	for _, a := range actions {
+		if a.URL != "" {
+			out = append(out, Link{Label: a.Label, URL: a.URL})
+		}
+	}
+	return out
+}
+
+var openLabel = map[string]string{"fr": "Ouvrir", "en": "Open"}
 
 // NormLocale reduces a locale ("fr_FR", "en-GB", "EN") to fr or en, or
 // returns def when it is neither.

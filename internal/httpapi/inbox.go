@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/negotiate"
+	"github.com/cloche/cloche/internal/store"
 )
 
 // The in-app notifications of one user, under two prefixes that share these
@@ -23,8 +24,9 @@ func inboxUser(r *http.Request) string {
 	return r.PathValue("id")
 }
 
-// listNotifications: GET …/notifications?channel=&unread=&cursor=&limit=,
-// newest first; unread=true leaves out the read ones. First pages come
+// listNotifications: GET …/notifications?channel=&unread=&archived=&cursor=&limit=,
+// newest first; unread=true leaves out the read ones; archived=true lists
+// the archive instead of the inbox. First pages come
 // from the inbox cache when it has them.
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error {
 	q := cloche.InboxQuery{UserID: inboxUser(r), Cursor: queryOf(r).Get("cursor")}
@@ -37,6 +39,9 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	q.All = !unread
+	if q.Archived, err = queryBool(r, "archived"); err != nil {
+		return err
+	}
 	if q.Limit, err = queryLimit(r, 20, 200); err != nil {
 		return err
 	}
@@ -50,7 +55,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		writeJSON(w, http.StatusOK, newPage(p.Items, p.Next))
 		return nil
 	}
-	key := "page:" + string(q.Channel) + ":" + strconv.FormatBool(q.All) + ":" + strconv.Itoa(q.Limit)
+	key := "page:" + string(q.Channel) + ":" + strconv.FormatBool(q.All) + ":" + strconv.FormatBool(q.Archived) + ":" + strconv.Itoa(q.Limit)
 	return s.cachedInbox(w, r, q.UserID, key, func(ctx context.Context) ([]byte, time.Time, error) {
 		p, err := s.svc.Inbox(ctx, q)
 		if err != nil {
@@ -232,5 +237,54 @@ func (d *datetimeField) UnmarshalJSON(b []byte) error {
 		return requiredField("until", `must be a datetime string, e.g. "2026-12-05T09:00:00+01:00"`)
 	}
 	d.raw = s
+	return nil
+}
+
+// archive: POST …/notifications/{nid}/archive moves a notification to the
+// archive: it leaves the inbox and the unread counts, and is kept.
+func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Archive(r.Context(), inboxUser(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// unarchive: POST …/notifications/{nid}/unarchive brings it back.
+func (s *Server) unarchive(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Unarchive(r.Context(), inboxUser(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// runAction: POST …/notifications/{nid}/actions/{n} runs action n (from
+// 0) of a notification whose action has a callback: Cloche POSTs to the
+// host, signed, and answers 200 with what the host answered
+// ({"ok": true, "status": 200} or {"ok": false, "reason": …}).
+func (s *Server) runAction(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "nid")
+	if err != nil {
+		return err
+	}
+	v := r.PathValue("n")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n >= store.MaxActions {
+		return paramError("n", "%q is not an action number (0 to %d)", v, store.MaxActions-1)
+	}
+	res, err := s.svc.RunAction(r.Context(), inboxUser(r), id, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

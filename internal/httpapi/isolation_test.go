@@ -130,7 +130,7 @@ func TestIsolationMatrix(t *testing.T) {
 			t.Fatalf("user 1 has %d notifications, want 1", len(page.Items))
 		}
 		params := strings.NewReplacer("{id}", "1", "{nid}", strconv.FormatInt(page.Items[0].ID, 10),
-			"{key}", "message:internal", "{name}", "manager")
+			"{key}", "message:internal", "{name}", "manager", "{n}", "0")
 		eventParams := strings.NewReplacer("{id}", strconv.FormatInt(ev.EventID, 10))
 
 		secret, err := h.svc.TokenSecret(t.Context())

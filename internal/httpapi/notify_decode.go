@@ -38,6 +38,8 @@ type notifyRequest struct {
 	ForceChannel   string          `json:"force_channel,omitempty"`
 	Context        *cloche.Context `json:"context,omitempty"`
 	CheckURL       string          `json:"check_url,omitempty"`
+	URL            string          `json:"url,omitempty"`
+	Actions        []cloche.Action `json:"actions,omitempty"`
 	// Attachments: their bytes travel as base64, as encoding/json writes
 	// []byte, so the fingerprint covers them.
 	Attachments []attachmentJSON `json:"attachments,omitempty"`
@@ -64,7 +66,7 @@ var localLayouts = []string{
 // notifyFields are the fields of a notify request.
 var notifyFields = map[string]bool{"key": true, "title": true, "body": true, "due_datetime": true, "until": true,
 	"group_names": true, "user_ids": true, "company_id": true, "follower_user_id": true, "account_type": true, "force_channel": true,
-	"context": true, "check_url": true, "attachments": true}
+	"context": true, "check_url": true, "url": true, "actions": true, "attachments": true}
 
 // decodeNotify reads a notify request. Every field is checked, and every
 // wrong one reported (a *cloche.FieldError each, joined); a body that is
@@ -98,7 +100,7 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 	for _, name := range names {
 		v := raw[name]
 		if !notifyFields[name] {
-			bad(name, "is not a known field (key, title, body, due_datetime, until, group_names, user_ids, company_id, follower_user_id, account_type, force_channel, context, check_url, attachments)")
+			bad(name, "is not a known field (key, title, body, due_datetime, until, group_names, user_ids, company_id, follower_user_id, account_type, force_channel, context, check_url, url, actions, attachments)")
 			continue
 		}
 		if isNull(v) {
@@ -132,6 +134,10 @@ func decodeNotify(b []byte, loc *time.Location) (*notifyRequest, error) {
 			req.Context, err = jsonContext(v)
 		case "check_url":
 			req.CheckURL, err = jsonString(v)
+		case "url":
+			req.URL, err = jsonString(v)
+		case "actions":
+			req.Actions, err = jsonActions(v)
 		case "attachments":
 			req.Attachments, err = jsonAttachments(v)
 		}
@@ -167,7 +173,7 @@ func (req *notifyRequest) fingerprint() string {
 // notification splits the request into what Service.Notify takes.
 func (req *notifyRequest) notification() (cloche.Notification, cloche.Recipients, []cloche.NotifyOption) {
 	n := cloche.Notification{Key: req.Key, Title: req.Title, Body: req.Body, DueAt: req.DueDatetime,
-		Until: req.Until, CheckURL: req.CheckURL}
+		Until: req.Until, CheckURL: req.CheckURL, URL: req.URL, Actions: slices.Clone(req.Actions)}
 	if req.Context != nil {
 		c := *req.Context
 		n.Context = &c
@@ -270,6 +276,53 @@ func parseDatetime(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t, nil
+}
+
+// jsonActions reads [{"label": "Voir", "url": "https://…"}, {"label":
+// "Valider", "callback": "https://…"}]. Lengths, count and URLs are the
+// service's to check (dispatch.Validate).
+func jsonActions(v json.RawMessage) ([]cloche.Action, error) {
+	const shape = `must be an array of {"label", "url"} or {"label", "callback"}`
+	var items []json.RawMessage
+	if err := json.Unmarshal(v, &items); err != nil {
+		return nil, errors.New(shape)
+	}
+	out := make([]cloche.Action, 0, len(items))
+	var errs []error
+	for i, it := range items {
+		field := fmt.Sprintf("actions[%d]", i)
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(it, &obj); err != nil || obj == nil {
+			errs = append(errs, store.Invalid(field, `must be an object {"label", "url"} or {"label", "callback"}`))
+			continue
+		}
+		var a cloche.Action
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
+			fv := obj[name]
+			if isNull(fv) {
+				continue
+			}
+			var err error
+			switch name {
+			case "label":
+				a.Label, err = jsonString(fv)
+			case "url":
+				a.URL, err = jsonString(fv)
+			case "callback":
+				a.Callback, err = jsonString(fv)
+			default:
+				err = errors.New("is not a known field (label, url, callback)")
+			}
+			if err != nil {
+				errs = append(errs, store.Invalid(field+"."+name, "%v", err))
+			}
+		}
+		out = append(out, a)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
 }
 
 // jsonAttachments reads [{"name": "invoice.pdf", "content_type":

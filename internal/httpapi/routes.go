@@ -65,6 +65,9 @@ func (s *Server) apiRoutes() []route {
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/unread", access: base.access, handle: s.markUnread},
 			route{method: "POST", path: base.prefix + "/notifications/{nid}/postpone", access: base.access, handle: s.postpone},
 			route{method: "POST", path: base.prefix + "/notifications/read-all", access: base.access, handle: s.markAllRead},
+			route{method: "POST", path: base.prefix + "/notifications/{nid}/archive", access: base.access, handle: s.archive},
+			route{method: "POST", path: base.prefix + "/notifications/{nid}/unarchive", access: base.access, handle: s.unarchive},
+			route{method: "POST", path: base.prefix + "/notifications/{nid}/actions/{n}", access: base.access, handle: s.runAction},
 			route{method: "GET", path: base.prefix + "/preferences", access: base.access, handle: s.showPreferences},
 			route{method: "PUT", path: base.prefix + "/preferences", access: base.access, handle: s.putPreferences},
 		)

@@ -13,7 +13,7 @@
 // The stream's events:
 //
 //	event: notification   data: an inbox item (store.InboxItem), new to the client
-//	event: change         data: a store.NotificationChange (read, unread, read_all, postponed)
+//	event: change         data: a store.NotificationChange (read, unread, read_all, postponed, archived, unarchived)
 //	event: counts         data: {"message": 2, "header_message": 0, "alert": 1}
 //	event: reset          data: {"reason": "…"}: reload the list and counts
 //

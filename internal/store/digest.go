@@ -194,6 +194,8 @@ type DigestEntry struct {
 	EventStatus EventStatus
 	Until       *time.Time
 	CreatedAt   time.Time
+	// URL is what the notification leads to ("" when nothing).
+	URL string
 }
 
 // DigestCompleteParams records a digest run.

@@ -15,10 +15,12 @@ type ChangeKind string
 
 // Change kinds.
 const (
-	ChangeRead      ChangeKind = "read"      // one notification marked read
-	ChangeUnread    ChangeKind = "unread"    // one notification marked unread again
-	ChangeReadAll   ChangeKind = "read_all"  // every visible unread one of a channel (or of all) marked read
-	ChangePostponed ChangeKind = "postponed" // one notification hidden until At
+	ChangeRead       ChangeKind = "read"       // one notification marked read
+	ChangeUnread     ChangeKind = "unread"     // one notification marked unread again
+	ChangeReadAll    ChangeKind = "read_all"   // every visible unread one of a channel (or of all) marked read
+	ChangePostponed  ChangeKind = "postponed"  // one notification hidden until At
+	ChangeArchived   ChangeKind = "archived"   // one notification moved to the archive at At
+	ChangeUnarchived ChangeKind = "unarchived" // one notification brought back to the inbox
 )
 
 // NotificationChange is one entry of the change log.

@@ -8,6 +8,8 @@ type EventFields struct {
 	Body        string
 	ContextType string
 	ContextID   string
+	URL         string
+	Actions     []ItemAction
 }
 
 // DistinctEventIDs returns the event ids of items, each once, in order of
@@ -35,6 +37,7 @@ func FillEventFields(items []InboxItem, events map[int64]EventFields) []InboxIte
 		}
 		it.Key, it.StatusType, it.Title, it.Body = e.Key, e.StatusType, e.Title, e.Body
 		it.ContextType, it.ContextID = e.ContextType, e.ContextID
+		it.URL, it.Actions = e.URL, e.Actions
 		out = append(out, it)
 	}
 	return out

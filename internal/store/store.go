@@ -104,6 +104,11 @@ type Queries interface {
 	NotificationSetRead(ctx context.Context, p *NotificationSetReadParams) error
 	NotificationReadAll(ctx context.Context, p *NotificationReadAllParams) (int, error)
 	NotificationPostpone(ctx context.Context, p *NotificationPostponeParams) error
+	// NotificationSetArchived archives one notification (at) or brings it
+	// back to the inbox (nil), and logs the change (archived, unarchived)
+	// in the same transaction. An archived notification is listed only
+	// with Archived, and counted as unread nowhere.
+	NotificationSetArchived(ctx context.Context, p *NotificationSetArchivedParams) error
 	// NotificationPurge deletes read notifications read before ReadBefore and
 	// notifications that expired before ExpiredBefore, at most Limit of them.
 	NotificationPurge(ctx context.Context, p *NotificationPurgeParams) (int, error)
@@ -253,9 +258,12 @@ type NotificationListParams struct {
 	UserID     string
 	Channel    Channel // empty: every in-app channel
 	UnreadOnly bool
-	Now        time.Time
-	Cursor     *Cursor
-	Limit      int
+	// Archived lists the archive instead of the inbox: only archived
+	// notifications (without it, only those not archived).
+	Archived bool
+	Now      time.Time
+	Cursor   *Cursor
+	Limit    int
 }
 
 // Cursor is the position after the last item of a page.

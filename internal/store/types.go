@@ -170,15 +170,18 @@ func (r Recipients) Empty() bool {
 
 // Event is one call of notify: content, recipients and outcome.
 type Event struct {
-	ID           int64           `json:"id"`
-	Key          string          `json:"key"`
-	Title        string          `json:"title"`
-	Body         string          `json:"body"`
-	DueAt        *time.Time      `json:"due_datetime,omitempty"`
-	Until        *time.Time      `json:"until,omitempty"`
-	ContextType  string          `json:"context_type,omitempty"`
-	ContextID    string          `json:"context_id,omitempty"`
-	CheckURL     string          `json:"check_url,omitempty"`
+	ID          int64      `json:"id"`
+	Key         string     `json:"key"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	DueAt       *time.Time `json:"due_datetime,omitempty"`
+	Until       *time.Time `json:"until,omitempty"`
+	ContextType string     `json:"context_type,omitempty"`
+	ContextID   string     `json:"context_id,omitempty"`
+	CheckURL    string     `json:"check_url,omitempty"`
+	// URL is what the notification leads to; Actions are its buttons.
+	URL          string          `json:"url,omitempty"`
+	Actions      []Action        `json:"actions,omitempty"`
 	ForceChannel Channel         `json:"force_channel,omitempty"`
 	Channel      Channel         `json:"channel"`
 	Recipients   Recipients      `json:"recipients"`
@@ -210,6 +213,11 @@ type InboxItem struct {
 	VisibleAt   time.Time  `json:"visible_at"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	ReadAt      *time.Time `json:"read_at,omitempty"`
+	// URL is what the notification leads to; Actions are its buttons.
+	URL     string       `json:"url,omitempty"`
+	Actions []ItemAction `json:"actions,omitempty"`
+	// ArchivedAt is when its recipient archived it (nil: in the inbox).
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
 // DeliveryState is where one e-mail stands.

@@ -41,7 +41,10 @@ func TestPages(t *testing.T) {
 		h := newHarness(t, dbURL, nil)
 		ctx := context.Background()
 		loadDemo(t, h.svc)
-		published, err := h.svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Board meeting <Friday>", Body: "<b>bring</b> the minutes"}, managers)
+		published, err := h.svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Board meeting <Friday>", Body: "<b>bring</b> the minutes",
+			URL:     "https://erp.example.org/meetings/7?a=1&b=2",
+			Actions: []cloche.Action{{Label: "Voir <l'ordre du jour>", URL: "https://erp.example.org/meetings/7/agenda"}, {Label: "Je viens", Callback: "https://erp.example.org/hooks/rsvp/7"}}},
+			managers)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +66,9 @@ func TestPages(t *testing.T) {
 			{"/console/send", []string{`<option value="message:internal" selected>`, "Europe/Paris"}},
 			{"/console/events", []string{"Board meeting &lt;Friday&gt;", "Invoice validated", "Workshop tomorrow"}},
 			{"/console/events?status=pending", []string{"Workshop tomorrow"}},
-			{"/console/events/" + itoa(published.EventID), []string{"Board meeting &lt;Friday&gt;", "&lt;b&gt;bring&lt;/b&gt; the minutes", "groups manager", `<span class="status status-published" id="event-status">`}},
+			{"/console/events/" + itoa(published.EventID), []string{"Board meeting &lt;Friday&gt;", "&lt;b&gt;bring&lt;/b&gt; the minutes", "groups manager", `<span class="status status-published" id="event-status">`,
+				`<a href="https://erp.example.org/meetings/7?a=1&amp;b=2" rel="noopener noreferrer">`, "Voir &lt;l&#39;ordre du jour&gt;: opens",
+				"Je viens: Cloche calls <code>https://erp.example.org/hooks/rsvp/7</code>"}},
 			{"/console/events/" + itoa(mail.EventID), []string{"contact@atelier-nord.example.org", "queued"}},
 			{"/console/events/" + itoa(scheduled.EventID), []string{`id="cancel-event"`, "users 10"}},
 			{"/console/types", []string{"message:internal", "Internal message", "built in"}},

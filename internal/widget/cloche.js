@@ -52,6 +52,8 @@
       digest: 'E-mail', at: 'at', on: 'on',
       freq: { immediate: 'At once', hourly: 'A digest every hour', daily: 'A digest every day', weekly: 'A digest every week' },
       save: 'Save', saving: 'Saving…', saved: 'Saved.', notSaved: 'Not saved:',
+      archive: 'Archive', unarchive: 'Back to the inbox', archiveView: 'Archive', inboxView: 'Inbox',
+      archiveEmpty: 'No archived notifications.', done: 'Done.', actionFailed: (why) => `It did not work: ${why}`,
     },
     fr: {
       notifications: 'Notifications',
@@ -70,6 +72,8 @@
       digest: 'E-mails', at: 'à', on: 'le',
       freq: { immediate: 'Tout de suite', hourly: 'Un résumé par heure', daily: 'Un résumé par jour', weekly: 'Un résumé par semaine' },
       save: 'Enregistrer', saving: 'Enregistrement…', saved: 'Enregistré.', notSaved: 'Non enregistré :',
+      archive: 'Archiver', unarchive: 'Remettre dans la boîte', archiveView: 'Archives', inboxView: 'Boîte de réception',
+      archiveEmpty: 'Aucune notification archivée.', done: 'C’est fait.', actionFailed: (why) => `Cela n’a pas marché : ${why}`,
     },
   };
 
@@ -289,12 +293,12 @@
     }
 
     // request calls the API as the user; a refused token is renewed once.
-    async request(method, path, body) {
+    async request(method, path, body, keepalive = false) {
       for (let renewed = false; ; renewed = true) {
         const headers = { Authorization: 'Bearer ' + this.token };
         if (body !== undefined) headers['Content-Type'] = 'application/json';
         const r = await fetch(this.api + '/api/v1/me' + path, {
-          method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store',
+          method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store', keepalive,
         });
         if (r.status === 401 && !renewed && (await this.renew())) continue;
         if (!r.ok) {
@@ -415,6 +419,7 @@
       this.items = []; // newest first, as the API lists them
       this.next = ''; // cursor of the next page
       this.allPages = false; // reload reads every page, not the first
+      this.archived = false; // the archive is shown instead of the inbox (showArchive)
       this.failed = false;
       this.seq = 0; // of loads: only the last one counts
       this.pending = null; // stream events received during a load, to apply after it
@@ -455,7 +460,8 @@
 
     query(extra) {
       const q = new URLSearchParams({ channel: this.channel, limit: String(this.pageSize), ...extra });
-      if (this.unreadOnly) q.set('unread', 'true');
+      if (this.archived) q.set('archived', 'true');
+      else if (this.unreadOnly) q.set('unread', 'true');
       return '/notifications?' + q;
     }
 
@@ -529,8 +535,13 @@
           this.items = this.items.filter((x) => x.id !== c.notification_id);
           this.reloadAt(Date.parse(c.at));
           break;
+        case 'archived':
+        case 'unarchived':
+          // It leaves the list it was in, and joins the other one.
+          if ((c.kind === 'archived') === this.archived) { if (!it && !replaying) this.reload(); } else this.items = this.items.filter((x) => x.id !== c.notification_id);
+          break;
       }
-      if (this.unreadOnly) this.items = this.items.filter((x) => !x.read_at);
+      if (this.unreadOnly && !this.archived) this.items = this.items.filter((x) => !x.read_at);
       this.render();
     }
 
@@ -546,14 +557,48 @@
       this.timers.add(t);
     }
 
-    // act marks notification id read, unread or postponed, and reports
-    // whether it could.
+    // showArchive lists the archive (on) or the inbox, from the server.
+    showArchive(on) {
+      this.archived = !!on;
+      this.items = [];
+      this.next = '';
+      this.render();
+      return this.reload();
+    }
+
+    // openItem follows notification it's link, href (its url, or one of its
+    // actions'), marking it read on the way: the read is sent so that it
+    // survives the page's unloading.
+    openItem(it, href) {
+      if (!it.read_at) {
+        this.conn?.request('POST', `/notifications/${it.id}/read`, undefined, true).catch((err) => console.warn('cloche:', err.message));
+        this.apply({ kind: 'read', notification_id: it.id, channel: this.channel, at: new Date().toISOString() });
+      }
+      if (href) location.assign(href);
+    }
+
+    // runAction has Cloche call the host for action n of notification id,
+    // and returns what the host answered ({ok, message, reason}).
+    async runAction(id, n) {
+      try {
+        const res = await this.conn.request('POST', `/notifications/${id}/actions/${n}`);
+        const it = this.items.find((x) => x.id === id);
+        if (res.ok && it && !it.read_at) await this.act(id, 'read');
+        return res;
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        return { ok: false, reason: (err.detail && err.detail.message) || err.message };
+      }
+    }
+
+    // act marks notification id read, unread, postponed, archived or back
+    // in the inbox, and reports whether it could.
     async act(id, action) {
       const conn = this.conn;
       try {
         const res = await conn.request('POST', `/notifications/${id}/${action}`);
         const at = (res && res.visible_at) || new Date().toISOString();
-        this.apply({ kind: action === 'postpone' ? 'postponed' : action, notification_id: id, channel: this.channel, at });
+        this.apply({ kind: action === 'postpone' ? 'postponed' : action === 'archive' ? 'archived' : action === 'unarchive' ? 'unarchived' : action, notification_id: id, channel: this.channel, at });
         if (conn.state !== 'live') conn.refreshCounts();
         return true;
       } catch (err) {
@@ -840,14 +885,16 @@
       this.empty = h('p', { class: 'empty' });
       this.moreButton = h('button', { class: 'more', type: 'button', 'data-action': 'more' });
       this.settingsButton = h('button', { class: 'link', type: 'button', 'data-action': 'settings' });
+      this.viewButton = h('button', { class: 'link', type: 'button', 'data-action': 'archive-view', 'aria-pressed': 'false' });
       this.settings = new Settings(this);
       this.listView = h('div', { class: 'list-view' },
-        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.settingsButton)), this.list, this.empty, this.moreButton);
+        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.viewButton, this.settingsButton)), this.list, this.empty, this.moreButton);
       this.panel = h('div', { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', tabindex: '-1', hidden: true },
         this.listView, this.settings.view);
       this.root.append(h('div', { class: 'wrap' }, this.button, this.panel));
       this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
       this.panel.addEventListener('click', (e) => this.clicked(e));
+      this.list.addEventListener('click', (e) => this.follow(e));
       this.root.addEventListener('keydown', (e) => {
         if (e.key !== 'Escape' || this.panel.hidden) return;
         e.stopPropagation();
@@ -901,9 +948,36 @@
         case 'read-all': await this.readAll(); break;
         case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
         case 'postpone': await this.act(Number(li.dataset.id), 'postpone'); break;
+        case 'archive': case 'unarchive': await this.act(Number(li.dataset.id), b.dataset.action); break;
+        case 'archive-view': await this.showArchive(!this.archived); break;
+        case 'run': await this.run(li, Number(b.dataset.n)); break;
       }
       b.disabled = false;
       if (!b.isConnected && !this.panel.hidden) this.panel.focus(); // its item is gone
+    }
+
+    // follow: a click on an item's link, or elsewhere on an item with a
+    // url (not on its buttons), marks it read and opens the link.
+    follow(e) {
+      if (e.defaultPrevented || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      const li = e.target.closest('li.item');
+      const it = li && this.items.find((x) => x.id === Number(li.dataset.id));
+      if (!it || e.target.closest('button')) return;
+      const a = e.target.closest('a[href]');
+      if (a && !a.matches('.open, .action')) return; // a link of the body: as it is
+      const href = a ? a.href : safeURL(it.url);
+      if (!href) return;
+      e.preventDefault();
+      this.openItem(it, href);
+    }
+
+    // run runs a callback action and says what came of it in the item.
+    async run(li, n) {
+      const s = this.strings;
+      const res = await this.runAction(Number(li.dataset.id), n);
+      if (!li.parts) return;
+      li.parts.note.textContent = res.ok ? res.message || s.done : s.actionFailed(res.message || res.reason || '');
+      li.parts.note.hidden = false;
     }
 
     async readAll() {
@@ -930,8 +1004,10 @@
       this.button.setAttribute('aria-label', s.bell(n));
       this.heading.textContent = s.notifications;
       this.allButton.textContent = s.markAllRead;
-      this.allButton.hidden = n === 0 && !this.items.some((x) => !x.read_at);
-      this.empty.textContent = this.failed ? s.failed : s.empty;
+      this.allButton.hidden = this.archived || (n === 0 && !this.items.some((x) => !x.read_at));
+      this.viewButton.textContent = this.archived ? s.inboxView : s.archiveView;
+      this.viewButton.setAttribute('aria-pressed', String(this.archived));
+      this.empty.textContent = this.failed ? s.failed : this.archived ? s.archiveEmpty : s.empty;
       this.empty.hidden = this.items.length > 0;
       this.moreButton.textContent = s.more;
       this.settingsButton.textContent = s.settings;
@@ -942,15 +1018,32 @@
         const p = (li.parts = {
           mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), time: h('time'),
           toggle: h('button', { type: 'button', 'data-action': 'toggle' }), later: h('button', { type: 'button', 'data-action': 'postpone' }),
+          archive: h('button', { type: 'button', 'data-action': 'archive' }), links: h('div', { class: 'links' }),
+          note: h('p', { class: 'note', role: 'status', hidden: true }),
         });
-        li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, h('div', { class: 'meta' }, p.time, p.toggle, p.later)));
+        li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, p.links, p.note, h('div', { class: 'meta' }, p.time, p.toggle, p.later, p.archive)));
         return li;
       }, (li, it) => {
         const p = li.parts;
         li.dataset.id = it.id;
         li.classList.toggle('unread', !it.read_at);
         p.mark.replaceWith((p.mark = mark(it.status_type, s)));
-        p.title.replaceChildren(...(it.read_at ? [] : [h('span', { class: 'sr' }, s.unread)]), it.title);
+        const href = safeURL(it.url);
+        const title = href ? h('a', { class: 'open', href }, it.title) : it.title;
+        p.title.replaceChildren(...(it.read_at ? [] : [h('span', { class: 'sr' }, s.unread)]), title);
+        li.classList.toggle('linked', !!href);
+        if (p.shownLinks !== JSON.stringify(it.actions || [])) {
+          p.shownLinks = JSON.stringify(it.actions || []);
+          p.links.replaceChildren(...(it.actions || []).map((a, i) => {
+            const to = safeURL(a.url);
+            if (to) return h('a', { class: 'action', href: to }, a.label);
+            return a.callback ? h('button', { type: 'button', class: 'action', 'data-action': 'run', 'data-n': String(i) }, a.label) : '';
+          }));
+          p.links.hidden = !(it.actions || []).length;
+        }
+        p.archive.dataset.action = it.archived_at || this.archived ? 'unarchive' : 'archive';
+        p.archive.textContent = p.archive.dataset.action === 'archive' ? s.archive : s.unarchive;
+        p.later.hidden = this.archived;
         if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
         p.time.dateTime = it.visible_at;
         p.time.title = new Date(it.visible_at).toLocaleString(lang);
@@ -1132,6 +1225,12 @@ h2 { margin: 0; font-size: 1rem; }
 .item .body, time { color: var(--cloche-muted, #59636e); }
 .meta { display: flex; flex-wrap: wrap; align-items: baseline; gap: .1rem .8rem; margin-top: .15rem; font-size: .8rem; }
 .meta button { margin-left: -.2rem; }
+.item.linked { cursor: pointer; }
+.open { color: inherit; text-decoration: none; }
+.open:hover, .open:focus-visible { text-decoration: underline; }
+.links { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .35rem; }
+.links .action { min-height: 24px; padding: .15rem .6rem; border: 1px solid var(--cloche-accent, #0b6bcb); border-radius: 4px; background: var(--cloche-bg, #fff); color: var(--cloche-accent, #0b6bcb); font: inherit; font-size: .85rem; text-decoration: none; cursor: pointer; }
+.note { margin: .3rem 0 0; font-size: .85rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
 .more { display: block; width: 100%; padding: .6rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .2rem .6rem; justify-content: flex-end; }

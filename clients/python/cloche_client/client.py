@@ -287,6 +287,8 @@ class Client:
         until: Optional[DatetimeLike] = None,
         context: Optional[ContextLike] = None,
         check_url: Optional[str] = None,
+        url: Optional[str] = None,
+        actions: Optional[Sequence[Mapping[str, str]]] = None,
         attachments: Optional[Sequence[AttachmentLike]] = None,
         idempotency_key: Optional[str] = None,
     ) -> JSONObject:
@@ -298,6 +300,13 @@ class Client:
         ``idempotency_key`` (the one sent) and ``replayed`` (True when the
         server answered an earlier request with that key instead of
         notifying again).
+
+        ``url`` is what the notification leads to (the widget opens it
+        when the person clicks the item; the e-mail links to it).
+        ``actions`` are up to three buttons, each ``{"label": ..., "url":
+        ...}`` (opened by the person) or ``{"label": ..., "callback": ...}``
+        (Cloche POSTs to the host, signed, when it is pressed; see
+        :mod:`cloche_client.callbacks`).
         """
         req: JSONObject = {"key": key, "title": title}
         if body:
@@ -322,6 +331,10 @@ class Client:
             req["context"] = context_of(context)
         if check_url is not None:
             req["check_url"] = check_url
+        if url is not None:
+            req["url"] = url
+        if actions is not None:
+            req["actions"] = [_action(a) for a in actions]
         if attachments:
             req["attachments"] = [_attachment(a) for a in attachments]
         ikey = idempotency_key or "py-" + uuid.uuid4().hex
@@ -602,15 +615,16 @@ class Client:
         *,
         channel: Optional[str] = None,
         unread: Optional[bool] = None,
+        archived: Optional[bool] = None,
         cursor: Optional[str] = None,
         limit: Optional[int] = None,
     ) -> JSONObject:
         """A page of the user's in-app notifications, newest first
         (``items``, ``next``), e.g. to render the bell's menu on the
-        server."""
+        server; ``archived=True`` pages through the archive instead."""
         out: JSONObject = self._get(
             self._inbox_base(user_id) + "/notifications",
-            {"channel": channel, "unread": unread, "cursor": cursor, "limit": limit},
+            {"channel": channel, "unread": unread, "archived": archived, "cursor": cursor, "limit": limit},
         )
         return out
 
@@ -644,12 +658,37 @@ class Client:
         result: JSONObject = out
         return result
 
+    def archive(self, user_id: Optional[ID], notification_id: int) -> None:
+        """Move one notification to the archive: it leaves the inbox and
+        the unread counts, and is kept."""
+        self.request("POST", f"{self._inbox_base(user_id)}/notifications/{int(notification_id)}/archive")
+
+    def unarchive(self, user_id: Optional[ID], notification_id: int) -> None:
+        """Bring an archived notification back to the inbox."""
+        self.request("POST", f"{self._inbox_base(user_id)}/notifications/{int(notification_id)}/unarchive")
+
+    def run_action(self, user_id: Optional[ID], notification_id: int, index: int) -> JSONObject:
+        """Run action ``index`` (from 0), one with a callback: Cloche POSTs
+        to the host, signed, and answers what the host said (``ok``,
+        ``status``, ``message``, ``reason``)."""
+        out, _ = self.request(
+            "POST", f"{self._inbox_base(user_id)}/notifications/{int(notification_id)}/actions/{int(index)}"
+        )
+        result: JSONObject = out
+        return result
+
     def mark_all_read(self, user_id: Optional[ID] = None, *, channel: Optional[str] = None) -> JSONObject:
         """Mark every unread notification (of ``channel``) read."""
         req: JSONObject = {} if channel is None else {"channel": channel}
         out, _ = self.request("POST", self._inbox_base(user_id) + "/notifications/read-all", body=req)
         result: JSONObject = out
         return result
+
+
+def _action(a: Mapping[str, str]) -> JSONObject:
+    if not isinstance(a, Mapping):
+        raise TypeError(f"actions: {a!r} is not a mapping {{'label': ..., 'url' or 'callback': ...}}")
+    return {k: v for k, v in a.items() if v is not None}
 
 
 def _row(row: Mapping[str, Any]) -> JSONObject:

@@ -55,7 +55,12 @@ class AbstractNotification:
     (naive: in ``cloche.time_zone``). ``context_tablename``/``context_id``:
     the object it is about; a new notification of the same key about the
     same object replaces a pending one, and :func:`cancel_notifications`
-    cancels them.
+    cancels them. ``link``: what the notification leads to, the page enDI
+    puts behind "Voir" (absolute, e.g. ``request.route_url(...)``): the
+    widget opens it when the person clicks the item and the e-mail shows
+    it as a button. ``actions``: up to three more buttons,
+    ``{"label": "Voir le devis", "url": ...}`` or ``{"label": "Valider",
+    "callback": ...}`` (see :mod:`cloche_client.callbacks`).
     """
 
     key: str
@@ -65,6 +70,8 @@ class AbstractNotification:
     due_datetime: Optional[_dt.datetime] = None
     context_tablename: Optional[str] = None
     context_id: Optional[ID] = None
+    link: Optional[str] = None
+    actions: Optional[Sequence[Mapping[str, str]]] = None
 
 
 def _settings(request: Any) -> Mapping[str, Any]:
@@ -178,6 +185,8 @@ def notify(
         until=_aware(kw.get("until"), zone),
         context=_context(notification),
         check_url=check_url,
+        url=notification.link,
+        actions=notification.actions,
         attachments=attachments,
         idempotency_key=kw.get("idempotency_key"),
     )

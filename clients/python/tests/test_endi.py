@@ -80,6 +80,16 @@ class EndiNotifyTest(ServerCase):
         res = notify(self.request, msg, user_ids=[self.es], force_channel="alert")
         self.assertEqual(res["channel"], "alert")
 
+    def test_voir_link_is_first_class(self) -> None:
+        msg = AbstractNotification(key="message:internal", title="Facture 42 validée", body="Votre facture est validée.",
+                                   link="https://endi.example.org/invoices/42",
+                                   actions=[{"label": "Voir le devis", "url": "https://endi.example.org/estimations/7"}])
+        res = notify(self.request, msg, user_ids=[self.esp])
+        item = self.client.inbox(self.esp)["items"][0]
+        self.assertEqual(item["event_id"], res["event_id"])
+        self.assertEqual(item["url"], "https://endi.example.org/invoices/42")
+        self.assertEqual(item["actions"], [{"label": "Voir le devis", "url": "https://endi.example.org/estimations/7"}])
+
     def test_account_type(self) -> None:
         msg = AbstractNotification(key="message:internal", title="To every entrepreneur", body="")
         res = notify(self.request, msg, account_type="entrepreneur")

@@ -182,7 +182,7 @@ ORDER BY i.user_id, i.schedule, i.created_at DESC, i.id DESC`, users, schedules)
 			return err
 		}
 		rows, err = q.db.Query(ctx, `SELECT e.id, e.key, e.title, e.body, coalesce(t.status_type, 'neutral'),
-	e.context_type, e.context_id, e.status, e.until
+	e.context_type, e.context_id, e.status, e.until, e.url
 FROM events e LEFT JOIN notification_types t ON t.key = e.key
 WHERE e.id = ANY($1::bigint[])`, store.DigestEventIDs(out))
 		if err != nil {
@@ -192,7 +192,7 @@ WHERE e.id = ANY($1::bigint[])`, store.DigestEventIDs(out))
 		events := map[int64]store.DigestEntry{}
 		for rows.Next() {
 			var e store.DigestEntry
-			if err := rows.Scan(&e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID, &e.EventStatus, &e.Until); err != nil {
+			if err := rows.Scan(&e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID, &e.EventStatus, &e.Until, &e.URL); err != nil {
 				return err
 			}
 			e.Until = utcPtr(e.Until)

@@ -40,12 +40,13 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 	err = q.db.QueryRow(ctx, `
 INSERT INTO events (key, title, body, due_at, until, context_type, context_id, check_url,
     force_channel, channel, recipients, status, status_reason, counts,
-    created_at, updated_at, published_at, report)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    created_at, updated_at, published_at, report, url, actions)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 RETURNING id`,
 		e.Key, e.Title, e.Body, due, until, e.ContextType, e.ContextID, e.CheckURL,
 		string(e.ForceChannel), string(e.Channel), string(recipients), string(e.Status), e.StatusReason,
-		store.MarshalCounts(e.Counts), created, updated, published, store.MarshalReport(e.Report)).Scan(&id)
+		store.MarshalCounts(e.Counts), created, updated, published, store.MarshalReport(e.Report),
+		e.URL, store.MarshalActions(e.Actions)).Scan(&id)
 	if err != nil {
 		err = mapErr(err, "key")
 		if fe, ok := err.(*store.FieldError); ok && fe.Field == "key" {
@@ -61,17 +62,18 @@ RETURNING id`,
 
 const eventColumns = `id, key, title, body, due_at, until, context_type, context_id, check_url,
     force_channel, channel, recipients, status, status_reason, counts,
-    created_at, updated_at, published_at, report`
+    created_at, updated_at, published_at, report, url, actions`
 
 func scanEvent(row pgx.Row) (store.Event, error) {
 	var (
 		e                  store.Event
 		recipients, counts string
-		report             string
+		report, actions    string
 	)
 	err := row.Scan(&e.ID, &e.Key, &e.Title, &e.Body, &e.DueAt, &e.Until, &e.ContextType,
 		&e.ContextID, &e.CheckURL, &e.ForceChannel, &e.Channel, &recipients, &e.Status,
-		&e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &e.PublishedAt, &report)
+		&e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &e.PublishedAt, &report,
+		&e.URL, &actions)
 	if err != nil {
 		return e, err
 	}
@@ -80,6 +82,7 @@ func scanEvent(row pgx.Row) (store.Event, error) {
 	}
 	e.Counts = store.UnmarshalCounts(counts)
 	e.Report = store.UnmarshalReport(report)
+	e.Actions = store.UnmarshalActions(actions)
 	e.DueAt, e.Until, e.PublishedAt = utcPtr(e.DueAt), utcPtr(e.Until), utcPtr(e.PublishedAt)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, nil

@@ -152,7 +152,7 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 		return items, nil
 	}
 	rows, err := q.db.Query(ctx, `
-SELECT e.id, e.key, t.status_type, e.title, e.body, e.context_type, e.context_id
+SELECT e.id, e.key, t.status_type, e.title, e.body, e.context_type, e.context_id, e.url, e.actions
 FROM events e JOIN notification_types t ON t.key = e.key
 WHERE e.id = ANY($1::bigint[])`, store.DistinctEventIDs(items))
 	if err != nil {
@@ -160,10 +160,12 @@ WHERE e.id = ANY($1::bigint[])`, store.DistinctEventIDs(items))
 	}
 	events := map[int64]store.EventFields{}
 	var (
-		id int64
-		e  store.EventFields
+		id      int64
+		e       store.EventFields
+		actions string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID, &e.URL, &actions}, func() error {
+		e.Actions = store.ItemActions(store.UnmarshalActions(actions))
 		events[id] = e
 		return nil
 	})
@@ -207,7 +209,7 @@ func (q *queries) NotificationCountUnreadMany(ctx context.Context, userIDs []str
 	}
 	rows, err := q.db.Query(ctx, `
 SELECT user_id, channel, count(*) FROM notifications
-WHERE user_id = ANY($1::text[]) AND read_at IS NULL AND visible_at <= $2
+WHERE user_id = ANY($1::text[]) AND read_at IS NULL AND archived_at IS NULL AND visible_at <= $2
     AND (expires_at IS NULL OR expires_at > $2)
 GROUP BY user_id, channel`, userIDs, tsOrNow(now))
 	if err != nil {

@@ -56,18 +56,21 @@ func (q *queries) NotificationInsertMany(ctx context.Context, p *store.Notificat
 
 const inboxSelect = `
 SELECT n.id, n.event_id, n.user_id, n.channel, e.key, t.status_type, e.title, e.body,
-    e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at
+    e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at,
+    e.url, e.actions, n.archived_at
 FROM notifications n
 JOIN events e ON e.id = n.event_id
 JOIN notification_types t ON t.key = e.key`
 
 func scanInboxItem(row pgx.Row) (store.InboxItem, error) {
 	var it store.InboxItem
+	var actions string
 	err := row.Scan(&it.ID, &it.EventID, &it.UserID, &it.Channel, &it.Key, &it.StatusType,
 		&it.Title, &it.Body, &it.ContextType, &it.ContextID, &it.CreatedAt, &it.VisibleAt,
-		&it.ExpiresAt, &it.ReadAt)
+		&it.ExpiresAt, &it.ReadAt, &it.URL, &actions, &it.ArchivedAt)
 	it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()
-	it.ExpiresAt, it.ReadAt = utcPtr(it.ExpiresAt), utcPtr(it.ReadAt)
+	it.ExpiresAt, it.ReadAt, it.ArchivedAt = utcPtr(it.ExpiresAt), utcPtr(it.ReadAt), utcPtr(it.ArchivedAt)
+	it.Actions = store.ItemActions(store.UnmarshalActions(actions))
 	return it, err
 }
 
@@ -84,6 +87,11 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 	}
 	if p.UnreadOnly {
 		w.conds = append(w.conds, "n.read_at IS NULL")
+	}
+	if p.Archived {
+		w.conds = append(w.conds, "n.archived_at IS NOT NULL")
+	} else {
+		w.conds = append(w.conds, "n.archived_at IS NULL")
 	}
 	if p.Cursor != nil {
 		w.conds = append(w.conds, "(n.visible_at, n.id) < ("+w.arg(ts(p.Cursor.VisibleAt))+", "+w.arg(p.Cursor.ID)+")")
@@ -115,7 +123,7 @@ func (q *queries) NotificationGet(ctx context.Context, userID string, id int64) 
 func (q *queries) NotificationCountUnread(ctx context.Context, userID string, now time.Time) (map[store.Channel]int, error) {
 	rows, err := q.db.Query(ctx, `
 SELECT channel, count(*) FROM notifications
-WHERE user_id = $1 AND read_at IS NULL AND visible_at <= $2
+WHERE user_id = $1 AND read_at IS NULL AND archived_at IS NULL AND visible_at <= $2
     AND (expires_at IS NULL OR expires_at > $2)
 GROUP BY channel`, userID, tsOrNow(now))
 	if err != nil {
@@ -178,7 +186,7 @@ func (q *queries) NotificationReadAll(ctx context.Context, p *store.Notification
 		}
 		tag, err := q.db.Exec(ctx, `
 UPDATE notifications SET read_at = $3
-WHERE user_id = $1 AND ($2 = '' OR channel = $2) AND read_at IS NULL
+WHERE user_id = $1 AND ($2 = '' OR channel = $2) AND read_at IS NULL AND archived_at IS NULL
     AND visible_at <= $3 AND (expires_at IS NULL OR expires_at > $3)`,
 			p.UserID, string(p.Channel), at)
 		if err != nil {
@@ -214,6 +222,32 @@ func (q *queries) NotificationPostpone(ctx context.Context, p *store.Notificatio
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: notification postpone %d: %w", p.ID, err)
+	}
+	return nil
+}
+
+// NotificationSetArchived archives notification p.ID of p.UserID at
+// p.ArchivedAt, or brings it back to the inbox when nil, and logs the
+// change, in one transaction.
+func (q *queries) NotificationSetArchived(ctx context.Context, p *store.NotificationSetArchivedParams) error {
+	at := tsOrNow(p.At)
+	c := store.NotificationChange{UserID: p.UserID, Kind: store.ChangeUnarchived, NotificationID: p.ID, At: at, CreatedAt: at}
+	if p.ArchivedAt != nil {
+		c.Kind, c.At = store.ChangeArchived, ts(*p.ArchivedAt)
+	}
+	err := q.atomic(ctx, func(q *queries) error {
+		if err := q.lockChanges(ctx, p.UserID); err != nil {
+			return err
+		}
+		err := q.db.QueryRow(ctx, `UPDATE notifications SET archived_at = $3 WHERE id = $1 AND user_id = $2 RETURNING channel`,
+			p.ID, p.UserID, tsPtr(p.ArchivedAt)).Scan(&c.Channel)
+		if err != nil {
+			return mapErr(err, "")
+		}
+		return q.changeInsert(ctx, &c)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: notification set archived %d: %w", p.ID, err)
 	}
 	return nil
 }

@@ -187,7 +187,7 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 		}
 		ids, _ := json.Marshal(store.DigestEventIDs(out))
 		rows, err = q.w.QueryContext(ctx, `SELECT e.id, e.key, e.title, e.body, coalesce(t.status_type, 'neutral'),
-				e.context_type, e.context_id, e.status, e.until
+				e.context_type, e.context_id, e.status, e.until, e.url
 			FROM events e LEFT JOIN notification_types t ON t.key = e.key
 			WHERE e.id IN (SELECT value FROM json_each(?))`, string(ids))
 		if err != nil {
@@ -198,7 +198,7 @@ func (q *queries) DigestClaim(ctx context.Context, p *store.DigestClaimParams) (
 		for rows.Next() {
 			var e store.DigestEntry
 			var until sql.NullTime
-			if err := rows.Scan(&e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID, &e.EventStatus, &until); err != nil {
+			if err := rows.Scan(&e.EventID, &e.Key, &e.Title, &e.Body, &e.StatusType, &e.ContextType, &e.ContextID, &e.EventStatus, &until, &e.URL); err != nil {
 				return err
 			}
 			e.Until = timePtr(until)

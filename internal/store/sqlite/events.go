@@ -95,11 +95,12 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 	}
 	res, err := q.w.ExecContext(ctx, `INSERT INTO events (key, title, body, due_at, until, context_type, context_id,
 			check_url, force_channel, channel, recipients, status, status_reason, counts, created_at, updated_at, published_at,
-			report)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			report, url, actions)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Key, e.Title, e.Body, tsPtr(e.DueAt), tsPtr(e.Until), e.ContextType, e.ContextID,
 		e.CheckURL, string(e.ForceChannel), string(e.Channel), string(recipients), string(e.Status), e.StatusReason,
-		store.MarshalCounts(e.Counts), e.CreatedAt, e.UpdatedAt, tsPtr(e.PublishedAt), store.MarshalReport(e.Report))
+		store.MarshalCounts(e.Counts), e.CreatedAt, e.UpdatedAt, tsPtr(e.PublishedAt), store.MarshalReport(e.Report),
+		e.URL, store.MarshalActions(e.Actions))
 	if err != nil {
 		err = mapErr("event insert", err)
 		if errors.Is(err, store.ErrInUse) { // the only foreign key: key
@@ -112,7 +113,7 @@ func (q *queries) EventInsert(ctx context.Context, e *store.Event) error {
 }
 
 const eventColumns = `id, key, title, body, due_at, until, context_type, context_id, check_url, force_channel,
-	channel, recipients, status, status_reason, counts, created_at, updated_at, published_at, report`
+	channel, recipients, status, status_reason, counts, created_at, updated_at, published_at, report, url, actions`
 
 func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 	var (
@@ -120,10 +121,11 @@ func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 		due, until, published sql.NullTime
 		force, ch, status     string
 		recipients, counts    string
-		report                string
+		report, actions       string
 	)
 	err := row.Scan(&e.ID, &e.Key, &e.Title, &e.Body, &due, &until, &e.ContextType, &e.ContextID, &e.CheckURL,
-		&force, &ch, &recipients, &status, &e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &published, &report)
+		&force, &ch, &recipients, &status, &e.StatusReason, &counts, &e.CreatedAt, &e.UpdatedAt, &published, &report,
+		&e.URL, &actions)
 	if err != nil {
 		return e, err
 	}
@@ -132,6 +134,7 @@ func scanEvent(row interface{ Scan(...any) error }) (store.Event, error) {
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	e.Counts = store.UnmarshalCounts(counts)
 	e.Report = store.UnmarshalReport(report)
+	e.Actions = store.UnmarshalActions(actions)
 	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
 		return e, fmt.Errorf("event %d recipients: %w", e.ID, err)
 	}

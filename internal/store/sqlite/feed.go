@@ -87,7 +87,8 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 		return items, nil
 	}
 	raw, _ := json.Marshal(store.DistinctEventIDs(items))
-	rows, err := q.r.QueryContext(ctx, `SELECT e.id, e.key, coalesce(t.status_type, 'neutral'), e.title, e.body, e.context_type, e.context_id
+	rows, err := q.r.QueryContext(ctx, `SELECT e.id, e.key, coalesce(t.status_type, 'neutral'), e.title, e.body, e.context_type, e.context_id,
+			e.url, e.actions
 		FROM events e LEFT JOIN notification_types t ON t.key = e.key
 		WHERE e.id IN (SELECT value FROM json_each(?))`, string(raw))
 	if err != nil {
@@ -98,9 +99,11 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 	for rows.Next() {
 		var id int64
 		var e store.EventFields
-		if err := rows.Scan(&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID); err != nil {
+		var actions string
+		if err := rows.Scan(&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID, &e.URL, &actions); err != nil {
 			return nil, mapErr("notification feed events", err)
 		}
+		e.Actions = store.ItemActions(store.UnmarshalActions(actions))
 		events[id] = e
 	}
 	if err := rows.Err(); err != nil {
@@ -177,7 +180,7 @@ func (q *queries) NotificationCountUnreadMany(ctx context.Context, userIDs []str
 	}
 	now = ts(now)
 	rows, err := q.r.QueryContext(ctx, `SELECT user_id, channel, count(*) FROM notifications
-		WHERE user_id IN (SELECT value FROM json_each(?)) AND read_at IS NULL AND visible_at <= ?
+		WHERE user_id IN (SELECT value FROM json_each(?)) AND read_at IS NULL AND archived_at IS NULL AND visible_at <= ?
 		AND (expires_at IS NULL OR expires_at > ?)
 		GROUP BY user_id, channel`, jsonList(userIDs), now, now)
 	if err != nil {

@@ -29,7 +29,8 @@ func (q *queries) NotificationInsertMany(ctx context.Context, p *store.Notificat
 }
 
 const inboxSelect = `SELECT n.id, n.event_id, n.user_id, n.channel, e.key, coalesce(t.status_type, 'neutral'),
-		e.title, e.body, e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at
+		e.title, e.body, e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at,
+		e.url, e.actions, n.archived_at
 	FROM notifications n
 	JOIN events e ON e.id = n.event_id
 	LEFT JOIN notification_types t ON t.key = e.key`
@@ -39,12 +40,16 @@ func scanInbox(row interface{ Scan(...any) error }) (store.InboxItem, error) {
 		it            store.InboxItem
 		ch, st        string
 		expires, read sql.NullTime
+		archived      sql.NullTime
+		actions       string
 	)
 	err := row.Scan(&it.ID, &it.EventID, &it.UserID, &ch, &it.Key, &st, &it.Title, &it.Body,
-		&it.ContextType, &it.ContextID, &it.CreatedAt, &it.VisibleAt, &expires, &read)
+		&it.ContextType, &it.ContextID, &it.CreatedAt, &it.VisibleAt, &expires, &read,
+		&it.URL, &actions, &archived)
 	it.Channel, it.StatusType = store.Channel(ch), store.StatusType(st)
 	it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()
-	it.ExpiresAt, it.ReadAt = timePtr(expires), timePtr(read)
+	it.ExpiresAt, it.ReadAt, it.ArchivedAt = timePtr(expires), timePtr(read), timePtr(archived)
+	it.Actions = store.ItemActions(store.UnmarshalActions(actions))
 	return it, err
 }
 
@@ -60,6 +65,11 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 	}
 	if p.UnreadOnly {
 		b.WriteString(` AND n.read_at IS NULL`)
+	}
+	if p.Archived {
+		b.WriteString(` AND n.archived_at IS NOT NULL`)
+	} else {
+		b.WriteString(` AND n.archived_at IS NULL`)
 	}
 	b.WriteString(` AND n.visible_at <= ? AND (n.expires_at IS NULL OR n.expires_at > ?)`)
 	args = append(args, now, now)
@@ -97,7 +107,8 @@ func (q *queries) NotificationGet(ctx context.Context, userID string, id int64) 
 func (q *queries) NotificationCountUnread(ctx context.Context, userID string, now time.Time) (map[store.Channel]int, error) {
 	now = ts(now)
 	rows, err := q.r.QueryContext(ctx, `SELECT channel, count(*) FROM notifications
-		WHERE user_id = ? AND read_at IS NULL AND visible_at <= ? AND (expires_at IS NULL OR expires_at > ?)
+		WHERE user_id = ? AND read_at IS NULL AND archived_at IS NULL AND visible_at <= ?
+		AND (expires_at IS NULL OR expires_at > ?)
 		GROUP BY channel`, userID, now, now)
 	if err != nil {
 		return nil, mapErr("notification count", err)
@@ -142,7 +153,7 @@ func (q *queries) NotificationReadAll(ctx context.Context, p *store.Notification
 	var n int64
 	err := q.atomic(ctx, func(q *queries) error {
 		res, err := q.w.ExecContext(ctx, `UPDATE notifications SET read_at = ?
-		WHERE user_id = ? AND (? = '' OR channel = ?) AND read_at IS NULL AND visible_at <= ?
+		WHERE user_id = ? AND (? = '' OR channel = ?) AND read_at IS NULL AND archived_at IS NULL AND visible_at <= ?
 		AND (expires_at IS NULL OR expires_at > ?)`, at, p.UserID, string(p.Channel), string(p.Channel), at, at)
 		if err != nil {
 			return mapErr("notification read all", err)
@@ -175,6 +186,26 @@ func (q *queries) NotificationPostpone(ctx context.Context, p *store.Notificatio
 			UserID: p.UserID, Kind: store.ChangePostponed, NotificationID: p.ID, Channel: store.Channel(ch),
 			At: ts(p.Until), CreatedAt: at,
 		})
+	})
+}
+
+// NotificationSetArchived archives the notification (or brings it back)
+// and logs the change, in one transaction.
+func (q *queries) NotificationSetArchived(ctx context.Context, p *store.NotificationSetArchivedParams) error {
+	at := nowIfZero(p.At)
+	c := store.NotificationChange{UserID: p.UserID, Kind: store.ChangeUnarchived, NotificationID: p.ID, At: at, CreatedAt: at}
+	if p.ArchivedAt != nil {
+		c.Kind, c.At = store.ChangeArchived, ts(*p.ArchivedAt)
+	}
+	return q.atomic(ctx, func(q *queries) error {
+		var ch string
+		err := q.w.QueryRowContext(ctx, `UPDATE notifications SET archived_at = ? WHERE id = ? AND user_id = ? RETURNING channel`,
+			tsPtr(p.ArchivedAt), p.ID, p.UserID).Scan(&ch)
+		if err != nil {
+			return mapErr(fmt.Sprintf("notification %d", p.ID), err)
+		}
+		c.Channel = store.Channel(ch)
+		return q.changeInsert(ctx, &c)
 	})
 }
 

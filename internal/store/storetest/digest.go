@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +85,7 @@ func testDigestRun(t *testing.T, s store.Store) {
 	for i := range 3 {
 		evs = append(evs, newEvent(t, s, func(e *store.Event) {
 			e.Key, e.Title, e.CreatedAt = "task:status:valid", fmt.Sprint("T", i), at(time.Duration(i)*time.Minute)
+			e.URL = fmt.Sprint("https://erp.example.org/t/", i)
 		}))
 		n, err := s.DigestItemInsertMany(ctx, &store.DigestItemInsertParams{EventID: evs[i].ID, Category: "task",
 			Items: []store.DigestHold{{UserID: "alice", Reason: "direct"}, {UserID: "bob", Reason: "direct"}}, CreatedAt: at(time.Duration(i) * time.Minute)})
@@ -110,7 +112,8 @@ func testDigestRun(t *testing.T, s store.Store) {
 	var titles []string
 	for _, it := range due[0].Items {
 		titles = append(titles, it.Title)
-		if it.StatusType != store.StatusValid || it.Key != "task:status:valid" || it.EventStatus != store.EventPending {
+		if it.StatusType != store.StatusValid || it.Key != "task:status:valid" || it.EventStatus != store.EventPending ||
+			it.URL != "https://erp.example.org/t/"+strings.TrimPrefix(it.Title, "T") {
 			t.Errorf("item %+v", it)
 		}
 	}

@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotificationFanOut", testNotificationFanOut},
 		{"NotificationPages", testNotificationPages},
 		{"NotificationPurge", testNotificationPurge},
+		{"Links", testLinks},
+		{"Archive", testArchive},
 		{"Deliveries", testDeliveries},
 		{"DeliveryClaim", testDeliveryClaim},
 		{"DeliveryClaimConcurrent", testDeliveryClaimConcurrent},
