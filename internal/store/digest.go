@@ -144,6 +144,10 @@ type DigestQueries interface {
 	DigestGet(ctx context.Context, id int64) (*Digest, error)
 	// DigestItemCount counts a person's held items.
 	DigestItemCount(ctx context.Context, userID string) (int, error)
+	// DigestHeldList returns up to limit recipients of an event whose
+	// e-mail is held for a digest (reason HoldDigest), by user, with the
+	// time their schedule falls due (zero when it has none).
+	DigestHeldList(ctx context.Context, eventID int64, limit int) ([]HeldDelivery, error)
 }
 
 // DigestItemInsertParams holds an event's e-mail for its recipients.

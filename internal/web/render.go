@@ -101,6 +101,7 @@ func (c *Console) funcs() template.FuncMap {
 		"duration":     humanDuration,
 		"base":         func() string { return c.prefix },
 		"channelLabel": channelLabel,
+		"withheldReason": withheldReason,
 		"total": func(m map[cloche.Channel]int) int {
 			n := 0
 			for _, v := range m {

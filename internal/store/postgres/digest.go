@@ -321,6 +321,36 @@ func (q *queries) DigestItemCount(ctx context.Context, userID string) (int, erro
 	return n, nil
 }
 
+// DigestHeldList returns the recipients of an event held for a digest.
+func (q *queries) DigestHeldList(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := q.db.Query(ctx, `SELECT i.user_id, coalesce(u.email, ''), s.next_at FROM digest_items i
+LEFT JOIN users u ON u.id = i.user_id
+LEFT JOIN digest_settings s ON s.user_id = i.user_id AND s.category = i.schedule
+WHERE i.event_id = $1 ORDER BY i.user_id COLLATE "C", i.id LIMIT $2`, eventID, min(limit, 1000))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: digest held list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.HeldDelivery, error) {
+		h := store.HeldDelivery{Reason: store.HoldDigest}
+		var next *time.Time
+		err := r.Scan(&h.UserID, &h.Address, &next)
+		if next != nil {
+			h.NotBefore = next.UTC()
+		}
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: digest held list: %w", mapErr(err, ""))
+	}
+	if out == nil {
+		out = []store.HeldDelivery{}
+	}
+	return out, nil
+}
+
 // UserTimeZone reads a person's time zone.
 func (q *queries) UserTimeZone(ctx context.Context, userID string) (string, error) {
 	var tz string

@@ -279,3 +279,28 @@ func (q *queries) UserTimeZone(ctx context.Context, userID string) (string, erro
 	err := q.r.QueryRowContext(ctx, `SELECT time_zone FROM users WHERE id = ?`, userID).Scan(&tz)
 	return tz, mapErr(fmt.Sprintf("user %q", userID), err)
 }
+
+// DigestHeldList returns the recipients of an event held for a digest.
+func (q *queries) DigestHeldList(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT i.user_id, coalesce(u.email, ''), s.next_at FROM digest_items i
+		LEFT JOIN users u ON u.id = i.user_id
+		LEFT JOIN digest_settings s ON s.user_id = i.user_id AND s.category = i.schedule
+		WHERE i.event_id = ? ORDER BY i.user_id, i.id LIMIT ?`, eventID, clampLimit(limit, 100, 1000))
+	if err != nil {
+		return nil, mapErr("digest held list", err)
+	}
+	defer rows.Close()
+	out := []store.HeldDelivery{}
+	for rows.Next() {
+		h := store.HeldDelivery{Reason: store.HoldDigest}
+		var next sql.NullTime
+		if err := rows.Scan(&h.UserID, &h.Address, &next); err != nil {
+			return nil, mapErr("digest held list", err)
+		}
+		if next.Valid {
+			h.NotBefore = next.Time.UTC()
+		}
+		out = append(out, h)
+	}
+	return out, mapErr("digest held list", rows.Err())
+}
