@@ -304,3 +304,52 @@ func (q *queries) DigestHeldList(ctx context.Context, eventID int64, limit int) 
 	}
 	return out, mapErr("digest held list", rows.Err())
 }
+
+// DigestSchedulesNotDue returns the schedules a change of zone moves.
+func (q *queries) DigestSchedulesNotDue(ctx context.Context, users []string, now time.Time) ([]store.ZonedDigestSetting, error) {
+	query, args := `SELECT s.user_id, u.time_zone, s.category, s.frequency, s.at, s.day, s.next_at, s.updated_at
+		FROM digest_settings s JOIN users u ON u.id = s.user_id
+		WHERE s.frequency <> 'immediate' AND (s.next_at IS NULL OR s.next_at > ?)`, []any{ts(now)}
+	if users != nil {
+		ids, err := json.Marshal(users)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: digest schedules not due: %w", err)
+		}
+		query += ` AND s.user_id IN (SELECT value FROM json_each(?))`
+		args = append(args, string(ids))
+	}
+	rows, err := q.r.QueryContext(ctx, query+` ORDER BY s.user_id, s.category`, args...)
+	if err != nil {
+		return nil, mapErr("digest schedules not due", err)
+	}
+	defer rows.Close()
+	out := []store.ZonedDigestSetting{}
+	for rows.Next() {
+		var z store.ZonedDigestSetting
+		var next sql.NullTime
+		s := &z.Setting
+		if err := rows.Scan(&z.UserID, &z.TimeZone, &s.Category, &s.Frequency, &s.At, &s.Day, &next, &s.UpdatedAt); err != nil {
+			return nil, mapErr("digest schedules not due", err)
+		}
+		s.NextAt, s.UpdatedAt = timePtr(next), s.UpdatedAt.UTC()
+		out = append(out, z)
+	}
+	return out, mapErr("digest schedules not due", rows.Err())
+}
+
+// DigestReschedule gives schedules their next time, in one transaction.
+func (q *queries) DigestReschedule(ctx context.Context, moves []store.DigestMove, now time.Time) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	return q.atomic(ctx, func(q *queries) error {
+		for _, m := range moves {
+			if _, err := q.w.ExecContext(ctx, `UPDATE digest_settings SET next_at = ?
+				WHERE user_id = ? AND category = ? AND frequency <> 'immediate' AND (next_at IS NULL OR next_at > ?)`,
+				ts(m.NextAt), m.UserID, m.Category, ts(now)); err != nil {
+				return mapErr("digest reschedule", err)
+			}
+		}
+		return nil
+	})
+}
