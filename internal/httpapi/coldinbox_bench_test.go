@@ -93,7 +93,9 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 			}
 			run := func(sum *wrkResult, reqs string, path string) {
 				b.Helper()
-				args := []string{"-t1", fmt.Sprint("-c", benchClients), "-d" + wrkDuration, "--latency"}
+				// A generous timeout: on a loaded machine a late answer is
+				// slow, not lost.
+				args := []string{"-t1", fmt.Sprint("-c", benchClients), "-d" + wrkDuration, "--timeout", "30s", "--latency"}
 				if reqs != "" {
 					args = append(args, "-s", script)
 				}
