@@ -91,6 +91,12 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 	if p.Cursor != nil {
 		conds += ` AND (n.visible_at, n.id) < (` + w.arg(ts(p.Cursor.VisibleAt)) + `, ` + w.arg(p.Cursor.ID) + `)`
 	}
+	if p.Channel != "" {
+		// One channel: its range of the index in the order asked.
+		sql := inboxSelect + ` WHERE ` + conds + ` AND n.channel = ` + w.arg(string(p.Channel)) +
+			` ORDER BY n.visible_at DESC, n.id DESC LIMIT ` + lim
+		return q.inboxRows(ctx, sql, w.args)
+	}
 	var branches []string
 	for _, ch := range inboxChannels(p.Channel) {
 		branches = append(branches, `(SELECT n.id, n.event_id, n.user_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at
@@ -104,7 +110,12 @@ FROM (` + strings.Join(branches, "\nUNION ALL\n") + `) n
 JOIN events e ON e.id = n.event_id
 JOIN notification_types t ON t.key = e.key
 ORDER BY n.visible_at DESC, n.id DESC LIMIT ` + lim
-	rows, err := q.db.Query(ctx, sql, w.args...)
+	return q.inboxRows(ctx, sql, w.args)
+}
+
+// inboxRows runs an inbox query.
+func (q *queries) inboxRows(ctx context.Context, sql string, args []any) ([]store.InboxItem, error) {
+	rows, err := q.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
 	}
