@@ -156,6 +156,33 @@ func writeDigests(ctx context.Context, tx store.Tx, userID string, merge bool, o
 	return tx.DigestSettingReplace(ctx, userID, out, now)
 }
 
+// rescheduleDigests works out again, in each person's zone as stored now,
+// the next time of the schedules of users (everybody's when nil) that
+// are not yet due: after the directory (import, sync, the user API)
+// changed a zone. Schedules whose time does not move are not written.
+func (s *Service) rescheduleDigests(ctx context.Context, tx store.Tx, users []string) error {
+	now := s.Now()
+	list, err := tx.DigestSchedulesNotDue(ctx, users, now)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	zones := map[string]*time.Location{}
+	var moves []store.DigestMove
+	for _, z := range list {
+		loc, ok := zones[z.TimeZone]
+		if !ok {
+			loc = s.zone(z.TimeZone)
+			zones[z.TimeZone] = loc
+		}
+		next := z.Setting.Next(now, loc)
+		if next.IsZero() || z.Setting.NextAt != nil && z.Setting.NextAt.Equal(next) {
+			continue
+		}
+		moves = append(moves, store.DigestMove{UserID: z.UserID, Category: z.Setting.Category, NextAt: next})
+	}
+	return tx.DigestReschedule(ctx, moves, now)
+}
+
 // digestsOf reads a person's schedules for their preference document.
 func digestsOf(ctx context.Context, q store.Queries, userID string) (DigestSchedule, []CategoryDigest, error) {
 	own := DigestSchedule{Frequency: string(store.DigestImmediate)}

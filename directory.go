@@ -54,7 +54,13 @@ func (s *Service) UpsertUser(ctx context.Context, in UserInput) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.UserUpsert(ctx, u)
+	// A change of zone moves the person's digests (in one transaction).
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.UserUpsert(ctx, u); err != nil {
+			return err
+		}
+		return s.rescheduleDigests(ctx, tx, []string{u.ID})
+	})
 	s.disp.DirectoryChanged()
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("user %q", u.ID), err)
@@ -125,7 +131,8 @@ func (s *Service) Import(ctx context.Context, f *DirectoryFile) (*ImportStats, e
 	// Notify's planning remembers the users it found (a second at most):
 	// it forgets them when they change here.
 	defer s.disp.DirectoryChanged()
-	return directory.Import(ctx, s.store, f)
+	// A change of zone moves the people's digests, in the same transaction.
+	return directory.Import(ctx, s.store, f, s.rescheduleDigests)
 }
 
 // SyncDirectoryFrom reads a JSON snapshot and syncs it (SyncDirectory).
@@ -145,7 +152,11 @@ func (s *Service) SyncDirectoryFrom(ctx context.Context, r io.Reader) (*SyncStat
 // 100,000 people of whom a few changed takes a few seconds.
 func (s *Service) SyncDirectory(ctx context.Context, snap *DirectorySnapshot) (*SyncStats, error) {
 	defer s.disp.DirectoryChanged()
-	return directory.Sync(ctx, s.store, snap, s.disp.Now())
+	// A change of zone moves the people's digests, in the same
+	// transaction: everybody's who has a schedule (few people).
+	return directory.Sync(ctx, s.store, snap, s.disp.Now(), func(ctx context.Context, tx store.Tx) error {
+		return s.rescheduleDigests(ctx, tx, nil)
+	})
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

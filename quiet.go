@@ -233,6 +233,47 @@ func (s *Service) zone(name string) *time.Location {
 	return s.loc
 }
 
+// Why a recipient of a published event got nothing on a channel, beside
+// the event's report (inactive, no address): PreferenceSkip.Reason.
+const (
+	WithheldPreference = store.SkipReasonPreference // a preference turned the channel off
+	WithheldQuietHours = store.HoldQuietHours       // e-mail held until their quiet hours end
+	WithheldUnread     = store.HoldUnread           // e-mail waits for the in-app one to stay unread
+	WithheldDigest     = store.HoldDigest           // e-mail held for their next digest
+)
+
+// EventWithheld returns, for a published event, the recipients who got
+// nothing on a channel because of their settings, each with why: a
+// preference, quiet hours pending, an unread delay pending, or a digest
+// (NotBefore: when the e-mail may leave, or the digest falls due). Up to
+// 1,000 of each kind; nil for an event not published.
+func (s *Service) EventWithheld(ctx context.Context, ev *Event) ([]PreferenceSkip, error) {
+	if ev.Status != EventPublished {
+		return nil, nil
+	}
+	const limit = 1000
+	out, err := s.PreferenceSkips(ctx, ev.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.HeldEmails(ctx, ev.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	digests, err := s.store.DigestHeldList(ctx, ev.ID, limit)
+	if err != nil {
+		return nil, wrap(fmt.Sprintf("event %d: held for digests", ev.ID), err)
+	}
+	for _, h := range append(held, digests...) {
+		w := PreferenceSkip{UserID: h.UserID, Channel: ChannelEmail, Reason: h.Reason}
+		if !h.NotBefore.IsZero() {
+			w.NotBefore = &h.NotBefore
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
 // HeldEmails returns up to limit e-mails of an event still held (quiet
 // hours, unread delay) now.
 func (s *Service) HeldEmails(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {

@@ -146,8 +146,10 @@ type Event struct {
 	// Deliveries counts e-mail deliveries per state (Event only, for
 	// e-mail events).
 	Deliveries map[string]int `json:"deliveries,omitempty"`
-	// Muted are the recipients who got nothing on a channel because of a
-	// preference (Event only).
+	// Muted are the recipients who got nothing on a channel because of
+	// their settings: a preference, quiet hours pending, an unread delay
+	// pending, a digest (Event only). Inactive people and missing
+	// addresses are in Report.
 	Muted []Muted `json:"muted,omitempty"`
 }
 
@@ -155,8 +157,9 @@ type Event struct {
 type Muted struct {
 	UserID  string `json:"user_id"`
 	Channel string `json:"channel"`
-	Reason  string `json:"reason"` // "preference", "quiet_hours" (quiet hours pending), "unread"
-	// NotBefore is when a held e-mail may leave.
+	Reason  string `json:"reason"` // "preference", "quiet_hours" (quiet hours pending), "unread", "digest" (held for a digest)
+	// NotBefore is when a held e-mail may leave (for a digest: when the
+	// digest falls due).
 	NotBefore *time.Time `json:"not_before,omitempty"`
 }
 

@@ -71,8 +71,17 @@ func (c *eventsShowCmd) Run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
+	withheld, err := svc.EventWithheld(rt.ctx, ev)
+	if err != nil {
+		return err
+	}
 	if rt.globals.JSON {
-		return rt.printJSON(ev)
+		// The API's event view: the event, then who got nothing on a
+		// channel because of their settings.
+		return rt.printJSON(struct {
+			*cloche.Event
+			Muted []cloche.PreferenceSkip `json:"muted,omitempty"`
+		}{ev, withheld})
 	}
 	loc := svc.Location()
 	channel := string(ev.Channel)
@@ -105,6 +114,16 @@ func (c *eventsShowCmd) Run(rt *runtime) error {
 	}
 	if lines := ev.Report.Lines(); len(lines) > 0 {
 		rt.printf("report:\n%s", indent(strings.Join(lines, "\n"), "  "))
+	}
+	if len(withheld) > 0 {
+		lines := make([]string, len(withheld))
+		for i, w := range withheld {
+			lines[i] = fmt.Sprintf("%s on %s: %s", w.UserID, w.Channel, withheldReason(w.Reason))
+			if w.NotBefore != nil {
+				lines[i] += " until " + formatTime(w.NotBefore, loc)
+			}
+		}
+		rt.printf("held back by their settings:\n%s", indent(strings.Join(lines, "\n"), "  "))
 	}
 	if ev.Body != "" {
 		rt.printf("body:\n%s", indent(ev.Body, "  "))
@@ -232,4 +251,19 @@ func actionsString(actions []cloche.Action) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// withheldReason says why a recipient got nothing on a channel.
+func withheldReason(reason string) string {
+	switch reason {
+	case cloche.WithheldPreference:
+		return "preference"
+	case cloche.WithheldQuietHours:
+		return "quiet hours pending"
+	case cloche.WithheldUnread:
+		return "e-mailed only if still unread"
+	case cloche.WithheldDigest:
+		return "held for a digest"
+	}
+	return reason
 }

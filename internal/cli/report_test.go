@@ -33,3 +33,29 @@ func TestNotifyReportsTheUnreached(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsShowWithheld: `events show` says who got nothing on a channel
+// because of their settings, and why (here a preference and a digest),
+// in text and in --json (the API's "muted").
+func TestEventsShowWithheld(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		h.importDirectory()
+		h.ok("prefs", "set", "1", "--type", "task:status:valid", "--channel", "email=off")
+		h.ok("prefs", "set", "2", "--digest", "weekly@monday@08:00")
+		var res cloche.Result
+		h.json(&res, "notify", "-k", "task:status:valid", "--title", "T", "-u", "1", "-u", "2")
+		show := h.ok("events", "show", fmt.Sprint(res.EventID))
+		for _, want := range []string{"held back by their settings:\n", "  1 on email: preference\n", "  2 on email: held for a digest until "} {
+			if !strings.Contains(show, want) {
+				t.Errorf("events show lacks %q:\n%s", want, show)
+			}
+		}
+		var ev struct {
+			Muted []cloche.PreferenceSkip `json:"muted"`
+		}
+		h.json(&ev, "events", "show", fmt.Sprint(res.EventID))
+		if len(ev.Muted) != 2 || ev.Muted[0].Reason != "preference" || ev.Muted[1].Reason != "digest" || ev.Muted[1].NotBefore == nil {
+			t.Errorf("--json muted %+v", ev.Muted)
+		}
+	})
+}

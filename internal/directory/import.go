@@ -244,8 +244,9 @@ func Check(f *File) ([]*store.Company, []*store.User, error) {
 }
 
 // Import writes f in one transaction: every row is checked first, and one
-// bad row rejects the whole file with its position and field.
-func Import(ctx context.Context, st store.Store, f *File) (*ImportStats, error) {
+// bad row rejects the whole file with its position and field. then, when
+// not nil, runs last in the same transaction, given the users written.
+func Import(ctx context.Context, st store.Store, f *File, then func(ctx context.Context, tx store.Tx, users []string) error) (*ImportStats, error) {
 	companies, users, err := Check(f)
 	if err != nil {
 		return nil, err
@@ -275,7 +276,14 @@ func Import(ctx context.Context, st store.Store, f *File) (*ImportStats, error) 
 				return rowError(fmt.Sprintf("users[%d].", i), err)
 			}
 		}
-		return nil
+		if then == nil {
+			return nil
+		}
+		ids := make([]string, len(users))
+		for i, u := range users {
+			ids[i] = u.ID
+		}
+		return then(ctx, tx, ids)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: import: %w", err)

@@ -115,8 +115,9 @@ func CheckSnapshot(s *Snapshot) (*store.DirectorySyncParams, error) {
 
 // Sync brings the directory to exactly s in one transaction, comparing
 // and writing in bulk in the database (store.SyncQueries), and says what
-// changed. One bad row refuses it all, naming row and field.
-func Sync(ctx context.Context, st store.Store, s *Snapshot, now time.Time) (*SyncStats, error) {
+// changed. One bad row refuses it all, naming row and field. then, when
+// not nil, runs last in the same transaction.
+func Sync(ctx context.Context, st store.Store, s *Snapshot, now time.Time, then func(ctx context.Context, tx store.Tx) error) (*SyncStats, error) {
 	p, err := CheckSnapshot(s)
 	if err != nil {
 		return nil, err
@@ -124,8 +125,10 @@ func Sync(ctx context.Context, st store.Store, s *Snapshot, now time.Time) (*Syn
 	p.At = now
 	var res *store.DirectorySyncResult
 	err = st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		res, err = tx.DirectorySync(ctx, p)
-		return err
+		if res, err = tx.DirectorySync(ctx, p); err != nil || then == nil {
+			return err
+		}
+		return then(ctx, tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: sync: %w", err)

@@ -67,21 +67,9 @@ func (s *Server) putPreferenceDefaults(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-// mutedReport is what an event's page says of the recipients a
-// preference kept from a channel (reason "preference"), then of those
-// whose e-mail is still held (reason "quiet_hours": quiet hours pending;
-// "unread": waiting for the in-app notification to be read).
+// mutedReport is what an event's page says of the recipients who got
+// nothing on a channel because of their settings (cloche.EventWithheld):
+// reason "preference", "quiet_hours", "unread" or "digest".
 func (s *Server) mutedReport(r *http.Request, ev *cloche.Event) ([]cloche.PreferenceSkip, error) {
-	if ev.Status != cloche.EventPublished {
-		return nil, nil
-	}
-	out, err := s.svc.PreferenceSkips(r.Context(), ev.ID, 1000)
-	if err != nil {
-		return nil, err
-	}
-	held, err := s.svc.HeldEmails(r.Context(), ev.ID, 1000)
-	for _, h := range held {
-		out = append(out, cloche.PreferenceSkip{UserID: h.UserID, Channel: cloche.ChannelEmail, Reason: h.Reason, NotBefore: &h.NotBefore})
-	}
-	return out, err
+	return s.svc.EventWithheld(r.Context(), ev)
 }

@@ -144,6 +144,32 @@ type DigestQueries interface {
 	DigestGet(ctx context.Context, id int64) (*Digest, error)
 	// DigestItemCount counts a person's held items.
 	DigestItemCount(ctx context.Context, userID string) (int, error)
+	// DigestHeldList returns up to limit recipients of an event whose
+	// e-mail is held for a digest (reason HoldDigest), by user, with the
+	// time their schedule falls due (zero when it has none).
+	DigestHeldList(ctx context.Context, eventID int64, limit int) ([]HeldDelivery, error)
+	// DigestSchedulesNotDue returns the schedules (not immediate) of users
+	// (everybody's when nil) that are not due at now, each with the
+	// person's stored zone: what a change of zone moves.
+	DigestSchedulesNotDue(ctx context.Context, users []string, now time.Time) ([]ZonedDigestSetting, error)
+	// DigestReschedule gives schedules their next time, each only while
+	// it is still not due at now and not immediate.
+	DigestReschedule(ctx context.Context, moves []DigestMove, now time.Time) error
+}
+
+// ZonedDigestSetting is a person's schedule and their stored time zone
+// ("": the organisation's).
+type ZonedDigestSetting struct {
+	UserID   string
+	TimeZone string
+	Setting  DigestSetting
+}
+
+// DigestMove is a schedule's new next time.
+type DigestMove struct {
+	UserID   string
+	Category string
+	NextAt   time.Time
 }
 
 // DigestItemInsertParams holds an event's e-mail for its recipients.

@@ -100,8 +100,9 @@ type PreferenceFilter struct {
 type PreferenceSkip struct {
 	UserID  string  `json:"user_id"`
 	Channel Channel `json:"channel"`
-	Reason  string  `json:"reason"` // "preference", HoldQuietHours, HoldUnread
-	// NotBefore is when a held e-mail may leave.
+	Reason  string  `json:"reason"` // "preference", HoldQuietHours, HoldUnread, HoldDigest
+	// NotBefore is when a held e-mail may leave (for a digest: when
+	// the digest falls due).
 	NotBefore *time.Time `json:"not_before,omitempty"`
 }
 

@@ -13,6 +13,7 @@ import (
 const (
 	HoldQuietHours = "quiet_hours" // until the person's quiet hours end
 	HoldUnread     = "unread"      // until the unread delay ends; reading cancels it
+	HoldDigest     = "digest"      // held for the person's next digest
 )
 
 // SkipReasonRead is the last message of a delivery skipped because its

@@ -74,6 +74,9 @@ type eventData struct {
 	MoreMail   bool
 	// Report says who got nothing (the event's report, in sentences).
 	Report []string
+	// Withheld are the recipients whose settings kept a channel from
+	// them, and why (cloche.EventWithheld).
+	Withheld []cloche.PreferenceSkip
 }
 
 func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
@@ -90,6 +93,10 @@ func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d := &eventData{Event: ev, Report: sentences(ev.Report.Lines())}
+	if d.Withheld, err = c.svc.EventWithheld(r.Context(), ev); err != nil {
+		c.serverError(w, r, s, "read who got nothing", err)
+		return
+	}
 	if t, err := c.svc.Type(r.Context(), ev.Key); err == nil {
 		d.Type = t
 	}
@@ -160,4 +167,20 @@ func (c *Console) eventID(w http.ResponseWriter, r *http.Request, s *session) (i
 		return 0, false
 	}
 	return id, true
+}
+
+// withheldReason says why a recipient got nothing on a channel, for the
+// event page.
+func withheldReason(reason string) string {
+	switch reason {
+	case cloche.WithheldPreference:
+		return "their preferences turn this channel off"
+	case cloche.WithheldQuietHours:
+		return "held until their quiet hours end"
+	case cloche.WithheldUnread:
+		return "sent only if still unread in the app"
+	case cloche.WithheldDigest:
+		return "held for their digest"
+	}
+	return reason
 }

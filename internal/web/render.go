@@ -98,9 +98,10 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return relative(c.now().Sub(t))
 		},
-		"duration":     humanDuration,
-		"base":         func() string { return c.prefix },
-		"channelLabel": channelLabel,
+		"duration":       humanDuration,
+		"base":           func() string { return c.prefix },
+		"channelLabel":   channelLabel,
+		"withheldReason": withheldReason,
 		"total": func(m map[cloche.Channel]int) int {
 			n := 0
 			for _, v := range m {

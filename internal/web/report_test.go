@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/directory"
 )
 
 // TestSendReportsTheUnreached: the console says, after a send and on the
@@ -49,5 +51,38 @@ func TestConsoleRefusesHostileStrings(t *testing.T) {
 			wantStatus(t, path, p, http.StatusBadRequest)
 		}
 		wantContains(t, "search", h.get("/console/directory?q=a%00b"), "q: must not contain the NUL character")
+	})
+}
+
+// TestEventPageSaysWhyWithheld: the event's page lists who got nothing on
+// a channel because of their settings, and why: a preference, a digest.
+func TestEventPageSaysWhyWithheld(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dbURL string) {
+		h := newHarness(t, dbURL, nil)
+		ctx := context.Background()
+		for _, id := range []string{"muted", "digester"} {
+			if _, err := h.svc.UpsertUser(ctx, cloche.UserInput{ID: directory.ID(id), Email: id + "@example.org"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		off := false
+		if _, err := h.svc.SetPreferences(ctx, "muted", []cloche.PreferenceSetting{
+			{Type: "task:status:valid", Channel: cloche.ChannelEmail, Enabled: &off}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.SetPreferences(ctx, "digester", nil, cloche.WithDigests(&cloche.DigestChange{
+			Digest: &cloche.DigestSchedule{Frequency: "weekly", Day: "monday", At: "08:00"}})); err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.svc.Notify(ctx, cloche.Notification{Key: "task:status:valid", Title: "Devis"},
+			cloche.Recipients{UserIDs: []string{"muted", "digester"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.mustLogin()
+		wantContains(t, "event page", h.get(fmt.Sprintf("/console/events/%d", res.EventID)),
+			`id="event-withheld"`,
+			`<tr class="withheld-preference"><td><a href="/console/directory/user?id=muted">muted</a></td><td>E-mail</td><td>their preferences turn this channel off</td><td>—</td></tr>`,
+			`<tr class="withheld-digest"><td><a href="/console/directory/user?id=digester">digester</a></td><td>E-mail</td><td>held for their digest</td>`)
 	})
 }

@@ -321,6 +321,81 @@ func (q *queries) DigestItemCount(ctx context.Context, userID string) (int, erro
 	return n, nil
 }
 
+// DigestHeldList returns the recipients of an event held for a digest.
+func (q *queries) DigestHeldList(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := q.db.Query(ctx, `SELECT i.user_id, coalesce(u.email, ''), s.next_at FROM digest_items i
+LEFT JOIN users u ON u.id = i.user_id
+LEFT JOIN digest_settings s ON s.user_id = i.user_id AND s.category = i.schedule
+WHERE i.event_id = $1 ORDER BY i.user_id COLLATE "C", i.id LIMIT $2`, eventID, min(limit, 1000))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: digest held list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.HeldDelivery, error) {
+		h := store.HeldDelivery{Reason: store.HoldDigest}
+		var next *time.Time
+		err := r.Scan(&h.UserID, &h.Address, &next)
+		if next != nil {
+			h.NotBefore = next.UTC()
+		}
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: digest held list: %w", mapErr(err, ""))
+	}
+	if out == nil {
+		out = []store.HeldDelivery{}
+	}
+	return out, nil
+}
+
+// DigestSchedulesNotDue returns the schedules a change of zone moves.
+func (q *queries) DigestSchedulesNotDue(ctx context.Context, users []string, now time.Time) ([]store.ZonedDigestSetting, error) {
+	query, args := `SELECT s.user_id, u.time_zone, s.category, s.frequency, s.at, s.day, s.next_at, s.updated_at
+FROM digest_settings s JOIN users u ON u.id = s.user_id
+WHERE s.frequency <> 'immediate' AND (s.next_at IS NULL OR s.next_at > $1)`, []any{ts(now)}
+	if users != nil {
+		query += ` AND s.user_id = ANY($2::text[])`
+		args = append(args, users)
+	}
+	rows, err := q.db.Query(ctx, query+` ORDER BY s.user_id COLLATE "C", s.category COLLATE "C"`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: digest schedules not due: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ZonedDigestSetting, error) {
+		var z store.ZonedDigestSetting
+		s := &z.Setting
+		err := r.Scan(&z.UserID, &z.TimeZone, &s.Category, &s.Frequency, &s.At, &s.Day, &s.NextAt, &s.UpdatedAt)
+		s.NextAt, s.UpdatedAt = utcPtr(s.NextAt), s.UpdatedAt.UTC()
+		return z, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: digest schedules not due: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
+// DigestReschedule gives schedules their next time, in one statement.
+func (q *queries) DigestReschedule(ctx context.Context, moves []store.DigestMove, now time.Time) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	users, cats, next := make([]string, len(moves)), make([]string, len(moves)), make([]time.Time, len(moves))
+	for i, m := range moves {
+		users[i], cats[i], next[i] = m.UserID, m.Category, ts(m.NextAt)
+	}
+	_, err := q.db.Exec(ctx, `UPDATE digest_settings s SET next_at = m.next_at
+FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS m (user_id, category, next_at)
+WHERE s.user_id = m.user_id AND s.category = m.category
+    AND s.frequency <> 'immediate' AND (s.next_at IS NULL OR s.next_at > $4)`, users, cats, next, ts(now))
+	if err != nil {
+		return fmt.Errorf("postgres: digest reschedule: %w", mapErr(err, ""))
+	}
+	return nil
+}
+
 // UserTimeZone reads a person's time zone.
 func (q *queries) UserTimeZone(ctx context.Context, userID string) (string, error) {
 	var tz string

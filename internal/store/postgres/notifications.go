@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,30 +76,55 @@ func scanInboxItem(row pgx.Row) (store.InboxItem, error) {
 }
 
 // NotificationList returns a page of p.UserID's visible, unexpired
-// notifications, newest visible first, after p.Cursor when given.
+// notifications, newest visible first, after p.Cursor when given. Each
+// channel asked (every in-app channel when p.Channel is empty) is read
+// from its own range of the inbox index, (user, channel, visible_at, id),
+// backwards and at most a page of it, and the pages are merged: a page of
+// every channel no longer reads and sorts the whole inbox (issue 14,
+// "Cold inbox reads"), and a cursor starts its range where the last page
+// ended.
 func (q *queries) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]store.InboxItem, error) {
 	var w where
-	now := tsOrNow(p.Now)
-	w.add("n.user_id = ?", p.UserID)
-	nowArg := w.arg(now)
-	w.conds = append(w.conds, "n.visible_at <= "+nowArg, "(n.expires_at IS NULL OR n.expires_at > "+nowArg+")")
-	if p.Channel != "" {
-		w.add("n.channel = ?", string(p.Channel))
-	}
+	user, now := w.arg(p.UserID), w.arg(tsOrNow(p.Now))
+	lim := w.arg(limit(p.Limit, defaultInboxLimit, maxInboxLimit))
+	conds := `n.user_id = ` + user + ` AND n.visible_at <= ` + now + ` AND (n.expires_at IS NULL OR n.expires_at > ` + now + `)`
 	if p.UnreadOnly {
-		w.conds = append(w.conds, "n.read_at IS NULL")
+		conds += ` AND n.read_at IS NULL`
 	}
 	if p.Archived {
-		w.conds = append(w.conds, "n.archived_at IS NOT NULL")
+		conds += ` AND n.archived_at IS NOT NULL`
 	} else {
-		w.conds = append(w.conds, "n.archived_at IS NULL")
+		conds += ` AND n.archived_at IS NULL`
 	}
 	if p.Cursor != nil {
-		w.conds = append(w.conds, "(n.visible_at, n.id) < ("+w.arg(ts(p.Cursor.VisibleAt))+", "+w.arg(p.Cursor.ID)+")")
+		conds += ` AND (n.visible_at, n.id) < (` + w.arg(ts(p.Cursor.VisibleAt)) + `, ` + w.arg(p.Cursor.ID) + `)`
 	}
-	sql := inboxSelect + w.sql() + ` ORDER BY n.visible_at DESC, n.id DESC LIMIT ` +
-		w.arg(limit(p.Limit, defaultInboxLimit, maxInboxLimit))
-	rows, err := q.db.Query(ctx, sql, w.args...)
+	if p.Channel != "" {
+		// One channel: its range of the index in the order asked.
+		sql := inboxSelect + ` WHERE ` + conds + ` AND n.channel = ` + w.arg(string(p.Channel)) +
+			` ORDER BY n.visible_at DESC, n.id DESC LIMIT ` + lim
+		return q.inboxRows(ctx, sql, w.args)
+	}
+	var branches []string
+	for _, ch := range inboxChannels(p.Channel) {
+		branches = append(branches, `(SELECT n.id, n.event_id, n.user_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at, n.archived_at
+    FROM notifications n WHERE `+conds+` AND n.channel = `+w.arg(string(ch))+`
+    ORDER BY n.visible_at DESC, n.id DESC LIMIT `+lim+`)`)
+	}
+	sql := `
+SELECT n.id, n.event_id, n.user_id, n.channel, e.key, t.status_type, e.title, e.body,
+    e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at,
+    e.url, e.actions, n.archived_at
+FROM (` + strings.Join(branches, "\nUNION ALL\n") + `) n
+JOIN events e ON e.id = n.event_id
+JOIN notification_types t ON t.key = e.key
+ORDER BY n.visible_at DESC, n.id DESC LIMIT ` + lim
+	return q.inboxRows(ctx, sql, w.args)
+}
+
+// inboxRows runs an inbox query.
+func (q *queries) inboxRows(ctx context.Context, sql string, args []any) ([]store.InboxItem, error) {
+	rows, err := q.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
 	}
@@ -107,6 +133,21 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
 	}
 	return out, nil
+}
+
+// inboxChannels are the channels an inbox query reads: ch, or every
+// in-app channel when ch is empty.
+func inboxChannels(ch store.Channel) []store.Channel {
+	if ch != "" {
+		return []store.Channel{ch}
+	}
+	var out []store.Channel
+	for _, c := range store.Channels {
+		if c.InApp() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // NotificationGet returns notification id of userID, whatever its state.

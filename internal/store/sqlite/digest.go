@@ -279,3 +279,77 @@ func (q *queries) UserTimeZone(ctx context.Context, userID string) (string, erro
 	err := q.r.QueryRowContext(ctx, `SELECT time_zone FROM users WHERE id = ?`, userID).Scan(&tz)
 	return tz, mapErr(fmt.Sprintf("user %q", userID), err)
 }
+
+// DigestHeldList returns the recipients of an event held for a digest.
+func (q *queries) DigestHeldList(ctx context.Context, eventID int64, limit int) ([]store.HeldDelivery, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT i.user_id, coalesce(u.email, ''), s.next_at FROM digest_items i
+		LEFT JOIN users u ON u.id = i.user_id
+		LEFT JOIN digest_settings s ON s.user_id = i.user_id AND s.category = i.schedule
+		WHERE i.event_id = ? ORDER BY i.user_id, i.id LIMIT ?`, eventID, clampLimit(limit, 100, 1000))
+	if err != nil {
+		return nil, mapErr("digest held list", err)
+	}
+	defer rows.Close()
+	out := []store.HeldDelivery{}
+	for rows.Next() {
+		h := store.HeldDelivery{Reason: store.HoldDigest}
+		var next sql.NullTime
+		if err := rows.Scan(&h.UserID, &h.Address, &next); err != nil {
+			return nil, mapErr("digest held list", err)
+		}
+		if next.Valid {
+			h.NotBefore = next.Time.UTC()
+		}
+		out = append(out, h)
+	}
+	return out, mapErr("digest held list", rows.Err())
+}
+
+// DigestSchedulesNotDue returns the schedules a change of zone moves.
+func (q *queries) DigestSchedulesNotDue(ctx context.Context, users []string, now time.Time) ([]store.ZonedDigestSetting, error) {
+	query, args := `SELECT s.user_id, u.time_zone, s.category, s.frequency, s.at, s.day, s.next_at, s.updated_at
+		FROM digest_settings s JOIN users u ON u.id = s.user_id
+		WHERE s.frequency <> 'immediate' AND (s.next_at IS NULL OR s.next_at > ?)`, []any{ts(now)}
+	if users != nil {
+		ids, err := json.Marshal(users)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: digest schedules not due: %w", err)
+		}
+		query += ` AND s.user_id IN (SELECT value FROM json_each(?))`
+		args = append(args, string(ids))
+	}
+	rows, err := q.r.QueryContext(ctx, query+` ORDER BY s.user_id, s.category`, args...)
+	if err != nil {
+		return nil, mapErr("digest schedules not due", err)
+	}
+	defer rows.Close()
+	out := []store.ZonedDigestSetting{}
+	for rows.Next() {
+		var z store.ZonedDigestSetting
+		var next sql.NullTime
+		s := &z.Setting
+		if err := rows.Scan(&z.UserID, &z.TimeZone, &s.Category, &s.Frequency, &s.At, &s.Day, &next, &s.UpdatedAt); err != nil {
+			return nil, mapErr("digest schedules not due", err)
+		}
+		s.NextAt, s.UpdatedAt = timePtr(next), s.UpdatedAt.UTC()
+		out = append(out, z)
+	}
+	return out, mapErr("digest schedules not due", rows.Err())
+}
+
+// DigestReschedule gives schedules their next time, in one transaction.
+func (q *queries) DigestReschedule(ctx context.Context, moves []store.DigestMove, now time.Time) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	return q.atomic(ctx, func(q *queries) error {
+		for _, m := range moves {
+			if _, err := q.w.ExecContext(ctx, `UPDATE digest_settings SET next_at = ?
+				WHERE user_id = ? AND category = ? AND frequency <> 'immediate' AND (next_at IS NULL OR next_at > ?)`,
+				ts(m.NextAt), m.UserID, m.Category, ts(now)); err != nil {
+				return mapErr("digest reschedule", err)
+			}
+		}
+		return nil
+	})
+}

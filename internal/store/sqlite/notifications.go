@@ -53,34 +53,50 @@ func scanInbox(row interface{ Scan(...any) error }) (store.InboxItem, error) {
 	return it, err
 }
 
+// NotificationList returns a page of p.UserID's visible, unexpired
+// notifications, newest visible first, after p.Cursor when given. Each
+// channel asked (every in-app channel when p.Channel is empty) is read
+// from its own range of the inbox index, (user, channel, visible_at, id),
+// backwards and at most a page of it, and the pages are merged: a page of
+// every channel no longer reads and sorts the whole inbox in a temporary
+// b-tree (issue 14, "Cold inbox reads"), and a cursor (a row value) starts
+// its range where the last page ended.
 func (q *queries) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]store.InboxItem, error) {
 	now := ts(p.Now)
-	var b strings.Builder
-	args := []any{p.UserID}
-	b.WriteString(inboxSelect)
-	b.WriteString(` WHERE n.user_id = ?`)
-	if p.Channel != "" {
-		b.WriteString(` AND n.channel = ?`)
-		args = append(args, string(p.Channel))
-	}
+	lim := clampLimit(p.Limit, 20, 200)
+	conds := `n.user_id = ? AND n.channel = ? AND n.visible_at <= ? AND (n.expires_at IS NULL OR n.expires_at > ?)`
 	if p.UnreadOnly {
-		b.WriteString(` AND n.read_at IS NULL`)
+		conds += ` AND n.read_at IS NULL`
 	}
 	if p.Archived {
-		b.WriteString(` AND n.archived_at IS NOT NULL`)
+		conds += ` AND n.archived_at IS NOT NULL`
 	} else {
-		b.WriteString(` AND n.archived_at IS NULL`)
+		conds += ` AND n.archived_at IS NULL`
 	}
-	b.WriteString(` AND n.visible_at <= ? AND (n.expires_at IS NULL OR n.expires_at > ?)`)
-	args = append(args, now, now)
 	if p.Cursor != nil {
-		c := ts(p.Cursor.VisibleAt)
-		b.WriteString(` AND (n.visible_at < ? OR (n.visible_at = ? AND n.id < ?))`)
-		args = append(args, c, c, p.Cursor.ID)
+		conds += ` AND (n.visible_at, n.id) < (?, ?)`
 	}
-	b.WriteString(` ORDER BY n.visible_at DESC, n.id DESC LIMIT ?`)
-	args = append(args, clampLimit(p.Limit, 20, 200))
-	rows, err := q.r.QueryContext(ctx, b.String(), args...)
+	var (
+		branches []string
+		args     []any
+	)
+	for _, ch := range inboxChannels(p.Channel) {
+		branches = append(branches, `SELECT * FROM (SELECT n.id, n.event_id, n.user_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at, n.archived_at
+			FROM notifications n WHERE `+conds+` ORDER BY n.visible_at DESC, n.id DESC LIMIT ?)`)
+		args = append(args, p.UserID, string(ch), now, now)
+		if p.Cursor != nil {
+			args = append(args, ts(p.Cursor.VisibleAt), p.Cursor.ID)
+		}
+		args = append(args, lim)
+	}
+	query := `SELECT n.id, n.event_id, n.user_id, n.channel, e.key, coalesce(t.status_type, 'neutral'),
+		e.title, e.body, e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at,
+		e.url, e.actions, n.archived_at
+	FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) n
+	JOIN events e ON e.id = n.event_id
+	LEFT JOIN notification_types t ON t.key = e.key
+	ORDER BY n.visible_at DESC, n.id DESC LIMIT ?`
+	rows, err := q.r.QueryContext(ctx, query, append(args, lim)...)
 	if err != nil {
 		return nil, mapErr("notification list", err)
 	}
@@ -94,6 +110,21 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 		out = append(out, it)
 	}
 	return out, mapErr("notification list", rows.Err())
+}
+
+// inboxChannels are the channels an inbox query reads: ch, or every
+// in-app channel when ch is empty.
+func inboxChannels(ch store.Channel) []store.Channel {
+	if ch != "" {
+		return []store.Channel{ch}
+	}
+	var out []store.Channel
+	for _, c := range store.Channels {
+		if c.InApp() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (q *queries) NotificationGet(ctx context.Context, userID string, id int64) (*store.InboxItem, error) {

@@ -216,13 +216,17 @@ func testNotifications(t *testing.T, s store.Store) {
 	})
 }
 
-// testNotificationPages checks cursor paging across equal visible_at.
+// testNotificationPages checks cursor paging across equal visible_at and
+// across channels: a page of every channel merges the channels' own
+// ranges, with or without a cursor.
 func testNotificationPages(t *testing.T, s store.Store) {
 	e := newEvent(t, s, nil)
 	const total = 25
+	channels := []store.Channel{store.ChannelMessage, store.ChannelMessage, store.ChannelAlert, store.ChannelHeaderMessage}
 	for i := range total {
-		// Three at a time share their visible_at.
-		insertNotifications(t, s, e, store.ChannelMessage, at(-time.Duration(i/3)*time.Minute), nil, "pat")
+		// Three at a time share their visible_at; the channels take turns
+		// at another pace, so that equal times span channels.
+		insertNotifications(t, s, e, channels[i%len(channels)], at(-time.Duration(i/3)*time.Minute), nil, "pat")
 	}
 	insertNotifications(t, s, e, store.ChannelMessage, t0, nil, "other")
 	now := at(time.Hour)
@@ -263,6 +267,29 @@ func testNotificationPages(t *testing.T, s store.Store) {
 				cursor = &store.Cursor{VisibleAt: last.VisibleAt, ID: last.ID}
 			}
 			sameIDs(t, "pages joined", listIDs(got), listIDs(all))
+		})
+	}
+
+	for _, ch := range []store.Channel{store.ChannelMessage, store.ChannelAlert, store.ChannelHeaderMessage} {
+		t.Run(fmt.Sprintf("pages of 2 on %s", ch), func(t *testing.T) {
+			var want []store.InboxItem
+			for _, it := range all {
+				if it.Channel == ch {
+					want = append(want, it)
+				}
+			}
+			var got []store.InboxItem
+			var cursor *store.Cursor
+			for range total + 1 {
+				page := list(t, s, store.NotificationListParams{UserID: "pat", Channel: ch, Now: now, Cursor: cursor, Limit: 2})
+				if len(page) == 0 {
+					break
+				}
+				got = append(got, page...)
+				last := page[len(page)-1]
+				cursor = &store.Cursor{VisibleAt: last.VisibleAt, ID: last.ID}
+			}
+			sameIDs(t, "pages joined", listIDs(got), listIDs(want))
 		})
 	}
 
