@@ -175,6 +175,7 @@ func (s *Service) init(ctx context.Context, o options) error {
 
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
 		Zone:              s.loc,
+		PollInterval:      s.cfg.Scheduler.PollInterval.D(),
 		// SQLite writes one transaction at a time: concurrent notifies
 		// share commits instead of queueing for the writer.
 		BatchCommits: s.store.Backend() == "sqlite",

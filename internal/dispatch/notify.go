@@ -144,6 +144,9 @@ type Config struct {
 	// Zone is the time zone of people who set none (setting time_zone),
 	// for their quiet hours; UTC when nil.
 	Zone *time.Location
+	// PollInterval is how often RunDue looks for due events other
+	// processes scheduled (due.go); default 250ms.
+	PollInterval time.Duration
 }
 
 // Mailer sends the e-mails of an event. EnqueueTx runs inside the
@@ -172,6 +175,8 @@ type Dispatcher struct {
 	contacts contactCache
 	// rescued counts the events Sweep handed back (rescue.go).
 	rescued atomic.Int64
+	// dueWake wakes RunDue (due.go).
+	dueWake chan struct{}
 }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
@@ -187,6 +192,8 @@ func New(st store.Store, cfg Config, logger *slog.Logger) *Dispatcher {
 		logger: logger,
 		http:   &http.Client{Timeout: cfg.CheckTimeout},
 		now:    time.Now,
+
+		dueWake: make(chan struct{}, 1),
 	}
 	if cfg.BatchCommits {
 		d.batch = newBatcher(st, maxBatch)
@@ -326,6 +333,8 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 	}
 	if ev.Status == store.EventPublished {
 		d.afterPublish(ctx, ev)
+	} else if ev.DueAt != nil && ev.CheckURL == "" {
+		d.wakeDue(*ev.DueAt)
 	}
 	// The event itself is the record of what was sent (and the HTTP access
 	// log of who asked): a line per notify is for debugging.
@@ -431,14 +440,16 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 			return nil, nil, err
 		}
 	}
-	if scheduled {
+	if scheduled && ev.CheckURL != "" {
+		// Only an event that asks its host needs a job of its own; the
+		// others go in batches (due.go).
 		if err := d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
 			ScheduledAt: *n.DueAt,
 			MaxAttempts: d.cfg.CheckMaxAttempts,
 		}); err != nil {
 			return nil, nil, err
 		}
-	} else {
+	} else if !scheduled {
 		out, err := d.publishTx(ctx, tx, ev, now, routes)
 		if err != nil {
 			return nil, nil, err

@@ -113,6 +113,15 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], workers *river.Workers, 
 }
 
 func (c *client[TTx]) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	// A transaction wrapped for memory's sake (dispatch's batches) says
+	// what is beneath.
+	for {
+		w, ok := tx.(interface{ Unwrap() store.Tx })
+		if !ok {
+			break
+		}
+		tx = w.Unwrap()
+	}
 	raw, ok := c.unwrap(tx)
 	if !ok {
 		return fmt.Errorf("jobs: insert %s: transaction %T is not of this store", args.Kind(), tx)
