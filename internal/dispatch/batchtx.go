@@ -14,10 +14,34 @@ type batchTx struct {
 	store.Tx
 	types map[string]*store.NotificationType
 	sums  map[string]*store.PreferenceSummary
+	// events are the batch's events, read in one query, each handed out
+	// once by EventGet.
+	events map[int64]*store.Event
 }
 
 func newBatchTx(tx store.Tx) *batchTx {
 	return &batchTx{Tx: tx, types: map[string]*store.NotificationType{}, sums: map[string]*store.PreferenceSummary{}}
+}
+
+// preload reads the events of ids in one query.
+func (b *batchTx) preload(ctx context.Context, ids []int64) error {
+	evs, err := b.Tx.EventGetMany(ctx, ids)
+	if err != nil {
+		return err
+	}
+	b.events = make(map[int64]*store.Event, len(evs))
+	for i := range evs {
+		b.events[evs[i].ID] = &evs[i]
+	}
+	return nil
+}
+
+func (b *batchTx) EventGet(ctx context.Context, id int64) (*store.Event, error) {
+	if ev, ok := b.events[id]; ok {
+		delete(b.events, id)
+		return ev, nil
+	}
+	return b.Tx.EventGet(ctx, id)
 }
 
 // Unwrap is the transaction beneath.

@@ -2,6 +2,9 @@ package dispatch
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,15 +84,44 @@ func (d *Dispatcher) dueRound(ctx context.Context, poll time.Duration) time.Dura
 
 // publishDueAll publishes batches until one comes back short, and returns
 // how many events it claimed.
+// With Config.DuePublishers above one, as many publish at once, each
+// claiming its own batches: where the database runs transactions side by
+// side (PostgreSQL), its round trips overlap.
 func (d *Dispatcher) publishDueAll(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		_, claimed, err := d.publishDueBatchN(ctx)
-		total += claimed
-		if err != nil || claimed < publishBatch {
-			return total, err
-		}
+	publishers := max(d.cfg.DuePublishers, 1)
+	var (
+		total atomic.Int64
+		mu    sync.Mutex
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for range publishers {
+		wg.Go(func() {
+			for {
+				_, claimed, err := d.publishDueBatchN(ctx, d.dueBatch())
+				total.Add(int64(claimed))
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+				if claimed < d.dueBatch() {
+					return
+				}
+			}
+		})
 	}
+	wg.Wait()
+	return int(total.Load()), errors.Join(errs...)
+}
+
+// dueBatch is how many due events one transaction publishes.
+func (d *Dispatcher) dueBatch() int {
+	if d.cfg.DueBatch > 0 {
+		return d.cfg.DueBatch
+	}
+	return publishBatch
 }
 
 // duePoll is how often RunDue looks for what other processes scheduled.

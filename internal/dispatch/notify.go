@@ -147,6 +147,10 @@ type Config struct {
 	// PollInterval is how often RunDue looks for due events other
 	// processes scheduled (due.go); default 250ms.
 	PollInterval time.Duration
+	// DuePublishers is how many batches of due events one process
+	// publishes at once (default 1); DueBatch how many events a batch
+	// holds (default 500).
+	DuePublishers, DueBatch int
 }
 
 // Mailer sends the e-mails of an event. EnqueueTx runs inside the

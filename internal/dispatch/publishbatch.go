@@ -9,8 +9,8 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// publishBatch is how many due events without check_url one job
-// publishes in one transaction.
+// publishBatch is how many due events without check_url one transaction
+// publishes, unless Config.DueBatch says otherwise.
 const publishBatch = 500
 
 // publishDueBatch claims up to publishBatch due events without check_url
@@ -21,15 +21,15 @@ const publishBatch = 500
 // and the sweep queues it again (its own job may be done already). It
 // returns the ids it published or finished.
 func (d *Dispatcher) publishDueBatch(ctx context.Context) ([]int64, error) {
-	ids, _, err := d.publishDueBatchN(ctx)
+	ids, _, err := d.publishDueBatchN(ctx, d.dueBatch())
 	return ids, err
 }
 
-// publishDueBatchN is publishDueBatch that also says how many events it
-// claimed.
-func (d *Dispatcher) publishDueBatchN(ctx context.Context) ([]int64, int, error) {
+// publishDueBatchN is publishDueBatch of up to limit events that also says
+// how many it claimed.
+func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, int, error) {
 	now := d.now()
-	ids, err := d.store.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: publishBatch})
+	ids, err := d.store.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: limit})
 	if err != nil || len(ids) == 0 {
 		return nil, 0, err
 	}
@@ -44,6 +44,9 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context) ([]int64, int, error)
 	err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		published = published[:0]
 		btx := newBatchTx(tx)
+		if err := btx.preload(ctx, ids); err != nil {
+			return err
+		}
 		for _, id := range ids {
 			ev, err := d.publishOneTx(ctx, btx, id)
 			switch {
