@@ -175,7 +175,7 @@ func (s *Service) init(ctx context.Context, o options) error {
 
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
 		Zone:              s.loc,
-		PollInterval:      s.cfg.Scheduler.PollInterval.D(),
+		PollInterval:      duePoll(s.store.Backend(), s.cfg.Scheduler.PollInterval.D()),
 		// SQLite writes one transaction at a time; PostgreSQL runs
 		// several side by side, their round trips overlapping.
 		DuePublishers: duePublishers(s.store.Backend()),
@@ -218,6 +218,16 @@ func (s *Service) init(ctx context.Context, o options) error {
 	s.mailer.SetQueue(q)
 	s.disp.SetMailer(s.mailer)
 	return s.initLive(o)
+}
+
+// duePoll is how often a process looks for due events other processes
+// scheduled. On SQLite, where one process serves, once a second: its own
+// are known when it schedules them, and an idle process stays idle.
+func duePoll(backend string, poll time.Duration) time.Duration {
+	if backend == "sqlite" {
+		return max(poll, time.Second)
+	}
+	return poll
 }
 
 // duePublishers is how many batches of due events a process publishes at
