@@ -27,7 +27,7 @@ func TestTwoServeProcessesShareDueBurst(t *testing.T) {
 		})
 		t.Cleanup(func() { procs[i].stop(t) })
 	}
-	ids := r.scheduleFar(t, procs[0].addr, 1500, "")
+	ids := r.scheduleFar(t, procs[0].addr, 600, "")
 	scheduled := map[int64]bool{}
 	for _, id := range ids {
 		scheduled[id] = true
