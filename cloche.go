@@ -182,6 +182,11 @@ func (s *Service) init(ctx context.Context, o options) error {
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
 		Zone:              s.loc,
 		SigningKey:        s.hostSigningKey,
+		PollInterval:      duePoll(s.store.Backend(), s.cfg.Scheduler.PollInterval.D()),
+		// SQLite writes one transaction at a time; PostgreSQL runs
+		// several side by side, their round trips overlapping.
+		DuePublishers: duePublishers(s.store.Backend()),
+		DueBatch:      dueBatch(s.store.Backend()),
 		// SQLite writes one transaction at a time: concurrent notifies
 		// share commits instead of queueing for the writer.
 		BatchCommits: s.store.Backend() == "sqlite",
@@ -229,6 +234,34 @@ func (s *Service) init(ctx context.Context, o options) error {
 	s.outbound.SetQueue(q)
 	s.disp.SetMailer(s.mailer)
 	return s.initLive(o)
+}
+
+// duePoll is how often a process looks for due events other processes
+// scheduled. On SQLite, where one process serves, once a second: its own
+// are known when it schedules them, and an idle process stays idle.
+func duePoll(backend string, poll time.Duration) time.Duration {
+	if backend == "sqlite" {
+		return max(poll, time.Second)
+	}
+	return poll
+}
+
+// duePublishers is how many batches of due events a process publishes at
+// once on backend (BenchmarkDueBurst).
+func duePublishers(backend string) int {
+	if backend == "postgres" {
+		return 4
+	}
+	return 1
+}
+
+// dueBatch is how many due events a batch holds on backend: on
+// PostgreSQL, smaller batches spread a burst over the publishers.
+func dueBatch(backend string) int {
+	if backend == "postgres" {
+		return 250
+	}
+	return 500
 }
 
 // Start runs the workers: scheduled events are published when due, failed

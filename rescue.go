@@ -1,6 +1,9 @@
 package cloche
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // EventsRescued is how many scheduled events this process handed back to
 // the queue because the process publishing them died (README, "What a crash
@@ -12,7 +15,8 @@ func (s *Service) EventsRescued() int64 { return s.disp.Rescued() }
 // few seconds, and returns how many.
 func (s *Service) SweepStranded(ctx context.Context) (int, error) { return s.disp.Sweep(ctx) }
 
-// startSweeps runs the sweep for stranded events until stopSweeps.
+// startSweeps runs the sweep for stranded events, and the publication of
+// due events without check_url (dispatch.RunDue), until stopSweeps.
 func (s *Service) startSweeps(ctx context.Context) {
 	s.sweeps.mu.Lock()
 	defer s.sweeps.mu.Unlock()
@@ -22,9 +26,12 @@ func (s *Service) startSweeps(ctx context.Context) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	s.sweeps.stop, s.sweeps.done = cancel, done
+	var wg sync.WaitGroup
+	wg.Go(func() { s.disp.RunSweeps(ctx) })
+	wg.Go(func() { s.disp.RunDue(ctx) })
 	go func() {
 		defer close(done)
-		s.disp.RunSweeps(ctx)
+		wg.Wait()
 	}()
 }
 

@@ -153,6 +153,13 @@ type Config struct {
 	// SigningKey returns the key that signs calls to check_url
 	// (internal/hostsign); nil: they go unsigned.
 	SigningKey func(ctx context.Context) ([]byte, error)
+	// PollInterval is how often RunDue looks for due events other
+	// processes scheduled (due.go); default 250ms.
+	PollInterval time.Duration
+	// DuePublishers is how many batches of due events one process
+	// publishes at once (default 1); DueBatch how many events a batch
+	// holds (default 500).
+	DuePublishers, DueBatch int
 }
 
 // Mailer sends the e-mails of an event. EnqueueTx runs inside the
@@ -181,6 +188,8 @@ type Dispatcher struct {
 	contacts contactCache
 	// rescued counts the events Sweep handed back (rescue.go).
 	rescued atomic.Int64
+	// dueWake wakes RunDue (due.go).
+	dueWake chan struct{}
 }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
@@ -196,6 +205,8 @@ func New(st store.Store, cfg Config, logger *slog.Logger) *Dispatcher {
 		logger: logger,
 		http:   &http.Client{Timeout: cfg.CheckTimeout},
 		now:    time.Now,
+
+		dueWake: make(chan struct{}, 1),
 	}
 	if cfg.BatchCommits {
 		d.batch = newBatcher(st, maxBatch)
@@ -338,6 +349,8 @@ func (d *Dispatcher) Notify(ctx context.Context, n Notification, r store.Recipie
 	}
 	if ev.Status == store.EventPublished {
 		d.afterPublish(ctx, ev)
+	} else if ev.DueAt != nil && ev.CheckURL == "" {
+		d.wakeDue(*ev.DueAt)
 	}
 	// The event itself is the record of what was sent (and the HTTP access
 	// log of who asked): a line per notify is for debugging.
@@ -445,14 +458,16 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 			return nil, nil, err
 		}
 	}
-	if scheduled {
+	if scheduled && ev.CheckURL != "" {
+		// Only an event that asks its host needs a job of its own; the
+		// others go in batches (due.go).
 		if err := d.queue.InsertTx(ctx, tx, PublishArgs{EventID: ev.ID}, &river.InsertOpts{
 			ScheduledAt: *n.DueAt,
 			MaxAttempts: d.cfg.CheckMaxAttempts,
 		}); err != nil {
 			return nil, nil, err
 		}
-	} else {
+	} else if !scheduled {
 		out, err := d.publishTx(ctx, tx, ev, now, routes)
 		if err != nil {
 			return nil, nil, err

@@ -9,8 +9,8 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// publishBatch is how many due events without check_url one job
-// publishes in one transaction.
+// publishBatch is how many due events without check_url one transaction
+// publishes, unless Config.DueBatch says otherwise.
 const publishBatch = 500
 
 // publishDueBatch claims up to publishBatch due events without check_url
@@ -21,45 +21,77 @@ const publishBatch = 500
 // and the sweep queues it again (its own job may be done already). It
 // returns the ids it published or finished.
 func (d *Dispatcher) publishDueBatch(ctx context.Context) ([]int64, error) {
+	ids, _, err := d.publishDueBatchN(ctx, d.dueBatch())
+	return ids, err
+}
+
+// publishDueBatchN is publishDueBatch of up to limit events that also says
+// how many it claimed.
+func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, int, error) {
 	now := d.now()
-	ids, err := d.store.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: publishBatch})
+	ids, err := d.store.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: limit})
 	if err != nil || len(ids) == 0 {
-		return nil, err
+		return nil, 0, err
 	}
+	claimed := len(ids)
 	var (
 		published []*store.Event
 		failed    []int64
 	)
+	// First the whole batch in one go; should an event fail, the batch
+	// again with each event in a savepoint of its own, so that the others
+	// still go.
 	err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		published, failed = published[:0], failed[:0]
+		published = published[:0]
+		btx := newBatchTx(tx)
+		if err := btx.preload(ctx, ids); err != nil {
+			return err
+		}
 		for _, id := range ids {
-			var ev *store.Event
-			err := tx.Savepoint(ctx, func(ctx context.Context, tx store.Tx) error {
-				var err error
-				ev, err = d.publishOneTx(ctx, tx, id)
-				return err
-			})
+			ev, err := d.publishOneTx(ctx, btx, id)
 			switch {
 			case err == nil && ev != nil:
 				published = append(published, ev)
-			case err == nil, errors.Is(err, errAlreadyDone), errors.Is(err, store.ErrConflict):
-			case ctx.Err() != nil:
-				return ctx.Err()
+			case err == nil, errors.Is(err, errAlreadyDone):
 			default:
-				d.logger.WarnContext(ctx, "publish: event failed in a batch, the sweep will queue it again", "event_id", id, "err", err)
-				failed = append(failed, id)
+				return err
 			}
 		}
 		return nil
 	})
+	if err != nil && ctx.Err() == nil {
+		err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			published, failed = published[:0], failed[:0]
+			btx := newBatchTx(tx)
+			for _, id := range ids {
+				var ev *store.Event
+				err := btx.Savepoint(ctx, func(ctx context.Context, tx store.Tx) error {
+					var err error
+					ev, err = d.publishOneTx(ctx, tx, id)
+					return err
+				})
+				switch {
+				case err == nil && ev != nil:
+					published = append(published, ev)
+				case err == nil, errors.Is(err, errAlreadyDone), errors.Is(err, store.ErrConflict):
+				case ctx.Err() != nil:
+					return ctx.Err()
+				default:
+					d.logger.WarnContext(ctx, "publish: event failed in a batch, its claim will lapse and it will be tried again", "event_id", id, "err", err)
+					failed = append(failed, id)
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
-		return nil, err
+		return nil, claimed, err
 	}
 	for _, ev := range published {
 		d.logPublished(ctx, ev)
 		d.afterPublish(ctx, ev)
 	}
-	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), nil
+	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), claimed, nil
 }
 
 // publishOneTx publishes pending event id inside tx, or finishes it as

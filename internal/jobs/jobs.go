@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,13 +54,22 @@ type Config struct {
 func New(st store.Store, workers *river.Workers, cfg Config) (Queue, error) {
 	switch s := st.(type) {
 	case *sqlite.Store:
-		return newClient(riversqlite.New(s.DB()), workers, cfg, func(tx store.Tx) (*sql.Tx, bool) {
+		drv := newSQLiteDriver(riversqlite.New(s.DB()))
+		// The listener wakes the workers at once for this process's jobs
+		// (wake.go): polling for jobs is only for other processes'.
+		cfg.PollInterval = max(cfg.PollInterval, fetchPoll)
+		c, err := newClient(drv, workers, cfg, func(tx store.Tx) (*sql.Tx, bool) {
 			t, ok := tx.(*sqlite.Tx)
 			if !ok {
 				return nil, false
 			}
 			return t.SQLTx(), true
 		})
+		if err != nil {
+			return nil, err
+		}
+		c.kick = drv.kicks.kick
+		return c, nil
 	case *postgres.Store:
 		return newClient(riverpgxv5.New(s.Pool()), workers, cfg, func(tx store.Tx) (pgx.Tx, bool) {
 			t, ok := tx.(interface{ PgxTx() pgx.Tx })
@@ -73,10 +83,15 @@ func New(st store.Store, workers *river.Workers, cfg Config) (Queue, error) {
 }
 
 type client[TTx any] struct {
-	river    *river.Client[TTx]
-	unwrap   func(store.Tx) (TTx, bool)
-	interval time.Duration
-	logger   *slog.Logger
+	river  *river.Client[TTx]
+	unwrap func(store.Tx) (TTx, bool)
+	logger *slog.Logger
+	// kick, when set, has the workers of a queue look for jobs at once:
+	// once a transaction that inserted a job there commits, or when
+	// promote made one available (SQLite, wake.go).
+	kick func(queue string)
+	// promoteWake wakes promote for a job scheduled soon.
+	promoteWake chan struct{}
 
 	mu   sync.Mutex
 	stop context.CancelFunc
@@ -109,16 +124,49 @@ func newClient[TTx any](driver riverdriver.Driver[TTx], workers *river.Workers, 
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &client[TTx]{river: rc, unwrap: unwrap, interval: cfg.PollInterval, logger: logger}, nil
+	return &client[TTx]{river: rc, unwrap: unwrap, logger: logger, promoteWake: make(chan struct{}, 1)}, nil
 }
 
 func (c *client[TTx]) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	// A transaction wrapped for memory's sake (dispatch's batches) says
+	// what is beneath.
+	for {
+		w, ok := tx.(interface{ Unwrap() store.Tx })
+		if !ok {
+			break
+		}
+		tx = w.Unwrap()
+	}
 	raw, ok := c.unwrap(tx)
 	if !ok {
 		return fmt.Errorf("jobs: insert %s: transaction %T is not of this store", args.Kind(), tx)
 	}
 	if _, err := c.river.InsertTx(ctx, raw, args, opts); err != nil {
 		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	after, _ := tx.(interface{ OnCommit(func()) })
+	if c.kick != nil && after != nil {
+		queue := river.QueueDefault
+		if a, ok := args.(river.JobArgsWithInsertOpts); ok && a.InsertOpts().Queue != "" {
+			queue = a.InsertOpts().Queue
+		}
+		if opts != nil && opts.Queue != "" {
+			queue = opts.Queue
+		}
+		after.OnCommit(func() { c.kick(queue) })
+	}
+	if opts != nil && !opts.ScheduledAt.IsZero() && time.Until(opts.ScheduledAt) < promoteCap {
+		wake := func() {
+			select {
+			case c.promoteWake <- struct{}{}:
+			default:
+			}
+		}
+		if after != nil {
+			after.OnCommit(wake)
+		} else {
+			wake()
+		}
 	}
 	return nil
 }
@@ -151,39 +199,70 @@ func (c *client[TTx]) Stop(ctx context.Context) error {
 	return nil
 }
 
+// promoteCap is the longest promote sleeps: the bound on how late a job
+// another process scheduled is made available.
+const promoteCap = time.Second
+
 // promote makes scheduled and retryable jobs available as soon as they are
 // due. River's own scheduler does this every 5 seconds, which would publish
-// an event up to 5 seconds late; this loop keeps lateness near the poll
-// interval.
+// an event up to 5 seconds late. This loop sleeps until the earliest
+// scheduled job it saw, at most promoteCap, or until this process
+// schedules one sooner (InsertTx).
 func (c *client[TTx]) promote(ctx context.Context) {
 	defer close(c.done)
-	t := time.NewTicker(c.interval)
-	defer t.Stop()
+	const page = 100
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	params := river.NewJobListParams().
 		States(rivertype.JobStateScheduled, rivertype.JobStateRetryable).
 		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).
-		First(100)
+		First(page)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-timer.C:
+		case <-c.promoteWake:
 		}
+		wait := promoteCap
 		res, err := c.river.JobList(ctx, params)
 		if err != nil {
 			if ctx.Err() == nil {
 				c.logger.WarnContext(ctx, "jobs: list due jobs", "err", err)
 			}
-			continue
+			res = &river.JobListResult{}
 		}
 		now := time.Now()
+		var queues []string
+		promoted := 0
 		for _, job := range res.Jobs {
 			if job.ScheduledAt.After(now) {
+				wait = min(wait, job.ScheduledAt.Sub(now))
 				break
 			}
+			promoted++
 			if _, err := c.river.JobRetry(ctx, job.ID); err != nil && ctx.Err() == nil {
 				c.logger.WarnContext(ctx, "jobs: promote due job", "job_id", job.ID, "err", err)
+				continue
+			}
+			if !slices.Contains(queues, job.Queue) {
+				queues = append(queues, job.Queue)
 			}
 		}
+		if promoted == page {
+			wait = 0 // more may be due
+		}
+		if c.kick != nil {
+			for _, q := range queues {
+				c.kick(q)
+			}
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(max(wait, time.Millisecond))
 	}
 }

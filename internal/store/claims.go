@@ -15,8 +15,8 @@ type EventClaims interface {
 	// nothing, when the event is no longer pending, is claimed, or does
 	// not exist.
 	EventClaim(ctx context.Context, p *EventClaimParams) (bool, error)
-	// EventClaimDue finds up to Limit pending events, due at Now, that no
-	// live job is on: those whose claim lapsed before Now, and those never
+	// EventClaimDue finds up to Limit pending events with a check_url, due
+	// at Now, that no live job is on: those whose claim lapsed before Now, and those never
 	// claimed nor handed back that fell due before NeverClaimedBefore. It
 	// clears their claim, counts an attempt and returns their ids, so that
 	// the caller enqueues a publish job for each in the same transaction.
@@ -26,6 +26,11 @@ type EventClaims interface {
 	// Now that have no check_url and no running claim, counting an attempt,
 	// and returns their ids: one job publishes them all at once.
 	EventClaimBatch(ctx context.Context, p *EventClaimBatchParams) ([]int64, error)
+	// EventNextDue is the earliest due time of a pending event without
+	// check_url that no running claim holds at now (in the past when one
+	// is due already), nil when there is none: the due loop sleeps until
+	// then.
+	EventNextDue(ctx context.Context, now time.Time) (*time.Time, error)
 	// EventRelease ends the claim on event ID (a job that will retry later
 	// hands it back to its own retry).
 	EventRelease(ctx context.Context, id int64) error

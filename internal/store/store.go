@@ -73,6 +73,8 @@ type Queries interface {
 	// Events.
 	EventInsert(ctx context.Context, e *Event) error // sets ID, CreatedAt, UpdatedAt
 	EventGet(ctx context.Context, id int64) (*Event, error)
+	// EventGetMany returns the events of ids that exist, in no order.
+	EventGetMany(ctx context.Context, ids []int64) ([]Event, error)
 	EventList(ctx context.Context, p *EventListParams) ([]Event, error)
 	// EventFinish moves a pending event to another status; it returns
 	// ErrConflict if the event is no longer pending, so that an event is

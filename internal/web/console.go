@@ -81,18 +81,23 @@ func ConsoleConfigFrom(c config.Console) ConsoleConfig {
 // Console is the operators' console, an http.Handler for every path under
 // its prefix. Mount it with Register.
 type Console struct {
-	svc     *cloche.Service
-	cfg     ConsoleConfig
-	logger  *slog.Logger
-	prefix  string
-	mux     *http.ServeMux
-	pages   map[string]*template.Template
-	keys    *signer
-	revoked revocations
-	logins  throttle
-	origins *http.CrossOriginProtection
-	cssETag string
-	now     func() time.Time
+	svc    *cloche.Service
+	cfg    ConsoleConfig
+	logger *slog.Logger
+	prefix string
+	mux    *http.ServeMux
+	// pages are parsed in the background from NewConsole on, off the
+	// start path; pagesDone is closed once they are (or pagesErr says why
+	// not).
+	pages     map[string]*template.Template
+	pagesErr  error
+	pagesDone chan struct{}
+	keys      *signer
+	revoked   revocations
+	logins    throttle
+	origins   *http.CrossOriginProtection
+	cssETag   string
+	now       func() time.Time
 }
 
 // NewConsole builds the console of svc. With neither an admin password nor
@@ -135,11 +140,11 @@ func NewConsole(svc *cloche.Service, cfg ConsoleConfig, logger *slog.Logger) (*C
 	}
 	sum := sha256.Sum256(consoleCSS)
 	c.cssETag = `"` + hex.EncodeToString(sum[:8]) + `"`
-	pages, err := parsePages(c.funcs())
-	if err != nil {
-		return nil, err
-	}
-	c.pages = pages
+	c.pagesDone = make(chan struct{})
+	go func() {
+		defer close(c.pagesDone)
+		c.pages, c.pagesErr = parsePages(c.funcs())
+	}()
 	c.routes()
 	return c, nil
 }

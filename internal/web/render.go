@@ -27,6 +27,12 @@ type view struct {
 // render writes page with data. The page is built in memory first, so that
 // a template error gives a clean 500 rather than half a page.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title, nav string, data any) {
+	<-c.pagesDone
+	if c.pagesErr != nil {
+		c.logger.ErrorContext(r.Context(), "console: templates", "err", c.pagesErr)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	t, ok := c.pages[page]
 	if !ok {
 		c.logger.ErrorContext(r.Context(), "console: no such template", "page", page)

@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,7 +29,7 @@ WHERE id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until
 // subquery: a row another sweep changed meanwhile is checked again. The
 // subquery is materialised: inlined, its LIMIT could be applied more than
 // once.
-const eventUnattended = `status = 'pending' AND due_at <= $1 AND (
+const eventUnattended = `status = 'pending' AND check_url <> '' AND due_at <= $1 AND (
     (claimed_until IS NOT NULL AND claimed_until <= $1) OR
     (claimed_until IS NULL AND attempts = 0 AND due_at <= $2))`
 
@@ -89,4 +91,20 @@ func (q *queries) EventRelease(ctx context.Context, id int64) error {
 		return fmt.Errorf("postgres: event release %d: %w", id, mapErr(err, ""))
 	}
 	return nil
+}
+
+// EventNextDue is when the due loop looks again (store.EventClaims).
+func (q *queries) EventNextDue(ctx context.Context, now time.Time) (*time.Time, error) {
+	var t time.Time
+	err := q.db.QueryRow(ctx, `
+SELECT due_at FROM events WHERE status = 'pending' AND check_url = ''
+    AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY due_at LIMIT 1`, ts(now)).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event next due: %w", mapErr(err, ""))
+	}
+	t = t.UTC()
+	return &t, nil
 }

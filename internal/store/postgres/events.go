@@ -97,6 +97,30 @@ func (q *queries) EventGet(ctx context.Context, id int64) (*store.Event, error) 
 	return &e, nil
 }
 
+// EventGetMany returns the events of ids that exist.
+func (q *queries) EventGetMany(ctx context.Context, ids []int64) ([]store.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.db.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event get many: %w", mapErr(err, ""))
+	}
+	defer rows.Close()
+	out := make([]store.Event, 0, len(ids))
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: event get many: %w", mapErr(err, ""))
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: event get many: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
 // where builds a conjunction of conditions with numbered arguments.
 type where struct {
 	conds []string

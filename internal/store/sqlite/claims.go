@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/cloche/cloche/internal/store"
 )
@@ -22,7 +24,7 @@ func (q *queries) EventClaim(ctx context.Context, p *store.EventClaimParams) (bo
 
 // eventUnattended is the condition on a pending event no job is on at ?1,
 // never claimed when due before ?2.
-const eventUnattended = `status = 'pending' AND due_at <= ?1 AND (
+const eventUnattended = `status = 'pending' AND check_url <> '' AND due_at <= ?1 AND (
 		(claimed_until IS NOT NULL AND claimed_until <= ?1) OR
 		(claimed_until IS NULL AND attempts = 0 AND due_at <= ?2))`
 
@@ -57,18 +59,34 @@ func scanIDs(rows *sql.Rows, op string) ([]int64, error) {
 	return ids, nil
 }
 
+// EventClaimBatch and EventNextDue name their index: without statistics
+// SQLite would take events_status, then sort every pending event.
 func (q *queries) EventClaimBatch(ctx context.Context, p *store.EventClaimBatchParams) ([]int64, error) {
 	if p.Limit <= 0 {
 		return nil, nil
 	}
 	rows, err := q.w.QueryContext(ctx, `UPDATE events SET claimed_until = ?2, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM events WHERE status = 'pending' AND due_at <= ?1 AND check_url = ''
+		WHERE id IN (SELECT id FROM events INDEXED BY events_due_batch WHERE status = 'pending' AND due_at <= ?1 AND check_url = ''
 			AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY due_at LIMIT ?3)
 		RETURNING id`, ts(p.Now), ts(p.Until), p.Limit)
 	if err != nil {
 		return nil, mapErr("event claim batch", err)
 	}
 	return scanIDs(rows, "event claim batch")
+}
+
+func (q *queries) EventNextDue(ctx context.Context, now time.Time) (*time.Time, error) {
+	var t time.Time
+	err := q.r.QueryRowContext(ctx, `SELECT due_at FROM events INDEXED BY events_due_batch WHERE status = 'pending' AND check_url = ''
+		AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY due_at LIMIT 1`, ts(now)).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr("event next due", err)
+	}
+	t = t.UTC()
+	return &t, nil
 }
 
 func (q *queries) EventRelease(ctx context.Context, id int64) error {

@@ -149,6 +149,30 @@ func (q *queries) EventGet(ctx context.Context, id int64) (*store.Event, error) 
 	return &e, nil
 }
 
+func (q *queries) EventGetMany(ctx context.Context, ids []int64) ([]store.Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (SELECT value FROM json_each(?))`, string(b))
+	if err != nil {
+		return nil, mapErr("event get many", err)
+	}
+	defer rows.Close()
+	out := make([]store.Event, 0, len(ids))
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, mapErr("event get many", err)
+		}
+		out = append(out, e)
+	}
+	return out, mapErr("event get many", rows.Err())
+}
+
 func (q *queries) EventList(ctx context.Context, p *store.EventListParams) ([]store.Event, error) {
 	var where []string
 	var args []any

@@ -246,6 +246,9 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr("commit", err)
 	}
+	for _, fn := range tx.after {
+		fn()
+	}
 	return nil
 }
 
@@ -274,7 +277,13 @@ func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
 type Tx struct {
 	queries
 	tx *sql.Tx
+	// after run once the transaction committed (OnCommit).
+	after []func()
 }
+
+// OnCommit has fn run once the transaction commits (not if it rolls
+// back): the jobs queue wakes its workers so.
+func (t *Tx) OnCommit(fn func()) { t.after = append(t.after, fn) }
 
 // SQLTx returns the underlying transaction.
 func (t *Tx) SQLTx() *sql.Tx { return t.tx }

@@ -16,6 +16,13 @@ func claimEvent(t *testing.T, s store.Store, due time.Time) *store.Event {
 	return newEvent(t, s, func(e *store.Event) { e.DueAt = &due })
 }
 
+// checkedEvent inserts a pending event with a check_url, due at due: such
+// events have a publish job each, which EventClaimDue hands back.
+func checkedEvent(t *testing.T, s store.Store, due time.Time) *store.Event {
+	t.Helper()
+	return newEvent(t, s, func(e *store.Event) { e.DueAt = &due; e.CheckURL = "https://host.test/check" })
+}
+
 func testEventClaim(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	claim := func(id int64, now, until time.Duration) bool {
@@ -66,15 +73,17 @@ func testEventClaimDue(t *testing.T, s store.Store) {
 		return ids
 	}
 	var (
-		neverOld   = claimEvent(t, s, now.Add(-time.Minute))    // stranded before its first claim
-		neverNew   = claimEvent(t, s, now.Add(-10*time.Second)) // its job is on its way
-		lapsed     = claimEvent(t, s, now.Add(-30*time.Second))
-		held       = claimEvent(t, s, now.Add(-30*time.Second))
-		released   = claimEvent(t, s, now.Add(-time.Minute)) // waits for its retry
-		notDue     = claimEvent(t, s, now.Add(time.Minute))
-		cancelled  = claimEvent(t, s, now.Add(-time.Minute))
-		notDueHeld = claimEvent(t, s, now.Add(time.Minute))
+		neverOld   = checkedEvent(t, s, now.Add(-time.Minute))    // stranded before its first claim
+		neverNew   = checkedEvent(t, s, now.Add(-10*time.Second)) // its job is on its way
+		lapsed     = checkedEvent(t, s, now.Add(-30*time.Second))
+		held       = checkedEvent(t, s, now.Add(-30*time.Second))
+		released   = checkedEvent(t, s, now.Add(-time.Minute)) // waits for its retry
+		notDue     = checkedEvent(t, s, now.Add(time.Minute))
+		cancelled  = checkedEvent(t, s, now.Add(-time.Minute))
+		notDueHeld = checkedEvent(t, s, now.Add(time.Minute))
+		batched    = claimEvent(t, s, now.Add(-time.Minute)) // no check_url: the due loop's
 	)
+	_ = batched
 	for _, c := range []struct {
 		ev    *store.Event
 		until time.Time
@@ -111,7 +120,7 @@ func testEventClaimDueConcurrent(t *testing.T, s store.Store) {
 	now := at(time.Hour)
 	const total = 200
 	for range total {
-		claimEvent(t, s, now.Add(-time.Minute))
+		checkedEvent(t, s, now.Add(-time.Minute))
 	}
 	var (
 		mu    sync.Mutex
@@ -217,4 +226,51 @@ func testSavepointFanOut(t *testing.T, s store.Store) {
 	if len(items) != 2 {
 		t.Errorf("u1 has %d notifications, want 2", len(items))
 	}
+}
+
+func testEventNextDue(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := at(time.Hour)
+	next := func(now time.Time) *time.Time {
+		t.Helper()
+		n, err := s.EventNextDue(ctx, now)
+		must(t, err)
+		return n
+	}
+	if n := next(now); n != nil {
+		t.Fatalf("EventNextDue with no event = %v, want nil", n)
+	}
+	checkedEvent(t, s, now.Add(-time.Hour)) // has a job of its own
+	later := claimEvent(t, s, now.Add(time.Minute))
+	if n := next(now); n == nil || !n.Equal(later.DueAt.Truncate(time.Microsecond)) {
+		t.Errorf("EventNextDue = %v, want %v", n, later.DueAt)
+	}
+	held := claimEvent(t, s, now.Add(-time.Minute))
+	ok, err := s.EventClaim(ctx, &store.EventClaimParams{ID: held.ID, Now: now, Until: now.Add(10 * time.Second)})
+	must(t, err)
+	if !ok {
+		t.Fatal("EventClaim = false")
+	}
+	if n := next(now); n == nil || !n.Equal(later.DueAt.Truncate(time.Microsecond)) {
+		t.Errorf("EventNextDue with a held claim = %v, want %v", n, later.DueAt)
+	}
+	// Once the claim lapses, the event is due again.
+	if n := next(now.Add(20 * time.Second)); n == nil || !n.Equal(held.DueAt.Truncate(time.Microsecond)) {
+		t.Errorf("EventNextDue after the claim lapsed = %v, want %v", n, held.DueAt)
+	}
+	due := claimEvent(t, s, now.Add(-time.Second))
+	if n := next(now); n == nil || !n.Equal(due.DueAt.Truncate(time.Microsecond)) {
+		t.Errorf("EventNextDue = %v, want %v (due already)", n, due.DueAt)
+	}
+	evs, err := s.EventGetMany(ctx, []int64{later.ID, due.ID, 1 << 40})
+	must(t, err)
+	got := []int64{}
+	for _, e := range evs {
+		got = append(got, e.ID)
+		if e.DueAt == nil || e.Status != store.EventPending {
+			t.Errorf("EventGetMany: event %d = %+v", e.ID, e)
+		}
+	}
+	slices.Sort(got)
+	equal(t, "EventGetMany", got, []int64{later.ID, due.ID})
 }
