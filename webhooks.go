@@ -49,6 +49,11 @@ func (s *Service) Webhook(ctx context.Context, id int64) (*WebhookOutlet, error)
 	return o, wrap(fmt.Sprintf("webhook %d", id), err)
 }
 
+// webhookNotFound names the outlet a name did not find.
+func webhookNotFound(name string) error {
+	return &store.Error{Kind: ErrNotFound, Msg: fmt.Sprintf("no webhook is named %q", name)}
+}
+
 // WebhookByName returns the outlet named name.
 func (s *Service) WebhookByName(ctx context.Context, name string) (*WebhookOutlet, error) {
 	os, err := s.Webhooks(ctx)
@@ -60,7 +65,7 @@ func (s *Service) WebhookByName(ctx context.Context, name string) (*WebhookOutle
 			return &os[i], nil
 		}
 	}
-	return nil, fmt.Errorf("webhook %q: %w", name, ErrNotFound)
+	return nil, webhookNotFound(name)
 }
 
 // RemoveWebhook removes an outlet; what it was still to receive fails as

@@ -163,7 +163,7 @@ type PublishHook interface {
 // Dispatcher sends notifications.
 type Dispatcher struct {
 	// hooks run at each publication (AddPublishHook).
-	hooks []PublishHook
+	hooks  []PublishHook
 	store  store.Store
 	queue  jobs.Queue
 	cfg    Config

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,6 +17,9 @@ func (h *Hooks) Add(ctx context.Context, in Input) (*store.WebhookOutlet, error)
 		return nil, err
 	}
 	if err := h.st.WebhookInsert(ctx, o); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, &store.Error{Kind: store.ErrConflict, Msg: fmt.Sprintf("a webhook is named %q already", o.Name), Err: err}
+		}
 		return nil, err
 	}
 	h.forget()
