@@ -105,6 +105,32 @@ func (h *Hooks) Begin(context.Context) outbound.Job {
 	return &job{h: h, events: map[int64]*content{}}
 }
 
+// outlets returns the outlets by id and their signers, read once per job
+// and again when a target is not among them (an outlet added since).
+func (j *job) outlets(ctx context.Context, targets []store.ClaimedDelivery) (map[string]*store.WebhookOutlet, map[int64]signer, error) {
+	missing := j.byID == nil
+	for i := 0; !missing && i < len(targets); i++ {
+		_, ok := j.byID[targets[i].Target]
+		missing = !ok
+	}
+	if !missing {
+		return j.byID, j.signers, nil
+	}
+	all, err := j.h.st.WebhookList(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	j.byID, j.signers = make(map[string]*store.WebhookOutlet, len(all)), make(map[int64]signer, len(all))
+	for i := range all {
+		o := &all[i]
+		j.byID[strconv.FormatInt(o.ID, 10)] = o
+		if key, err := secretKey(o.Secret); err == nil {
+			j.signers[o.ID] = signer{key: key}
+		}
+	}
+	return j.byID, j.signers, nil
+}
+
 // forget drops the cached outlets after a change made here.
 func (h *Hooks) forget() {
 	h.mu.Lock()
@@ -162,6 +188,10 @@ func (h *Hooks) PublishedTx(ctx context.Context, tx store.Tx, ev *store.Event, n
 type job struct {
 	h      *Hooks
 	events map[int64]*content
+	// byID and signers are the outlets, read once per job (a job lasts
+	// a slice of seconds); those it pauses are marked paused.
+	byID    map[string]*store.WebhookOutlet
+	signers map[int64]signer
 }
 
 func (j *job) End() {}
@@ -181,18 +211,9 @@ var errEventGone = errors.New("its event no longer exists")
 // run of failures (pausing those failing for the whole window).
 func (j *job) Send(ctx context.Context, b *outbound.Batch) ([]outbound.Outcome, error) {
 	h := j.h
-	all, err := h.st.WebhookList(ctx)
+	outlets, signers, err := j.outlets(ctx, b.Deliveries)
 	if err != nil {
 		return nil, err
-	}
-	outlets := make(map[string]*store.WebhookOutlet, len(all))
-	signers := make(map[int64]signer, len(all))
-	for i := range all {
-		o := &all[i]
-		outlets[strconv.FormatInt(o.ID, 10)] = o
-		if key, err := secretKey(o.Secret); err == nil {
-			signers[o.ID] = signer{key: key}
-		}
 	}
 	out := make([]outbound.Outcome, len(b.Deliveries))
 	preps := make([]*prepared, len(b.Deliveries))
@@ -252,7 +273,12 @@ func (j *job) Send(ctx context.Context, b *outbound.Batch) ([]outbound.Outcome, 
 		}()
 	}
 	wg.Wait()
-	h.recordRuns(ctx, preps, out)
+	for _, id := range h.recordRuns(ctx, preps, out) {
+		if o := outlets[strconv.FormatInt(id, 10)]; o != nil {
+			now := h.now()
+			o.PausedAt, o.PauseReason = &now, "every attempt failed for "+h.cfg.PauseAfter.String()
+		}
+	}
 	return out, nil
 }
 
@@ -346,8 +372,8 @@ func retryAfter(v string, now time.Time) time.Duration {
 }
 
 // recordRuns records, per outlet, whether an attempt succeeded or all
-// failed, and logs the outlets it paused.
-func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outbound.Outcome) {
+// failed, and returns (and logs) the outlets it paused.
+func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outbound.Outcome) []int64 {
 	var ok, failed []int64
 	errs := map[int64]string{}
 	seen := map[int64]bool{}
@@ -374,13 +400,13 @@ func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outboun
 		}
 	}
 	if len(ok) == 0 && len(failed) == 0 {
-		return
+		return nil
 	}
 	paused, err := h.st.WebhookAttempts(ctx, &store.WebhookAttemptsParams{At: h.now(), Window: h.cfg.PauseAfter,
 		OK: ok, Failed: failed, Errors: errs})
 	if err != nil {
 		h.logger.WarnContext(ctx, "webhook: record the outlets' failures", "err", err)
-		return
+		return nil
 	}
 	for _, id := range paused {
 		h.paused.Add(1)
@@ -390,4 +416,5 @@ func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outboun
 	if len(paused) > 0 {
 		h.forget()
 	}
+	return paused
 }
