@@ -24,6 +24,7 @@ import (
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/sqlite"
+	"github.com/cloche/cloche/internal/webhook"
 )
 
 // Config is every setting of Cloche; start from DefaultConfig.
@@ -70,6 +71,7 @@ type Service struct {
 	// outbound sends the deliveries of every channel that leaves the
 	// process: e-mail, push, webhooks (internal/outbound).
 	outbound *outbound.Registry
+	webhooks *webhook.Hooks
 	access   accessState // API keys and user tokens (access.go)
 	hub      *realtime.Hub
 	live     liveRun // the hub's run, between Start and Stop (live.go)

@@ -3,6 +3,8 @@ package cloche
 import (
 	"context"
 	"time"
+
+	"github.com/cloche/cloche/internal/webhook"
 )
 
 // OutboundChannels names the channels whose deliveries leave the process
@@ -24,12 +26,25 @@ func (s *Service) RetryFailedDeliveriesOf(ctx context.Context, channel string, e
 
 // addChannels registers the outbound channels: each is a package that
 // implements outbound.Channel, sent by the shared layer.
-func (s *Service) addChannels(_ options) error {
+func (s *Service) addChannels(o options) error {
 	r, err := s.outbound.Add(s.mailer, s.mailer.OutboundConfig())
 	if err != nil {
 		return err
 	}
 	s.mailer.SetRunner(r)
+
+	w := s.cfg.Webhooks
+	s.webhooks = webhook.New(s.store, webhook.Config{
+		PauseAfter: w.PauseAfter.D(), Timeout: w.Timeout.D(), Connections: w.Connections,
+		MaxAttempts: w.MaxAttempts, RetryBase: w.RetryBase.D(), RetryWindow: w.RetryWindow.D(),
+		Lease: s.cfg.Email.Lease.D(),
+	}, s.logger)
+	s.webhooks.SetClock(o.clock)
+	if r, err = s.outbound.Add(s.webhooks, s.webhooks.OutboundConfig()); err != nil {
+		return err
+	}
+	s.webhooks.SetRunner(r)
+	s.disp.AddPublishHook(s.webhooks)
 	return nil
 }
 

@@ -37,7 +37,8 @@ type root struct {
 	Types      typesCmd      `cmd:"" help:"List, create, change and delete notification types."`
 	Prefs      prefsCmd      `cmd:"" help:"Show and set who hears which type on which channel: users' preferences, organisation defaults."`
 	Directory  directoryCmd  `cmd:"" help:"Import and inspect the host's users, groups and companies."`
-	Deliveries deliveriesCmd `cmd:"" help:"List, show and retry e-mail deliveries."`
+	Deliveries deliveriesCmd `cmd:"" help:"List, show and retry deliveries (e-mail, push, webhook)."`
+	Webhooks   webhooksCmd   `cmd:"" help:"Add, list, test, pause and remove outgoing webhooks."`
 	Email      emailCmd      `cmd:"" help:"Check the mail server settings."`
 	Serve      serveCmd      `cmd:"" help:"Serve the HTTP API and run the workers that publish scheduled events, until interrupted."`
 	Migrate    migrateCmd    `cmd:"" help:"Create or upgrade the database schema."`

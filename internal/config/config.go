@@ -34,6 +34,7 @@ type Config struct {
 	Console   Console   `koanf:"console"`
 	SMTP      SMTP      `koanf:"smtp"`
 	Email     Email     `koanf:"email"`
+	Webhooks  Webhooks  `koanf:"webhooks"`
 
 	// The HTTP API and its authentication (http.go).
 	HTTP     HTTP     `koanf:"http"`
@@ -108,11 +109,12 @@ func Default() Config {
 		},
 		Check: Check{Timeout: Duration(5 * time.Second), MaxAttempts: 5, RetryBase: Duration(5 * time.Second)},
 
-		Console: Console{SessionTTL: Duration(12 * time.Hour)},
-		SMTP:    defaultSMTP(),
-		Email:   defaultEmail(),
-		HTTP:    defaultHTTP(),
-		Auth:    defaultAuth(),
+		Console:  Console{SessionTTL: Duration(12 * time.Hour)},
+		SMTP:     defaultSMTP(),
+		Email:    defaultEmail(),
+		Webhooks: defaultWebhooks(),
+		HTTP:     defaultHTTP(),
+		Auth:     defaultAuth(),
 		Realtime: Realtime{
 			KeepAlive:         Duration(15 * time.Second),
 			PollInterval:      Duration(250 * time.Millisecond),
@@ -172,6 +174,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Console.validate()...)
 	errs = append(errs, c.SMTP.validate()...)
 	errs = append(errs, c.Email.validate()...)
+	errs = append(errs, c.Webhooks.validate()...)
 	errs = append(errs, c.HTTP.validate(), c.Auth.validate())
 	errs = append(errs, c.Realtime.validate()...)
 	return errors.Join(errs...)

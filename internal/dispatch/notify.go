@@ -169,8 +169,17 @@ type Mailer interface {
 	EnqueueTx(ctx context.Context, tx store.Tx, eventID int64) error
 }
 
+// PublishHook runs inside the transaction that publishes an event, once
+// its fan-out is written: what else leaves with it (webhooks) is queued
+// if and only if the publication commits.
+type PublishHook interface {
+	PublishedTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time) error
+}
+
 // Dispatcher sends notifications.
 type Dispatcher struct {
+	// hooks run at each publication (AddPublishHook).
+	hooks  []PublishHook
 	store  store.Store
 	queue  jobs.Queue
 	cfg    Config
@@ -191,6 +200,10 @@ type Dispatcher struct {
 	// dueWake wakes RunDue (due.go).
 	dueWake chan struct{}
 }
+
+// AddPublishHook has h run at each publication; add hooks before the
+// first Notify.
+func (d *Dispatcher) AddPublishHook(h PublishHook) { d.hooks = append(d.hooks, h) }
 
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
 // one, deliveries are queued and nothing starts sending them.
@@ -581,6 +594,11 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 	ev.Status, ev.Counts, ev.StatusReason, ev.Report = store.EventPublished, out.Counts, reason, out.Report
 	t := now
 	ev.PublishedAt = &t
+	for _, h := range d.hooks {
+		if err := h.PublishedTx(ctx, tx, ev, now); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

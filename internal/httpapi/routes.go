@@ -39,10 +39,19 @@ func (s *Server) apiRoutes() []route {
 		{method: "PUT", path: v1 + "/directory", access: hostKey, handle: s.syncDirectory,
 			maxBody: s.cfg.HTTP.MaxImportBytes},
 
-		// E-mail deliveries.
+		// Deliveries of every outbound channel.
 		{method: "GET", path: v1 + "/deliveries", access: hostKey, handle: s.listDeliveries},
 		{method: "GET", path: v1 + "/deliveries/{id}", access: hostKey, handle: s.showDelivery},
 		{method: "POST", path: v1 + "/deliveries/{id}/retry", access: hostKey, handle: s.retryDelivery},
+
+		// Outgoing webhooks.
+		{method: "GET", path: v1 + "/webhooks", access: hostKey, handle: s.listWebhooks},
+		{method: "POST", path: v1 + "/webhooks", access: hostKey, handle: s.createWebhook},
+		{method: "GET", path: v1 + "/webhooks/{id}", access: hostKey, handle: s.showWebhook},
+		{method: "DELETE", path: v1 + "/webhooks/{id}", access: hostKey, handle: s.deleteWebhook},
+		{method: "POST", path: v1 + "/webhooks/{id}/pause", access: hostKey, handle: s.pauseWebhook},
+		{method: "POST", path: v1 + "/webhooks/{id}/resume", access: hostKey, handle: s.resumeWebhook},
+		{method: "POST", path: v1 + "/webhooks/{id}/test", access: hostKey, handle: s.testWebhook},
 
 		// Organisation default preferences.
 		{method: "GET", path: v1 + "/preferences/defaults", access: hostKey, handle: s.showPreferenceDefaults},

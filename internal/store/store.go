@@ -176,6 +176,8 @@ type Queries interface {
 	QuietQueries
 	// Digests (digest.go).
 	DigestQueries
+	// Webhook outlets (webhook.go).
+	WebhookQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveryClaimConcurrent", testDeliveryClaimConcurrent},
 		{"DeliveryLeases", testDeliveryLeases},
 		{"OutboundChannels", testOutboundChannels},
+		{"Webhooks", testWebhooks},
 		{"Attachments", testAttachments},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},
