@@ -164,6 +164,15 @@ func openStore(ctx context.Context, url string, logger *slog.Logger) (store.Stor
 	return st, nil
 }
 
+// writeLanes is how many shared notify transactions may be written at
+// once: one on SQLite, a few on PostgreSQL.
+func writeLanes(st store.Store) int {
+	if p, ok := st.(*postgres.Store); ok {
+		return p.WriteLanes()
+	}
+	return 1
+}
+
 func (s *Service) init(ctx context.Context, o options) error {
 	s.disp = dispatch.New(s.store, dispatch.Config{
 		FallbackGroups:   s.cfg.FollowerFallbackGroups,
@@ -175,9 +184,13 @@ func (s *Service) init(ctx context.Context, o options) error {
 
 		MaxAttachmentSize: int64(s.cfg.Email.MaxAttachmentSize),
 		Zone:              s.loc,
-		// SQLite writes one transaction at a time: concurrent notifies
-		// share commits instead of queueing for the writer.
-		BatchCommits: s.store.Backend() == "sqlite",
+		// SQLite writes one transaction at a time, PostgreSQL commits
+		// the transactions that NOTIFY one at a time: concurrent
+		// notifies share commits instead of queueing for them
+		// (BENCHMARKS.md, "Writes on PostgreSQL").
+		BatchCommits:    true,
+		BatchLanes:      writeLanes(s.store),
+		BatchOptimistic: s.store.Backend() == "postgres",
 	}, s.logger)
 	s.disp.SetClock(o.clock)
 	mc := mailerConfig(s.cfg, o.smtpTLS)

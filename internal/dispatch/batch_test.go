@@ -25,7 +25,7 @@ func TestBatcherOutcomes(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b := newBatcher(st, 8)
+	b := newBatcher(st, 8, 1, false)
 	errBoom := errors.New("boom")
 	const n = 60
 	errs := make([]error, n)
@@ -92,7 +92,7 @@ func TestBatcherCommitFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close() // every transaction now fails to begin
-	b := newBatcher(st, 8)
+	b := newBatcher(st, 8, 1, false)
 	err = b.do(ctx, func(ctx context.Context, tx store.Tx) error { return nil })
 	if err == nil {
 		t.Fatal("a batch on a closed database succeeded")

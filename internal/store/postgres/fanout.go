@@ -232,7 +232,7 @@ ON CONFLICT DO NOTHING`, s.args...)
 		if first == 0 {
 			return nil
 		}
-		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
+		return q.signalRange(ctx, store.FeedRange{EventID: p.EventID, FirstID: first, LastID: last})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
