@@ -125,7 +125,11 @@ func (s *Service) Import(ctx context.Context, f *DirectoryFile) (*ImportStats, e
 	// Notify's planning remembers the users it found (a second at most):
 	// it forgets them when they change here.
 	defer s.disp.DirectoryChanged()
-	return directory.Import(ctx, s.store, f)
+	st, err := directory.Import(ctx, s.store, f)
+	if err == nil {
+		s.directoryWritten(ctx, st.Users+st.Companies)
+	}
+	return st, err
 }
 
 // SyncDirectoryFrom reads a JSON snapshot and syncs it (SyncDirectory).
@@ -145,7 +149,27 @@ func (s *Service) SyncDirectoryFrom(ctx context.Context, r io.Reader) (*SyncStat
 // 100,000 people of whom a few changed takes a few seconds.
 func (s *Service) SyncDirectory(ctx context.Context, snap *DirectorySnapshot) (*SyncStats, error) {
 	defer s.disp.DirectoryChanged()
-	return directory.Sync(ctx, s.store, snap, s.disp.Now())
+	st, err := directory.Sync(ctx, s.store, snap, s.disp.Now())
+	if err == nil {
+		written := func(c SyncCounts) int { return c.Created + c.Updated + c.Deactivated }
+		s.directoryWritten(ctx, written(st.SyncCounts)+written(st.Companies))
+	}
+	return st, err
+}
+
+// directoryWritten gathers the directory's statistics after a bulk write
+// where the store needs it (store.StatsGatherer): the notifies that follow
+// an import are planned for the directory imported, not for empty tables.
+// The write is committed: a failure here is only logged (autovacuum will
+// come).
+func (s *Service) directoryWritten(ctx context.Context, rows int) {
+	g, ok := s.store.(store.StatsGatherer)
+	if !ok {
+		return
+	}
+	if err := g.DirectoryWritten(context.WithoutCancel(ctx), rows); err != nil {
+		s.logger.WarnContext(ctx, "directory written, its statistics not gathered", "err", err)
+	}
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -3,7 +3,7 @@
 # (issue 14, section 1). One run:
 #
 #   - creates a fresh database on the server of PG_URL, migrates it and
-#     imports a directory of 100 users in ten 10-member groups (g1..g10):
+#     imports a directory of USERS (10,000) users in groups of ten:
 #     no ANALYZE by hand, the planner sees what a fresh import leaves;
 #   - starts one `cloche serve` on it, and (SQLITE=1, the default) one on
 #     a fresh SQLite file with the same directory, for comparison;
@@ -11,7 +11,7 @@
 #       raw        bench/pginsert: CONNECTIONS goroutines, each a loop of
 #                  single-row INSERT transactions (durable, as the server's
 #                  synchronous_commit says): the baseline
-#       pg-notify  wrk: POST /api/v1/events to one user (1..100 in turn)
+#       pg-notify  wrk: POST /api/v1/events to one user (each in turn)
 #       pg-group   wrk: POST /api/v1/events to a 10-member group
 #       sq-notify, sq-group   the same on SQLite
 #     each for DURATION at CONNECTIONS keep-alive connections;
@@ -36,6 +36,7 @@ ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-1}
 PORT=${PORT:-18191}
 SAMPLE=${SAMPLE:-0}
+USERS=${USERS:-10000} # in groups of ten
 SQLITE=${SQLITE:-1} # also run the notifies against a server on SQLite
 PERF=${PERF:-0}
 POOL=${POOL:-} # the server's pool_max_conns, when set
@@ -72,15 +73,13 @@ TOML
 config pg "$db_url${POOL:+$([[ $db_url == *\?* ]] && echo '&' || echo '?')pool_max_conns=$POOL}" "$PORT"
 config sqlite "sqlite://$work/cloche.db" "$((PORT + 1))"
 
-# 100 users, ten groups of ten.
-{
-  echo '{"users": ['
-  for u in $(seq 1 100); do
-    sep=,; [ "$u" = 100 ] && sep=
-    echo "{\"id\": \"$u\", \"email\": \"u$u@example.org\", \"groups\": [\"g$(((u - 1) % 10 + 1))\"]}$sep"
-  done
-  echo ']}'
-} >"$work/dir.json"
+# USERS users, in groups of ten.
+awk -v n="$USERS" 'BEGIN {
+  print "{\"users\": ["
+  for (u = 1; u <= n; u++) printf "{\"id\": \"%d\", \"email\": \"u%d@example.org\", \"groups\": [\"g%d\"]}%s\n", u, u, (u - 1) % (n / 10) + 1, (u < n ? "," : "")
+  print "]}"
+}' >"$work/dir.json"
+export CLOCHE_BENCH_USERS=$USERS
 # start NAME PORT: migrates, imports the directory, starts the server;
 # sets key_NAME.
 servers=()

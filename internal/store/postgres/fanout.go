@@ -89,8 +89,20 @@ func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.Preference
 		return `(` + f.exceptions(pf) + `) r
     JOIN users u ON u.id = r.user_id AND u.active AND u.has_preferences WHERE ` + f.member(p)
 	}
-	from := f.routes(p) + ` r
+	routes := f.routes(p)
+	from := routes + ` r
     JOIN users u ON u.id = r.id AND u.active`
+	if p.AccountType == "" {
+		// Groups, ids and companies name their members: each is probed
+		// by the users' primary key, so that the cost follows the
+		// recipients, never the directory. Joined, the planner read every
+		// user into a hash whenever its estimates went wrong: always, in
+		// a generic plan of the prepared statement (ANY of an array of
+		// unknown length), and with statistics not yet gathered.
+		// OFFSET 0 keeps the subquery from being pulled up into a join.
+		from = routes + ` r
+    CROSS JOIN LATERAL (SELECT u.id, u.has_preferences FROM users u WHERE u.id = r.id AND u.active OFFSET 0) u`
+	}
 	if pf != nil {
 		if without == "" {
 			without = f.exceptions(pf)

@@ -217,6 +217,13 @@ func (s *Store) migrateGoose(ctx context.Context) error {
 		s.logger.Info("postgres: applied migration", "version", r.Source.Version,
 			"file", r.Source.Path, "duration", r.Duration)
 	}
+	if len(results) > 0 {
+		// Statistics, for the tables with data, are not left to
+		// autovacuum's timing.
+		if err := s.analyzeFilled(ctx); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+	}
 	return nil
 }
 
