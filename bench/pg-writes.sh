@@ -21,7 +21,8 @@
 #   bench/pg-writes.sh          # needs wrk (apt-get install wrk)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres ROUNDS=5 DURATION=10s bench/pg-writes.sh
 #
-# PG_URL names any database of the server: the run creates and drops a
+# CLOCHE_BIN runs that binary instead of building this tree's (to measure
+# another version in the same way). PG_URL names any database of the server: the run creates and drops a
 # database of its own next to it. SAMPLE=1 also samples pg_stat_activity's
 # wait events during each notify run and prints their counts; PERF=1
 # records the server's CPU with perf(1) and prints the top functions.
@@ -54,7 +55,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-go build -o "$work/cloche" ./cmd/cloche
+if [ -n "${CLOCHE_BIN:-}" ]; then cp "$CLOCHE_BIN" "$work/cloche"; else go build -o "$work/cloche" ./cmd/cloche; fi
 go build -o "$work/pginsert" ./bench/pginsert
 psql -q "$PG_URL" -c "CREATE DATABASE $db" >/dev/null
 # config NAME URL PORT: the configuration of one server.

@@ -89,20 +89,13 @@ func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.Preference
 		return `(` + f.exceptions(pf) + `) r
     JOIN users u ON u.id = r.user_id AND u.active AND u.has_preferences WHERE ` + f.member(p)
 	}
-	routes := f.routes(p)
-	from := routes + ` r
+	// The join to users is planned with the statistics of the directory:
+	// a bulk write gathers them at once (analyze.go). Forcing a probe per
+	// member instead (LATERAL ... OFFSET 0) made the plan safe without
+	// them but cost a 10,000-member group a third of its rate
+	// (BENCHMARKS.md, "Writes on PostgreSQL").
+	from := f.routes(p) + ` r
     JOIN users u ON u.id = r.id AND u.active`
-	if p.AccountType == "" {
-		// Groups, ids and companies name their members: each is probed
-		// by the users' primary key, so that the cost follows the
-		// recipients, never the directory. Joined, the planner read every
-		// user into a hash whenever its estimates went wrong: always, in
-		// a generic plan of the prepared statement (ANY of an array of
-		// unknown length), and with statistics not yet gathered.
-		// OFFSET 0 keeps the subquery from being pulled up into a join.
-		from = routes + ` r
-    CROSS JOIN LATERAL (SELECT u.id, u.has_preferences FROM users u WHERE u.id = r.id AND u.active OFFSET 0) u`
-	}
 	if pf != nil {
 		if without == "" {
 			without = f.exceptions(pf)
