@@ -21,7 +21,7 @@
 #   bench/pg-writes.sh          # needs wrk (apt-get install wrk)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres ROUNDS=5 DURATION=10s bench/pg-writes.sh
 #
-# CLOCHE_BIN runs that binary instead of building this tree's (to measure
+# BIN runs that binary instead of building this tree's (to measure
 # another version in the same way). PG_URL names any database of the server: the run creates and drops a
 # database of its own next to it. SAMPLE=1 also samples pg_stat_activity's
 # wait events during each notify run and prints their counts; PERF=1
@@ -40,6 +40,7 @@ SAMPLE=${SAMPLE:-0}
 USERS=${USERS:-10000} # in groups of ten
 SQLITE=${SQLITE:-1} # also run the notifies against a server on SQLite
 PERF=${PERF:-0}
+CPU=${CPU:-0} # prints the CPU time per request of cloche and of its PostgreSQL backends (PostgreSQL local)
 POOL=${POOL:-} # the server's pool_max_conns, when set
 
 db="cloche_bench_$$"
@@ -55,7 +56,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [ -n "${CLOCHE_BIN:-}" ]; then cp "$CLOCHE_BIN" "$work/cloche"; else go build -o "$work/cloche" ./cmd/cloche; fi
+if [ -n "${BIN:-}" ]; then cp "$BIN" "$work/cloche"; else go build -o "$work/cloche" ./cmd/cloche; fi
 go build -o "$work/pginsert" ./bench/pginsert
 psql -q "$PG_URL" -c "CREATE DATABASE $db" >/dev/null
 # config NAME URL PORT: the configuration of one server.
@@ -107,6 +108,19 @@ sample() {
   done >"$work/waits.$1"
 }
 
+# cputicks PID...: their CPU time so far, in clock ticks (user + system).
+cputicks() {
+  local t=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
+# backends: the pids of the PostgreSQL backends serving the bench database.
+backends() {
+  psql -Atq "$PG_URL" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$db' AND pid <> pg_backend_pid()"
+}
+
 # run NAME SCRIPT BACKEND: one wrk run; prints "NAME req/s p50 p99".
 run() {
   local port=$PORT key=$key_pg
@@ -114,6 +128,8 @@ run() {
   local out sampler= perfpid=
   if [ "$SAMPLE" = 1 ]; then sample "$1" & sampler=$!; fi
   if [ "$PERF" = 1 ]; then perf record -q -F 499 -g -p "$server" -o "$work/perf.$1" -- sleep "${DURATION%s}" >/dev/null 2>&1 & perfpid=$!; fi
+  local c0 p0 pids=
+  if [ "$CPU" = 1 ] && [ "$3" = pg ]; then pids=$(backends); c0=$(cputicks "$server"); p0=$(cputicks $pids); fi
   out=$(CLOCHE_BENCH_KEY=$key wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "http://127.0.0.1:$port/api/v1/events")
   if [ -n "$sampler" ]; then kill "$sampler"; wait "$sampler" 2>/dev/null || true; fi
   if grep -q 'Non-2xx' <<<"$out"; then echo "bench: $1: some answers were not 2xx"; echo "$out"; tail -5 "$work/serve.$3.log"; exit 1; fi
@@ -121,7 +137,17 @@ run() {
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  printf '%-12s %10.0f  /s      p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
+  printf '%-12s %10.0f  /s      p50 %8s   p99 %8s' "$1" "$rps" "$p50" "$p99"
+  if [ -n "$pids" ]; then
+    # CPU per request, from the ticks spent during the run (backends
+    # opened during the run are not counted).
+    local n hz
+    n=$(awk '/requests in/ {print $1}' <<<"$out"); hz=$(getconf CLK_TCK)
+    printf '   CPU/req: cloche %4.0f us, postgres %4.0f us' \
+      "$(echo "($(cputicks "$server") - $c0) * 1000000 / $hz / $n" | bc -l)" \
+      "$(echo "($(cputicks $pids) - $p0) * 1000000 / $hz / $n" | bc -l)"
+  fi
+  echo
   echo "$1 $rps" >>"$work/rates"
   if [ "$PERF" = 1 ]; then wait "$perfpid" || true; perf report -q -i "$work/perf.$1" --no-children --sort symbol 2>/dev/null | grep -v '^$' | grep '%' | head -${PERF_TOP:-25} | sed 's/^/      cpu /'; fi
   if [ -n "$sampler" ]; then sort "$work/waits.$1" | uniq -c | sort -rn | head -6 | sed 's/^/      wait /'; fi
