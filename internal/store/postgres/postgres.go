@@ -231,10 +231,12 @@ func (s *Store) migrateGoose(ctx context.Context) error {
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // WriteLanes is how many transactions of batched writes should run at
-// once: half the pool (the other half serves reads and the job queue),
-// between 1 and 8.
+// once: all the pool's connections but one (kept for reads and the job
+// queue), between 1 and 8. Fewer lanes than connections made group
+// notifies slower on a loaded machine than one transaction per notify on
+// every connection (BENCHMARKS.md, "Writes on PostgreSQL").
 func (s *Store) WriteLanes() int {
-	return min(max(int(s.pool.Config().MaxConns)/2, 1), 8)
+	return min(max(int(s.pool.Config().MaxConns)-1, 1), 8)
 }
 
 // Backend returns "postgres".
