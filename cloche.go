@@ -172,6 +172,15 @@ func openStore(ctx context.Context, url string, logger *slog.Logger) (store.Stor
 	return st, nil
 }
 
+// writeLanes is how many shared notify transactions may be written at
+// once: one on SQLite, a few on PostgreSQL.
+func writeLanes(st store.Store) int {
+	if p, ok := st.(*postgres.Store); ok {
+		return p.WriteLanes()
+	}
+	return 1
+}
+
 func (s *Service) init(ctx context.Context, o options) error {
 	s.disp = dispatch.New(s.store, dispatch.Config{
 		FallbackGroups:   s.cfg.FollowerFallbackGroups,
@@ -189,9 +198,13 @@ func (s *Service) init(ctx context.Context, o options) error {
 		// several side by side, their round trips overlapping.
 		DuePublishers: duePublishers(s.store.Backend()),
 		DueBatch:      dueBatch(s.store.Backend()),
-		// SQLite writes one transaction at a time: concurrent notifies
-		// share commits instead of queueing for the writer.
-		BatchCommits: s.store.Backend() == "sqlite",
+		// SQLite writes one transaction at a time, PostgreSQL commits
+		// the transactions that NOTIFY one at a time: concurrent
+		// notifies share commits instead of queueing for them
+		// (BENCHMARKS.md, "Writes on PostgreSQL").
+		BatchCommits:    true,
+		BatchLanes:      writeLanes(s.store),
+		BatchOptimistic: s.store.Backend() == "postgres",
 	}, s.logger)
 	s.disp.SetClock(o.clock)
 	mc := mailerConfig(s.cfg, o.smtpTLS)

@@ -132,7 +132,11 @@ func (s *Service) Import(ctx context.Context, f *DirectoryFile) (*ImportStats, e
 	// it forgets them when they change here.
 	defer s.disp.DirectoryChanged()
 	// A change of zone moves the people's digests, in the same transaction.
-	return directory.Import(ctx, s.store, f, s.rescheduleDigests)
+	st, err := directory.Import(ctx, s.store, f, s.rescheduleDigests)
+	if err == nil {
+		s.directoryWritten(ctx, st.Users+st.Companies)
+	}
+	return st, err
 }
 
 // SyncDirectoryFrom reads a JSON snapshot and syncs it (SyncDirectory).
@@ -154,9 +158,29 @@ func (s *Service) SyncDirectory(ctx context.Context, snap *DirectorySnapshot) (*
 	defer s.disp.DirectoryChanged()
 	// A change of zone moves the people's digests, in the same
 	// transaction: everybody's who has a schedule (few people).
-	return directory.Sync(ctx, s.store, snap, s.disp.Now(), func(ctx context.Context, tx store.Tx) error {
+	st, err := directory.Sync(ctx, s.store, snap, s.disp.Now(), func(ctx context.Context, tx store.Tx) error {
 		return s.rescheduleDigests(ctx, tx, nil)
 	})
+	if err == nil {
+		written := func(c SyncCounts) int { return c.Created + c.Updated + c.Deactivated }
+		s.directoryWritten(ctx, written(st.SyncCounts)+written(st.Companies))
+	}
+	return st, err
+}
+
+// directoryWritten gathers the directory's statistics after a bulk write
+// where the store needs it (store.StatsGatherer): the notifies that follow
+// an import are planned for the directory imported, not for empty tables.
+// The write is committed: a failure here is only logged (autovacuum will
+// come).
+func (s *Service) directoryWritten(ctx context.Context, rows int) {
+	g, ok := s.store.(store.StatsGatherer)
+	if !ok {
+		return
+	}
+	if err := g.DirectoryWritten(context.WithoutCancel(ctx), rows); err != nil {
+		s.logger.WarnContext(ctx, "directory written, its statistics not gathered", "err", err)
+	}
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -26,14 +26,23 @@ const batchTimeout = 30 * time.Second
 // (the costly part on SQLite, which writes them one at a time) are shared.
 //
 // No goroutine runs while nothing is queued: the first notify of a burst
-// starts the loop, which ends when the queue is empty.
+// starts a loop, which ends when the queue is empty. Up to lanes loops run
+// at once, each writing a transaction of its own: on SQLite one (it writes
+// one transaction at a time anyway); on PostgreSQL a few, so that one
+// batch's statements go on while another's commit is flushed.
+//
+// With optimistic set, a batch first runs its calls without savepoints (on
+// PostgreSQL, each is two round trips); if one fails, that attempt is
+// rolled back whole and the batch runs again, each call in its savepoint.
 type batcher struct {
-	st  store.Store
-	max int
+	st         store.Store
+	max        int
+	lanes      int
+	optimistic bool
 
-	mu    sync.Mutex
-	queue []*batchItem
-	busy  bool
+	mu      sync.Mutex
+	queue   []*batchItem
+	running int
 }
 
 type batchItem struct {
@@ -49,9 +58,13 @@ const (
 	itemAbandoned
 )
 
-func newBatcher(st store.Store, maxItems int) *batcher {
-	return &batcher{st: st, max: maxItems}
+func newBatcher(st store.Store, maxItems, lanes int, optimistic bool) *batcher {
+	return &batcher{st: st, max: maxItems, lanes: max(lanes, 1), optimistic: optimistic}
 }
+
+// errRetrySavepoints rolls back an optimistic attempt in which a call
+// failed.
+var errRetrySavepoints = errors.New("a call of the batch failed: run again in savepoints")
 
 // do runs fn in the next shared transaction and returns its error, or the
 // commit's. If ctx ends before the batch takes fn, fn does not run; once
@@ -64,8 +77,8 @@ func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx store.
 	it := &batchItem{fn: fn, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, it)
-	if !b.busy {
-		b.busy = true
+	if b.running < b.lanes {
+		b.running++
 		go b.loop()
 	}
 	b.mu.Unlock()
@@ -85,7 +98,7 @@ func (b *batcher) loop() {
 	for {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
-			b.busy = false
+			b.running--
 			b.mu.Unlock()
 			return
 		}
@@ -108,6 +121,26 @@ func (b *batcher) commit(items []*batchItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	errs := make([]error, len(items))
+	if b.optimistic {
+		err := b.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			for _, it := range items {
+				if err := recovered(it.fn)(ctx, tx); err != nil {
+					if len(items) == 1 {
+						return err // alone, its error is the batch's
+					}
+					return errRetrySavepoints
+				}
+			}
+			return nil
+		})
+		if !errors.Is(err, errRetrySavepoints) {
+			for _, it := range items {
+				it.err = err
+				close(it.done)
+			}
+			return
+		}
+	}
 	err := b.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		for i, it := range items {
 			errs[i] = tx.Savepoint(ctx, recovered(it.fn))

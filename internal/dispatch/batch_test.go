@@ -9,15 +9,27 @@ import (
 	"testing"
 
 	"github.com/cloche/cloche/internal/store"
+	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/sqlite"
 	"github.com/cloche/cloche/internal/testdb"
 )
 
-// The batcher gives each call its own outcome: a failing or panicking call
-// writes nothing and fails alone; the others in its batch commit.
-func TestBatcherOutcomes(t *testing.T) {
+// openStore opens a fresh, migrated store of backend b.
+func openStore(t *testing.T, b testdb.Backend) store.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, testdb.SQLiteURL(t), nil)
+	var (
+		st interface {
+			store.Store
+			Migrate(context.Context) error
+		}
+		err error
+	)
+	if b.Name == "sqlite" {
+		st, err = sqlite.Open(ctx, b.URL(t), nil)
+	} else {
+		st, err = postgres.Open(ctx, b.URL(t), nil)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +37,31 @@ func TestBatcherOutcomes(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b := newBatcher(st, 8)
+	return st
+}
+
+// The batcher gives each call its own outcome: a failing or panicking call
+// writes nothing and fails alone; the others in its batch commit. So on
+// both backends, with one lane and savepoints from the start (as on
+// SQLite) and with several lanes, optimistic (as on PostgreSQL).
+func TestBatcherOutcomes(t *testing.T) {
+	for _, be := range testdb.Backends() {
+		for _, mode := range []struct {
+			name       string
+			lanes      int
+			optimistic bool
+		}{{"savepoints", 1, false}, {"optimistic", 4, true}} {
+			t.Run(be.Name+"/"+mode.name, func(t *testing.T) {
+				t.Parallel()
+				testBatcherOutcomes(t, openStore(t, be), newBatcher(nil, 8, mode.lanes, mode.optimistic))
+			})
+		}
+	}
+}
+
+func testBatcherOutcomes(t *testing.T, st store.Store, b *batcher) {
+	ctx := context.Background()
+	b.st = st
 	errBoom := errors.New("boom")
 	const n = 60
 	errs := make([]error, n)
@@ -92,7 +128,7 @@ func TestBatcherCommitFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close() // every transaction now fails to begin
-	b := newBatcher(st, 8)
+	b := newBatcher(st, 8, 1, false)
 	err = b.do(ctx, func(ctx context.Context, tx store.Tx) error { return nil })
 	if err == nil {
 		t.Fatal("a batch on a closed database succeeded")

@@ -142,8 +142,16 @@ type Config struct {
 	IdempotencyTTL time.Duration
 	// BatchCommits groups concurrent notifies into one transaction, each
 	// in a savepoint of its own (batch.go). Worth it where commits are
-	// serialised anyway: SQLite.
+	// serialised anyway: SQLite, and PostgreSQL, where the commits of
+	// transactions that NOTIFY are serialised.
 	BatchCommits bool
+	// BatchLanes is how many shared transactions may be written at once
+	// (default 1).
+	BatchLanes int
+	// BatchOptimistic runs a shared transaction's notifies without
+	// savepoints first, and again in savepoints only when one fails
+	// (batch.go): on PostgreSQL a savepoint costs two round trips.
+	BatchOptimistic bool
 	// MaxAttachmentSize bounds a notification's attachments, all together;
 	// default DefaultMaxAttachmentSize.
 	MaxAttachmentSize int64
@@ -222,7 +230,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) *Dispatcher {
 		dueWake: make(chan struct{}, 1),
 	}
 	if cfg.BatchCommits {
-		d.batch = newBatcher(st, maxBatch)
+		d.batch = newBatcher(st, maxBatch, cfg.BatchLanes, cfg.BatchOptimistic)
 	}
 	return d
 }

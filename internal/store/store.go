@@ -366,3 +366,16 @@ func Dedupe(ss []string) []string {
 	}
 	return out
 }
+
+// StatsGatherer is implemented by stores whose query planner needs
+// statistics that nothing gathers at once (PostgreSQL: autovacuum decides
+// when). Writers of data in bulk call it after they commit, so that the
+// first queries after a directory import do not run on a plan made for
+// empty tables.
+type StatsGatherer interface {
+	// DirectoryWritten tells the store that rows directory rows (users,
+	// companies) were written: it gathers the directory tables'
+	// statistics when they never were or when rows is a large share of
+	// them.
+	DirectoryWritten(ctx context.Context, rows int) error
+}

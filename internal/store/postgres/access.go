@@ -20,7 +20,15 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context, tx stor
 	if err != nil {
 		return fmt.Errorf("postgres: savepoint: %w", mapErr(err, ""))
 	}
-	if err := fn(ctx, &Tx{queries: queries{db: sub, inTx: true, feed: t.feed}, tx: sub}); err != nil {
+	mark := 0
+	if t.ranges != nil {
+		mark = len(*t.ranges)
+	}
+	if err := fn(ctx, &Tx{queries: queries{db: sub, inTx: true, feed: t.feed, ranges: t.ranges}, tx: sub}); err != nil {
+		if t.ranges != nil {
+			// What the savepoint signalled is rolled back with it.
+			*t.ranges = (*t.ranges)[:mark]
+		}
 		if rbErr := sub.Rollback(context.WithoutCancel(ctx)); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("postgres: rollback to savepoint: %w", mapErr(rbErr, "")))
 		}

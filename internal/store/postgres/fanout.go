@@ -93,6 +93,11 @@ func (f *fanOut) reached(p *store.NotificationFanOutParams, pf *store.Preference
     CROSS JOIN LATERAL (SELECT u.id FROM users u
         WHERE u.id = r.user_id AND u.active AND ` + f.member(p) + ` OFFSET 0) u`
 	}
+	// The join to users is planned with the statistics of the directory:
+	// a bulk write gathers them at once (analyze.go). Forcing a probe per
+	// member instead (LATERAL ... OFFSET 0) made the plan safe without
+	// them but cost a 10,000-member group a third of its rate
+	// (BENCHMARKS.md, "Writes on PostgreSQL").
 	from := f.routes(p) + ` r
     JOIN users u ON u.id = r.id AND u.active`
 	if pf != nil {
@@ -236,7 +241,7 @@ ON CONFLICT DO NOTHING`, s.args...)
 		if first == 0 {
 			return nil
 		}
-		return q.signal(ctx, fmt.Sprintf("%s:%d:%d:%d", signalNotifications, p.EventID, first, last))
+		return q.signalRange(ctx, store.FeedRange{EventID: p.EventID, FirstID: first, LastID: last})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)

@@ -53,31 +53,95 @@ func (q *queries) signal(ctx context.Context, payload string) error {
 	return nil
 }
 
-// parseSignal reads a payload sent by signal.
-func parseSignal(payload string) (store.FeedSignal, bool) {
-	parts := strings.SplitN(payload, ":", 4)
-	num := func(i int) int64 {
-		if i >= len(parts) {
-			return 0
+// maxSignalPayload bounds a NOTIFY payload (PostgreSQL refuses 8000 bytes
+// and more).
+const maxSignalPayload = 7900
+
+// signalRange sends the id range of a fan-out on the feed channel. In a
+// transaction begun by InTx, it is only noted: the ranges of the whole
+// transaction go in one NOTIFY just before it commits (flushSignals), so
+// that a batch of notifies sends one signal rather than one each. A range
+// noted in a savepoint that rolls back is dropped with it (Savepoint).
+func (q *queries) signalRange(ctx context.Context, r store.FeedRange) error {
+	if q.ranges == nil {
+		return q.signal(ctx, signalNotifications+rangeText(r))
+	}
+	*q.ranges = append(*q.ranges, r)
+	return nil
+}
+
+// rangeText is ":EVENT:FIRST:LAST".
+func rangeText(r store.FeedRange) string {
+	return ":" + strconv.FormatInt(r.EventID, 10) + ":" + strconv.FormatInt(r.FirstID, 10) + ":" + strconv.FormatInt(r.LastID, 10)
+}
+
+// flushSignals sends the ranges noted in the transaction: as few NOTIFYs
+// as payloads allow, "n:E1:F1:L1:E2:F2:L2:...", in the order noted.
+func (q *queries) flushSignals(ctx context.Context) error {
+	if q.ranges == nil || len(*q.ranges) == 0 {
+		return nil
+	}
+	var payloads []string
+	var b strings.Builder
+	for _, r := range *q.ranges {
+		t := rangeText(r)
+		if b.Len() > 0 && b.Len()+len(t) > maxSignalPayload {
+			payloads = append(payloads, b.String())
+			b.Reset()
 		}
-		n, _ := strconv.ParseInt(parts[i], 10, 64)
+		if b.Len() == 0 {
+			b.WriteString(signalNotifications)
+		}
+		b.WriteString(t)
+	}
+	payloads = append(payloads, b.String())
+	*q.ranges = (*q.ranges)[:0]
+	if len(payloads) == 1 {
+		return q.signal(ctx, payloads[0])
+	}
+	if _, err := q.db.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i`, q.feed, payloads); err != nil {
+		return fmt.Errorf("postgres: feed signal: %w", mapErr(err, ""))
+	}
+	return nil
+}
+
+// parseSignal reads a payload sent by signal: one signal, or several for
+// a payload of several notification ranges.
+func parseSignal(payload string) ([]store.FeedSignal, bool) {
+	parts := strings.SplitN(payload, ":", 4)
+	num := func(s string) int64 {
+		n, _ := strconv.ParseInt(s, 10, 64)
 		return n
 	}
 	switch parts[0] {
 	case signalNotifications:
-		r := store.FeedRange{EventID: num(1), FirstID: num(2), LastID: num(3)}
-		return store.FeedSignal{Kind: store.SignalNotifications, Range: r}, len(parts) == 4 && r.FirstID > 0 && r.LastID >= r.FirstID
+		nums := strings.Split(payload, ":")[1:]
+		if len(nums) == 0 || len(nums)%3 != 0 {
+			return nil, false
+		}
+		sigs := make([]store.FeedSignal, 0, len(nums)/3)
+		for i := 0; i < len(nums); i += 3 {
+			r := store.FeedRange{EventID: num(nums[i]), FirstID: num(nums[i+1]), LastID: num(nums[i+2])}
+			if r.FirstID <= 0 || r.LastID < r.FirstID {
+				return nil, false
+			}
+			sigs = append(sigs, store.FeedSignal{Kind: store.SignalNotifications, Range: r})
+		}
+		return sigs, true
 	case signalChange:
 		parts = strings.SplitN(payload, ":", 3)
-		sig := store.FeedSignal{Kind: store.SignalChange, ChangeID: num(1)}
+		sig := store.FeedSignal{Kind: store.SignalChange}
+		if len(parts) > 1 {
+			sig.ChangeID = num(parts[1])
+		}
 		if len(parts) == 3 {
 			sig.UserID = parts[2]
 		}
-		return sig, sig.ChangeID > 0
+		return []store.FeedSignal{sig}, sig.ChangeID > 0
 	case signalResync:
-		return store.FeedSignal{Kind: store.SignalResync}, true
+		return []store.FeedSignal{{Kind: store.SignalResync}}, true
 	}
-	return store.FeedSignal{}, false
+	return nil, false
 }
 
 // lockChanges serialises the changes of one user until the transaction

@@ -59,12 +59,14 @@ func (s *Store) ListenFeed(ctx context.Context, ready func(), fn func(store.Feed
 		case err != nil:
 			return fmt.Errorf("postgres: listen: %w", mapErr(err, ""))
 		}
-		sig, ok := parseSignal(n.Payload)
+		sigs, ok := parseSignal(n.Payload)
 		if !ok {
 			s.logger.WarnContext(ctx, "postgres: listen: unknown feed signal", "payload", n.Payload)
 			continue
 		}
-		fn(sig)
+		for _, sig := range sigs {
+			fn(sig)
+		}
 	}
 }
 

@@ -217,11 +217,27 @@ func (s *Store) migrateGoose(ctx context.Context) error {
 		s.logger.Info("postgres: applied migration", "version", r.Source.Version,
 			"file", r.Source.Path, "duration", r.Duration)
 	}
+	if len(results) > 0 {
+		// Statistics, for the tables with data, are not left to
+		// autovacuum's timing.
+		if err := s.analyzeFilled(ctx); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+	}
 	return nil
 }
 
 // Pool returns the connection pool, for River.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// WriteLanes is how many transactions of batched writes should run at
+// once: all the pool's connections but one (kept for reads and the job
+// queue), between 1 and 8. Fewer lanes than connections made group
+// notifies slower on a loaded machine than one transaction per notify on
+// every connection (BENCHMARKS.md, "Writes on PostgreSQL").
+func (s *Store) WriteLanes() int {
+	return min(max(int(s.pool.Config().MaxConns)-1, 1), 8)
+}
 
 // Backend returns "postgres".
 func (s *Store) Backend() string { return "postgres" }
@@ -249,7 +265,11 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.
 		return fmt.Errorf("postgres: begin: %w", mapErr(err, ""))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := fn(ctx, &Tx{queries: queries{db: tx, inTx: true, feed: s.feed}, tx: tx}); err != nil {
+	t := &Tx{queries: queries{db: tx, inTx: true, feed: s.feed, ranges: new([]store.FeedRange)}, tx: tx}
+	if err := fn(ctx, t); err != nil {
+		return err
+	}
+	if err := t.flushSignals(ctx); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -286,6 +306,9 @@ type queries struct {
 	db   dbtx
 	inTx bool
 	feed string // the NOTIFY channel of the realtime feed (feed.go)
+	// ranges, in a transaction begun by InTx, are the fan-outs' id ranges
+	// to signal when it commits (signalRange); nil elsewhere.
+	ranges *[]store.FeedRange
 }
 
 // atomic runs fn so that its statements all happen or none: in the
