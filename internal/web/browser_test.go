@@ -178,7 +178,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := b.text("#event-status"); got != "published" {
 			t.Errorf("status = %q, want published", got)
 		}
-		if got := b.text(".flash"); !strings.Contains(got, "published on alert: 3 users reached") {
+		if got := b.text(".flash"); !strings.Contains(got, "published on Alert (alert): 3 users reached") {
 			t.Errorf("message after sending = %q", got)
 		}
 		b.open(h.srv.URL + "/console/events")

@@ -36,7 +36,7 @@ func retryable(d cloche.Delivery) bool {
 	return d.State == cloche.DeliveryFailed || d.State == cloche.DeliveryRetrying
 }
 
-var deliveryStates = []cloche.DeliveryState{"queued", "sending", "sent", "retrying", "failed"}
+var deliveryStates = []cloche.DeliveryState{"queued", "sending", "sent", "retrying", "failed", "skipped"}
 
 func (c *Console) deliveries(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
@@ -57,7 +57,7 @@ func (c *Console) deliveries(w http.ResponseWriter, r *http.Request, s *session)
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, cloche.ErrInvalid):
-		d.Error, status = err.Error(), http.StatusBadRequest
+		d.Error, status = inWords(err), http.StatusBadRequest
 	case err != nil:
 		c.serverError(w, r, s, "list the deliveries", err)
 		return

@@ -54,7 +54,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, cloche.ErrInvalid):
-		d.Error, status = err.Error(), http.StatusBadRequest
+		d.Error, status = inWords(err), http.StatusBadRequest
 	case err != nil:
 		c.serverError(w, r, s, "list the events", err)
 		return

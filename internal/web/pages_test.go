@@ -125,7 +125,7 @@ func TestSendForm(t *testing.T) {
 			errors map[string]string // form field → message
 		}{
 			{"no recipient", url.Values{"key": {"message:internal"}, "title": {"Hi"}},
-				map[string]string{"recipients": "name at least one of"}},
+				map[string]string{"recipients": "Name at least one recipient: a group, a person, a company"}},
 			{"unknown type", url.Values{"key": {"no:such"}, "title": {"Hi"}, "user_ids": {"1"}},
 				map[string]string{"key": `unknown notification type &#34;no:such&#34; (create it on the Types page)`}},
 			{"bad dates and context", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"},
@@ -133,7 +133,7 @@ func TestSendForm(t *testing.T) {
 				map[string]string{"due": "is not a date and time", "context": "is not TYPE:ID", "check_url": "is not an absolute http(s) URL", "until": "is in the past"}},
 			{"until before due", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"},
 				"due": {"2099-01-02T10:00"}, "until": {"2099-01-01T10:00"}},
-				map[string]string{"until": "must be after due_datetime"}},
+				map[string]string{"until": "must be after the due time"}},
 			{"year 0000", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"}, "due": {"0000-01-01T10:00"}},
 				map[string]string{"due": "is out of range (1970 to 9000)"}},
 			{"bad channel", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"}, "channel": {"pigeon"}},
@@ -143,6 +143,12 @@ func TestSendForm(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				p := h.send(tc.form)
 				wantStatus(t, "send", p, http.StatusUnprocessableEntity)
+				// The console's words, not the API's field names.
+				for _, api := range []string{"group_names", "user_ids,", "follower_user_id", "due_datetime", "force_channel"} {
+					if strings.Contains(p.body, api) {
+						t.Errorf("the page names the API field %s", api)
+					}
+				}
 				for field, msg := range tc.errors {
 					marker := `id="` + field + `-error">`
 					i := strings.Index(p.body, marker)
@@ -174,7 +180,7 @@ func TestSendForm(t *testing.T) {
 				t.Errorf("event = %+v", ev)
 			}
 			page := h.get(p.location())
-			wantContains(t, "event page", page, "published on message: 5 users reached.", "Unknown user ids (not in the directory): 999.", `class="flash flash-warn"`)
+			wantContains(t, "event page", page, "published on Bell menu (message): 5 users reached.", "Unknown user ids (not in the directory): 999.", `class="flash flash-warn"`)
 			if again := h.get(p.location()); strings.Contains(again.body, "users reached") {
 				t.Error("the message shows again on reload")
 			}
@@ -196,7 +202,7 @@ func TestSendForm(t *testing.T) {
 			if ev.DueAt == nil || !ev.DueAt.Equal(due) || ev.Until == nil || !ev.Until.Equal(until) {
 				t.Errorf("due, until = %v, %v; want %v, %v (read in %s)", ev.DueAt, ev.Until, due, until, loc)
 			}
-			wantContains(t, "event page", h.get(p.location()), "scheduled for "+due.Format("2006-01-02 15:04")+" on header_message.")
+			wantContains(t, "event page", h.get(p.location()), "scheduled for "+due.Format("2006-01-02 15:04")+" on Banner (header_message).")
 		})
 	})
 }
@@ -277,7 +283,7 @@ func TestTypesForm(t *testing.T) {
 		if got.Label != "Late invoice" || got.DefaultChannel != cloche.ChannelEmail || got.StatusType != "caution" {
 			t.Errorf("created type = %+v", got)
 		}
-		wantContains(t, "types page", h.get("/console/types"), "Type invoice:late created: email by default, caution.", "Late invoice")
+		wantContains(t, "types page", h.get("/console/types"), "Type invoice:late created: E-mail by default, caution.", "Late invoice")
 
 		errs := []struct {
 			name  string

@@ -60,7 +60,7 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 // without the backend's words, which are logged.
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
 	if errors.Is(err, cloche.ErrInvalid) {
-		c.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", fmt.Sprintf("Could not %s: %v.", what, err))
+		c.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", fmt.Sprintf("Could not %s: %s", what, inWords(err)))
 		return
 	}
 	status := http.StatusInternalServerError
@@ -132,6 +132,8 @@ func channelLabel(ch cloche.Channel) string {
 		return "Banner (header_message)"
 	case cloche.ChannelAlert:
 		return "Alert (alert)"
+	case "":
+		return "—"
 	}
 	return string(ch)
 }

@@ -149,6 +149,6 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 	if t.EmailIfUnreadMinutes > 0 {
 		mandatory += fmt.Sprintf(", e-mail only if unread after %d min", t.EmailIfUnreadMinutes)
 	}
-	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s%s.", t.Key, verb, t.DefaultChannel, t.StatusType, mandatory))
+	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s%s.", t.Key, verb, channelLabel(t.DefaultChannel), t.StatusType, mandatory))
 	http.Redirect(w, r, c.prefix+"/types", http.StatusSeeOther)
 }
