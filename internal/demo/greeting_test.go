@@ -45,8 +45,8 @@ func TestGreetingFollowsTheClock(t *testing.T) {
 		{"2026-12-03T11:30:00Z", "1", "Good afternoon, Alice"}, // 12:30 in Paris, still morning in UTC
 		{"2026-12-03T05:30:00Z", "1", "Good morning, Alice"},
 		{"2026-12-03T20:00:00Z", "1", "Good evening, Alice"},
-		{"2026-12-03T03:30:00Z", "1", "Good evening, Alice"},   // 4:30 in Paris: not morning yet
-		{"2026-12-03T15:30:00Z", "12", "Good morning, Gaëlle"}, // 10:30 in Toronto
+		{"2026-12-03T03:30:00Z", "1", "Good evening, Alice"},     // 4:30 in Paris: not morning yet
+		{"2026-12-03T15:30:00Z", "12", "Good morning, Gaëlle"},   // 10:30 in Toronto
 		{"2026-12-03T19:30:00Z", "12", "Good afternoon, Gaëlle"}, // 14:30 in Toronto
 	} {
 		now, _ := time.Parse(time.RFC3339, tc.utc)
