@@ -65,7 +65,7 @@ func TestPages(t *testing.T) {
 			{"/console/events?status=pending", []string{"Workshop tomorrow"}},
 			{"/console/events/" + itoa(published.EventID), []string{"Board meeting &lt;Friday&gt;", "&lt;b&gt;bring&lt;/b&gt; the minutes", "groups manager", `<span class="status status-published" id="event-status">`}},
 			{"/console/events/" + itoa(mail.EventID), []string{"contact@atelier-nord.example.org", "queued"}},
-			{"/console/events/" + itoa(scheduled.EventID), []string{`id="cancel-event"`, "users 10"}},
+			{"/console/events/" + itoa(scheduled.EventID), []string{`id="cancel-event"`, `person <a href="/console/directory/user?id=10">Emma Petit</a>`}},
 			{"/console/types", []string{"message:internal", "Internal message", "built in"}},
 			{"/console/types/new", []string{`name="new" value="1"`}},
 			{"/console/types/edit?key=" + url.QueryEscape("message:system"), []string{`value="System message"`, `<option value="alert" selected>`, `<option value="caution" selected>`}},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/store"
 )
 
 // view is what every page template receives.
@@ -109,10 +110,25 @@ func (c *Console) funcs() template.FuncMap {
 			return n
 		},
 		"join": func(ss []string) string { return strings.Join(ss, ", ") },
-		"deliveryRows": func(ds []cloche.Delivery, csrf, here string) deliveryRows {
-			return deliveryRows{Rows: ds, CSRF: csrf, Here: here}
+		"deliveryRows": func(ds []cloche.Delivery, csrf, here string, n names) deliveryRows {
+			return deliveryRows{Rows: ds, CSRF: csrf, Here: here, Names: n}
 		},
 		"retryable": retryable,
+		"inAppOn": func(rc cloche.EventRecipient, ch cloche.Channel) *store.RecipientNotification {
+			for i := range rc.InApp {
+				if rc.InApp[i].Channel == ch {
+					return &rc.InApp[i]
+				}
+			}
+			return nil
+		},
+		"add": func(ns ...int) int {
+			t := 0
+			for _, n := range ns {
+				t += n
+			}
+			return t
+		},
 		"channels":  func() []cloche.Channel { return channels },
 		"inAppChannels": func() []cloche.Channel {
 			return []cloche.Channel{cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
