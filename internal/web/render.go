@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"bytes"
 	"errors"
 	"fmt"
@@ -22,19 +23,28 @@ type view struct {
 	Who   string
 	Flash *flash
 	Zone  string // the time zone times are shown in
-	Data  any
+	// Refresh, when above zero, reloads the page every so many seconds
+	// (a meta refresh: no script).
+	Refresh int
+	Data    any
 }
 
 // render writes page with data. The page is built in memory first, so that
 // a template error gives a clean 500 rather than half a page.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title, nav string, data any) {
+	c.renderRefreshing(w, r, s, status, page, title, nav, data, 0)
+}
+
+// renderRefreshing is render with a meta refresh every refresh seconds
+// (none when 0).
+func (c *Console) renderRefreshing(w http.ResponseWriter, r *http.Request, s *session, status int, page, title, nav string, data any, refresh int) {
 	t, ok := c.pages[page]
 	if !ok {
 		c.logger.ErrorContext(r.Context(), "console: no such template", "page", page)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Nav: nav, Base: c.prefix, Zone: zoneLabel(c.svc.Location(), c.now()), Data: data}
+	v := view{Title: title, Nav: nav, Base: c.prefix, Zone: zoneLabel(c.svc.Location(), c.now()), Data: data, Refresh: refresh}
 	if s != nil {
 		v.CSRF = c.keys.csrfToken(s.ID)
 		v.Who = s.Who
@@ -114,6 +124,7 @@ func (c *Console) funcs() template.FuncMap {
 			return deliveryRows{Rows: ds, CSRF: csrf, Here: here, Names: n}
 		},
 		"retryable": retryable,
+		"f1":        func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 		"inAppOn": func(rc cloche.EventRecipient, ch cloche.Channel) *store.RecipientNotification {
 			for i := range rc.InApp {
 				if rc.InApp[i].Channel == ch {
