@@ -151,3 +151,32 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestReadRatePerType: the types page gives each type's read rate over 30
+// days, from its events' in-app notifications.
+func TestReadRatePerType(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dbURL string) {
+		h := newHarness(t, dbURL, nil)
+		ctx := context.Background()
+		loadDemo(t, h.svc)
+		seedHistory(t, dbURL, h.svc, time.Now())
+		for _, u := range []string{"1", "2"} {
+			page, err := h.svc.Inbox(ctx, cloche.InboxQuery{UserID: u, All: true, Limit: 10})
+			if err != nil {
+				t.Fatalf("inbox of %s: %v", u, err)
+			}
+			for _, it := range page.Items {
+				if it.Title == "Two hours ago" {
+					if err := h.svc.MarkRead(ctx, u, it.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		h.mustLogin()
+		p := h.get("/console/types")
+		wantStatus(t, "types", p, http.StatusOK)
+		// 6 bell notifications in 30 days (the 3 of 40 days ago left out), 2 read.
+		wantContains(t, "types", p, `<td id="read-message:internal">33 %, 2 of 6</td>`, `<td id="read-task:status:valid">—</td>`)
+	})
+}

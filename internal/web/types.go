@@ -18,7 +18,14 @@ type typesData struct {
 	// Defaults are the channels each type reaches by default, once the
 	// organisation's default preferences apply.
 	Defaults map[string][]cloche.Channel
+	// Read is each type's read rate over the last readDays days, in words
+	// ("12 of 40, 30 %"); absent when it sent nothing in the app.
+	Read     map[string]string
+	ReadDays int
 }
+
+// readDays is the period of the types page's read rates.
+const readDays = 30
 
 func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 	ts, err := c.svc.Types(r.Context())
@@ -31,7 +38,17 @@ func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, s, "read the default preferences", err)
 		return
 	}
-	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}}
+	rates, err := c.svc.ReadRates(r.Context(), readDays)
+	if err != nil {
+		c.serverError(w, r, s, "read the read rates", err)
+		return
+	}
+	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}, Read: map[string]string{}, ReadDays: readDays}
+	for _, rr := range rates {
+		if rr.Notifications > 0 {
+			d.Read[rr.Key] = fmt.Sprintf("%d %%, %d of %d", rr.Read*100/rr.Notifications, rr.Read, rr.Notifications)
+		}
+	}
 	for _, t := range org.Effective {
 		d.Defaults[t.Type] = t.Channels
 	}
