@@ -21,7 +21,8 @@ type ActivityBucket struct {
 	// one of them was published after it.
 	Scheduled int           `json:"scheduled"`
 	MaxLag    time.Duration `json:"max_lag"`
-	// Emails counts the e-mails queued in it, by their state now.
+	// Emails counts the e-mails that ended in it: sent, failed (given
+	// up) or skipped (read in the app meanwhile).
 	Emails map[DeliveryState]int `json:"emails"`
 }
 
@@ -45,8 +46,9 @@ type Activity struct {
 // Activity reads the notifications sent per channel per hour for the last
 // 24 hours and per day (in the configured time zone) for the last 30
 // days, the e-mails' outcomes and the scheduler's lag in each. It reads
-// the events' counts, not the notifications: its cost follows the number
-// of events in 30 days. An hour is counted in the day it starts in (in a
+// the events' counts, not the notifications, and each hour but the last
+// one or two only once (the store keeps the hours that have ended): its
+// cost follows the number of hours shown, not the size of the history. An hour is counted in the day it starts in (in a
 // zone whose offset is not whole hours, a day's edges move by the rest).
 func (s *Service) Activity(ctx context.Context) (*Activity, error) {
 	now := s.disp.Now()
@@ -59,7 +61,7 @@ func (s *Service) Activity(ctx context.Context) (*Activity, error) {
 	if firstHour.Before(since) {
 		since = firstHour
 	}
-	hours, err := s.store.ActivityGet(ctx, &store.ActivityParams{Since: since})
+	hours, err := s.store.ActivityGet(ctx, &store.ActivityParams{Since: since, Now: now})
 	if err != nil {
 		return nil, wrap("activity", err)
 	}

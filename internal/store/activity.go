@@ -13,8 +13,12 @@ import (
 type ConsoleViews interface {
 	// ActivityGet returns, for each UTC hour from p.Since that has any,
 	// the events published in it (their reach per channel and the
-	// scheduler's worst lag) and the e-mails queued in it by their state
-	// now. Hours come in order; an hour with nothing is left out.
+	// scheduler's worst lag) and the e-mails that ended in it (sent,
+	// failed, skipped). Hours come in order; an hour with nothing is left
+	// out. An hour that ended SealAfter before p.Now is read once from
+	// the events and deliveries, then kept in activity_hours: later calls
+	// read it from there, so that the cost follows the hours asked, not
+	// the rows of the history.
 	ActivityGet(ctx context.Context, p *ActivityParams) ([]ActivityHour, error)
 	// EventCount counts the events EventList would list without paging
 	// (BeforeID, AfterID and Limit are ignored).
@@ -40,6 +44,16 @@ type ConsoleViews interface {
 // hour).
 type ActivityParams struct {
 	Since time.Time
+	Now   time.Time
+}
+
+// SealAfter is how long after its end an hour of activity is kept as it
+// is: a publication or an e-mail's outcome is committed well within it.
+const SealAfter = 5 * time.Minute
+
+// SealedBefore is the start of the first hour not yet kept at now.
+func SealedBefore(now time.Time) time.Time {
+	return now.Add(-SealAfter).UTC().Truncate(time.Hour)
 }
 
 // ActivityHour is one UTC hour of activity.
@@ -53,8 +67,8 @@ type ActivityHour struct {
 	// longest any of them waited past it (zero when none did).
 	Scheduled int
 	MaxLag    time.Duration
-	// Emails counts the deliveries created in the hour, by their state
-	// now.
+	// Emails counts the deliveries that ended in the hour (sent, failed,
+	// skipped), as they ended then.
 	Emails map[DeliveryState]int
 }
 
@@ -108,12 +122,37 @@ type TypeReadRate struct {
 	Read          int
 }
 
-// SortHours returns the hours of m in order.
-func SortHours(m map[string]*ActivityHour) []ActivityHour {
+// SortHours returns the hours of m that have any activity, in order.
+func SortHours(m map[time.Time]*ActivityHour) []ActivityHour {
 	out := make([]ActivityHour, 0, len(m))
 	for _, h := range m {
-		out = append(out, *h)
+		if h.Events > 0 || len(h.Emails) > 0 {
+			out = append(out, *h)
+		}
 	}
 	slices.SortFunc(out, func(a, b ActivityHour) int { return a.Hour.Compare(b.Hour) })
+	return out
+}
+
+// EmptyHour is an hour without activity.
+func EmptyHour(t time.Time) *ActivityHour {
+	return &ActivityHour{Hour: t, Reached: map[Channel]int{}, Emails: map[DeliveryState]int{}}
+}
+
+// HourFrom fills h's maps from a kept row: the reach of each channel of
+// Channels, in its order, and the e-mails' outcomes.
+func HourFrom(h ActivityHour, reached [4]int, sent, failed, skipped int) *ActivityHour {
+	out := EmptyHour(h.Hour)
+	out.Events, out.Scheduled, out.MaxLag = h.Events, h.Scheduled, h.MaxLag
+	for i, ch := range Channels {
+		if reached[i] > 0 {
+			out.Reached[ch] = reached[i]
+		}
+	}
+	for st, n := range map[DeliveryState]int{DeliverySent: sent, DeliveryFailed: failed, DeliverySkipped: skipped} {
+		if n > 0 {
+			out.Emails[st] = n
+		}
+	}
 	return out
 }

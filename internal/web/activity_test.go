@@ -34,7 +34,7 @@ func seedHistory(t *testing.T, dbURL string, svc *cloche.Service, now time.Time)
 	move(notify(cloche.Notification{Key: "message:internal", Title: "Two hours ago"}, managers), now.Add(-2*time.Hour))
 	mail := notify(cloche.Notification{Key: "task:status:valid", Title: "Three days ago"}, cloche.Recipients{UserIDs: []string{"10", "11"}})
 	move(mail, now.Add(-72*time.Hour))
-	testdb.Exec(t, dbURL, `UPDATE deliveries SET created_at = ? WHERE event_id = ?`, now.Add(-72*time.Hour), mail)
+	testdb.Exec(t, dbURL, `UPDATE deliveries SET created_at = ?, updated_at = ? WHERE event_id = ?`, now.Add(-72*time.Hour), now.Add(-72*time.Hour), mail)
 	testdb.Exec(t, dbURL, `UPDATE deliveries SET state = 'sent', sent_at = ? WHERE event_id = ? AND user_id = '10'`, now.Add(-72*time.Hour), mail)
 	testdb.Exec(t, dbURL, `UPDATE deliveries SET state = 'failed' WHERE event_id = ? AND user_id = '11'`, mail)
 	late := notify(cloche.Notification{Key: "message:internal", Title: "Five hours ago, late"}, managers)
@@ -121,6 +121,25 @@ func TestActivityCharts(t *testing.T) {
 		}
 		if strings.Contains(p.body, `http-equiv="refresh"`) {
 			t.Errorf("the dashboard reloads itself unasked")
+		}
+
+		// The hours that ended are kept: a row slipped into one of them
+		// afterwards is not read again, while the current hour is.
+		ctx := context.Background()
+		sneaked, err := h.svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Sneaked in"}, managers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testdb.Exec(t, dbURL, `UPDATE events SET published_at = ? WHERE id = ?`, now.Add(-3*time.Hour), sneaked.EventID)
+		if _, err := h.svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "Now"}, managers); err != nil {
+			t.Fatal(err)
+		}
+		a, err = h.svc.Activity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sum(a.Hours, cloche.ChannelMessage); got != 9 {
+			t.Errorf("after one more event now and one slipped into a kept hour: %d bell notifications in 24 hours, want 9", got)
 		}
 	})
 }

@@ -199,7 +199,6 @@ func buildCharts(a *cloche.Activity) *activityCharts {
 		states       []cloche.DeliveryState
 	}{
 		{"s-sent", "Sent", []cloche.DeliveryState{cloche.DeliverySent}},
-		{"s-waiting", "Waiting (queued, sending, retrying)", []cloche.DeliveryState{"queued", "sending", "retrying"}},
 		{"s-skipped", "Skipped (read in the app)", []cloche.DeliveryState{"skipped"}},
 		{"s-failed", "Failed", []cloche.DeliveryState{cloche.DeliveryFailed}},
 	}

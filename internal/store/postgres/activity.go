@@ -11,12 +11,92 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// ActivityGet implements store.ConsoleViews: the events published since
-// p.Since through the partial index on published_at (never the
-// notifications), the deliveries through their index on (created_at,
-// state) alone.
+// ActivityGet implements store.ConsoleViews. The hours already kept come
+// from activity_hours; the hours sealed since are read once from the
+// events (partial index on published_at) and the deliveries (partial
+// index on their outcomes) and kept; the last hour or two are read fresh.
 func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]store.ActivityHour, error) {
-	since := ts(p.Since.Truncate(time.Hour))
+	since := p.Since.UTC().Truncate(time.Hour)
+	sealed := store.SealedBefore(p.Now)
+	out := map[time.Time]*store.ActivityHour{}
+	rows, err := q.db.Query(ctx, `SELECT hour, events, scheduled, max_lag_ms, reached_email, reached_message,
+			reached_header_message, reached_alert, emails_sent, emails_failed, emails_skipped
+		FROM activity_hours WHERE hour >= $1 AND hour < $2`, ts(since), ts(sealed))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: activity: kept hours: %w", mapErr(err, ""))
+	}
+	for rows.Next() {
+		var h store.ActivityHour
+		var lag int64
+		var ch [4]int
+		var sent, failed, skipped int
+		if err := rows.Scan(&h.Hour, &h.Events, &h.Scheduled, &lag, &ch[0], &ch[1], &ch[2], &ch[3], &sent, &failed, &skipped); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("postgres: activity: kept hours: %w", mapErr(err, ""))
+		}
+		h.Hour = h.Hour.UTC()
+		h.MaxLag = time.Duration(lag) * time.Millisecond
+		out[h.Hour] = store.HourFrom(h, ch, sent, failed, skipped)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: activity: kept hours: %w", mapErr(err, ""))
+	}
+	first := time.Time{}
+	for h := since; h.Before(sealed); h = h.Add(time.Hour) {
+		if _, ok := out[h]; !ok {
+			first = h
+			break
+		}
+	}
+	if !first.IsZero() {
+		fresh, err := q.activityRaw(ctx, first, sealed)
+		if err != nil {
+			return nil, err
+		}
+		var hours []time.Time
+		cols := make([][]int64, 10)
+		for h := first; h.Before(sealed); h = h.Add(time.Hour) {
+			if _, ok := out[h]; ok {
+				continue
+			}
+			a := fresh[h]
+			if a == nil {
+				a = store.EmptyHour(h)
+			}
+			out[h] = a
+			hours = append(hours, ts(h))
+			for i, v := range []int{a.Events, a.Scheduled, int(a.MaxLag.Milliseconds()),
+				a.Reached[store.ChannelEmail], a.Reached[store.ChannelMessage], a.Reached[store.ChannelHeaderMessage], a.Reached[store.ChannelAlert],
+				a.Emails[store.DeliverySent], a.Emails[store.DeliveryFailed], a.Emails[store.DeliverySkipped]} {
+				cols[i] = append(cols[i], int64(v))
+			}
+		}
+		// One statement: all the hours or none.
+		if _, err := q.db.Exec(ctx, `INSERT INTO activity_hours (hour, events, scheduled, max_lag_ms,
+				reached_email, reached_message, reached_header_message, reached_alert, emails_sent, emails_failed, emails_skipped)
+			SELECT * FROM unnest($1::timestamptz[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::int[], $8::int[],
+				$9::int[], $10::int[], $11::int[])
+			ON CONFLICT (hour) DO NOTHING`, hours, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9]); err != nil {
+			return nil, fmt.Errorf("postgres: activity: keep hours: %w", mapErr(err, ""))
+		}
+	}
+	tail, err := q.activityRaw(ctx, sealed, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	for h, a := range tail {
+		out[h] = a
+	}
+	return store.SortHours(out), nil
+}
+
+// activityRaw reads the activity of the hours from from to until (no end
+// when zero) from the events and the deliveries.
+func (q *queries) activityRaw(ctx context.Context, from, until time.Time) (map[time.Time]*store.ActivityHour, error) {
+	if until.IsZero() {
+		until = from.AddDate(1000, 0, 0)
+	}
 	var sums []string
 	for _, ch := range store.Channels {
 		sums = append(sums, fmt.Sprintf(`coalesce(sum((counts::jsonb->>'%s')::bigint), 0)`, ch))
@@ -24,20 +104,19 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	rows, err := q.db.Query(ctx, `SELECT date_trunc('hour', published_at AT TIME ZONE 'UTC'), count(*), count(due_at),
 			coalesce(max(CASE WHEN due_at < published_at THEN extract(epoch FROM published_at - due_at) * 1000 END), 0)::float8,
 			`+strings.Join(sums, ", ")+`
-		FROM events WHERE published_at >= $1 AND published_at IS NOT NULL
-		GROUP BY 1 ORDER BY 1`, since)
+		FROM events WHERE published_at >= $1 AND published_at < $2 AND published_at IS NOT NULL
+		GROUP BY 1`, ts(from), ts(until))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: activity: events: %w", mapErr(err, ""))
 	}
-	byHour := map[string]*store.ActivityHour{}
+	out := map[time.Time]*store.ActivityHour{}
 	hour := func(t time.Time) *store.ActivityHour {
 		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), 0, 0, 0, time.UTC)
-		key := t.Format(time.RFC3339)
-		if h, ok := byHour[key]; ok {
+		if h, ok := out[t]; ok {
 			return h
 		}
-		h := &store.ActivityHour{Hour: t, Reached: map[store.Channel]int{}, Emails: map[store.DeliveryState]int{}}
-		byHour[key] = h
+		h := store.EmptyHour(t)
+		out[t] = h
 		return h
 	}
 	for rows.Next() {
@@ -66,8 +145,9 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: activity: events: %w", mapErr(err, ""))
 	}
-	drows, err := q.db.Query(ctx, `SELECT date_trunc('hour', created_at AT TIME ZONE 'UTC'), state, count(*)
-		FROM deliveries WHERE created_at >= $1 GROUP BY 1, 2`, since)
+	drows, err := q.db.Query(ctx, `SELECT date_trunc('hour', updated_at AT TIME ZONE 'UTC'), state, count(*)
+		FROM deliveries WHERE updated_at >= $1 AND updated_at < $2 AND state IN ('sent', 'failed', 'skipped')
+		GROUP BY 1, 2`, ts(from), ts(until))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: activity: e-mails: %w", mapErr(err, ""))
 	}
@@ -84,7 +164,7 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	if err := drows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: activity: e-mails: %w", mapErr(err, ""))
 	}
-	return store.SortHours(byHour), nil
+	return out, nil
 }
 
 // UserCount implements store.ConsoleViews.

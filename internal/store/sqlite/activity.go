@@ -14,12 +14,92 @@ import (
 // ("2026-12-03 15").
 const hourLayout = "2006-01-02 15"
 
-// ActivityGet implements store.ConsoleViews: the events published since
-// p.Since through the partial index on published_at (a few thousand rows
-// a day, never the notifications), the deliveries through their index on
-// (created_at, state) alone.
+// ActivityGet implements store.ConsoleViews. The hours already kept come
+// from activity_hours; the hours sealed since are read once from the
+// events (partial index on published_at) and the deliveries (partial
+// index on their outcomes) and kept; the last hour or two are read fresh.
 func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]store.ActivityHour, error) {
-	since := ts(p.Since.Truncate(time.Hour))
+	since := p.Since.UTC().Truncate(time.Hour)
+	sealed := store.SealedBefore(p.Now)
+	out := map[time.Time]*store.ActivityHour{}
+	rows, err := q.r.QueryContext(ctx, `SELECT hour, events, scheduled, max_lag_ms, reached_email, reached_message,
+			reached_header_message, reached_alert, emails_sent, emails_failed, emails_skipped
+		FROM activity_hours WHERE hour >= ? AND hour < ?`, ts(since), ts(sealed))
+	if err != nil {
+		return nil, mapErr("activity: kept hours", err)
+	}
+	for rows.Next() {
+		var h store.ActivityHour
+		var lag int64
+		var ch [4]int
+		var sent, failed, skipped int
+		if err := rows.Scan(&h.Hour, &h.Events, &h.Scheduled, &lag, &ch[0], &ch[1], &ch[2], &ch[3], &sent, &failed, &skipped); err != nil {
+			rows.Close()
+			return nil, mapErr("activity: kept hours", err)
+		}
+		h.Hour = h.Hour.UTC()
+		h.MaxLag = time.Duration(lag) * time.Millisecond
+		out[h.Hour] = store.HourFrom(h, ch, sent, failed, skipped)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("activity: kept hours", err)
+	}
+	// The sealed hours not kept yet: read from the first of them on, keep
+	// every one (an empty hour too, so that it is not read again).
+	first := time.Time{}
+	for h := since; h.Before(sealed); h = h.Add(time.Hour) {
+		if _, ok := out[h]; !ok {
+			first = h
+			break
+		}
+	}
+	if !first.IsZero() {
+		fresh, err := q.activityRaw(ctx, first, sealed)
+		if err != nil {
+			return nil, err
+		}
+		err = q.atomic(ctx, func(q *queries) error {
+			for h := first; h.Before(sealed); h = h.Add(time.Hour) {
+				if _, ok := out[h]; ok {
+					continue
+				}
+				a := fresh[h]
+				if a == nil {
+					a = store.EmptyHour(h)
+				}
+				out[h] = a
+				if _, err := q.w.ExecContext(ctx, `INSERT INTO activity_hours (hour, events, scheduled, max_lag_ms,
+						reached_email, reached_message, reached_header_message, reached_alert, emails_sent, emails_failed, emails_skipped)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour) DO NOTHING`,
+					ts(h), a.Events, a.Scheduled, a.MaxLag.Milliseconds(),
+					a.Reached[store.ChannelEmail], a.Reached[store.ChannelMessage], a.Reached[store.ChannelHeaderMessage], a.Reached[store.ChannelAlert],
+					a.Emails[store.DeliverySent], a.Emails[store.DeliveryFailed], a.Emails[store.DeliverySkipped]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, mapErr("activity: keep hours", err)
+		}
+	}
+	tail, err := q.activityRaw(ctx, sealed, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	for h, a := range tail {
+		out[h] = a
+	}
+	return store.SortHours(out), nil
+}
+
+// activityRaw reads the activity of the hours from from to until (no end
+// when zero) from the events and the deliveries.
+func (q *queries) activityRaw(ctx context.Context, from, until time.Time) (map[time.Time]*store.ActivityHour, error) {
+	if until.IsZero() {
+		until = from.AddDate(1000, 0, 0)
+	}
 	var sums []string
 	for _, ch := range store.Channels {
 		sums = append(sums, fmt.Sprintf(`coalesce(sum(json_extract(counts, '$.%s')), 0)`, ch))
@@ -27,25 +107,23 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	rows, err := q.r.QueryContext(ctx, `SELECT substr(published_at, 1, 13), count(*), count(due_at),
 			coalesce(max(CASE WHEN due_at < published_at THEN (julianday(published_at) - julianday(due_at)) * 86400000 END), 0),
 			`+strings.Join(sums, ", ")+`
-		FROM events WHERE published_at >= ? AND published_at IS NOT NULL
-		GROUP BY 1 ORDER BY 1`, since)
+		FROM events WHERE published_at >= ? AND published_at < ? AND published_at IS NOT NULL
+		GROUP BY 1`, ts(from), ts(until))
 	if err != nil {
 		return nil, mapErr("activity: events", err)
 	}
 	defer rows.Close()
-	byHour := map[string]*store.ActivityHour{}
-	var order []string
+	out := map[time.Time]*store.ActivityHour{}
 	hour := func(key string) (*store.ActivityHour, error) {
-		if h, ok := byHour[key]; ok {
-			return h, nil
-		}
 		t, err := time.ParseInLocation(hourLayout, key, time.UTC)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: activity: hour %q: %w", key, err)
 		}
-		h := &store.ActivityHour{Hour: t, Reached: map[store.Channel]int{}, Emails: map[store.DeliveryState]int{}}
-		byHour[key] = h
-		order = append(order, key)
+		if h, ok := out[t]; ok {
+			return h, nil
+		}
+		h := store.EmptyHour(t)
+		out[t] = h
 		return h, nil
 	}
 	for rows.Next() {
@@ -75,8 +153,9 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	if err := rows.Err(); err != nil {
 		return nil, mapErr("activity: events", err)
 	}
-	drows, err := q.r.QueryContext(ctx, `SELECT substr(created_at, 1, 13), state, count(*)
-		FROM deliveries WHERE created_at >= ? GROUP BY 1, 2`, since)
+	drows, err := q.r.QueryContext(ctx, `SELECT substr(updated_at, 1, 13), state, count(*)
+		FROM deliveries WHERE updated_at >= ? AND updated_at < ? AND state IN ('sent', 'failed', 'skipped')
+		GROUP BY 1, 2`, ts(from), ts(until))
 	if err != nil {
 		return nil, mapErr("activity: e-mails", err)
 	}
@@ -93,10 +172,7 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 		}
 		h.Emails[store.DeliveryState(state)] = n
 	}
-	if err := drows.Err(); err != nil {
-		return nil, mapErr("activity: e-mails", err)
-	}
-	return store.SortHours(byHour), nil
+	return out, mapErr("activity: e-mails", drows.Err())
 }
 
 // UserCount implements store.ConsoleViews.
