@@ -193,7 +193,10 @@ func TestReadRatePerType(t *testing.T) {
 			}
 		}
 		h.mustLogin()
-		p := h.get("/console/types")
+		if p := h.get("/console/types"); strings.Contains(p.body, "read-message:internal") {
+			t.Errorf("the types page reads the read rates unasked")
+		}
+		p := h.get("/console/types?rates=1")
 		wantStatus(t, "types", p, http.StatusOK)
 		// 6 bell notifications in 30 days (the 3 of 40 days ago left out), 2 read.
 		wantContains(t, "types", p, `<td id="read-message:internal">33 %, 2 of 6</td>`, `<td id="read-task:status:valid">—</td>`)

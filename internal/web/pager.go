@@ -14,6 +14,14 @@ type pager struct {
 	From         int // 1-based position of the first row shown; 0 if unknown
 	First        string
 	Prev, Next   string
+	Where        string // "end" for the copy below the list
+}
+
+// atEnd is p for below the list: its landmark named apart, its ids left
+// to the copy above.
+func atEnd(p pager) pager {
+	p.Where = "end"
+	return p
 }
 
 // keyset pages a list ordered newest first by id: rows holds up to

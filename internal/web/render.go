@@ -124,6 +124,7 @@ func (c *Console) funcs() template.FuncMap {
 			return deliveryRows{Rows: ds, CSRF: csrf, Here: here, Names: n}
 		},
 		"retryable": retryable,
+		"atEnd":     atEnd,
 		"f1":        func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 		"inAppOn": func(rc cloche.EventRecipient, ch cloche.Channel) *store.RecipientNotification {
 			for i := range rc.InApp {

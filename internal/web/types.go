@@ -20,8 +20,9 @@ type typesData struct {
 	Defaults map[string][]cloche.Channel
 	// Read is each type's read rate over the last readDays days, in words
 	// ("12 of 40, 30 %"); absent when it sent nothing in the app.
-	Read     map[string]string
-	ReadDays int
+	Read      map[string]string
+	ShowRates bool
+	ReadDays  int
 }
 
 // readDays is the period of the types page's read rates.
@@ -38,12 +39,17 @@ func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, s, "read the default preferences", err)
 		return
 	}
-	rates, err := c.svc.ReadRates(r.Context(), readDays)
-	if err != nil {
-		c.serverError(w, r, s, "read the read rates", err)
-		return
+	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}, ReadDays: readDays}
+	// The read rates read every in-app notification of 30 days (through
+	// an index, still a second or more for a million): only when asked.
+	var rates []cloche.TypeReadRate
+	if r.URL.Query().Get("rates") == "1" {
+		if rates, err = c.svc.ReadRates(r.Context(), readDays); err != nil {
+			c.serverError(w, r, s, "read the read rates", err)
+			return
+		}
+		d.Read, d.ShowRates = map[string]string{}, true
 	}
-	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}, Read: map[string]string{}, ReadDays: readDays}
 	for _, rr := range rates {
 		if rr.Notifications > 0 {
 			d.Read[rr.Key] = fmt.Sprintf("%d %%, %d of %d", rr.Read*100/rr.Notifications, rr.Read, rr.Notifications)
