@@ -1,9 +1,9 @@
 package web
 
 import (
+	"net/http"
 	"slices"
 	"strconv"
-	"net/http"
 	"time"
 
 	"github.com/cloche/cloche"

@@ -1,12 +1,12 @@
 package web
 
 import (
-	"strconv"
 	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,7 +141,7 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return t
 		},
-		"channels":  func() []cloche.Channel { return channels },
+		"channels": func() []cloche.Channel { return channels },
 		"inAppChannels": func() []cloche.Channel {
 			return []cloche.Channel{cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
 		},

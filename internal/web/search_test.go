@@ -24,7 +24,6 @@ func eventIDs(body string) []string {
 	return ids
 }
 
-
 // link reads the address of the link with that id on the page ("" when
 // there is none).
 func link(body, id string) string {
