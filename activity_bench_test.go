@@ -17,14 +17,17 @@ import (
 //
 //   - dashboard: Stats and the 10 recent events, the dashboard without
 //     its charts (the baseline);
+//
 //   - naive (three times before the loop): the same per-day,
 //     per-channel counts read from the notifications table itself;
+//
 //   - readrates: the read rate per type over 30 days (every notification
 //     of the period, through the index of migration 00017);
+//
 //   - recipients: the first page of the recipients of an event that
 //     reached 1,000 people.
 //
-//	go test -run '^$' -bench Activity -benchtime 20x -count 3 .
+//     go test -run '^$' -bench Activity -benchtime 20x -count 3 .
 func BenchmarkActivity(b *testing.B) {
 	ctx := context.Background()
 	const users, events, perEvent, emails = 1000, 30_000, 33, 100_000
