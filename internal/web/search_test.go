@@ -111,6 +111,8 @@ func TestEventsPageBothWays(t *testing.T) {
 			}
 			wantContains(t, tc.query, p, `<p class="total" id="list-total">`+tc.total, "<td>"+tc.first+"</td>")
 		}
+		// A person's page leads to the events that reached them.
+		wantContains(t, "person", h.get("/console/directory/user?id=12"), `<a href="/console/events?recipient=12" id="user-events">Every event that reached Gaëlle Roux</a>`)
 		// A name several people have: the console asks which.
 		p = h.get("/console/events?recipient=example.org")
 		wantStatus(t, "ambiguous recipient", p, http.StatusBadRequest)
