@@ -91,19 +91,35 @@ func (s *Service) Event(ctx context.Context, id int64) (*Event, error) {
 
 // EventFilter selects events; zero fields do not filter.
 type EventFilter struct {
-	Status   EventStatus
-	Context  *Context
-	Key      string
-	BeforeID int64 // continue a page: events older than this id
-	Limit    int   // default 50, at most 1000
+	Status  EventStatus
+	Context *Context
+	Key     string
+	// Title keeps the events whose title contains it (ASCII letters in
+	// any case); Recipient those that reached this user id, in the app or
+	// by e-mail.
+	Title     string
+	Recipient string
+	BeforeID  int64 // continue a page: events older than this id
+	AfterID   int64 // go back a page: the events just newer than this id
+	Limit     int   // default 50, at most 1000
 }
 
 // Events lists events, newest first.
 func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+	p, err := eventParams(f)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.store.EventList(ctx, p)
+	return evs, wrap("events", err)
+}
+
+// eventParams checks f and makes it the store's.
+func eventParams(f EventFilter) (*store.EventListParams, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, store.Invalid("status", "%q is not an event status (%s)", f.Status, joinStrings(store.EventStatuses))
 	}
-	if err := store.CheckID("key", f.Key); err != nil {
+	if err := errors.Join(store.CheckID("key", f.Key), store.CheckText("title", f.Title), store.CheckID("recipient", f.Recipient)); err != nil {
 		return nil, err
 	}
 	if c := f.Context; c != nil {
@@ -111,12 +127,12 @@ func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 			return nil, err
 		}
 	}
-	p := &store.EventListParams{Status: f.Status, Key: f.Key, BeforeID: f.BeforeID, Limit: f.Limit}
+	p := &store.EventListParams{Status: f.Status, Key: f.Key, Title: f.Title, Recipient: f.Recipient,
+		BeforeID: f.BeforeID, AfterID: f.AfterID, Limit: f.Limit}
 	if f.Context != nil {
 		p.ContextType, p.ContextID = f.Context.Type, f.Context.ID
 	}
-	evs, err := s.store.EventList(ctx, p)
-	return evs, wrap("events", err)
+	return p, nil
 }
 
 // CancelEvent cancels a pending event; ErrConflict if it is not pending.
@@ -149,6 +165,7 @@ type DeliveryFilter struct {
 	EventID  int64
 	State    DeliveryState
 	BeforeID int64
+	AfterID  int64 // go back a page: the deliveries just newer than this id
 	Limit    int
 }
 
@@ -161,7 +178,7 @@ func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery,
 	if f.Channel != "" && !slices.Contains(s.outbound.Channels(), f.Channel) {
 		return nil, store.Invalid("channel", "%q is not an outbound channel (%s)", f.Channel, strings.Join(s.outbound.Channels(), ", "))
 	}
-	ds, err := s.store.DeliveryList(ctx, &store.DeliveryListParams{Channel: f.Channel, EventID: f.EventID, State: f.State, BeforeID: f.BeforeID, Limit: f.Limit})
+	ds, err := s.store.DeliveryList(ctx, &store.DeliveryListParams{Channel: f.Channel, EventID: f.EventID, State: f.State, BeforeID: f.BeforeID, AfterID: f.AfterID, Limit: f.Limit})
 	return ds, wrap("deliveries", err)
 }
 

@@ -48,6 +48,7 @@ type Page struct {
 	users   []pageUser
 	tmpl    *template.Template
 	cssETag string
+	now     func() time.Time // time.Now; tests replace it
 }
 
 // pageUser is one person of the switcher.
@@ -75,7 +76,7 @@ func NewPage(svc *cloche.Service, consolePrefix string, logger *slog.Logger) (*P
 	for _, c := range f.Companies {
 		companies[c.ID] = c.Name
 	}
-	p := &Page{svc: svc, logger: logger, console: consolePrefix}
+	p := &Page{svc: svc, logger: logger, console: consolePrefix, now: time.Now}
 	for _, u := range f.Users {
 		if u.Active != nil && !*u.Active {
 			continue // reached by nothing: nothing to show
@@ -112,6 +113,7 @@ func pageURL(base, userID string) string {
 
 // pageData is what page.html shows.
 type pageData struct {
+	Greeting  string // "Good morning", by the person's clock
 	User      pageUser
 	Users     []pageUser
 	Token     string
@@ -135,7 +137,7 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	err := p.tmpl.Execute(&buf, pageData{User: u, Users: p.users, Token: tok,
+	err := p.tmpl.Execute(&buf, pageData{Greeting: greeting(p.now().In(p.zone(r.Context(), u.ID))), User: u, Users: p.users, Token: tok,
 		TokenURL: PagePath + "/token?user=" + url.QueryEscape(u.ID), WidgetSrc: widget.Path, Console: p.console})
 	if err != nil {
 		p.logger.ErrorContext(r.Context(), "demo: render the page", "err", err)
@@ -150,6 +152,29 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// zone is the time zone of person id: theirs when the directory gives
+// one, else the organisation's.
+func (p *Page) zone(ctx context.Context, id string) *time.Location {
+	if u, err := p.svc.User(ctx, id); err == nil && u.TimeZone != "" {
+		if loc, err := time.LoadLocation(u.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return p.svc.Location()
+}
+
+// greeting says hello by the hour of t: morning from 5:00, afternoon from
+// 12:00, evening from 18:00 until 5:00.
+func greeting(t time.Time) string {
+	switch h := t.Hour(); {
+	case h >= 5 && h < 12:
+		return "Good morning"
+	case h >= 12 && h < 18:
+		return "Good afternoon"
+	}
+	return "Good evening"
 }
 
 // token: GET /demo/token?user=ID answers {"token": "…", "expires_at": "…"},

@@ -124,6 +124,7 @@ type Queries interface {
 	StatsGet(ctx context.Context, p *StatsParams) (*Stats, error)
 	// UserSearch finds users, with their groups and companies.
 	UserSearch(ctx context.Context, p *UserSearchParams) ([]User, error)
+	ConsoleViews
 	DeliveryGet(ctx context.Context, id int64) (*Delivery, error)
 	// DeliveryClaim takes up to Limit deliveries that are due (queued
 	// and past their not-before time, if any; retrying and past their next attempt time; sending and past their
@@ -199,8 +200,17 @@ type EventListParams struct {
 	ContextType string
 	ContextID   string
 	Key         string
-	BeforeID    int64
-	Limit       int
+	// Title keeps the events whose title contains it (ASCII letters in
+	// any case).
+	Title string
+	// Recipient keeps the events that reached this user id, in the app
+	// or by e-mail.
+	Recipient string
+	// BeforeID continues a page to older events; AfterID goes back to
+	// newer ones (the events just newer than AfterID, still newest first).
+	BeforeID int64
+	AfterID  int64
+	Limit    int
 }
 
 // EventFinishParams moves event ID from pending to Status.
@@ -324,6 +334,7 @@ type DeliveryListParams struct {
 	EventID  int64
 	State    DeliveryState
 	BeforeID int64
+	AfterID  int64 // the deliveries just newer than AfterID, still newest first
 	Limit    int
 }
 

@@ -178,7 +178,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := b.text("#event-status"); got != "published" {
 			t.Errorf("status = %q, want published", got)
 		}
-		if got := b.text(".flash"); !strings.Contains(got, "published on alert: 3 users reached") {
+		if got := b.text(".flash"); !strings.Contains(got, "published on Alert (alert): 3 users reached") {
 			t.Errorf("message after sending = %q", got)
 		}
 		b.open(h.srv.URL + "/console/events")
@@ -247,33 +247,62 @@ func TestConsoleInBrowser(t *testing.T) {
 	})
 }
 
-// TestConsoleScreenshot fills a console and photographs its dashboard:
-// into docs/screenshots/console-dashboard.png with CLOCHE_SCREENSHOTS=1,
-// else into a temporary folder.
+// TestConsoleScreenshot fills a console with a month of history and
+// photographs its dashboard (with the activity charts) and an event's
+// recipients: into docs/screenshots/console-dashboard.png and
+// console-recipients.png with CLOCHE_SCREENSHOTS=1, else into a temporary
+// folder.
 func TestConsoleScreenshot(t *testing.T) {
 	t.Parallel()
 	browser := browsertest.New(t)
-	h := newHarness(t, testdb.SQLiteURL(t), nil)
+	dbURL := testdb.SQLiteURL(t)
+	h := newHarness(t, dbURL, nil)
 	ctx := context.Background()
 	loadDemo(t, h.svc)
-	sends := []struct {
+	now := time.Now()
+	history := []struct {
 		n  cloche.Notification
 		r  cloche.Recipients
 		ch cloche.Channel
 	}{
-		{cloche.Notification{Key: "message:internal", Title: "General assembly on June 12"}, cloche.Recipients{GroupNames: []string{"member", "manager"}}, ""},
-		{cloche.Notification{Key: "task:status:valid", Title: "Invoice 2026-041 validated"}, cloche.Recipients{CompanyID: "30"}, ""},
+		{cloche.Notification{Key: "message:internal", Title: "Weekly news"}, cloche.Recipients{GroupNames: []string{"member", "manager"}}, ""},
+		{cloche.Notification{Key: "task:status:valid", Title: "Invoice validated"}, cloche.Recipients{CompanyID: "30"}, ""},
 		{cloche.Notification{Key: "expense:status:paid", Title: "Expense report paid"}, cloche.Recipients{UserIDs: []string{"10", "11", "13"}}, ""},
-		{cloche.Notification{Key: "message:system", Title: "Maintenance tonight at 22:00"}, cloche.Recipients{GroupNames: []string{"member"}}, cloche.ChannelHeaderMessage},
-		{cloche.Notification{Key: "message:system", Title: "New bank details"}, cloche.Recipients{CompanyID: "10"}, ""},
-		{cloche.Notification{Key: "userdata:reminder", Title: "Social file to complete"}, cloche.Recipients{FollowerUserID: "12"}, ""},
+		{cloche.Notification{Key: "message:system", Title: "Maintenance"}, cloche.Recipients{GroupNames: []string{"member"}}, cloche.ChannelHeaderMessage},
+		{cloche.Notification{Key: "message:system", Title: "New bank details"}, cloche.Recipients{CompanyID: "10"}, cloche.ChannelAlert},
 	}
-	for _, s := range sends {
-		var opts []cloche.NotifyOption
-		if s.ch != "" {
-			opts = append(opts, cloche.ForceChannel(s.ch))
+	// A month of it, more on weekdays, a few scheduled ones published late.
+	for d := 29; d >= 0; d-- {
+		for i, s := range history {
+			if (d+i)%3 == 0 || (d%7 == 5 && i > 0) {
+				continue
+			}
+			var opts []cloche.NotifyOption
+			if s.ch != "" {
+				opts = append(opts, cloche.ForceChannel(s.ch))
+			}
+			res, err := h.svc.Notify(ctx, s.n, s.r, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := now.Add(-time.Duration(d)*24*time.Hour - time.Duration(1+i*3+d%4)*time.Hour)
+			testdb.Exec(t, dbURL, `UPDATE events SET published_at = ?, created_at = ?, due_at = ? WHERE id = ?`,
+				at, at, at.Add(-time.Duration(10+(d*i)%50)*time.Second), res.EventID)
+			testdb.Exec(t, dbURL, `UPDATE deliveries SET state = CASE WHEN id % 9 = 0 THEN 'failed' WHEN id % 5 = 0 THEN 'skipped' ELSE 'sent' END,
+				created_at = ?, updated_at = ? WHERE event_id = ?`, at, at.Add(time.Minute), res.EventID)
 		}
-		if _, err := h.svc.Notify(ctx, s.n, s.r, opts...); err != nil {
+	}
+	board, err := h.svc.Notify(ctx, cloche.Notification{Key: "message:internal", Title: "General assembly on June 12"},
+		cloche.Recipients{GroupNames: []string{"member", "manager"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"1", "2", "10", "12"} {
+		page, err := h.svc.Inbox(ctx, cloche.InboxQuery{UserID: u, Limit: 1})
+		if err != nil || len(page.Items) == 0 {
+			t.Fatalf("inbox of %s: %v", u, err)
+		}
+		if err := h.svc.MarkRead(ctx, u, page.Items[0].ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -286,22 +315,32 @@ func TestConsoleScreenshot(t *testing.T) {
 	}
 	b := tabOf{t, browser.Tab(t)}
 	b.login(h.srv.URL, testPassword)
-	if got := b.text(`[data-channel="message"]`); got == "0" {
-		t.Fatalf("the dashboard shows no message sent today")
+	if got := b.text(`#chart-days`); got == "" {
+		t.Fatalf("the dashboard has no chart")
 	}
-	path := filepath.Join(t.TempDir(), "console-dashboard.png")
+	dir := t.TempDir()
 	if os.Getenv(EnvScreenshots) == "1" {
-		path = filepath.Join("..", "..", "docs", "screenshots", "console-dashboard.png")
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		dir = filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := browsertest.Screenshot(b.ctx, path); err != nil {
-		t.Fatal(err)
+	shoot := func(name string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := browsertest.Screenshot(b.ctx, path); err != nil {
+			t.Fatal(err)
+		}
+		png, err := os.ReadFile(path)
+		if err != nil || string(png[1:4]) != "PNG" {
+			t.Fatalf("screenshot %s: %v", path, err)
+		}
+		t.Logf("screenshot: %s (%d bytes)", path, len(png))
 	}
-	png, err := os.ReadFile(path)
-	if err != nil || string(png[1:4]) != "PNG" {
-		t.Fatalf("screenshot %s: %v", path, err)
+	shoot("console-dashboard.png")
+	b.open(h.srv.URL + "/console/events/" + itoa(board.EventID))
+	if got := b.text("#read-rate"); got != "4 of 10" {
+		t.Errorf("read rate shown %q, want 4 of 10 (members and managers, 4 of them read it)", got)
 	}
-	t.Logf("dashboard screenshot: %s (%d bytes)", path, len(png))
+	shoot("console-recipients.png")
 }

@@ -192,6 +192,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+p+"/send", c.authed(c.send))
 	m.HandleFunc("GET "+p+"/events", c.authed(c.events))
 	m.HandleFunc("GET "+p+"/events/{id}", c.authed(c.event))
+	m.HandleFunc("POST "+p+"/events/cancel", c.authed(c.cancelEvents))
 	m.HandleFunc("POST "+p+"/events/{id}/cancel", c.authed(c.cancelEvent))
 	m.HandleFunc("GET "+p+"/types", c.authed(c.types))
 	m.HandleFunc("GET "+p+"/types/new", c.authed(c.newType))

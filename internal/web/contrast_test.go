@@ -104,3 +104,73 @@ func TestContrastRatio(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusLabelContrast checks, in the console's own CSS, that every
+// status label (.status, and each .status-* rule, whose selector may list
+// several) draws its text colour on its background at WCAG AA's 4.5:1,
+// and that every status the console shows has a rule.
+func TestStatusLabelContrast(t *testing.T) {
+	css := string(consoleCSS)
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`(--[\w-]+)\s*:\s*(#[0-9a-fA-F]{3,6})\s*;`).FindAllStringSubmatch(css, -1) {
+		vars[m[1]] = m[2]
+	}
+	decl := func(body, prop string) string {
+		m := regexp.MustCompile(`(?:^|;|\{)\s*` + prop + `\s*:\s*([^;]+)`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		v := strings.TrimSpace(m[1])
+		if strings.HasPrefix(v, "var(") {
+			v = vars[strings.TrimSuffix(strings.TrimPrefix(v, "var("), ")")]
+		}
+		return v
+	}
+	base := struct{ fg, bg string }{}
+	labels := map[string]struct{ fg, bg string }{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*([^{}/]+?)\s*\{([^}]*)\}`).FindAllStringSubmatch(css, -1) {
+		sels, body := m[1], m[2]
+		for _, sel := range strings.Split(sels, ",") {
+			sel = strings.TrimSpace(sel)
+			switch {
+			case sel == ".status":
+				base.fg, base.bg = decl(body, "color"), decl(body, "background")
+			case regexp.MustCompile(`^\.status-[\w-]+$`).MatchString(sel):
+				labels[sel] = struct{ fg, bg string }{decl(body, "color"), decl(body, "background")}
+			}
+		}
+	}
+	if base.fg == "" || base.bg == "" {
+		t.Fatalf(".status has colour %q on %q; the test no longer matches the CSS", base.fg, base.bg)
+	}
+	labels[".status"] = base
+	var states []string
+	for _, s := range eventStatuses {
+		states = append(states, string(s))
+	}
+	for _, s := range deliveryStates {
+		states = append(states, string(s))
+	}
+	for _, s := range states {
+		if _, ok := labels[".status-"+s]; !ok {
+			t.Errorf(".status-%s has no rule: the label falls back to .status", s)
+		}
+	}
+	for sel, c := range labels {
+		fg, bg := cmpOr(c.fg, base.fg), cmpOr(c.bg, base.bg)
+		r, err := contrast(fg, bg)
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		if r < 4.5 {
+			t.Errorf("%s: text %s on %s has contrast %.2f:1, want at least 4.5:1", sel, fg, bg, r)
+		}
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

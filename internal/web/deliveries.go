@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,17 +20,19 @@ type deliveriesData struct {
 	EventID    int64
 	Error      string
 	Deliveries []cloche.Delivery
-	Next       int64
+	Pager      pager
 	States     []cloche.DeliveryState
 	Here       string // this page, where a retry comes back to
+	Names      names
 }
 
 // deliveryRows is what the delivery-table partial shows: the rows, and
 // for the retry buttons the form token and the page to come back to.
 type deliveryRows struct {
-	Rows []cloche.Delivery
-	CSRF string
-	Here string
+	Rows  []cloche.Delivery
+	CSRF  string
+	Here  string
+	Names names
 }
 
 // retryable reports whether a delivery can be sent again: a failed one, or
@@ -38,18 +41,22 @@ func retryable(d cloche.Delivery) bool {
 	return d.State == cloche.DeliveryFailed || d.State == cloche.DeliveryRetrying
 }
 
-var deliveryStates = []cloche.DeliveryState{"queued", "sending", "sent", "retrying", "failed"}
+var deliveryStates = []cloche.DeliveryState{"queued", "sending", "sent", "retrying", "failed", "skipped"}
 
 func (c *Console) deliveries(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	d := &deliveriesData{Channel: q.Get("channel"), Channels: c.svc.OutboundChannels(), State: q.Get("state"),
 		States: deliveryStates, Here: r.URL.RequestURI()}
-	f := cloche.DeliveryFilter{Channel: d.Channel, State: cloche.DeliveryState(d.State), Limit: pageSize}
-	for name, dst := range map[string]*int64{"event": &f.EventID, "before": &f.BeforeID} {
+	f := cloche.DeliveryFilter{Channel: d.Channel, State: cloche.DeliveryState(d.State), Limit: pageSize + 1}
+	for name, dst := range map[string]*int64{"event": &f.EventID, "before": &f.BeforeID, "after": &f.AfterID} {
 		if v := q.Get(name); v != "" {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || id <= 0 {
-				c.errorPage(w, r, s, http.StatusBadRequest, "Bad filter", name+" must be an id.")
+				what := "Event id: must be an event's number."
+				if name != "event" {
+					what = "The page asked for is not one of this list; start again from the first page."
+				}
+				c.errorPage(w, r, s, http.StatusBadRequest, "Bad filter", what)
 				return
 			}
 			*dst = id
@@ -57,19 +64,60 @@ func (c *Console) deliveries(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	d.EventID = f.EventID
 	ds, err := c.svc.Deliveries(r.Context(), f)
+	if err == nil {
+		d.Pager.Total, err = c.svc.CountDeliveries(r.Context(), f)
+	}
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, cloche.ErrInvalid):
-		d.Error, status = err.Error(), http.StatusBadRequest
+		d.Error, status = inWords(err), http.StatusBadRequest
 	case err != nil:
 		c.serverError(w, r, s, "list the deliveries", err)
 		return
 	}
-	d.Deliveries = ds
-	if len(ds) == pageSize {
-		d.Next = ds[len(ds)-1].ID
+	event := ""
+	if f.EventID > 0 {
+		event = strconv.FormatInt(f.EventID, 10)
+	}
+	total := d.Pager.Total
+	d.Deliveries, d.Pager = keyset(ds, func(d cloche.Delivery) int64 { return d.ID }, pageSize, f.BeforeID, f.AfterID,
+		url.Values{"channel": {d.Channel}, "state": {d.State}, "event": {event}}, func(u url.Values) string { return c.prefix + "/deliveries?" + u.Encode() })
+	d.Pager.Total, d.Pager.Noun = total, "deliveries"
+	if d.Names, err = c.deliveryNames(r.Context(), d.Deliveries); err != nil {
+		c.serverError(w, r, s, "read the recipients' names", err)
+		return
 	}
 	c.render(w, r, s, status, "deliveries", "E-mail deliveries", "deliveries", d)
+}
+
+// names maps the ids of people and companies to their names.
+type names struct {
+	Users, Companies map[string]string
+}
+
+// deliveryNames reads the names of the people and companies ds went to.
+func (c *Console) deliveryNames(ctx context.Context, ds []cloche.Delivery) (names, error) {
+	var users, companies []string
+	for _, d := range ds {
+		if d.UserID != "" {
+			users = append(users, d.UserID)
+		}
+		if d.CompanyID != "" {
+			companies = append(companies, d.CompanyID)
+		}
+	}
+	return c.names(ctx, users, companies)
+}
+
+// names reads the names of people and companies by id.
+func (c *Console) names(ctx context.Context, users, companies []string) (names, error) {
+	var n names
+	var err error
+	if n.Users, err = c.svc.UserNames(ctx, users); err != nil {
+		return n, err
+	}
+	n.Companies, err = c.svc.CompanyNames(ctx, companies)
+	return n, err
 }
 
 // retryDelivery: POST /deliveries/{id}/retry queues a failed or retrying

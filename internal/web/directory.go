@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -13,36 +14,69 @@ import (
 
 // directoryData is the directory search page.
 type directoryData struct {
-	Query  string
-	Users  []cloche.User
-	Offset int
-	Next   int // offset of the next page; 0 when none
-	Prev   int // offset of the previous page; -1 when none
+	Query string
+	Users []cloche.User
+	Pager pager
+	Names names // of the users' companies and followers
 }
 
 func (c *Console) directory(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	d := &directoryData{Query: strings.TrimSpace(q.Get("q")), Prev: -1}
+	d := &directoryData{Query: strings.TrimSpace(q.Get("q"))}
+	offset := 0
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			c.errorPage(w, r, s, http.StatusBadRequest, "Bad page", "offset must be a number, 0 or more.")
+			c.errorPage(w, r, s, http.StatusBadRequest, "Bad page", "The page asked for is not one of this list; start again from the first page.")
 			return
 		}
-		d.Offset = n
+		offset = n
 	}
-	us, err := c.svc.SearchUsers(r.Context(), cloche.UserQuery{Text: d.Query, Offset: d.Offset, Limit: pageSize + 1})
+	ctx := r.Context()
+	uq := cloche.UserQuery{Text: d.Query, Offset: offset, Limit: pageSize + 1}
+	us, err := c.svc.SearchUsers(ctx, uq)
+	if err == nil {
+		d.Pager.Total, err = c.svc.CountUsers(ctx, uq)
+	}
 	if err != nil {
 		c.serverError(w, r, s, "search the directory", err)
 		return
 	}
-	if len(us) > pageSize {
-		us, d.Next = us[:pageSize], d.Offset+pageSize
+	link := func(off int) string {
+		v := url.Values{}
+		if d.Query != "" {
+			v.Set("q", d.Query)
+		}
+		if off > 0 {
+			v.Set("offset", strconv.Itoa(off))
+		}
+		if len(v) == 0 {
+			return c.prefix + "/directory"
+		}
+		return c.prefix + "/directory?" + v.Encode()
 	}
-	if d.Offset > 0 {
-		d.Prev = max(d.Offset-pageSize, 0)
+	if len(us) > pageSize {
+		us, d.Pager.Next = us[:pageSize], link(offset+pageSize)
+	}
+	if offset > 0 {
+		d.Pager.First, d.Pager.Prev = link(0), link(max(offset-pageSize, 0))
 	}
 	d.Users = us
+	d.Pager.Noun, d.Pager.Shown = "people", len(us)
+	if len(us) > 0 {
+		d.Pager.From = offset + 1
+	}
+	var followers, companies []string
+	for _, u := range us {
+		if u.FollowerID != "" {
+			followers = append(followers, u.FollowerID)
+		}
+		companies = append(companies, u.Companies...)
+	}
+	if d.Names, err = c.names(ctx, followers, companies); err != nil {
+		c.serverError(w, r, s, "read the directory's names", err)
+		return
+	}
 	c.render(w, r, s, http.StatusOK, "directory", "Directory", "directory", d)
 }
 

@@ -70,7 +70,7 @@ func TestPages(t *testing.T) {
 				`<a href="https://erp.example.org/meetings/7?a=1&amp;b=2" rel="noopener noreferrer">`, "Voir &lt;l&#39;ordre du jour&gt;: opens",
 				"Je viens: Cloche calls <code>https://erp.example.org/hooks/rsvp/7</code>"}},
 			{"/console/events/" + itoa(mail.EventID), []string{"contact@atelier-nord.example.org", "queued"}},
-			{"/console/events/" + itoa(scheduled.EventID), []string{`id="cancel-event"`, "users 10"}},
+			{"/console/events/" + itoa(scheduled.EventID), []string{`id="cancel-event"`, `person <a href="/console/directory/user?id=10">Emma Petit</a>`}},
 			{"/console/types", []string{"message:internal", "Internal message", "built in"}},
 			{"/console/types/new", []string{`name="new" value="1"`}},
 			{"/console/types/edit?key=" + url.QueryEscape("message:system"), []string{`value="System message"`, `<option value="alert" selected>`, `<option value="caution" selected>`}},
@@ -130,7 +130,7 @@ func TestSendForm(t *testing.T) {
 			errors map[string]string // form field → message
 		}{
 			{"no recipient", url.Values{"key": {"message:internal"}, "title": {"Hi"}},
-				map[string]string{"recipients": "name at least one of"}},
+				map[string]string{"recipients": "Name at least one recipient: a group, a person, a company"}},
 			{"unknown type", url.Values{"key": {"no:such"}, "title": {"Hi"}, "user_ids": {"1"}},
 				map[string]string{"key": `unknown notification type &#34;no:such&#34; (create it on the Types page)`}},
 			{"bad dates and context", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"},
@@ -138,7 +138,7 @@ func TestSendForm(t *testing.T) {
 				map[string]string{"due": "is not a date and time", "context": "is not TYPE:ID", "check_url": "is not an absolute http(s) URL", "until": "is in the past"}},
 			{"until before due", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"},
 				"due": {"2099-01-02T10:00"}, "until": {"2099-01-01T10:00"}},
-				map[string]string{"until": "must be after due_datetime"}},
+				map[string]string{"until": "must be after the due time"}},
 			{"year 0000", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"}, "due": {"0000-01-01T10:00"}},
 				map[string]string{"due": "is out of range (1970 to 9000)"}},
 			{"bad channel", url.Values{"key": {"message:internal"}, "title": {"Hi"}, "user_ids": {"1"}, "channel": {"pigeon"}},
@@ -148,6 +148,12 @@ func TestSendForm(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				p := h.send(tc.form)
 				wantStatus(t, "send", p, http.StatusUnprocessableEntity)
+				// The console's words, not the API's field names.
+				for _, api := range []string{"group_names", "user_ids,", "follower_user_id", "due_datetime", "force_channel"} {
+					if strings.Contains(p.body, api) {
+						t.Errorf("the page names the API field %s", api)
+					}
+				}
 				for field, msg := range tc.errors {
 					marker := `id="` + field + `-error">`
 					i := strings.Index(p.body, marker)
@@ -179,7 +185,7 @@ func TestSendForm(t *testing.T) {
 				t.Errorf("event = %+v", ev)
 			}
 			page := h.get(p.location())
-			wantContains(t, "event page", page, "published on message: 5 users reached.", "Unknown user ids (not in the directory): 999.", `class="flash flash-warn"`)
+			wantContains(t, "event page", page, "published on Bell menu (message): 5 users reached.", "Unknown user ids (not in the directory): 999.", `class="flash flash-warn"`)
 			if again := h.get(p.location()); strings.Contains(again.body, "users reached") {
 				t.Error("the message shows again on reload")
 			}
@@ -201,7 +207,7 @@ func TestSendForm(t *testing.T) {
 			if ev.DueAt == nil || !ev.DueAt.Equal(due) || ev.Until == nil || !ev.Until.Equal(until) {
 				t.Errorf("due, until = %v, %v; want %v, %v (read in %s)", ev.DueAt, ev.Until, due, until, loc)
 			}
-			wantContains(t, "event page", h.get(p.location()), "scheduled for "+due.Format("2006-01-02 15:04")+" on header_message.")
+			wantContains(t, "event page", h.get(p.location()), "scheduled for "+due.Format("2006-01-02 15:04")+" on Banner (header_message).")
 		})
 	})
 }
@@ -282,7 +288,7 @@ func TestTypesForm(t *testing.T) {
 		if got.Label != "Late invoice" || got.DefaultChannel != cloche.ChannelEmail || got.StatusType != "caution" {
 			t.Errorf("created type = %+v", got)
 		}
-		wantContains(t, "types page", h.get("/console/types"), "Type invoice:late created: email by default, caution.", "Late invoice")
+		wantContains(t, "types page", h.get("/console/types"), "Type invoice:late created: E-mail by default, caution.", "Late invoice")
 
 		errs := []struct {
 			name  string

@@ -139,7 +139,7 @@ func TestPreferencePages(t *testing.T) {
 				t.Errorf("user 2: %q", got)
 			}
 			wantContains(t, "user 2", h.get("/console/directory/user?id=2"), `<option value="" selected>default (on)</option>`)
-			wantContains(t, "types", h.get("/console/types"), "<td>email, message</td>", "Reaches by default", "Mandatory")
+			wantContains(t, "types", h.get("/console/types"), "<td>E-mail, Bell menu (message)</td>", "Reaches by default", "Mandatory")
 			bad := post("/console/types/defaults", url.Values{"type|message:system|alert": {"off"}})
 			wantStatus(t, "mandatory off by default", bad, http.StatusUnprocessableEntity)
 			wantContains(t, "mandatory off by default", bad, `id="err-type|message:system|alert"`)
@@ -152,7 +152,7 @@ func TestPreferencePages(t *testing.T) {
 			if ty, err := h.svc.Type(ctx, "message:internal"); err != nil || !ty.Mandatory {
 				t.Fatalf("message:internal not mandatory: %v %v", ty, err)
 			}
-			wantContains(t, "types", h.get("/console/types"), "Type message:internal saved: message by default, neutral, mandatory.")
+			wantContains(t, "types", h.get("/console/types"), "Type message:internal saved: Bell menu (message) by default, neutral, mandatory.")
 			wantContains(t, "edit", h.get("/console/types/edit?key=message:internal"), `name="mandatory" value="1" aria-describedby="mandatory-hint" checked`)
 			form.Del("mandatory")
 			wantStatus(t, "not mandatory", post("/console/types", form), http.StatusSeeOther)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/store"
 )
 
 // view is what every page template receives.
@@ -21,12 +23,21 @@ type view struct {
 	Who   string
 	Flash *flash
 	Zone  string // the time zone times are shown in
-	Data  any
+	// Refresh, when above zero, reloads the page every so many seconds
+	// (a meta refresh: no script).
+	Refresh int
+	Data    any
 }
 
 // render writes page with data. The page is built in memory first, so that
 // a template error gives a clean 500 rather than half a page.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, status int, page, title, nav string, data any) {
+	c.renderRefreshing(w, r, s, status, page, title, nav, data, 0)
+}
+
+// renderRefreshing is render with a meta refresh every refresh seconds
+// (none when 0).
+func (c *Console) renderRefreshing(w http.ResponseWriter, r *http.Request, s *session, status int, page, title, nav string, data any, refresh int) {
 	<-c.pagesDone
 	if c.pagesErr != nil {
 		c.logger.ErrorContext(r.Context(), "console: templates", "err", c.pagesErr)
@@ -39,7 +50,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Nav: nav, Base: c.prefix, Zone: zoneLabel(c.svc.Location(), c.now()), Data: data}
+	v := view{Title: title, Nav: nav, Base: c.prefix, Zone: zoneLabel(c.svc.Location(), c.now()), Data: data, Refresh: refresh}
 	if s != nil {
 		v.CSRF = c.keys.csrfToken(s.ID)
 		v.Who = s.Who
@@ -66,7 +77,7 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 // without the backend's words, which are logged.
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
 	if errors.Is(err, cloche.ErrInvalid) {
-		c.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", fmt.Sprintf("Could not %s: %v.", what, err))
+		c.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", fmt.Sprintf("Could not %s: %s", what, inWords(err)))
 		return
 	}
 	status := http.StatusInternalServerError
@@ -116,11 +127,28 @@ func (c *Console) funcs() template.FuncMap {
 			return n
 		},
 		"join": func(ss []string) string { return strings.Join(ss, ", ") },
-		"deliveryRows": func(ds []cloche.Delivery, csrf, here string) deliveryRows {
-			return deliveryRows{Rows: ds, CSRF: csrf, Here: here}
+		"deliveryRows": func(ds []cloche.Delivery, csrf, here string, n names) deliveryRows {
+			return deliveryRows{Rows: ds, CSRF: csrf, Here: here, Names: n}
 		},
 		"retryable": retryable,
-		"channels":  func() []cloche.Channel { return channels },
+		"atEnd":     atEnd,
+		"f1":        func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+		"inAppOn": func(rc cloche.EventRecipient, ch cloche.Channel) *store.RecipientNotification {
+			for i := range rc.InApp {
+				if rc.InApp[i].Channel == ch {
+					return &rc.InApp[i]
+				}
+			}
+			return nil
+		},
+		"add": func(ns ...int) int {
+			t := 0
+			for _, n := range ns {
+				t += n
+			}
+			return t
+		},
+		"channels": func() []cloche.Channel { return channels },
 		"inAppChannels": func() []cloche.Channel {
 			return []cloche.Channel{cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
 		},
@@ -139,6 +167,8 @@ func channelLabel(ch cloche.Channel) string {
 		return "Banner (header_message)"
 	case cloche.ChannelAlert:
 		return "Alert (alert)"
+	case "":
+		return "—"
 	}
 	return string(ch)
 }

@@ -46,11 +46,13 @@ func TestConsoleRefusesHostileStrings(t *testing.T) {
 			"/console/directory?q=a%00b",
 			"/console/directory/user?id=%FF",
 			"/console/events?key=k%00",
+			"/console/events?title=a%00",
+			"/console/events?recipient=a%00",
 		} {
 			p := h.get(path)
 			wantStatus(t, path, p, http.StatusBadRequest)
 		}
-		wantContains(t, "search", h.get("/console/directory?q=a%00b"), "q: must not contain the NUL character")
+		wantContains(t, "search", h.get("/console/directory?q=a%00b"), "Search: must not contain the NUL character")
 	})
 }
 

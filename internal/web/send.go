@@ -135,9 +135,9 @@ func resultLine(res *cloche.Result, due *time.Time, loc *time.Location) string {
 		if res.Channel == cloche.ChannelEmail {
 			unit = map[bool]string{true: "address", false: "addresses"}[n == 1]
 		}
-		return fmt.Sprintf("Event %d published on %s: %d %s reached.", res.EventID, res.Channel, n, unit)
+		return fmt.Sprintf("Event %d published on %s: %d %s reached.", res.EventID, channelLabel(res.Channel), n, unit)
 	case cloche.EventPending:
-		return fmt.Sprintf("Event %d scheduled for %s on %s.", res.EventID, due.In(loc).Format("2006-01-02 15:04"), res.Channel)
+		return fmt.Sprintf("Event %d scheduled for %s on %s.", res.EventID, due.In(loc).Format("2006-01-02 15:04"), channelLabel(res.Channel))
 	}
 	return fmt.Sprintf("Event %d is %s.", res.EventID, res.Status)
 }
@@ -147,12 +147,12 @@ func resultLine(res *cloche.Result, due *time.Time, loc *time.Location) string {
 func (c *Console) fieldErrors(d *sendData, err error) {
 	for _, fe := range cloche.FieldErrors(err) {
 		field := formField(fe.Field)
-		msg := fe.Problem
+		msg := problemWords(fe)
 		if fe.Field == "key" && strings.HasPrefix(fe.Problem, "unknown notification type") {
 			msg += " (create it on the Types page)"
 		}
 		if field == "" {
-			d.Other = append(d.Other, fe.Field+": "+msg)
+			d.Other = append(d.Other, fieldLabel(fe.Field)+": "+msg)
 			continue
 		}
 		if _, taken := d.Errors[field]; !taken {
@@ -160,7 +160,7 @@ func (c *Console) fieldErrors(d *sendData, err error) {
 		}
 	}
 	if err != nil && len(d.Errors) == 0 && len(d.Other) == 0 {
-		d.Other = append(d.Other, err.Error())
+		d.Other = append(d.Other, inWords(err))
 	}
 }
 

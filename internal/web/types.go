@@ -18,7 +18,15 @@ type typesData struct {
 	// Defaults are the channels each type reaches by default, once the
 	// organisation's default preferences apply.
 	Defaults map[string][]cloche.Channel
+	// Read is each type's read rate over the last readDays days, in words
+	// ("12 of 40, 30 %"); absent when it sent nothing in the app.
+	Read      map[string]string
+	ShowRates bool
+	ReadDays  int
 }
+
+// readDays is the period of the types page's read rates.
+const readDays = 30
 
 func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 	ts, err := c.svc.Types(r.Context())
@@ -31,7 +39,22 @@ func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, s, "read the default preferences", err)
 		return
 	}
-	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}}
+	d := typesData{Types: ts, Defaults: map[string][]cloche.Channel{}, ReadDays: readDays}
+	// The read rates read every in-app notification of 30 days (through
+	// an index, still a second or more for a million): only when asked.
+	var rates []cloche.TypeReadRate
+	if r.URL.Query().Get("rates") == "1" {
+		if rates, err = c.svc.ReadRates(r.Context(), readDays); err != nil {
+			c.serverError(w, r, s, "read the read rates", err)
+			return
+		}
+		d.Read, d.ShowRates = map[string]string{}, true
+	}
+	for _, rr := range rates {
+		if rr.Notifications > 0 {
+			d.Read[rr.Key] = fmt.Sprintf("%d %%, %d of %d", rr.Read*100/rr.Notifications, rr.Read, rr.Notifications)
+		}
+	}
 	for _, t := range org.Effective {
 		d.Defaults[t.Type] = t.Channels
 	}
@@ -149,6 +172,6 @@ func (c *Console) saveType(w http.ResponseWriter, r *http.Request, s *session) {
 	if t.EmailIfUnreadMinutes > 0 {
 		mandatory += fmt.Sprintf(", e-mail only if unread after %d min", t.EmailIfUnreadMinutes)
 	}
-	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s%s.", t.Key, verb, t.DefaultChannel, t.StatusType, mandatory))
+	c.setFlash(w, r, "ok", fmt.Sprintf("Type %s %s: %s by default, %s%s.", t.Key, verb, channelLabel(t.DefaultChannel), t.StatusType, mandatory))
 	http.Redirect(w, r, c.prefix+"/types", http.StatusSeeOther)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,22 +42,17 @@ ON CONFLICT (event_id, address) DO NOTHING`,
 
 // DeliveryList returns deliveries newest first, filtered by p.
 func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]store.Delivery, error) {
-	var w where
-	if p.Channel != "" {
-		w.add("channel = ?", p.Channel)
-	}
-	if p.EventID > 0 {
-		w.add("event_id = ?", p.EventID)
-	}
-	if p.State != "" {
-		w.add("state = ?", string(p.State))
-	}
+	w := deliveryWhere(p)
+	order := "DESC"
 	if p.BeforeID > 0 {
 		w.add("id < ?", p.BeforeID)
+	} else if p.AfterID > 0 {
+		w.add("id > ?", p.AfterID)
+		order = "ASC"
 	}
 	sql := `
 SELECT ` + deliveryColumns + `
-FROM deliveries` + w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(limit(p.Limit, defaultListLimit, maxListLimit))
+FROM deliveries` + w.sql() + ` ORDER BY id ` + order + ` LIMIT ` + w.arg(limit(p.Limit, defaultListLimit, maxListLimit))
 	rows, err := q.db.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery list: %w", mapErr(err, ""))
@@ -67,5 +63,32 @@ FROM deliveries` + w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(limit(p.Limit, d
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery list: %w", mapErr(err, ""))
 	}
+	if order == "ASC" {
+		slices.Reverse(out)
+	}
 	return out, nil
+}
+
+// DeliveryCount implements store.ConsoleViews.
+func (q *queries) DeliveryCount(ctx context.Context, p *store.DeliveryListParams) (int, error) {
+	w := deliveryWhere(p)
+	var n int
+	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM deliveries`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: delivery count: %w", mapErr(err, ""))
+	}
+	return n, nil
+}
+
+func deliveryWhere(p *store.DeliveryListParams) *where {
+	var w where
+	if p.Channel != "" {
+		w.add("channel = ?", p.Channel)
+	}
+	if p.EventID > 0 {
+		w.add("event_id = ?", p.EventID)
+	}
+	if p.State != "" {
+		w.add("state = ?", string(p.State))
+	}
+	return &w
 }

@@ -148,6 +148,47 @@ func (w *where) sql() string {
 
 // EventList returns events newest first, filtered by p.
 func (q *queries) EventList(ctx context.Context, p *store.EventListParams) ([]store.Event, error) {
+	w := eventWhere(p)
+	order := "DESC"
+	if p.BeforeID > 0 {
+		w.add("id < ?", p.BeforeID)
+	} else if p.AfterID > 0 {
+		w.add("id > ?", p.AfterID)
+		order = "ASC" // the page just newer, turned round below
+	}
+	sql := `SELECT ` + eventColumns + ` FROM events` + w.sql() +
+		` ORDER BY id ` + order + ` LIMIT ` + w.arg(limit(p.Limit, defaultListLimit, maxListLimit))
+	rows, err := q.db.Query(ctx, sql, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event list: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Event, error) { return scanEvent(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event list: %w", mapErr(err, ""))
+	}
+	if order == "ASC" {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+// EventCount implements store.ConsoleViews.
+func (q *queries) EventCount(ctx context.Context, p *store.EventListParams) (int, error) {
+	w := eventWhere(p)
+	var n int
+	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM events`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: event count: %w", mapErr(err, ""))
+	}
+	return n, nil
+}
+
+const (
+	upperASCII = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	lowerASCII = "abcdefghijklmnopqrstuvwxyz"
+)
+
+// eventWhere is the filter of EventList and EventCount, paging aside.
+func eventWhere(p *store.EventListParams) *where {
 	var w where
 	if p.Status != "" {
 		w.add("status = ?", string(p.Status))
@@ -161,20 +202,17 @@ func (q *queries) EventList(ctx context.Context, p *store.EventListParams) ([]st
 	if p.Key != "" {
 		w.add("key = ?", p.Key)
 	}
-	if p.BeforeID > 0 {
-		w.add("id < ?", p.BeforeID)
+	if t := strings.TrimSpace(p.Title); t != "" {
+		// ASCII letters in any case, as SQLite's LIKE: ILIKE would fold
+		// every letter.
+		w.add(`translate(title, '`+upperASCII+`', '`+lowerASCII+`') LIKE translate(?, '`+upperASCII+`', '`+lowerASCII+`') ESCAPE '\'`, likePattern(t))
 	}
-	sql := `SELECT ` + eventColumns + ` FROM events` + w.sql() +
-		` ORDER BY id DESC LIMIT ` + w.arg(limit(p.Limit, defaultListLimit, maxListLimit))
-	rows, err := q.db.Query(ctx, sql, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: event list: %w", mapErr(err, ""))
+	if p.Recipient != "" {
+		ph := w.arg(p.Recipient)
+		w.conds = append(w.conds, `(id IN (SELECT event_id FROM notifications WHERE user_id = `+ph+`)
+			OR id IN (SELECT event_id FROM deliveries WHERE user_id = `+ph+`))`)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Event, error) { return scanEvent(r) })
-	if err != nil {
-		return nil, fmt.Errorf("postgres: event list: %w", mapErr(err, ""))
-	}
-	return out, nil
+	return &w
 }
 
 // EventFinish moves pending event p.ID to p.Status. It fails with

@@ -174,29 +174,19 @@ func (q *queries) EventGetMany(ctx context.Context, ids []int64) ([]store.Event,
 }
 
 func (q *queries) EventList(ctx context.Context, p *store.EventListParams) ([]store.Event, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
-	if p.Status != "" {
-		add("status = ?", string(p.Status))
-	}
-	if p.ContextType != "" {
-		add("context_type = ?", p.ContextType)
-	}
-	if p.ContextID != "" {
-		add("context_id = ?", p.ContextID)
-	}
-	if p.Key != "" {
-		add("key = ?", p.Key)
-	}
+	where, args := eventWhere(p)
+	order := "DESC"
 	if p.BeforeID > 0 {
-		add("id < ?", p.BeforeID)
+		where, args = append(where, "id < ?"), append(args, p.BeforeID)
+	} else if p.AfterID > 0 {
+		where, args = append(where, "id > ?"), append(args, p.AfterID)
+		order = "ASC" // the page just newer, turned round below
 	}
 	query := `SELECT ` + eventColumns + ` FROM events`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY id DESC LIMIT ?"
+	query += " ORDER BY id " + order + " LIMIT ?"
 	args = append(args, clampLimit(p.Limit, 50, 1000))
 	rows, err := q.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -211,7 +201,49 @@ func (q *queries) EventList(ctx context.Context, p *store.EventListParams) ([]st
 		}
 		out = append(out, e)
 	}
+	if order == "ASC" {
+		slices.Reverse(out)
+	}
 	return out, mapErr("event list", rows.Err())
+}
+
+// EventCount implements store.ConsoleViews.
+func (q *queries) EventCount(ctx context.Context, p *store.EventListParams) (int, error) {
+	where, args := eventWhere(p)
+	query := `SELECT count(*) FROM events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	err := q.r.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, mapErr("event count", err)
+}
+
+// eventWhere is the filter of EventList and EventCount, paging aside.
+func eventWhere(p *store.EventListParams) ([]string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, arg ...any) { where = append(where, cond); args = append(args, arg...) }
+	if p.Status != "" {
+		add("status = ?", string(p.Status))
+	}
+	if p.ContextType != "" {
+		add("context_type = ?", p.ContextType)
+	}
+	if p.ContextID != "" {
+		add("context_id = ?", p.ContextID)
+	}
+	if p.Key != "" {
+		add("key = ?", p.Key)
+	}
+	if t := strings.TrimSpace(p.Title); t != "" {
+		add(`title LIKE ? ESCAPE '\'`, likePattern(t))
+	}
+	if p.Recipient != "" {
+		add(`(id IN (SELECT event_id FROM notifications WHERE user_id = ?)
+			OR id IN (SELECT event_id FROM deliveries WHERE user_id = ?))`, p.Recipient, p.Recipient)
+	}
+	return where, args
 }
 
 func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -289,25 +290,19 @@ func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInser
 }
 
 func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]store.Delivery, error) {
-	var where []string
-	var args []any
-	if p.Channel != "" {
-		where, args = append(where, "channel = ?"), append(args, p.Channel)
-	}
-	if p.EventID > 0 {
-		where, args = append(where, "event_id = ?"), append(args, p.EventID)
-	}
-	if p.State != "" {
-		where, args = append(where, "state = ?"), append(args, string(p.State))
-	}
+	where, args := deliveryWhere(p)
+	order := "DESC"
 	if p.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, p.BeforeID)
+	} else if p.AfterID > 0 {
+		where, args = append(where, "id > ?"), append(args, p.AfterID)
+		order = "ASC"
 	}
 	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY id DESC LIMIT ?"
+	query += " ORDER BY id " + order + " LIMIT ?"
 	args = append(args, clampLimit(p.Limit, 50, 1000))
 	rows, err := q.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -322,5 +317,35 @@ func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams)
 		}
 		out = append(out, d)
 	}
+	if order == "ASC" {
+		slices.Reverse(out)
+	}
 	return out, mapErr("delivery list", rows.Err())
+}
+
+// DeliveryCount implements store.ConsoleViews.
+func (q *queries) DeliveryCount(ctx context.Context, p *store.DeliveryListParams) (int, error) {
+	where, args := deliveryWhere(p)
+	query := `SELECT count(*) FROM deliveries`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	err := q.r.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, mapErr("delivery count", err)
+}
+
+func deliveryWhere(p *store.DeliveryListParams) ([]string, []any) {
+	var where []string
+	var args []any
+	if p.Channel != "" {
+		where, args = append(where, "channel = ?"), append(args, p.Channel)
+	}
+	if p.EventID > 0 {
+		where, args = append(where, "event_id = ?"), append(args, p.EventID)
+	}
+	if p.State != "" {
+		where, args = append(where, "state = ?"), append(args, string(p.State))
+	}
+	return where, args
 }
