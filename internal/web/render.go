@@ -118,6 +118,7 @@ func (c *Console) funcs() template.FuncMap {
 		"duration":       humanDuration,
 		"base":           func() string { return c.prefix },
 		"channelLabel":   channelLabel,
+		"outboundLabel":  outboundLabel,
 		"withheldReason": withheldReason,
 		"total": func(m map[cloche.Channel]int) int {
 			n := 0
@@ -157,6 +158,15 @@ func (c *Console) funcs() template.FuncMap {
 
 // channelLabel is a channel's name in the console: short, with the API
 // name an operator sees elsewhere.
+// outboundLabel names an outbound channel (a delivery's): e-mail and push
+// as everywhere else (channelLabel), webhook outlets as such.
+func outboundLabel(ch string) string {
+	if ch == "webhook" {
+		return "Webhook"
+	}
+	return channelLabel(cloche.Channel(ch))
+}
+
 func channelLabel(ch cloche.Channel) string {
 	switch ch {
 	case cloche.ChannelEmail:
