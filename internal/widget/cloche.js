@@ -474,7 +474,9 @@
     get strings() { return STRINGS[language(this)]; }
 
     query(extra) {
-      const q = new URLSearchParams({ channel: this.channel, limit: String(this.pageSize), ...extra });
+      // The first page is short (it comes first); the next ones longer.
+      const limit = extra && extra.cursor ? Math.max(this.pageSize, 50) : this.pageSize;
+      const q = new URLSearchParams({ channel: this.channel, limit: String(limit), ...extra });
       if (this.unreadOnly) q.set('unread', 'true');
       return '/notifications?' + q;
     }
@@ -953,7 +955,7 @@
       this.list = h('ul', { class: 'list', role: 'list' });
       this.empty = h('p', { class: 'empty' });
       this.sentinel = h('div', { class: 'sentinel' });
-      this.announcer = h('div', { class: 'sr', role: 'status', 'aria-live': 'polite' });
+      this.announcer = h('div', { class: 'sr announcer', role: 'status', 'aria-live': 'polite' });
       this.toasts = h('div', { class: 'toasts' });
       this.settings = new Settings(this);
       this.listView = h('div', { class: 'list-view' },
@@ -987,8 +989,8 @@
       this.outside = (e) => { if (!e.composedPath().includes(this)) this.toggle(false); };
       this.place = () => this.position();
       // Infinite scroll: the next page loads when the list's end comes near.
-      new IntersectionObserver((es) => { if (es.some((x) => x.isIntersecting)) this.checkMore(); },
-        { root: this.panel, rootMargin: '0px 0px 200px 0px' }).observe(this.sentinel);
+      this.io = new IntersectionObserver((es) => { if (es.some((x) => x.isIntersecting)) this.checkMore(); });
+      this.io.observe(this.sentinel);
     }
 
     disconnectedCallback() {
@@ -1107,7 +1109,7 @@
     }
 
     upsert(it, replaying) {
-      const fresh = !replaying && this.loaded && it.channel === this.channel && !it.read_at && !this.items.some((x) => x.id === it.id);
+      const fresh = !replaying && it.channel === this.channel && !it.read_at && !this.items.some((x) => x.id === it.id);
       super.upsert(it, replaying);
       if (fresh) this.arrived(it);
     }
@@ -1151,6 +1153,7 @@
       setText(this.heading, s.notifications);
       setText(this.allButton, s.markAllRead);
       this.allButton.hidden = n === 0 && !this.items.some((x) => !x.read_at);
+      if (this.allButton.hidden && this.root.activeElement === this.allButton) this.panel.focus(); // all read: not to <body>
       setText(this.settingsButton, s.settings);
       this.settings.render();
       this.renderNotice(true);
@@ -1295,10 +1298,10 @@
 
     render() {
       if (!this.built) return;
+      this.setLang(this.backdrop);
       const it = this.current();
       if (!it) return this.close();
       const s = this.strings;
-      this.setLang(this.backdrop);
       this.renderNotice(false);
       const key = `${it.id} ${language(this)} ${it.body}`;
       if (this.shown !== key) {
@@ -1386,7 +1389,7 @@ h2 { margin: 0; font-size: 1rem; }
 .skeleton { display: grid; gap: .4rem; padding: .8rem 1rem .8rem 2.35rem; border-bottom: 1px solid var(--_border); }
 .skeleton span { height: .75rem; border-radius: 4px; background: var(--_skeleton); }
 .skeleton span + span { width: 60%; }
-.sentinel { height: 1px; }
+.sentinel { height: 4px; }
 .toasts { position: fixed; right: .5rem; bottom: .5rem; z-index: var(--cloche-z-modal, 2000); display: grid; gap: .5rem; width: min(22rem, calc(100vw - 1rem)); }
 .toast { display: flex; align-items: flex-start; gap: .6rem; padding: .6rem .8rem; cursor: pointer; background: var(--_bg); color: var(--_fg); border: 1px solid var(--_border); border-left: 4px solid var(--mark); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .18)); }
 .toast .title { flex: 1; font-weight: 600; }
