@@ -967,6 +967,15 @@
       this.root.append(this.top);
       this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
       this.panel.addEventListener('click', (e) => this.clicked(e));
+      // A focused control that goes (hidden, or its item gone) leaves the
+      // focus on <body>: it comes back to the menu.
+      this.panel.addEventListener('focusout', (e) => {
+        const el = e.target;
+        if (e.relatedTarget) return;
+        setTimeout(() => {
+          if (!this.panel.hidden && !this.root.activeElement && (!el.isConnected || !el.getClientRects().length)) this.panel.focus();
+        });
+      });
       this.categorySelect.addEventListener('change', () => {
         this.category = this.categorySelect.value;
         this.render();
@@ -1153,7 +1162,6 @@
       setText(this.heading, s.notifications);
       setText(this.allButton, s.markAllRead);
       this.allButton.hidden = n === 0 && !this.items.some((x) => !x.read_at);
-      if (this.allButton.hidden && this.root.activeElement === this.allButton) this.panel.focus(); // all read: not to <body>
       setText(this.settingsButton, s.settings);
       this.settings.render();
       this.renderNotice(true);

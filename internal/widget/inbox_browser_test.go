@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -29,23 +30,22 @@ func (e *env) person(id string) string {
 	return id
 }
 
-// deepFocus describes the focused element, inside shadow roots:
+// deepFocusJS describes the focused element, inside shadow roots:
 // "tag.class…[action]", "body" when the focus is lost.
-func (tb *tab) deepFocus() string {
-	tb.t.Helper()
-	return js[string](tb, `(() => {
-		let a = document.activeElement;
-		while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
-		if (!a) return 'none';
-		return a.localName + (typeof a.className === 'string' && a.className ? '.' + a.className.trim().split(/\s+/).join('.') : '') +
-			(a.dataset && a.dataset.action ? '[' + a.dataset.action + ']' : '');
-	})()`)
-}
+const deepFocusJS = `(() => {
+	let a = document.activeElement;
+	while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+	if (!a) return 'none';
+	return a.localName + (typeof a.className === 'string' && a.className ? '.' + a.className.trim().split(/\s+/).join('.') : '') +
+		(a.dataset && a.dataset.action ? '[' + a.dataset.action + ']' : '');
+})()`
 
+// wantFocus waits until the focus is on want (the widget may move it in
+// a task of its own), and says where it is otherwise.
 func (tb *tab) wantFocus(after, want string) {
 	tb.t.Helper()
-	if got := tb.deepFocus(); got != want {
-		tb.t.Errorf("focus after %s: %s, want %s", after, got, want)
+	if err := browsertest.Until(tb.ctx, deepFocusJS+` === `+strconv.Quote(want), time.Minute); err != nil {
+		tb.t.Errorf("focus after %s: %s, want %s", after, js[string](tb, deepFocusJS), want)
 	}
 }
 
