@@ -16,6 +16,11 @@
 //   token-url  optional: the host's URL answering {"token": "…"}, fetched with
 //              the page's cookies when Cloche refuses the token (it expired)
 //   lang       fr or en; default: <html lang>, else the browser's language
+//   theme      light, dark or auto (the system's); default: the page's color-scheme
+//
+// and on <cloche-bell> only: toasts (a toast for each new notification) and
+// desktop (a desktop notification while the page is out of sight, if the
+// person allowed them).
 //
 // The elements of a page share one live stream (Server-Sent Events) per API and
 // token. A stream the browser cannot resume by itself (the server answered an
