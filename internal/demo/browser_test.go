@@ -138,19 +138,36 @@ func testAxe(t *testing.T, browser *browsertest.Browser, d *demoServer) {
 			t.Fatal(err)
 		}
 		var minor []string
+		serious := 0
 		for _, v := range vs {
 			if v.Serious() {
+				serious++
 				t.Errorf("axe-core %s, %s: %s", browsertest.AxeVersion, view, v)
 			} else {
 				minor = append(minor, v.ID+" ("+v.Impact+")")
 			}
 		}
-		t.Logf("axe-core %s, %s: %d violations, none serious or critical; minor or moderate: %v", browsertest.AxeVersion, view, len(vs), minor)
+		t.Logf("axe-core %s, %s: %d violations, %d serious or critical; minor or moderate: %v", browsertest.AxeVersion, view, len(vs), serious, minor)
 	}
 	check("the bell's menu open")
 	evalBool(t, tab, shadow("cloche-bell", "[data-action=settings]")+`.click() || true`)
 	until(t, tab, "the settings", shadow("cloche-bell", "input[data-type]")+` !== null`)
 	check("the settings view open")
+
+	// The same in the dark theme.
+	light := tab
+	tab = browser.Tab(t)
+	if err := chromedp.Do(tab, darkScheme(), chromedp.Navigate(d.base+"/demo?user=1")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, tab, "the banner", shadow("cloche-banner", ".banner")+` !== null`)
+	evalBool(t, tab, shadow("cloche-bell", ".bell")+`.click() || true`)
+	until(t, tab, "the menu", shadow("cloche-bell", ".panel")+`.querySelectorAll('li.item').length === 3`)
+	check("dark, the bell's menu open")
+	evalBool(t, tab, shadow("cloche-bell", "[data-action=settings]")+`.click() || true`)
+	until(t, tab, "the settings", shadow("cloche-bell", "input[data-type]")+` !== null`)
+	check("dark, the settings view open")
+	tab = light
 
 	// axe reaches into the widget's shadow roots: a nameless button put
 	// there is found.

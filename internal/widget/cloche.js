@@ -59,7 +59,7 @@
       save: 'Save', saving: 'Saving…', saved: 'Saved.', notSaved: 'Not saved:',
       bellLoading: 'Notifications, loading', offlineSuffix: ', offline', offline: 'Offline: trying to reconnect…',
       actFailed: 'The server could not be reached. Trying again…', newItem: (t) => `New notification: ${t}`,
-      tabs: { all: 'All', unread: 'Unread' }, filters: 'Show', category: 'Category', anyCategory: 'All categories',
+      tabs: { all: 'All', unread: 'Unread' }, filters: 'Show', category: 'Category', anyCategory: 'Any category',
       emptyTab: { all: 'No notifications.', unread: 'No unread notifications.' }, emptyCategory: 'No notifications in this category.',
     },
     fr: {
@@ -81,7 +81,7 @@
       save: 'Enregistrer', saving: 'Enregistrement…', saved: 'Enregistré.', notSaved: 'Non enregistré :',
       bellLoading: 'Notifications, chargement', offlineSuffix: ', hors ligne', offline: 'Hors ligne : reconnexion…',
       actFailed: 'Le serveur est injoignable. Nouvel essai…', newItem: (t) => `Nouvelle notification : ${t}`,
-      tabs: { all: 'Toutes', unread: 'Non lues' }, filters: 'Afficher', category: 'Catégorie', anyCategory: 'Toutes les catégories',
+      tabs: { all: 'Toutes', unread: 'Non lues' }, filters: 'Afficher', category: 'Catégorie', anyCategory: 'Toute catégorie',
       emptyTab: { all: 'Aucune notification.', unread: 'Aucune notification non lue.' }, emptyCategory: 'Aucune notification dans cette catégorie.',
     },
   };
@@ -1359,7 +1359,7 @@
   --_muted: var(--cloche-muted, light-dark(#59636e, #9da7b3)); --_border: var(--cloche-border, light-dark(#d0d7de, #3d444d));
   --_accent: var(--cloche-accent, light-dark(#0b6bcb, #4493f8)); --_unread: var(--cloche-unread-bg, light-dark(#ddf4ff, #12263f));
   --_banner: var(--cloche-banner-bg, light-dark(#fff8c5, #3b2e00)); --_error: var(--cloche-error-bg, light-dark(#ffebe9, #4a1518));
-  --_hover: var(--cloche-hover, rgba(127, 127, 127, .15)); --_skeleton: var(--cloche-skeleton, light-dark(#e4e8ec, #2d333b));
+  --_accent-fg: var(--cloche-accent-fg, light-dark(#fff, #0d1117)); --_hover: var(--cloche-hover, rgba(127, 127, 127, .15)); --_skeleton: var(--cloche-skeleton, light-dark(#e4e8ec, #2d333b));
   font: 14px/1.45 var(--cloche-font, system-ui, -apple-system, "Segoe UI", sans-serif); color: var(--_fg);
 }
 :host([theme=dark]) { color-scheme: dark; }
@@ -1397,7 +1397,7 @@ h2 { margin: 0; font-size: 1rem; }
 .filters { display: flex; flex-wrap: wrap; align-items: center; gap: .3rem; padding: .4rem 1rem; border-bottom: 1px solid var(--_border); }
 .tab { padding: .1rem .6rem; border-radius: 1rem; color: inherit; }
 .tab[aria-pressed=true] { background: var(--_unread); color: var(--_fg); font-weight: 600; box-shadow: inset 0 0 0 1px var(--_accent); }
-.category { margin-left: auto; min-height: 24px; max-width: 10rem; font: inherit; font-size: .85rem; color: inherit; background: var(--_bg); border: 1px solid var(--_border); border-radius: 4px; }
+.category { margin-left: auto; min-height: 24px; min-width: 0; max-width: 100%; font: inherit; font-size: .85rem; color: inherit; background: var(--_bg); border: 1px solid var(--_border); border-radius: 4px; }
 .notice { margin: 0; padding: .4rem 1rem; background: var(--_error); border-left: 4px solid var(--cloche-danger, #cf222e); color: var(--_fg); }
 .skeleton { display: grid; gap: .4rem; padding: .8rem 1rem .8rem 2.35rem; border-bottom: 1px solid var(--_border); }
 .skeleton span { height: .75rem; border-radius: 4px; background: var(--_skeleton); }
@@ -1445,7 +1445,7 @@ h2[tabindex]:focus { outline: none; }
 .error { margin: 0 0 .6rem; padding: .4rem .6rem; border-left: 4px solid var(--cloche-danger, #cf222e); background: var(--_error); }
 .error p, .error ul { margin: 0; }
 .error ul { padding-left: 1.1rem; }
-.save { padding: .45rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--cloche-accent-fg, #fff); font-weight: 600; }
+.save { padding: .45rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--_accent-fg); font-weight: 600; }
 :host(cloche-banner) { display: block; }
 .banner { display: flex; align-items: flex-start; gap: .7rem; padding: .6rem 1rem; background: var(--_banner); color: var(--cloche-banner-fg, var(--_fg)); border-bottom: 1px solid var(--_border); border-left: 4px solid var(--mark); }
 .banner .title { font-weight: 700; }
@@ -1458,7 +1458,7 @@ h2[tabindex]:focus { outline: none; }
 .counter { margin: 0 0 .3rem; font-size: .8rem; color: var(--_muted); }
 .dialog .body { margin: .6rem 0 1rem; }
 .buttons { display: flex; justify-content: flex-end; }
-.ack { padding: .5rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--cloche-accent-fg, #fff); font-weight: 600; }
+.ack { padding: .5rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--_accent-fg); font-weight: 600; }
 `;
 
   customElements.define('cloche-bell', ClocheBell);

@@ -313,7 +313,7 @@ func testFilters(e *env, browser *browsertest.Browser) {
 		t.Errorf("tabs %q", got)
 	}
 	sel := in("cloche-bell", "select.category")
-	if got := js[string](a, `[...`+sel+`.options].map(o => o.value + '=' + o.textContent).join('|')`); got != "=All categories|message=message (1)|task=task (1)" {
+	if got := js[string](a, `[...`+sel+`.options].map(o => o.value + '=' + o.textContent).join('|')`); got != "=Any category|message=message (1)|task=task (1)" {
 		t.Errorf("categories %q", got)
 	}
 	js[bool](a, `(s => (s.value = 'task', s.dispatchEvent(new Event('change')), true))(`+sel+`)`)
