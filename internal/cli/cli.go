@@ -379,7 +379,7 @@ func parseContextFlag(s string) (*cloche.Context, error) {
 
 // channelEnum and friends list the values kong accepts for enum flags.
 const (
-	channelEnum       = "email,message,header_message,alert"
+	channelEnum       = "email,message,header_message,alert,push"
 	inAppChannelEnum  = "message,header_message,alert"
 	statusTypeEnum    = "neutral,valid,invalid,caution,document,calendar"
 	eventStatusEnum   = "pending,published,cancelled,expired,dropped,failed"

@@ -232,7 +232,7 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 		check(store.CheckText("body", n.Body))
 	}
 	if opts.ForceChannel != "" && !opts.ForceChannel.Valid() {
-		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert)", opts.ForceChannel))
+		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert, push)", opts.ForceChannel))
 	}
 	r.AccountType = strings.TrimSpace(r.AccountType)
 	if r.Empty() {

@@ -167,6 +167,8 @@ type Queries interface {
 	QuietQueries
 	// Digests (digest.go).
 	DigestQueries
+	// Browser push subscriptions (push.go).
+	PushQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal

@@ -45,7 +45,7 @@
       ack: 'OK, understood', counter: (i, n) => `Alert ${i} of ${n}`,
       status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
       settings: 'Settings', settingsTitle: 'Notification settings', back: 'Back to the notifications',
-      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert' },
+      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert', push: 'Desktop' },
       allOf: (c) => `All: ${c}`, required: 'required', loading: 'Loading…', loadFailed: 'The settings could not be loaded.',
       timeZone: 'Time zone', useZone: (z) => `Use this device’s: ${z}`,
       quiet: 'Quiet hours: no e-mail', quietFrom: 'From', quietTo: 'to', quietDays: 'And all day on',
@@ -63,7 +63,7 @@
       ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
       status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
       settings: 'Réglages', settingsTitle: 'Réglages des notifications', back: 'Retour aux notifications',
-      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte' },
+      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte', push: 'Bureau' },
       allOf: (c) => `Toutes : ${c}`, required: 'obligatoire', loading: 'Chargement…', loadFailed: 'Les réglages n’ont pas pu être chargés.',
       timeZone: 'Fuseau horaire', useZone: (z) => `Utiliser celui de cet appareil : ${z}`,
       quiet: 'Heures calmes : pas d’e-mail', quietFrom: 'De', quietTo: 'à', quietDays: 'Et toute la journée le',
@@ -73,7 +73,7 @@
     },
   };
 
-  const CHANNELS = ['email', 'message', 'header_message', 'alert'];
+  const CHANNELS = ['email', 'message', 'header_message', 'alert', 'push'];
   const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
   // dayName is a weekday's name in lang (DAYS[i]; 2024-01-01 was a Monday).

@@ -18,7 +18,7 @@ func testStats(t *testing.T, s store.Store) {
 		must(t, err)
 		return st
 	}
-	zeroReached := map[store.Channel]int{store.ChannelEmail: 0, store.ChannelMessage: 0, store.ChannelHeaderMessage: 0, store.ChannelAlert: 0}
+	zeroReached := map[store.Channel]int{store.ChannelEmail: 0, store.ChannelMessage: 0, store.ChannelHeaderMessage: 0, store.ChannelAlert: 0, store.ChannelPush: 0}
 	zeroDeliveries := map[store.DeliveryState]int{store.DeliveryQueued: 0, store.DeliverySending: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0}
 
 	t.Run("empty", func(t *testing.T) {
