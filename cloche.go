@@ -65,6 +65,7 @@ type Service struct {
 	queue  jobs.Queue
 	mailer *email.Mailer
 	access accessState // API keys and user tokens (access.go)
+	push   pushState   // VAPID keys (push.go)
 	hub    *realtime.Hub
 	live   liveRun // the hub's run, between Start and Stop (live.go)
 	sweeps liveRun // the sweep for stranded events, between Start and Stop (rescue.go)

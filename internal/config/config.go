@@ -34,6 +34,7 @@ type Config struct {
 	Console   Console   `koanf:"console"`
 	SMTP      SMTP      `koanf:"smtp"`
 	Email     Email     `koanf:"email"`
+	Push      Push      `koanf:"push"`
 
 	// The HTTP API and its authentication (http.go).
 	HTTP     HTTP     `koanf:"http"`
@@ -106,6 +107,7 @@ func Default() Config {
 		Console: Console{SessionTTL: Duration(12 * time.Hour)},
 		SMTP:    defaultSMTP(),
 		Email:   defaultEmail(),
+		Push:    defaultPush(),
 		HTTP:    defaultHTTP(),
 		Auth:    defaultAuth(),
 		Realtime: Realtime{
@@ -164,6 +166,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Console.validate()...)
 	errs = append(errs, c.SMTP.validate()...)
 	errs = append(errs, c.Email.validate()...)
+	errs = append(errs, c.Push.validate()...)
 	errs = append(errs, c.HTTP.validate(), c.Auth.validate())
 	errs = append(errs, c.Realtime.validate()...)
 	return errors.Join(errs...)
