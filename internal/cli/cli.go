@@ -43,6 +43,7 @@ type root struct {
 	Migrate    migrateCmd    `cmd:"" help:"Create or upgrade the database schema."`
 	APIKey     apikeyCmd     `cmd:"" name:"apikey" help:"Create, list and revoke the API keys of host applications."`
 	Token      tokenCmd      `cmd:"" help:"Mint user tokens; show the secret that signs them."`
+	Push       pushCmd       `cmd:"" help:"Browser push: print the VAPID public key."`
 }
 
 // globals are accepted by every command.
