@@ -17,6 +17,12 @@
 //              the page's cookies when Cloche refuses the token (it expired)
 //   lang       fr or en; default: <html lang>, else the browser's language
 //
+// Browser push: the bell's menu offers "Turn on desktop notifications" when the
+// server sends pushes and the browser can show them; only that click asks the
+// browser's permission. The service worker is the host's /cloche-sw.js (one
+// line importing Cloche's /widget/cloche-sw.js, see the README), registered
+// with the scope "/"; data-sw and data-sw-scope on the script tag change both.
+//
 // The elements of a page share one live stream (Server-Sent Events) per API and
 // token. A stream the browser cannot resume by itself (the server answered an
 // error, e.g. 503 while it restarts) is opened again with its last event id,
@@ -52,6 +58,9 @@
       digest: 'E-mail', at: 'at', on: 'on',
       freq: { immediate: 'At once', hourly: 'A digest every hour', daily: 'A digest every day', weekly: 'A digest every week' },
       save: 'Save', saving: 'Saving…', saved: 'Saved.', notSaved: 'Not saved:',
+      pushOn: 'Turn on desktop notifications', pushOff: 'Turn off desktop notifications',
+      pushDenied: 'Desktop notifications are blocked in this browser’s settings for this site.',
+      pushFailed: 'Desktop notifications could not be turned on.',
     },
     fr: {
       notifications: 'Notifications',
@@ -70,6 +79,9 @@
       digest: 'E-mails', at: 'à', on: 'le',
       freq: { immediate: 'Tout de suite', hourly: 'Un résumé par heure', daily: 'Un résumé par jour', weekly: 'Un résumé par semaine' },
       save: 'Enregistrer', saving: 'Enregistrement…', saved: 'Enregistré.', notSaved: 'Non enregistré :',
+      pushOn: 'Activer les notifications sur le bureau', pushOff: 'Désactiver les notifications sur le bureau',
+      pushDenied: 'Les notifications sont bloquées pour ce site dans les réglages du navigateur.',
+      pushFailed: 'Les notifications sur le bureau n’ont pas pu être activées.',
     },
   };
 
@@ -827,6 +839,126 @@
     }
   }
 
+  // --- Browser push -----------------------------------------------------------
+
+  // Push is the bell's "desktop notifications" switch: the browser's
+  // subscription (under the host's service worker) registered with Cloche for
+  // the person. state: hidden (unsupported, or the server sends no pushes),
+  // off, on, denied (the browser blocks them), busy.
+  class Push {
+    constructor(bell) {
+      this.bell = bell;
+      this.state = 'hidden';
+      this.failed = false;
+      this.key = null; // {public_key, enabled}, once fetched
+    }
+
+    static supported() {
+      return window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+    }
+
+    get worker() { return conf.sw || '/cloche-sw.js'; }
+    get scope() { return conf.swScope || '/'; }
+
+    registration() { return navigator.serviceWorker.getRegistration(new URL(this.scope, location.href).href); }
+
+    // tellWorker hands the worker what it needs to mark a clicked
+    // notification read: the API, the token and the token-url.
+    tellWorker(reg) {
+      const conn = this.bell.conn;
+      const w = reg && (reg.active || reg.waiting || reg.installing);
+      if (w && conn) w.postMessage({ type: 'cloche:config', api: conn.api, token: conn.token, tokenUrl: conn.tokenURL || '' });
+    }
+
+    // refresh reads the state without asking the person anything.
+    async refresh() {
+      if (!Push.supported() || !this.bell.conn) return this.set('hidden');
+      try {
+        if (!this.key) {
+          const r = await fetch(this.bell.conn.api + '/api/v1/push/public-key', { credentials: 'omit', cache: 'no-store' });
+          this.key = r.ok ? await r.json() : { enabled: false };
+        }
+        if (!this.key.enabled) return this.set('hidden');
+        if (Notification.permission === 'denied') return this.set('denied');
+        const reg = await this.registration();
+        const sub = reg && Notification.permission === 'granted' ? await reg.pushManager.getSubscription() : null;
+        this.tellWorker(reg);
+        this.set(sub ? 'on' : 'off');
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        this.set('hidden');
+      }
+    }
+
+    async toggle() {
+      const was = this.state;
+      this.failed = false;
+      this.set('busy');
+      try {
+        if (was === 'on') await this.off(); else await this.on();
+      } catch (err) {
+        console.warn('cloche: desktop notifications:', err.message);
+        this.failed = was !== 'on';
+        await this.refresh();
+      }
+    }
+
+    async on() {
+      const perm = await Notification.requestPermission();
+      if (perm !== 'granted') return this.set(perm === 'denied' ? 'denied' : 'off');
+      const reg = await navigator.serviceWorker.register(this.worker, { scope: this.scope });
+      await activated(reg);
+      this.tellWorker(reg);
+      const key = fromBase64URL(this.key.public_key);
+      let sub = await reg.pushManager.getSubscription();
+      const old = sub && sub.options && sub.options.applicationServerKey;
+      if (sub && old && !sameBytes(new Uint8Array(old), key)) {
+        await sub.unsubscribe(); // made with another server's key
+        sub = null;
+      }
+      if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      await this.bell.conn.request('POST', '/push-subscriptions', sub.toJSON());
+      this.set('on');
+    }
+
+    async off() {
+      const reg = await this.registration();
+      const sub = reg && (await reg.pushManager.getSubscription());
+      if (sub) {
+        try {
+          await this.bell.conn.request('DELETE', '/push-subscriptions', { endpoint: sub.endpoint });
+        } catch (err) {
+          if (err.status !== 404) throw err;
+        }
+        await sub.unsubscribe();
+      }
+      this.set('off');
+    }
+
+    set(state) {
+      this.state = state;
+      this.bell.renderPush();
+    }
+  }
+
+  // activated resolves once the registration's worker is active.
+  function activated(reg) {
+    const w = reg.installing || reg.waiting || reg.active;
+    if (!w || w.state === 'activated') return Promise.resolve();
+    return new Promise((resolve) => {
+      w.addEventListener('statechange', () => { if (w.state === 'activated') resolve(); });
+    });
+  }
+
+  function fromBase64URL(s) {
+    const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+    return Uint8Array.from(b, (c) => c.charCodeAt(0));
+  }
+
+  function sameBytes(a, b) {
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+
   // <cloche-bell>: the message channel.
   class ClocheBell extends ClocheElement {
     constructor() { super('message', false, 10); }
@@ -841,8 +973,12 @@
       this.moreButton = h('button', { class: 'more', type: 'button', 'data-action': 'more' });
       this.settingsButton = h('button', { class: 'link', type: 'button', 'data-action': 'settings' });
       this.settings = new Settings(this);
+      this.push = new Push(this);
+      this.pushButton = h('button', { class: 'link', type: 'button', 'data-action': 'push', part: 'push-button' });
+      this.pushNote = h('p', { class: 'push-note', role: 'status' });
+      this.pushRow = h('div', { class: 'push', hidden: true }, this.pushButton, this.pushNote);
       this.listView = h('div', { class: 'list-view' },
-        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.settingsButton)), this.list, this.empty, this.moreButton);
+        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.settingsButton)), this.list, this.empty, this.moreButton, this.pushRow);
       this.panel = h('div', { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', tabindex: '-1', hidden: true },
         this.listView, this.settings.view);
       this.root.append(h('div', { class: 'wrap' }, this.button, this.panel));
@@ -885,7 +1021,20 @@
       if (!open) return document.removeEventListener('pointerdown', this.outside, true);
       document.addEventListener('pointerdown', this.outside, true);
       this.render(); // fresh relative times
+      this.push.refresh();
       this.panel.focus();
+    }
+
+    renderPush() {
+      if (!this.built) return;
+      const s = this.strings, st = this.push.state;
+      this.pushRow.hidden = st === 'hidden';
+      this.pushButton.hidden = st === 'denied';
+      this.pushButton.disabled = st === 'busy';
+      this.pushButton.textContent = st === 'on' ? s.pushOff : s.pushOn;
+      this.pushRow.dataset.state = st;
+      this.pushNote.textContent = st === 'denied' ? s.pushDenied : this.push.failed ? s.pushFailed : '';
+      this.pushNote.hidden = !this.pushNote.textContent;
     }
 
     async clicked(e) {
@@ -897,6 +1046,7 @@
         case 'settings': b.disabled = false; return this.showSettings(true);
         case 'back': b.disabled = false; return this.showSettings(false);
         case 'use-zone': b.disabled = false; return;
+        case 'push': await this.push.toggle(); break;
         case 'more': await this.more(); break;
         case 'read-all': await this.readAll(); break;
         case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
@@ -936,6 +1086,7 @@
       this.moreButton.textContent = s.more;
       this.settingsButton.textContent = s.settings;
       this.settings.render();
+      this.renderPush();
       this.moreButton.hidden = !this.next;
       syncChildren(this.list, this.items, () => {
         const li = h('li', { class: 'item', part: 'item' });
@@ -1134,6 +1285,8 @@ h2 { margin: 0; font-size: 1rem; }
 .meta button { margin-left: -.2rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
 .more { display: block; width: 100%; padding: .6rem; }
+.push { padding: .5rem 1rem; border-top: 1px solid var(--cloche-border, #d0d7de); font-size: .85rem; }
+.push-note { margin: .2rem 0 0; color: var(--cloche-muted, #59636e); }
 .actions { display: flex; flex-wrap: wrap; gap: .2rem .6rem; justify-content: flex-end; }
 .list-view, .settings { background: inherit; }
 .settings .head { align-items: center; }
