@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/cloche/cloche/internal/dispatch"
 	"github.com/cloche/cloche/internal/email"
 	"github.com/cloche/cloche/internal/jobs"
+	"github.com/cloche/cloche/internal/outbound"
 	"github.com/cloche/cloche/internal/realtime"
 	"github.com/cloche/cloche/internal/store"
 	"github.com/cloche/cloche/internal/store/postgres"
@@ -63,12 +65,16 @@ type Service struct {
 	store  store.Store
 	disp   *dispatch.Dispatcher
 	queue  jobs.Queue
+	clock  func() time.Time
 	mailer *email.Mailer
-	access accessState // API keys and user tokens (access.go)
-	push   pushState   // VAPID keys (push.go)
-	hub    *realtime.Hub
-	live   liveRun // the hub's run, between Start and Stop (live.go)
-	sweeps liveRun // the sweep for stranded events, between Start and Stop (rescue.go)
+	// outbound sends the deliveries of every channel that leaves the
+	// process: e-mail, push, webhooks (internal/outbound).
+	outbound *outbound.Registry
+	access   accessState // API keys and user tokens (access.go)
+	push     pushState   // VAPID keys (push.go)
+	hub      *realtime.Hub
+	live     liveRun // the hub's run, between Start and Stop (live.go)
+	sweeps   liveRun // the sweep for stranded events, between Start and Stop (rescue.go)
 	// watchers hear of changed inboxes (watch.go).
 	watchers atomic.Pointer[[]InboxWatcher]
 }
@@ -118,7 +124,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, loc: loc, logger: o.logger, store: st}
+	s := &Service{cfg: cfg, loc: loc, logger: o.logger, store: st, clock: o.clock}
 	if err := s.init(ctx, o); err != nil {
 		st.Close()
 		return nil, err
@@ -189,6 +195,11 @@ func (s *Service) init(ctx context.Context, o options) error {
 	}
 	mailer.SetClock(o.clock)
 	s.mailer = mailer
+	s.outbound = outbound.NewRegistry(s.store, s.logger)
+	if err := s.addChannels(o); err != nil {
+		return err
+	}
+	s.outbound.SetClock(o.clock)
 	workers := river.NewWorkers()
 	if err := s.disp.Register(workers); err != nil {
 		return err
@@ -196,15 +207,18 @@ func (s *Service) init(ctx context.Context, o options) error {
 	if err := s.mailer.Register(workers); err != nil {
 		return err
 	}
+	if err := s.outbound.Register(workers); err != nil {
+		return err
+	}
 	q, err := jobs.New(s.store, workers, jobs.Config{
 		Workers:      s.cfg.Scheduler.Workers,
 		PollInterval: s.cfg.Scheduler.PollInterval.D(),
-		PeriodicJobs: append(s.disp.PeriodicJobs(), s.mailer.PeriodicJobs()...),
+		PeriodicJobs: slices.Concat(s.disp.PeriodicJobs(), s.mailer.PeriodicJobs(), s.outbound.PeriodicJobs()),
 		Logger:       s.logger,
-		Queues:       map[string]int{email.Queue: s.mailer.Workers()},
+		Queues:       s.outbound.Queues(),
 		// Every job kind has a timeout: a job running longer than the
 		// longest belonged to a process that died.
-		RescueAfter: max(s.disp.JobTimeout(), s.mailer.JobTimeout()) + 5*time.Second,
+		RescueAfter: max(s.disp.JobTimeout(), s.outbound.JobTimeout()) + 5*time.Second,
 	})
 	if err != nil {
 		return err
@@ -212,6 +226,7 @@ func (s *Service) init(ctx context.Context, o options) error {
 	s.queue = q
 	s.disp.SetQueue(q)
 	s.mailer.SetQueue(q)
+	s.outbound.SetQueue(q)
 	s.disp.SetMailer(s.mailer)
 	return s.initLive(o)
 }
@@ -228,9 +243,8 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	s.startLive(ctx)
-	s.mailer.Watch(ctx)
 	s.startSweeps(ctx)
-	return wrap("start e-mail", s.mailer.Kick(ctx))
+	return wrap("start outbound channels", s.outbound.Start(ctx))
 }
 
 // Stop ends the live streams, stops the workers, waiting for running jobs
@@ -239,6 +253,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	s.stopLive()
 	s.stopSweeps()
 	err := s.queue.Stop(ctx)
+	s.outbound.Close()
 	s.mailer.Close()
 	return err
 }

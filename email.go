@@ -76,14 +76,14 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*Delivery, error) {
 // last SMTP answer stays on record until the next attempt. It is
 // ErrConflict for a delivery queued, being sent or sent.
 func (s *Service) RetryDelivery(ctx context.Context, id int64) (*Delivery, error) {
-	d, err := s.mailer.Retry(ctx, id)
+	d, err := s.outbound.Retry(ctx, id, s.now())
 	return d, wrap(fmt.Sprintf("delivery %d", id), err)
 }
 
 // RetryFailedDeliveries queues every failed delivery again (only those of
 // event eventID, when it is not zero) and returns how many.
 func (s *Service) RetryFailedDeliveries(ctx context.Context, eventID int64) (int, error) {
-	n, err := s.mailer.RetryFailed(ctx, eventID)
+	n, err := s.outbound.RetryFailed(ctx, "", eventID, s.now())
 	return n, wrap("retry failed deliveries", err)
 }
 
@@ -103,7 +103,7 @@ func (s *Service) SendTestEmail(ctx context.Context, address string) (*TestEmail
 // DeliveriesRescued is how many e-mail deliveries this process took again
 // since it started because the claim of the process sending them lapsed
 // (that process died, or lost the database).
-func (s *Service) DeliveriesRescued() int64 { return s.mailer.Rescued() }
+func (s *Service) DeliveriesRescued() int64 { return s.outbound.Runner(store.OutboundEmail).Rescued() }
 
 // EmailConfigured reports whether a mail server is configured: without
 // one, e-mail deliveries stay queued.
@@ -115,5 +115,5 @@ func (s *Service) EmailConfigured() bool { return s.mailer.Configured() }
 // held or retrying delivery; this is for a clock moved by hand (tests)
 // or an operator who wants it now.
 func (s *Service) SendDueEmail(ctx context.Context) error {
-	return wrap("send due e-mail", s.mailer.Kick(ctx))
+	return wrap("send due e-mail", s.outbound.Runner(store.OutboundEmail).Kick(ctx))
 }

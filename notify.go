@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cloche/cloche/internal/dispatch"
@@ -143,18 +144,25 @@ type DeliveryState = store.DeliveryState
 
 // DeliveryFilter selects deliveries; zero fields do not filter.
 type DeliveryFilter struct {
+	// Channel: only the deliveries of this outbound channel (email, push,
+	// webhook).
+	Channel  string
 	EventID  int64
 	State    DeliveryState
 	BeforeID int64
 	Limit    int
 }
 
-// Deliveries lists e-mail deliveries, newest first.
+// Deliveries lists the deliveries of every outbound channel (of
+// f.Channel, when set), newest first.
 func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
 	if f.State != "" && !f.State.Valid() {
 		return nil, store.Invalid("status", "%q is not a delivery state (%s)", f.State, joinStrings(store.DeliveryStates))
 	}
-	ds, err := s.store.DeliveryList(ctx, &store.DeliveryListParams{EventID: f.EventID, State: f.State, BeforeID: f.BeforeID, Limit: f.Limit})
+	if f.Channel != "" && !slices.Contains(s.outbound.Channels(), f.Channel) {
+		return nil, store.Invalid("channel", "%q is not an outbound channel (%s)", f.Channel, strings.Join(s.outbound.Channels(), ", "))
+	}
+	ds, err := s.store.DeliveryList(ctx, &store.DeliveryListParams{Channel: f.Channel, EventID: f.EventID, State: f.State, BeforeID: f.BeforeID, Limit: f.Limit})
 	return ds, wrap("deliveries", err)
 }
 

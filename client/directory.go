@@ -220,9 +220,15 @@ func (c *Client) SyncDirectory(ctx context.Context, snap DirectorySnapshot) (*Sy
 	return &s, err
 }
 
-// Delivery is one e-mail of one event to one address.
+// Delivery is one message of one event to one target of an outbound
+// channel: an e-mail to an address, a push to a subscription, a webhook to
+// an outlet.
 type Delivery struct {
-	ID          int64      `json:"id"`
+	ID int64 `json:"id"`
+	// Channel is email, push or webhook; Target the address, the push
+	// subscription id or the webhook outlet id.
+	Channel     string     `json:"channel"`
+	Target      string     `json:"target"`
 	EventID     int64      `json:"event_id"`
 	UserID      string     `json:"user_id,omitempty"`
 	CompanyID   string     `json:"company_id,omitempty"`
@@ -243,15 +249,20 @@ type Delivery struct {
 
 // DeliveryFilter selects deliveries; zero fields do not filter.
 type DeliveryFilter struct {
+	Channel string // email, push, webhook
 	State   string
 	EventID int64
 	Cursor  string
 	Limit   int
 }
 
-// Deliveries lists e-mail deliveries, newest first.
+// Deliveries lists deliveries of every outbound channel (of f.Channel,
+// when set), newest first.
 func (c *Client) Deliveries(ctx context.Context, f DeliveryFilter) (*Page[Delivery], error) {
 	q := url.Values{}
+	if f.Channel != "" {
+		q.Set("channel", f.Channel)
+	}
 	if f.State != "" {
 		q.Set("status", f.State)
 	}

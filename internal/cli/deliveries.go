@@ -7,22 +7,24 @@ import (
 	"github.com/cloche/cloche"
 )
 
-// deliveriesCmd groups the commands about e-mail deliveries.
+// deliveriesCmd groups the commands about the deliveries of the outbound
+// channels (e-mail, push, webhooks).
 type deliveriesCmd struct {
-	List  deliveriesListCmd  `cmd:"" help:"List e-mail deliveries, newest first."`
+	List  deliveriesListCmd  `cmd:"" help:"List deliveries (e-mail, push, webhook), newest first."`
 	Show  deliveriesShowCmd  `cmd:"" help:"Show every field of one delivery, with the server's last answer."`
 	Retry deliveriesRetryCmd `cmd:"" help:"Queue a failed delivery again, or every failed one (--failed)."`
 }
 
 type deliveriesListCmd struct {
-	Status *cloche.DeliveryState `enum:"${delivery_states}" placeholder:"STATE" help:"Only deliveries in this state (${enum})."`
-	Event  int64                 `placeholder:"ID" help:"Only the deliveries of this event."`
-	Limit  int                   `default:"50" help:"At most this many deliveries (up to 1000)."`
-	Before int64                 `placeholder:"ID" help:"Only deliveries older than this id (the next page)."`
+	Channel string                `placeholder:"CHANNEL" help:"Only the deliveries of this channel (email, push, webhook)."`
+	Status  *cloche.DeliveryState `enum:"${delivery_states}" placeholder:"STATE" help:"Only deliveries in this state (${enum})."`
+	Event   int64                 `placeholder:"ID" help:"Only the deliveries of this event."`
+	Limit   int                   `default:"50" help:"At most this many deliveries (up to 1000)."`
+	Before  int64                 `placeholder:"ID" help:"Only deliveries older than this id (the next page)."`
 }
 
 func (c *deliveriesListCmd) Run(rt *runtime) error {
-	f := cloche.DeliveryFilter{EventID: c.Event, Limit: c.Limit, BeforeID: c.Before}
+	f := cloche.DeliveryFilter{Channel: c.Channel, EventID: c.Event, Limit: c.Limit, BeforeID: c.Before}
 	if c.Status != nil {
 		f.State = *c.Status
 	}
@@ -43,7 +45,7 @@ func (c *deliveriesListCmd) Run(rt *runtime) error {
 		return nil
 	}
 	loc := svc.Location()
-	t := rt.table("ID", "EVENT", "ADDRESS", "TO", "STATE", "ATTEMPTS", "UPDATED", "NEXT ATTEMPT", "LAST ANSWER")
+	t := rt.table("ID", "EVENT", "CHANNEL", "ADDRESS", "TO", "STATE", "ATTEMPTS", "UPDATED", "NEXT ATTEMPT", "LAST ANSWER")
 	now := time.Now()
 	for _, d := range ds {
 		state, next := string(d.State), d.NextAttemptAt
@@ -51,7 +53,7 @@ func (c *deliveriesListCmd) Run(rt *runtime) error {
 			// Held: quiet hours, or waiting for the notification to be read.
 			state, next = state+" (held: "+d.HoldReason+")", d.NotBefore
 		}
-		t.row(d.ID, d.EventID, d.Address, deliveryTo(&d), state, d.Attempts, formatTime(&d.UpdatedAt, loc),
+		t.row(d.ID, d.EventID, d.Channel, d.Address, deliveryTo(&d), state, d.Attempts, formatTime(&d.UpdatedAt, loc),
 			formatTime(next, loc), orDash(truncate(lastAnswer(&d), 60)))
 	}
 	return t.flush()
@@ -98,6 +100,8 @@ func (c *deliveriesShowCmd) Run(rt *runtime) error {
 	return rt.fields(
 		[2]string{"id", fmt.Sprint(d.ID)},
 		[2]string{"event", fmt.Sprint(d.EventID)},
+		[2]string{"channel", d.Channel},
+		[2]string{"target", d.Target},
 		[2]string{"address", d.Address},
 		[2]string{"to", deliveryTo(d)},
 		[2]string{"reason", orDash(d.Reason)},
@@ -114,9 +118,10 @@ func (c *deliveriesShowCmd) Run(rt *runtime) error {
 }
 
 type deliveriesRetryCmd struct {
-	ID     int64 `arg:"" optional:"" help:"Id of the failed (or retrying) delivery to send again."`
-	Failed bool  `help:"Queue every failed delivery again instead."`
-	Event  int64 `placeholder:"ID" help:"With --failed: only the failed deliveries of this event."`
+	ID      int64  `arg:"" optional:"" help:"Id of the failed (or retrying) delivery to send again."`
+	Failed  bool   `help:"Queue every failed delivery again instead."`
+	Channel string `placeholder:"CHANNEL" help:"With --failed: only the failed deliveries of this channel (email, push, webhook)."`
+	Event   int64  `placeholder:"ID" help:"With --failed: only the failed deliveries of this event."`
 }
 
 func (c *deliveriesRetryCmd) Help() string {
@@ -138,17 +143,19 @@ func (c *deliveriesRetryCmd) Run(rt *runtime) error {
 		return usageErrorf("give a delivery id, or --failed for every failed delivery")
 	case c.Event != 0 && !c.Failed:
 		return usageErrorf("--event goes with --failed")
+	case c.Channel != "" && !c.Failed:
+		return usageErrorf("--channel goes with --failed")
 	}
 	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	if !svc.EmailConfigured() {
+	if (c.Channel == "" || c.Channel == "email") && !svc.EmailConfigured() {
 		rt.warnf("no mail server is configured here (smtp.host): a 'cloche serve' that has one will send it")
 	}
 	if c.Failed {
-		n, err := svc.RetryFailedDeliveries(rt.ctx, c.Event)
+		n, err := svc.RetryFailedDeliveriesOf(rt.ctx, c.Channel, c.Event)
 		if err != nil {
 			return err
 		}

@@ -84,7 +84,7 @@ func (m *Mailer) RunDigests(ctx context.Context) (DigestRun, error) {
 				run.Items += len(d.ItemIDs)
 			}
 			if len(p.Digests) > 0 && m.queue != nil {
-				return m.queue.InsertTx(ctx, tx, SendArgs{}, nil)
+				return m.runner.EnqueueTx(ctx, tx, 0)
 			}
 			return nil
 		})

@@ -9,19 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mathrand "math/rand/v2"
 	stdmail "net/mail"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/wneessen/go-mail"
 
 	"github.com/cloche/cloche/internal/jobs"
+	"github.com/cloche/cloche/internal/outbound"
 	"github.com/cloche/cloche/internal/store"
 )
 
@@ -70,14 +68,17 @@ type Config struct {
 // Mailer sends e-mail deliveries: River jobs claim them in batches, render
 // and send them, and record each outcome.
 type Mailer struct {
-	st      store.Store
-	queue   jobs.Queue
-	cfg     Config
-	logger  *slog.Logger
-	now     func() time.Time
-	jitter  func() float64
-	tmpl    *Templates
-	backoff Backoff
+	st     store.Store
+	queue  jobs.Queue
+	cfg    Config
+	logger *slog.Logger
+	now    func() time.Time
+	jitter func() float64
+	tmpl   *Templates
+
+	// runner claims, retries and records the deliveries this channel
+	// sends (internal/outbound); set by SetRunner.
+	runner *outbound.Runner
 
 	sender  *sender // nil when no server is configured
 	from    *stdmail.Address
@@ -85,11 +86,6 @@ type Mailer struct {
 	domain  string // of From: ends Message-IDs
 
 	warnOnce sync.Once
-
-	leaseMu   sync.Mutex
-	leases    leases       // the claims held (lease.go)
-	watchStop func()       // stops the watcher, once started
-	rescued   atomic.Int64 // deliveries taken from lapsed claims
 }
 
 // New returns a Mailer; register its workers, then give it the queue.
@@ -113,11 +109,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mailer{
-		st: st, cfg: cfg, logger: logger, now: time.Now, jitter: mathrand.Float64, tmpl: tmpl,
-		backoff: NewBackoff(cfg.RetryBase, cfg.RetryWindow, cfg.MaxAttempts),
-		leases:  leases{held: map[string]claim{}},
-	}
+	m := &Mailer{st: st, cfg: cfg, logger: logger, now: time.Now, tmpl: tmpl}
 	if strings.TrimSpace(cfg.SMTP.Host) == "" {
 		return m, nil
 	}
@@ -136,7 +128,23 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Mailer, error) {
 	return m, nil
 }
 
-// SetQueue gives the mailer the queue its jobs go to.
+// OutboundConfig is how the outbound layer sends e-mail: register the
+// mailer as a channel with it (outbound.Registry.Add), then SetRunner.
+func (m *Mailer) OutboundConfig() outbound.Config {
+	return outbound.Config{
+		MaxAttempts: m.cfg.MaxAttempts, RetryBase: m.cfg.RetryBase, RetryWindow: m.cfg.RetryWindow,
+		BatchSize: m.cfg.BatchSize, Lease: m.cfg.Lease, Slice: m.cfg.Slice, SweepInterval: m.cfg.SweepInterval,
+		Workers: m.workers(),
+		// A slow server may take several SMTP timeouts for the last batch.
+		SendTimeout:     10 * m.cfg.SMTP.Timeout,
+		MessageIDDomain: m.domain,
+	}
+}
+
+// SetRunner gives the mailer the runner that sends its deliveries.
+func (m *Mailer) SetRunner(r *outbound.Runner) { m.runner = r }
+
+// SetQueue gives the mailer the queue its digest jobs go to.
 func (m *Mailer) SetQueue(q jobs.Queue) { m.queue = q }
 
 // SetClock replaces time.Now for the times recorded (tests).
@@ -144,9 +152,6 @@ func (m *Mailer) SetClock(now func() time.Time) { m.now = now }
 
 // Configured reports whether a mail server is set.
 func (m *Mailer) Configured() bool { return m.sender != nil }
-
-// Backoff is the retry schedule in use.
-func (m *Mailer) Backoff() Backoff { return m.backoff }
 
 // WarnUnconfigured logs, once per process, that e-mails are not sent.
 func (m *Mailer) WarnUnconfigured(ctx context.Context) {
@@ -158,15 +163,8 @@ func (m *Mailer) WarnUnconfigured(ctx context.Context) {
 	})
 }
 
-// Close stops the watcher and closes the connections to the mail server.
+// Close closes the connections to the mail server.
 func (m *Mailer) Close() {
-	m.leaseMu.Lock()
-	stop := m.watchStop
-	m.watchStop = nil
-	m.leaseMu.Unlock()
-	if stop != nil {
-		stop()
-	}
 	if m.sender != nil {
 		m.sender.closeAll()
 	}
@@ -175,39 +173,7 @@ func (m *Mailer) Close() {
 // EnqueueTx starts the sending of an event's deliveries once tx commits;
 // it implements dispatch.Mailer.
 func (m *Mailer) EnqueueTx(ctx context.Context, tx store.Tx, eventID int64) error {
-	return m.queue.InsertTx(ctx, tx, SendArgs{EventID: eventID}, nil)
-}
-
-// Retry queues a failed (or retrying) delivery again, with a fresh count
-// of attempts, and starts its sending.
-func (m *Mailer) Retry(ctx context.Context, id int64) (*store.Delivery, error) {
-	var d *store.Delivery
-	err := m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.DeliveryRetry(ctx, &store.DeliveryRetryParams{ID: id, At: m.now()}); err != nil {
-			return err
-		}
-		var err error
-		if d, err = tx.DeliveryGet(ctx, id); err != nil {
-			return err
-		}
-		return m.queue.InsertTx(ctx, tx, SendArgs{EventID: d.EventID}, nil)
-	})
-	return d, err
-}
-
-// RetryFailed queues every failed delivery again (of eventID, when not
-// zero) and returns how many.
-func (m *Mailer) RetryFailed(ctx context.Context, eventID int64) (int, error) {
-	var n int
-	err := m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		n, err = tx.DeliveryRetry(ctx, &store.DeliveryRetryParams{EventID: eventID, At: m.now()})
-		if err != nil || n == 0 {
-			return err
-		}
-		return m.queue.InsertTx(ctx, tx, SendArgs{EventID: eventID}, nil)
-	})
-	return n, err
+	return m.runner.EnqueueTx(ctx, tx, eventID)
 }
 
 // TestResult is what the mail server answered to a test message.
@@ -306,82 +272,27 @@ var errEventGone = errors.New("its event no longer exists")
 
 // Queue is the River queue of e-mail jobs. Only processes with a mail
 // server work it: elsewhere its jobs wait, and so do the deliveries.
-const Queue = "email"
+const Queue = store.OutboundEmail
 
-// SendArgs is the job that sends due deliveries. Any such job sends every
-// due delivery, not only its event's: EventID is for the logs; Sweep marks
-// the periodic job.
-type SendArgs struct {
-	EventID int64 `json:"event_id,omitempty"`
-	Sweep   bool  `json:"sweep,omitempty"`
-}
-
-// Kind implements river.JobArgs.
-func (SendArgs) Kind() string { return "cloche.email_send" }
-
-// InsertOpts puts every e-mail job in Queue.
-func (SendArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
-
-// Workers is how many e-mail jobs one process runs at once: none without
-// a mail server, so that its e-mail jobs wait for a process that has one.
-func (m *Mailer) Workers() int {
+// workers is how many e-mail jobs one process with a mail server runs at
+// once.
+func (m *Mailer) workers() int {
 	if m.sender == nil {
 		return 0
 	}
 	return min(max(cap(m.sender.slots), 2), 4)
 }
 
-// Kick starts a job that sends whatever is due now: a process with a
-// mail server does so when it starts.
-func (m *Mailer) Kick(ctx context.Context) error {
-	if m.sender == nil {
-		return nil
-	}
-	return m.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		return m.queue.InsertTx(ctx, tx, SendArgs{}, nil)
-	})
-}
-
-// Register adds the mailer's worker to w.
+// Register adds the mailer's digest worker to w (the sending worker is
+// the outbound layer's).
 func (m *Mailer) Register(w *river.Workers) error {
-	if err := river.AddWorkerSafely(w, &sendWorker{m: m}); err != nil {
-		return fmt.Errorf("email: %w", err)
-	}
 	if err := river.AddWorkerSafely(w, &digestWorker{m: m}); err != nil {
 		return fmt.Errorf("email: %w", err)
 	}
 	return nil
 }
 
-// PeriodicJobs are the jobs the leader runs on a schedule: a sweep for
-// deliveries no job is on its way for.
+// PeriodicJobs are the jobs the leader runs on a schedule: digests.
 func (m *Mailer) PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(m.cfg.SweepInterval),
-			func() (river.JobArgs, *river.InsertOpts) {
-				// One sweep waiting at most: they must not pile up while
-				// no process works the queue.
-				return SendArgs{Sweep: true}, &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{
-					ByArgs:  true,
-					ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled},
-				}}
-			},
-			&river.PeriodicJobOpts{RunOnStart: true, ID: "email_sweep"}),
-		m.digestJob(),
-	}
-}
-
-type sendWorker struct {
-	river.WorkerDefaults[SendArgs]
-	m *Mailer
-}
-
-func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	return w.m.run(ctx)
-}
-
-// Timeout leaves a job its slice, the last batch (a slow server may take
-// several SMTP timeouts) and its recording.
-func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration {
-	return w.m.JobTimeout()
+	return []*river.PeriodicJob{m.digestJob()}
 }

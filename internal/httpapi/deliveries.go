@@ -7,10 +7,10 @@ import (
 	"github.com/cloche/cloche"
 )
 
-// listDeliveries: GET /api/v1/deliveries?status=&event_id=&cursor=&limit=
+// listDeliveries: GET /api/v1/deliveries?channel=&status=&event_id=&cursor=&limit=
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
-	f := cloche.DeliveryFilter{State: cloche.DeliveryState(q.Get("status"))}
+	f := cloche.DeliveryFilter{Channel: q.Get("channel"), State: cloche.DeliveryState(q.Get("status"))}
 	var err error
 	if v := q.Get("event_id"); v != "" {
 		if f.EventID, err = strconv.ParseInt(v, 10, 64); err != nil || f.EventID <= 0 {

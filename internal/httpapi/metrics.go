@@ -19,7 +19,9 @@ import (
 //	cloche_http_request_duration_seconds{method,route,code}  histogram
 //	cloche_notifications_total{channel}   notifications (in-app) and e-mails (email) created by this process
 //	cloche_publish_delay_seconds          how late scheduled events were published, histogram
-//	cloche_deliveries{state}              e-mail deliveries per state (from the database, at scrape)
+//	cloche_deliveries{state}              deliveries of every outbound channel per state (from the database, at scrape)
+//	cloche_outbound_deliveries{channel,state}  the same, per outbound channel (email, push, webhook)
+//	cloche_outbound_rescued_total{channel}     deliveries this process took from a dead process's lapsed claim, per channel
 //	cloche_scheduler_lag_seconds          age of the oldest due event not yet published (0: none)
 //	cloche_open_streams                   event streams open on this server
 //	cloche_deliveries_rescued_total       e-mail deliveries this process took from a dead process's lapsed claim
@@ -63,6 +65,7 @@ func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer
 			Name: "cloche_deliveries_rescued_total",
 			Help: "E-mail deliveries this process took again because the claim of the process sending them lapsed.",
 		}, func() float64 { return float64(svc.DeliveriesRescued()) }),
+		&rescuedCollector{svc: svc},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "cloche_events_rescued_total",
 			Help: "Scheduled events this process handed back to the queue because the process publishing them died.",
@@ -109,13 +112,19 @@ type statsCollector struct {
 }
 
 var (
-	deliveriesDesc = prometheus.NewDesc("cloche_deliveries", "E-mail deliveries per state, in the database.", []string{"state"}, nil)
-	lagDesc        = prometheus.NewDesc("cloche_scheduler_lag_seconds",
+	deliveriesDesc = prometheus.NewDesc("cloche_deliveries", "Deliveries of every outbound channel per state, in the database.", []string{"state"}, nil)
+	outboundDesc   = prometheus.NewDesc("cloche_outbound_deliveries", "Deliveries per outbound channel and state, in the database.",
+		[]string{"channel", "state"}, nil)
+	rescuedDesc = prometheus.NewDesc("cloche_outbound_rescued_total",
+		"Deliveries this process took again, per outbound channel, because the claim of the process sending them lapsed.",
+		[]string{"channel"}, nil)
+	lagDesc = prometheus.NewDesc("cloche_scheduler_lag_seconds",
 		"Age of the oldest scheduled event that is due and not yet published (0 when none is).", nil, nil)
 )
 
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- deliveriesDesc
+	ch <- outboundDesc
 	ch <- lagDesc
 }
 
@@ -130,9 +139,27 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	for state, n := range st.DeliveriesByState {
 		ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(n), string(state))
 	}
+	for _, channel := range c.svc.OutboundChannels() {
+		for state := range st.DeliveriesByState { // every state
+			n := st.DeliveriesByChannel[channel][state]
+			ch <- prometheus.MustNewConstMetric(outboundDesc, prometheus.GaugeValue, float64(n), channel, string(state))
+		}
+	}
 	lag := 0.0
 	if st.OldestOverdue != nil {
 		lag = max(c.svc.Now().Sub(*st.OldestOverdue).Seconds(), 0)
 	}
 	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, lag)
+}
+
+// rescuedCollector reports, per outbound channel, the deliveries this
+// process rescued.
+type rescuedCollector struct{ svc *cloche.Service }
+
+func (c *rescuedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- rescuedDesc }
+
+func (c *rescuedCollector) Collect(ch chan<- prometheus.Metric) {
+	for channel, n := range c.svc.DeliveriesRescuedByChannel() {
+		ch <- prometheus.MustNewConstMetric(rescuedDesc, prometheus.CounterValue, float64(n), channel)
+	}
 }

@@ -61,9 +61,13 @@ type GroupSetMembersParams struct {
 
 // MonitorStats are figures for monitoring, cheap to compute.
 type MonitorStats struct {
-	// DeliveriesByState counts e-mail deliveries per state (every state
-	// present, zero included).
+	// DeliveriesByState counts deliveries per state, every channel
+	// together (every state present, zero included).
 	DeliveriesByState map[DeliveryState]int
+	// DeliveriesByChannel counts them per channel (those with deliveries;
+	// nil when there are none) and state (every state present, zero
+	// included).
+	DeliveriesByChannel map[string]map[DeliveryState]int
 	// OldestOverdue is the due datetime of the oldest pending event that
 	// is due (before Now) and not published yet; nil when none is.
 	OldestOverdue *time.Time
@@ -117,4 +121,31 @@ type AccessQueries interface {
 
 	// MonitorStats computes monitoring figures as of now.
 	MonitorStats(ctx context.Context, now time.Time) (*MonitorStats, error)
+}
+
+// CountDeliveries fills DeliveriesByState and DeliveriesByChannel from
+// rows of (channel, state, count); both backends share it.
+func (m *MonitorStats) CountDeliveries(channel, state string, n int) {
+	if m.DeliveriesByState == nil {
+		m.DeliveriesByState = ZeroStates()
+	}
+	if m.DeliveriesByChannel == nil {
+		m.DeliveriesByChannel = map[string]map[DeliveryState]int{}
+	}
+	m.DeliveriesByState[DeliveryState(state)] += n
+	byState := m.DeliveriesByChannel[channel]
+	if byState == nil {
+		byState = ZeroStates()
+		m.DeliveriesByChannel[channel] = byState
+	}
+	byState[DeliveryState(state)] += n
+}
+
+// ZeroStates is a count of deliveries per state, every state at 0.
+func ZeroStates() map[DeliveryState]int {
+	out := make(map[DeliveryState]int, len(DeliveryStates))
+	for _, s := range DeliveryStates {
+		out[s] = 0
+	}
+	return out
 }

@@ -140,7 +140,8 @@ type Queries interface {
 	// DeliveryNextDue is the earliest next attempt time of the retrying
 	// deliveries or not-before time of the held ones, or nil when there
 	// are none.
-	DeliveryNextDue(ctx context.Context) (*time.Time, error)
+	// Only the deliveries of channel (empty: email).
+	DeliveryNextDue(ctx context.Context, channel string) (*time.Time, error)
 	// DeliveryRenew extends the leases of the deliveries still being sent
 	// under one of Owners (their claims are alive) to LeaseUntil, in one
 	// statement, and returns how many it extended.
@@ -149,7 +150,8 @@ type Queries interface {
 	// sent under an owner not in exclude (another process's claims), or
 	// nil when there are none: when a delivery held by a process that died
 	// may be taken again.
-	DeliveryNextLapse(ctx context.Context, exclude []string) (*time.Time, error)
+	// Only the deliveries of channel (empty: email).
+	DeliveryNextLapse(ctx context.Context, channel string, exclude []string) (*time.Time, error)
 
 	// Attachments of an event, sent with its e-mails.
 	AttachmentInsertMany(ctx context.Context, eventID int64, atts []Attachment) error
@@ -295,15 +297,20 @@ type NotificationPurgeParams struct {
 	Limit         int
 }
 
-// DeliveryInsertManyParams queues one e-mail per recipient.
+// DeliveryInsertManyParams queues one delivery per recipient.
 type DeliveryInsertManyParams struct {
-	EventID    int64
+	EventID int64
+	// Channel is the channel of every delivery (empty: email). An e-mail's
+	// target is its address; a delivery of another channel goes to its
+	// recipient's Target and has "channel:target" as its address.
+	Channel    string
 	Recipients []DeliveryRecipient
 	CreatedAt  time.Time
 }
 
 // DeliveryListParams filters DeliveryList; newest first.
 type DeliveryListParams struct {
+	Channel  string // empty: every channel
 	EventID  int64
 	State    DeliveryState
 	BeforeID int64
@@ -312,6 +319,7 @@ type DeliveryListParams struct {
 
 // DeliveryClaimParams takes due deliveries for sending.
 type DeliveryClaimParams struct {
+	Channel    string    // the channel whose deliveries are claimed (empty: email)
 	Owner      string    // a token naming this claim; DeliveryRecord checks it
 	Now        time.Time // what is due is due at Now
 	LeaseUntil time.Time
@@ -330,8 +338,9 @@ type DeliveryRecordParams struct {
 
 // DeliveryRetryParams selects deliveries to queue again.
 type DeliveryRetryParams struct {
-	ID      int64 // one delivery; zero: every failed one
-	EventID int64 // with ID zero: only this event's
+	ID      int64  // one delivery; zero: every failed one
+	Channel string // with ID zero: only this channel's (empty: every channel)
+	EventID int64  // with ID zero: only this event's
 	At      time.Time
 }
 

@@ -247,9 +247,22 @@ func (s DeliveryState) Valid() bool {
 	return false
 }
 
-// Delivery is one e-mail of one event to one address.
+// Channels of deliveries: what leaves the process (internal/outbound).
+const (
+	OutboundEmail   = "email"
+	OutboundPush    = "push"
+	OutboundWebhook = "webhook"
+)
+
+// Delivery is one message of one event to one target of an outbound
+// channel: an e-mail to an address, a push to a subscription, a webhook
+// to an outlet.
 type Delivery struct {
-	ID          int64         `json:"id"`
+	ID      int64  `json:"id"`
+	Channel string `json:"channel"`
+	// Target is where the delivery goes: an e-mail address, a push
+	// subscription id, a webhook outlet id.
+	Target      string        `json:"target"`
 	EventID     int64         `json:"event_id"`
 	UserID      string        `json:"user_id,omitempty"`
 	CompanyID   string        `json:"company_id,omitempty"`
@@ -281,6 +294,7 @@ type DeliveryRecipient struct {
 	UserID    string
 	CompanyID string
 	Address   string
+	Target    string // for a channel other than email
 	// Reason says why the address is reached, as "kind:label": direct,
 	// follower:NAME (the person followed), group:NAME, fallback_group:NAME,
 	// company:NAME (a member of it), company_address:NAME,
@@ -337,11 +351,31 @@ type DeliveryOutcome struct {
 	ID int64
 	// State is sent, retrying or failed; or queued with Release set.
 	State   DeliveryState
-	Code    int    // the SMTP reply code, 0 when there was none
-	Message string // the SMTP reply text or the error
+	Code    int    // the SMTP reply code or HTTP status, 0 when there was none
+	Message string // the reply text or the error
 	// NextAttemptAt is when a retrying delivery is tried again.
 	NextAttemptAt *time.Time
 	// Release gives the delivery back untried: its attempt is not counted
 	// and its state and next attempt time are restored.
 	Release bool
+}
+
+// ChannelOrEmail is channel, or email when it is empty: the channel of
+// deliveries queued before there were others.
+func ChannelOrEmail(channel string) string {
+	if channel == "" {
+		return OutboundEmail
+	}
+	return channel
+}
+
+// DeliveryAddress is the address and target a delivery of channel to r
+// has: an e-mail's target is its address; another channel's address is
+// "channel:target", so that an event has one delivery per channel and
+// target.
+func DeliveryAddress(channel string, r DeliveryRecipient) (address, target string) {
+	if channel == OutboundEmail {
+		return r.Address, r.Address
+	}
+	return channel + ":" + r.Target, r.Target
 }

@@ -13,6 +13,8 @@ import (
 
 // deliveriesData is the deliveries page.
 type deliveriesData struct {
+	Channel    string
+	Channels   []string // the outbound channels
 	State      string
 	EventID    int64
 	Error      string
@@ -40,8 +42,9 @@ var deliveryStates = []cloche.DeliveryState{"queued", "sending", "sent", "retryi
 
 func (c *Console) deliveries(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	d := &deliveriesData{State: q.Get("state"), States: deliveryStates, Here: r.URL.RequestURI()}
-	f := cloche.DeliveryFilter{State: cloche.DeliveryState(d.State), Limit: pageSize}
+	d := &deliveriesData{Channel: q.Get("channel"), Channels: c.svc.OutboundChannels(), State: q.Get("state"),
+		States: deliveryStates, Here: r.URL.RequestURI()}
+	f := cloche.DeliveryFilter{Channel: d.Channel, State: cloche.DeliveryState(d.State), Limit: pageSize}
 	for name, dst := range map[string]*int64{"event": &f.EventID, "before": &f.BeforeID} {
 		if v := q.Get(name); v != "" {
 			id, err := strconv.ParseInt(v, 10, 64)

@@ -286,11 +286,21 @@ func (q *queries) GroupDelete(ctx context.Context, group string) (int, error) {
 
 // Stats computes monitoring figures.
 func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.MonitorStats, error) {
-	byState, err := q.deliveryCounts(ctx, "stats", `SELECT state, count(*) FROM deliveries GROUP BY state`)
+	st := &store.MonitorStats{DeliveriesByState: store.ZeroStates()}
+	rows, err := q.db.Query(ctx, `SELECT channel, state, count(*) FROM deliveries GROUP BY channel, state`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))
 	}
-	st := &store.MonitorStats{DeliveriesByState: byState}
+	var (
+		channel, state string
+		n              int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&channel, &state, &n}, func() error {
+		st.CountDeliveries(channel, state, n)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))
+	}
 	if err := q.db.QueryRow(ctx, `SELECT min(due_at) FROM events WHERE status = 'pending' AND due_at <= $1`,
 		ts(now)).Scan(&st.OldestOverdue); err != nil {
 		return nil, fmt.Errorf("postgres: stats: %w", mapErr(err, ""))

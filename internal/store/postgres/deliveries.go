@@ -20,16 +20,19 @@ func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInser
 	companies := make([]string, len(p.Recipients))
 	addresses := make([]string, len(p.Recipients))
 	reasons := make([]string, len(p.Recipients))
+	targets := make([]string, len(p.Recipients))
+	channel := store.ChannelOrEmail(p.Channel)
 	for i, r := range p.Recipients {
-		users[i], companies[i], addresses[i], reasons[i] = r.UserID, r.CompanyID, r.Address, r.Reason
+		users[i], companies[i], reasons[i] = r.UserID, r.CompanyID, r.Reason
+		addresses[i], targets[i] = store.DeliveryAddress(channel, r)
 	}
 	tag, err := q.db.Exec(ctx, `
-INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
-SELECT $1, r.user_id, r.company_id, r.address, r.reason, 'queued', $5, $5
-FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) WITH ORDINALITY AS r (user_id, company_id, address, reason, n)
+INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, channel, target)
+SELECT $1, r.user_id, r.company_id, r.address, r.reason, 'queued', $5, $5, $7, r.target
+FROM unnest($2::text[], $3::text[], $4::text[], $6::text[], $8::text[]) WITH ORDINALITY AS r (user_id, company_id, address, reason, target, n)
 ORDER BY r.n
 ON CONFLICT (event_id, address) DO NOTHING`,
-		p.EventID, users, companies, addresses, tsOrNow(p.CreatedAt), reasons)
+		p.EventID, users, companies, addresses, tsOrNow(p.CreatedAt), reasons, channel, targets)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delivery insert: %w", mapErr(err, ""))
 	}
@@ -39,6 +42,9 @@ ON CONFLICT (event_id, address) DO NOTHING`,
 // DeliveryList returns deliveries newest first, filtered by p.
 func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]store.Delivery, error) {
 	var w where
+	if p.Channel != "" {
+		w.add("channel = ?", p.Channel)
+	}
 	if p.EventID > 0 {
 		w.add("event_id = ?", p.EventID)
 	}

@@ -240,8 +240,8 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 	FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r (u, s, c, subj, h, t, l)
 	RETURNING id, user_id, schedule
 ), del AS (
-	INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, not_before, hold_reason)
-	SELECT -d.id, d.user_id, '', a.addr, 'digest', 'queued', $9, $9, a.nb, CASE WHEN a.nb IS NULL THEN '' ELSE $11 END
+	INSERT INTO deliveries (event_id, user_id, company_id, address, target, reason, state, created_at, updated_at, not_before, hold_reason)
+	SELECT -d.id, d.user_id, '', a.addr, a.addr, 'digest', 'queued', $9, $9, a.nb, CASE WHEN a.nb IS NULL THEN '' ELSE $11 END
 	FROM d JOIN unnest($1::text[], $2::text[], $8::text[], $10::timestamptz[]) AS a (u, s, addr, nb) ON a.u = d.user_id AND a.s = d.schedule
 	RETURNING id, event_id
 )

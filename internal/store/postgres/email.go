@@ -14,13 +14,13 @@ import (
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order.
-const deliveryColumns = `id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
+const deliveryColumns = `id, channel, target, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
     created_at, updated_at, sent_at, reason, message_id, last_attempt_at, next_attempt_at, not_before, hold_reason`
 
 // scanDelivery reads deliveryColumns, plus extra destinations after them.
 func scanDelivery(row pgx.Row, extra ...any) (store.Delivery, error) {
 	var d store.Delivery
-	dest := append([]any{&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &d.State, &d.Attempts,
+	dest := append([]any{&d.ID, &d.Channel, &d.Target, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &d.State, &d.Attempts,
 		&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &d.SentAt, &d.Reason, &d.MessageID,
 		&d.LastAttemptAt, &d.NextAttemptAt, &d.NotBefore, &d.HoldReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
@@ -50,47 +50,48 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 	if p.Limit <= 0 {
 		return nil, nil
 	}
+	channel := store.ChannelOrEmail(p.Channel)
 	// Held deliveries whose notification was read meanwhile are skipped
 	// first; SKIP LOCKED leaves those another claim is looking at.
 	if _, err := q.db.Exec(ctx, `
 UPDATE deliveries d SET state = 'skipped', last_message = $2, updated_at = $1
-WHERE d.id IN (SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= $1 AND unless_read
+WHERE d.id IN (SELECT id FROM deliveries WHERE channel = $3 AND state = 'queued' AND not_before <= $1 AND unless_read
         AND EXISTS (SELECT 1 FROM notifications n
             WHERE n.user_id = deliveries.user_id AND n.event_id = deliveries.event_id AND n.read_at IS NOT NULL)
-        FOR UPDATE SKIP LOCKED)`, ts(p.Now), store.SkipReasonRead); err != nil {
+        FOR UPDATE SKIP LOCKED)`, ts(p.Now), store.SkipReasonRead, channel); err != nil {
 		return nil, fmt.Errorf("postgres: delivery claim: %w", mapErr(err, ""))
 	}
 	rows, err := q.db.Query(ctx, `
 WITH queued AS (
-    SELECT id FROM deliveries WHERE state = 'queued' AND not_before IS NULL ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED
+    SELECT id FROM deliveries WHERE channel = $6 AND state = 'queued' AND not_before IS NULL ORDER BY channel, id LIMIT $5 FOR UPDATE SKIP LOCKED
 ), held AS (
-    SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= $3
-    ORDER BY not_before LIMIT $5 FOR UPDATE SKIP LOCKED
+    SELECT id FROM deliveries WHERE channel = $6 AND state = 'queued' AND not_before <= $3
+    ORDER BY channel, not_before LIMIT $5 FOR UPDATE SKIP LOCKED
 ), retrying AS (
-    SELECT id FROM deliveries WHERE state = 'retrying' AND next_attempt_at <= $3
-    ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED
+    SELECT id FROM deliveries WHERE channel = $6 AND state = 'retrying' AND next_attempt_at <= $3
+    ORDER BY channel, next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED
 ), lapsed AS (
-    SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= $3
-    ORDER BY lease_until LIMIT $5 FOR UPDATE SKIP LOCKED
+    SELECT id FROM deliveries WHERE channel = $6 AND state = 'sending' AND lease_until <= $3
+    ORDER BY channel, lease_until LIMIT $5 FOR UPDATE SKIP LOCKED
 ), due AS (
     SELECT id FROM queued UNION ALL SELECT id FROM held UNION ALL SELECT id FROM retrying UNION ALL SELECT id FROM lapsed
     ORDER BY id LIMIT $5
 )
 UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1,
     lease_owner = $1, lease_until = $2, last_attempt_at = $3, updated_at = $3,
-    message_id = CASE WHEN d.message_id = ''
+    message_id = CASE WHEN d.message_id = '' AND $4 <> ''
         THEN substr(md5(random()::text || clock_timestamp()::text || d.id::text), 1, 16) || '.' || d.id || '@' || $4
         ELSE d.message_id END
 FROM due
 WHERE d.id = due.id
-RETURNING d.id, d.event_id, d.user_id, d.company_id, d.address, d.state, d.attempts, d.last_code, d.last_message,
+RETURNING d.id, d.channel, d.target, d.event_id, d.user_id, d.company_id, d.address, d.state, d.attempts, d.last_code, d.last_message,
     d.created_at, d.updated_at, d.sent_at, d.reason, d.message_id, d.last_attempt_at, d.next_attempt_at,
     d.not_before, d.hold_reason, d.lease_until,
     CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.name FROM users u WHERE u.id = d.user_id), '')
          ELSE coalesce((SELECT c.name FROM companies c WHERE c.id = d.company_id), '') END,
     CASE WHEN d.user_id <> '' THEN coalesce((SELECT u.locale FROM users u WHERE u.id = d.user_id), '') ELSE '' END,
     d.id IN (SELECT id FROM lapsed)`,
-		p.Owner, ts(p.LeaseUntil), ts(p.Now), p.MessageIDDomain, p.Limit)
+		p.Owner, ts(p.LeaseUntil), ts(p.Now), p.MessageIDDomain, p.Limit, channel)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery claim: %w", mapErr(err, ""))
 	}
@@ -160,13 +161,14 @@ WHERE state = 'sending' AND lease_owner = ANY($1::text[])`, p.Owners, ts(p.Lease
 
 // DeliveryNextLapse is when the next lease of another owner lapses; see
 // store.Queries.
-func (q *queries) DeliveryNextLapse(ctx context.Context, exclude []string) (*time.Time, error) {
+func (q *queries) DeliveryNextLapse(ctx context.Context, channel string, exclude []string) (*time.Time, error) {
 	if exclude == nil {
 		exclude = []string{} // <> ALL(NULL) would match nothing
 	}
 	var next *time.Time
 	err := q.db.QueryRow(ctx, `SELECT lease_until FROM deliveries
-WHERE state = 'sending' AND lease_owner <> ALL($1::text[]) ORDER BY lease_until LIMIT 1`, exclude).Scan(&next)
+WHERE channel = $2 AND state = 'sending' AND lease_owner <> ALL($1::text[]) ORDER BY channel, lease_until LIMIT 1`,
+		exclude, store.ChannelOrEmail(channel)).Scan(&next)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -183,7 +185,10 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 	if p.ID == 0 {
 		query, args := set+` WHERE state = 'failed'`, []any{at}
 		if p.EventID > 0 {
-			query, args = query+` AND event_id = $2`, append(args, p.EventID)
+			query, args = query+fmt.Sprintf(` AND event_id = $%d`, len(args)+1), append(args, p.EventID)
+		}
+		if p.Channel != "" {
+			query, args = query+fmt.Sprintf(` AND channel = $%d`, len(args)+1), append(args, p.Channel)
 		}
 		tag, err := q.db.Exec(ctx, query, args...)
 		if err != nil {
@@ -212,11 +217,12 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 }
 
 // DeliveryNextDue is the earliest next attempt of the retrying deliveries.
-func (q *queries) DeliveryNextDue(ctx context.Context) (*time.Time, error) {
+func (q *queries) DeliveryNextDue(ctx context.Context, channel string) (*time.Time, error) {
 	var next *time.Time
 	err := q.db.QueryRow(ctx, `SELECT least(
-    (SELECT min(next_attempt_at) FROM deliveries WHERE state = 'retrying'),
-    (SELECT min(not_before) FROM deliveries WHERE state = 'queued' AND not_before IS NOT NULL))`).Scan(&next)
+    (SELECT min(next_attempt_at) FROM deliveries WHERE channel = $1 AND state = 'retrying'),
+    (SELECT min(not_before) FROM deliveries WHERE channel = $1 AND state = 'queued' AND not_before IS NOT NULL))`,
+		store.ChannelOrEmail(channel)).Scan(&next)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery next due: %w", mapErr(err, ""))
 	}

@@ -51,7 +51,7 @@ func (q *queries) DeliveryHoldCandidates(ctx context.Context, eventID int64, typ
 	query := `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
     EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
 FROM deliveries d JOIN users u ON u.id = d.user_id
-WHERE d.event_id = $1 AND d.state = 'queued' AND d.user_id <> ''
+WHERE d.event_id = $1 AND d.state = 'queued' AND d.user_id <> '' AND d.channel = 'email'
     AND (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0 OR (u.email_if_unread_minutes IS NULL AND $2 > 0))
 ORDER BY d.id`
 	args := []any{eventID, typeMinutes}
@@ -61,7 +61,7 @@ ORDER BY d.id`
 		query = `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
     EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
 FROM users u JOIN deliveries d ON d.event_id = $1 AND d.address = u.email AND d.user_id = u.id
-WHERE (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0) AND d.state = 'queued'
+WHERE (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0) AND d.state = 'queued' AND d.channel = 'email'
 ORDER BY d.id`
 		args = args[:1]
 	}
@@ -107,7 +107,7 @@ func (q *queries) DeliveryHeldList(ctx context.Context, eventID int64, now time.
 		limit = 100
 	}
 	rows, err := q.db.Query(ctx, `SELECT user_id, address, not_before, hold_reason FROM deliveries
-WHERE event_id = $1 AND state = 'queued' AND not_before > $2 ORDER BY user_id COLLATE "C", id LIMIT $3`,
+WHERE event_id = $1 AND state = 'queued' AND not_before > $2 AND channel = 'email' ORDER BY user_id COLLATE "C", id LIMIT $3`,
 		eventID, ts(now), min(limit, 1000))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: delivery held list: %w", mapErr(err, ""))

@@ -296,11 +296,25 @@ func (q *queries) GroupDelete(ctx context.Context, group string) (int, error) {
 }
 
 func (q *queries) MonitorStats(ctx context.Context, now time.Time) (*store.MonitorStats, error) {
-	byState, err := q.deliveryCounts(ctx, "stats", `SELECT state, count(*) FROM deliveries GROUP BY state`)
+	st := &store.MonitorStats{DeliveriesByState: store.ZeroStates()}
+	rows, err := q.r.QueryContext(ctx, `SELECT channel, state, count(*) FROM deliveries GROUP BY channel, state`)
 	if err != nil {
-		return nil, err
+		return nil, mapErr("stats", err)
 	}
-	st := &store.MonitorStats{DeliveriesByState: byState}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			channel, state string
+			n              int
+		)
+		if err := rows.Scan(&channel, &state, &n); err != nil {
+			return nil, mapErr("stats", err)
+		}
+		st.CountDeliveries(channel, state, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("stats", err)
+	}
 	// ORDER BY … LIMIT 1 rather than min(): the column keeps its DATETIME
 	// type, which the driver reads as a time.
 	var oldest time.Time

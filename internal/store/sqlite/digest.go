@@ -231,8 +231,8 @@ func (q *queries) DigestComplete(ctx context.Context, p *store.DigestCompletePar
 			if d.NotBefore != nil {
 				hold = store.HoldQuietHours
 			}
-			if err := q.w.QueryRowContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, not_before, hold_reason)
-				VALUES (?, ?, '', ?, 'digest', 'queued', ?, ?, ?, ?) RETURNING id`, -d.ID, d.UserID, d.Address, created, created, tsPtr(d.NotBefore), hold).Scan(&d.Delivery); err != nil {
+			if err := q.w.QueryRowContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, not_before, hold_reason, target)
+				VALUES (?, ?, '', ?, 'digest', 'queued', ?, ?, ?, ?, ?) RETURNING id`, -d.ID, d.UserID, d.Address, created, created, tsPtr(d.NotBefore), hold, d.Address).Scan(&d.Delivery); err != nil {
 				return err
 			}
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order.
-const deliveryColumns = `id, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
+const deliveryColumns = `id, channel, target, event_id, user_id, company_id, address, state, attempts, last_code, last_message,
 	created_at, updated_at, sent_at, reason, message_id, last_attempt_at, next_attempt_at, not_before, hold_reason`
 
 // scanDelivery reads deliveryColumns, plus extra destinations after them.
@@ -25,7 +25,7 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (store.Deli
 		sent, last, next sql.NullTime
 		notBefore        sql.NullTime
 	)
-	dest := append([]any{&d.ID, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &state, &d.Attempts,
+	dest := append([]any{&d.ID, &d.Channel, &d.Target, &d.EventID, &d.UserID, &d.CompanyID, &d.Address, &state, &d.Attempts,
 		&d.LastCode, &d.LastMessage, &d.CreatedAt, &d.UpdatedAt, &sent, &d.Reason, &d.MessageID, &last, &next,
 		&notBefore, &d.HoldReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
@@ -55,18 +55,19 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 		return nil, nil
 	}
 	now, lease := ts(p.Now), ts(p.LeaseUntil)
+	channel := store.ChannelOrEmail(p.Channel)
 	var out []store.ClaimedDelivery
 	// The lapsed claims are read first, in the same transaction (one
 	// writer at a time): RETURNING only sees the new state.
 	err := q.atomic(ctx, func(q *queries) error {
-		if _, err := q.w.ExecContext(ctx, skipReadSQL, now, store.SkipReasonRead); err != nil {
+		if _, err := q.w.ExecContext(ctx, skipReadSQL, now, store.SkipReasonRead, channel); err != nil {
 			return mapErr("delivery claim", err)
 		}
-		lapsed, err := q.lapsedIDs(ctx, now, p.Limit)
+		lapsed, err := q.lapsedIDs(ctx, channel, now, p.Limit)
 		if err != nil {
 			return err
 		}
-		out, err = q.claim(ctx, p, now, lease)
+		out, err = q.claim(ctx, p, channel, now, lease)
 		for i := range out {
 			_, out[i].Rescued = lapsed[out[i].ID]
 		}
@@ -81,17 +82,17 @@ func (q *queries) DeliveryClaim(ctx context.Context, p *store.DeliveryClaimParam
 
 // skipReadSQL marks skipped the due deliveries held unless read whose
 // person read the event's in-app notification meanwhile (?1 now, ?2 the
-// reason).
+// reason, ?3 the channel).
 const skipReadSQL = `UPDATE deliveries SET state = 'skipped', last_message = ?2, updated_at = ?1
-	WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= ?1)
+	WHERE id IN (SELECT id FROM deliveries WHERE channel = ?3 AND state = 'queued' AND not_before <= ?1)
 		AND unless_read AND EXISTS (SELECT 1 FROM notifications n
 			WHERE n.user_id = deliveries.user_id AND n.event_id = deliveries.event_id AND n.read_at IS NOT NULL)`
 
 // lapsedIDs are the deliveries whose claim lapsed that a claim of limit
 // at now may take.
-func (q *queries) lapsedIDs(ctx context.Context, now time.Time, limit int) (map[int64]struct{}, error) {
-	rows, err := q.w.QueryContext(ctx, `SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= ?
-		ORDER BY lease_until LIMIT ?`, now, limit)
+func (q *queries) lapsedIDs(ctx context.Context, channel string, now time.Time, limit int) (map[int64]struct{}, error) {
+	rows, err := q.w.QueryContext(ctx, `SELECT id FROM deliveries WHERE channel = ? AND state = 'sending' AND lease_until <= ?
+		ORDER BY lease_until LIMIT ?`, channel, now, limit)
 	if err != nil {
 		return nil, mapErr("delivery claim", err)
 	}
@@ -107,24 +108,24 @@ func (q *queries) lapsedIDs(ctx context.Context, now time.Time, limit int) (map[
 	return out, mapErr("delivery claim", rows.Err())
 }
 
-func (q *queries) claim(ctx context.Context, p *store.DeliveryClaimParams, now, lease time.Time) ([]store.ClaimedDelivery, error) {
+func (q *queries) claim(ctx context.Context, p *store.DeliveryClaimParams, channel string, now, lease time.Time) ([]store.ClaimedDelivery, error) {
 	rows, err := q.w.QueryContext(ctx, `UPDATE deliveries SET state = 'sending', attempts = attempts + 1,
 			lease_owner = ?1, lease_until = ?2, last_attempt_at = ?3, updated_at = ?3,
-			message_id = CASE WHEN message_id = '' THEN lower(hex(randomblob(8))) || '.' || id || '@' || ?4 ELSE message_id END
+			message_id = CASE WHEN message_id = '' AND ?4 <> '' THEN lower(hex(randomblob(8))) || '.' || id || '@' || ?4 ELSE message_id END
 		WHERE id IN (
-			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' AND not_before IS NULL ORDER BY id LIMIT ?5)
+			SELECT id FROM (SELECT id FROM deliveries WHERE channel = ?6 AND state = 'queued' AND not_before IS NULL ORDER BY channel, id LIMIT ?5)
 			UNION ALL
-			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' AND not_before <= ?3 ORDER BY not_before LIMIT ?5)
+			SELECT id FROM (SELECT id FROM deliveries WHERE channel = ?6 AND state = 'queued' AND not_before <= ?3 ORDER BY channel, not_before LIMIT ?5)
 			UNION ALL
-			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'retrying' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?5)
+			SELECT id FROM (SELECT id FROM deliveries WHERE channel = ?6 AND state = 'retrying' AND next_attempt_at <= ?3 ORDER BY channel, next_attempt_at LIMIT ?5)
 			UNION ALL
-			SELECT id FROM (SELECT id FROM deliveries WHERE state = 'sending' AND lease_until <= ?3 ORDER BY lease_until LIMIT ?5)
+			SELECT id FROM (SELECT id FROM deliveries WHERE channel = ?6 AND state = 'sending' AND lease_until <= ?3 ORDER BY channel, lease_until LIMIT ?5)
 			ORDER BY 1 LIMIT ?5)
 		RETURNING `+deliveryColumns+`, lease_until,
 			CASE WHEN user_id <> '' THEN coalesce((SELECT name FROM users WHERE users.id = deliveries.user_id), '')
 			     ELSE coalesce((SELECT name FROM companies WHERE companies.id = deliveries.company_id), '') END,
 			CASE WHEN user_id <> '' THEN coalesce((SELECT locale FROM users WHERE users.id = deliveries.user_id), '') ELSE '' END`,
-		p.Owner, lease, now, p.MessageIDDomain, p.Limit)
+		p.Owner, lease, now, p.MessageIDDomain, p.Limit, channel)
 	if err != nil {
 		return nil, mapErr("delivery claim", err)
 	}
@@ -158,10 +159,11 @@ func (q *queries) DeliveryRenew(ctx context.Context, p *store.DeliveryRenewParam
 	return int(n), mapErr("delivery renew", err)
 }
 
-func (q *queries) DeliveryNextLapse(ctx context.Context, exclude []string) (*time.Time, error) {
+func (q *queries) DeliveryNextLapse(ctx context.Context, channel string, exclude []string) (*time.Time, error) {
 	var next sql.NullTime
-	err := q.r.QueryRowContext(ctx, `SELECT lease_until FROM deliveries WHERE state = 'sending'
-		AND lease_owner NOT IN (SELECT value FROM json_each(?)) ORDER BY lease_until LIMIT 1`, jsonList(exclude)).Scan(&next)
+	err := q.r.QueryRowContext(ctx, `SELECT lease_until FROM deliveries WHERE channel = ? AND state = 'sending'
+		AND lease_owner NOT IN (SELECT value FROM json_each(?)) ORDER BY channel, lease_until LIMIT 1`,
+		store.ChannelOrEmail(channel), jsonList(exclude)).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -234,6 +236,9 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 		if p.EventID > 0 {
 			query, args = query+` AND event_id = ?`, append(args, p.EventID)
 		}
+		if p.Channel != "" {
+			query, args = query+` AND channel = ?`, append(args, p.Channel)
+		}
 		res, err := q.w.ExecContext(ctx, query, args...)
 		if err != nil {
 			return 0, mapErr("delivery retry", err)
@@ -261,14 +266,14 @@ func (q *queries) DeliveryRetry(ctx context.Context, p *store.DeliveryRetryParam
 	return n, err
 }
 
-func (q *queries) DeliveryNextDue(ctx context.Context) (*time.Time, error) {
+func (q *queries) DeliveryNextDue(ctx context.Context, channel string) (*time.Time, error) {
 	var next sql.NullTime
 	// Not min(): an aggregate loses the column's DATETIME type.
 	err := q.r.QueryRowContext(ctx, `SELECT at FROM (
-			SELECT * FROM (SELECT next_attempt_at AS at FROM deliveries WHERE state = 'retrying' ORDER BY next_attempt_at LIMIT 1)
+			SELECT * FROM (SELECT next_attempt_at AS at FROM deliveries WHERE channel = ?1 AND state = 'retrying' ORDER BY channel, next_attempt_at LIMIT 1)
 			UNION ALL
-			SELECT * FROM (SELECT not_before AS at FROM deliveries WHERE state = 'queued' AND not_before IS NOT NULL ORDER BY not_before LIMIT 1))
-		ORDER BY at LIMIT 1`).Scan(&next)
+			SELECT * FROM (SELECT not_before AS at FROM deliveries WHERE channel = ?1 AND state = 'queued' AND not_before IS NOT NULL ORDER BY channel, not_before LIMIT 1))
+		ORDER BY at LIMIT 1`, store.ChannelOrEmail(channel)).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

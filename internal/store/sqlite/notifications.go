@@ -198,24 +198,27 @@ type deliveryJSON struct {
 	C string `json:"c"`
 	A string `json:"a"`
 	R string `json:"r"`
+	T string `json:"t"`
 }
 
 func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInsertManyParams) (int, error) {
 	if len(p.Recipients) == 0 {
 		return 0, nil
 	}
+	channel := store.ChannelOrEmail(p.Channel)
 	rows := make([]deliveryJSON, len(p.Recipients))
 	for i, r := range p.Recipients {
-		rows[i] = deliveryJSON{U: r.UserID, C: r.CompanyID, A: r.Address, R: r.Reason}
+		addr, target := store.DeliveryAddress(channel, r)
+		rows[i] = deliveryJSON{U: r.UserID, C: r.CompanyID, A: addr, R: r.Reason, T: target}
 	}
 	payload, err := json.Marshal(rows)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delivery insert: %w", err)
 	}
 	at := ts(p.CreatedAt)
-	res, err := q.w.ExecContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at)
-		SELECT ?, value ->> '$.u', value ->> '$.c', value ->> '$.a', value ->> '$.r', 'queued', ?, ? FROM json_each(?) WHERE true
-		ON CONFLICT (event_id, address) DO NOTHING`, p.EventID, at, at, string(payload))
+	res, err := q.w.ExecContext(ctx, `INSERT INTO deliveries (event_id, user_id, company_id, address, reason, state, created_at, updated_at, channel, target)
+		SELECT ?, value ->> '$.u', value ->> '$.c', value ->> '$.a', value ->> '$.r', 'queued', ?, ?, ?, value ->> '$.t' FROM json_each(?) WHERE true
+		ON CONFLICT (event_id, address) DO NOTHING`, p.EventID, at, at, channel, string(payload))
 	if err != nil {
 		return 0, mapErr("delivery insert", err)
 	}
@@ -226,6 +229,9 @@ func (q *queries) DeliveryInsertMany(ctx context.Context, p *store.DeliveryInser
 func (q *queries) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]store.Delivery, error) {
 	var where []string
 	var args []any
+	if p.Channel != "" {
+		where, args = append(where, "channel = ?"), append(args, p.Channel)
+	}
 	if p.EventID > 0 {
 		where, args = append(where, "event_id = ?"), append(args, p.EventID)
 	}

@@ -49,7 +49,7 @@ func (q *queries) DeliveryHoldCandidates(ctx context.Context, eventID int64, typ
 	query := `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
 			EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
 		FROM deliveries d JOIN users u ON u.id = d.user_id
-		WHERE d.event_id = ? AND d.state = 'queued' AND d.user_id <> ''
+		WHERE d.event_id = ? AND d.state = 'queued' AND d.user_id <> '' AND d.channel = 'email'
 			AND (u.quiet_hours <> '' OR u.email_if_unread_minutes > 0 OR (u.email_if_unread_minutes IS NULL AND ? > 0))
 		ORDER BY d.id`
 	args := []any{eventID, typeMinutes}
@@ -59,7 +59,7 @@ func (q *queries) DeliveryHoldCandidates(ctx context.Context, eventID int64, typ
 		query = `SELECT d.id, d.user_id, u.time_zone, u.quiet_hours, u.email_if_unread_minutes,
 			EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = d.user_id AND n.event_id = d.event_id)
 		FROM users u CROSS JOIN deliveries d ON d.event_id = ? AND d.address = u.email AND d.user_id = u.id
-		WHERE (quiet_hours <> '' OR email_if_unread_minutes > 0) AND d.state = 'queued'
+		WHERE (quiet_hours <> '' OR email_if_unread_minutes > 0) AND d.state = 'queued' AND d.channel = 'email'
 		ORDER BY d.id`
 		args = args[:1]
 	}
@@ -115,7 +115,7 @@ func (q *queries) DeliveryHold(ctx context.Context, holds []store.DeliveryHoldPa
 
 func (q *queries) DeliveryHeldList(ctx context.Context, eventID int64, now time.Time, limit int) ([]store.HeldDelivery, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT user_id, address, not_before, hold_reason FROM deliveries
-		WHERE event_id = ? AND state = 'queued' AND not_before > ? ORDER BY user_id, id LIMIT ?`,
+		WHERE event_id = ? AND state = 'queued' AND not_before > ? AND channel = 'email' ORDER BY user_id, id LIMIT ?`,
 		eventID, ts(now), clampLimit(limit, 100, 1000))
 	if err != nil {
 		return nil, mapErr("delivery held list", err)

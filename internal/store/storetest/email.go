@@ -148,7 +148,7 @@ func testDeliveryClaim(t *testing.T, s store.Store) {
 			t.Errorf("retrying delivery %+v", d)
 		}
 		checkTimePtr(t, "NextAttemptAt", d.NextAttemptAt, ptr(norm(next)))
-		due, err := s.DeliveryNextDue(ctx)
+		due, err := s.DeliveryNextDue(ctx, "email")
 		must(t, err)
 		checkTimePtr(t, "DeliveryNextDue", due, ptr(norm(next)))
 
@@ -177,7 +177,7 @@ func testDeliveryClaim(t *testing.T, s store.Store) {
 		if cs[0].Attempts != 2 || cs[0].MessageID != msgIDs[d2] || cs[0].Rescued {
 			t.Errorf("retry %+v", cs[0].Delivery)
 		}
-		if due, err := s.DeliveryNextDue(ctx); err != nil || due != nil {
+		if due, err := s.DeliveryNextDue(ctx, "email"); err != nil || due != nil {
 			t.Errorf("DeliveryNextDue = %v, %v; want none", due, err)
 		}
 		// E's lease lapses at +4m; D's holds until +10m.
@@ -345,7 +345,7 @@ func testDeliveryLeases(t *testing.T, s store.Store) {
 	}
 	nextLapse := func(want *time.Time, exclude ...string) {
 		t.Helper()
-		got, err := s.DeliveryNextLapse(ctx, exclude)
+		got, err := s.DeliveryNextLapse(ctx, "email", exclude)
 		must(t, err)
 		checkTimePtr(t, fmt.Sprintf("DeliveryNextLapse(%v)", exclude), got, want)
 	}

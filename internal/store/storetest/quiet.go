@@ -97,7 +97,7 @@ func testDeliveryHold(t *testing.T, s store.Store) {
 	if len(held) != 2 || held[0].UserID != "ann" || held[0].Reason != store.HoldQuietHours || held[1].Reason != store.HoldUnread {
 		t.Errorf("held list = %+v", held)
 	}
-	next, err := s.DeliveryNextDue(ctx)
+	next, err := s.DeliveryNextDue(ctx, "email")
 	must(t, err)
 	checkTimePtr(t, "NextDue", next, ptr(norm(at(10*time.Minute))))
 
@@ -122,14 +122,14 @@ func testDeliveryHold(t *testing.T, s store.Store) {
 	if d := getDelivery(t, s, ids[1]); d.State != store.DeliverySkipped || d.LastMessage != store.SkipReasonRead {
 		t.Errorf("read delivery = %s %q, want skipped", d.State, d.LastMessage)
 	}
-	next, err = s.DeliveryNextDue(ctx)
+	next, err = s.DeliveryNextDue(ctx, "email")
 	must(t, err)
 	checkTimePtr(t, "NextDue", next, ptr(norm(at(time.Hour))))
 	sameIDs(t, "claimed when quiet hours end", claim("D", at(time.Hour)), []int64{ids[0]})
 	if held, _ := s.DeliveryHeldList(ctx, ev.ID, at(time.Hour), 10); len(held) != 0 {
 		t.Errorf("held after it left: %+v", held)
 	}
-	if next, _ := s.DeliveryNextDue(ctx); next != nil {
+	if next, _ := s.DeliveryNextDue(ctx, "email"); next != nil {
 		t.Errorf("NextDue with nothing held = %v", next)
 	}
 }

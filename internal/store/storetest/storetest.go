@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveryClaim", testDeliveryClaim},
 		{"DeliveryClaimConcurrent", testDeliveryClaimConcurrent},
 		{"DeliveryLeases", testDeliveryLeases},
+		{"OutboundChannels", testOutboundChannels},
 		{"Attachments", testAttachments},
 		{"InTx", testInTx},
 		{"QueriesInTx", testQueriesInTx},

@@ -1,4 +1,4 @@
-package email
+package outbound
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func TestClaimRenewal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &renewStore{err: tc.err, delay: tc.delay}
-			m := &Mailer{st: st, cfg: Config{Lease: lease}, logger: slog.New(slog.DiscardHandler), now: time.Now,
+			m := &Runner{ch: stubChannel{}, st: st, cfg: Config{Lease: lease}, logger: slog.New(slog.DiscardHandler), now: time.Now,
 				leases: leases{held: map[string]claim{}}}
 			c := claim{owner: "a", held: new(atomic.Int64)}
 			before := time.Now().Add(tc.left).UnixNano()
@@ -67,7 +67,7 @@ func TestClaimRenewal(t *testing.T) {
 			}
 		})
 	}
-	m := &Mailer{st: &renewStore{}, cfg: Config{Lease: lease}, leases: leases{held: map[string]claim{}}}
+	m := &Runner{ch: stubChannel{}, st: &renewStore{}, cfg: Config{Lease: lease}, leases: leases{held: map[string]claim{}}}
 	m.renew(time.Minute) // nothing held: no statement
 	young := claim{owner: "young", held: new(atomic.Int64)}
 	young.held.Store(time.Now().Add(lease - lease/16).UnixNano())
@@ -77,3 +77,10 @@ func TestClaimRenewal(t *testing.T) {
 		t.Errorf("%d renewals with no claim to renew", n)
 	}
 }
+
+// stubChannel names a channel and sends nothing.
+type stubChannel struct{}
+
+func (stubChannel) Name() string              { return "stub" }
+func (stubChannel) Ready() bool               { return false }
+func (stubChannel) Begin(context.Context) Job { return nil }

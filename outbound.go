@@ -1,0 +1,36 @@
+package cloche
+
+import (
+	"context"
+	"time"
+)
+
+// OutboundChannels names the channels whose deliveries leave the process
+// (email, then push and webhook), in the order they were registered.
+func (s *Service) OutboundChannels() []string { return s.outbound.Channels() }
+
+// DeliveriesRescuedByChannel counts, per outbound channel, the deliveries
+// this process took again because the claim of the process sending them
+// lapsed.
+func (s *Service) DeliveriesRescuedByChannel() map[string]int64 { return s.outbound.Rescued() }
+
+// RetryFailedDeliveriesOf queues every failed delivery of channel again
+// (every channel's when empty; only those of event eventID, when it is not
+// zero) and returns how many. An unknown channel is ErrInvalid.
+func (s *Service) RetryFailedDeliveriesOf(ctx context.Context, channel string, eventID int64) (int, error) {
+	n, err := s.outbound.RetryFailed(ctx, channel, eventID, s.now())
+	return n, wrap("retry failed deliveries", err)
+}
+
+// addChannels registers the outbound channels: each is a package that
+// implements outbound.Channel, sent by the shared layer.
+func (s *Service) addChannels(_ options) error {
+	r, err := s.outbound.Add(s.mailer, s.mailer.OutboundConfig())
+	if err != nil {
+		return err
+	}
+	s.mailer.SetRunner(r)
+	return nil
+}
+
+func (s *Service) now() time.Time { return s.clock() }
