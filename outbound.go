@@ -3,6 +3,9 @@ package cloche
 import (
 	"context"
 	"time"
+
+	"github.com/cloche/cloche/internal/outbound"
+	"github.com/cloche/cloche/internal/push"
 )
 
 // OutboundChannels names the channels whose deliveries leave the process
@@ -30,6 +33,18 @@ func (s *Service) addChannels(_ options) error {
 		return err
 	}
 	s.mailer.SetRunner(r)
+	pc := push.NewChannel(s.store, push.ChannelConfig{
+		Subject: s.cfg.Push.Subject, Timeout: s.cfg.Push.Timeout.D(), Concurrency: s.cfg.Push.Concurrency, Keys: s.PushKeys,
+	}, s.logger)
+	pc.SetClock(s.clock)
+	pr, err := s.outbound.Add(pc, outbound.Config{
+		// A slow push service may take several timeouts for a batch.
+		SendTimeout: 4 * s.cfg.Push.Timeout.D(),
+	})
+	if err != nil {
+		return err
+	}
+	s.disp.SetPusher(pr)
 	return nil
 }
 

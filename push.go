@@ -106,3 +106,9 @@ func (s *Service) PushSubscriptions(ctx context.Context, users []string) ([]Push
 	subs, err := s.store.PushSubscriptionList(ctx, users)
 	return subs, wrap("push subscriptions", err)
 }
+
+// SendDuePushes starts a job that sends whatever push is due now: for a
+// clock moved by hand (tests) or an operator who wants it now.
+func (s *Service) SendDuePushes(ctx context.Context) error {
+	return wrap("send due pushes", s.outbound.Runner(store.OutboundPush).Kick(ctx))
+}

@@ -167,6 +167,8 @@ type Dispatcher struct {
 	batch *batcher
 	// mailer starts the sending of an event's deliveries.
 	mailer Mailer
+	// pusher starts the sending of an event's pushes (push.go).
+	pusher Mailer
 	// types and contacts remember what planning read lately.
 	types    typeCache
 	contacts contactCache
@@ -177,6 +179,9 @@ type Dispatcher struct {
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
 // one, deliveries are queued and nothing starts sending them.
 func (d *Dispatcher) SetMailer(m Mailer) { d.mailer = m }
+
+// SetPusher gives the dispatcher what starts the sending of pushes.
+func (d *Dispatcher) SetPusher(p Mailer) { d.pusher = p }
 
 // New returns a Dispatcher. Register its workers, build the queue, then
 // call SetQueue before the first Notify.
@@ -529,6 +534,11 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		out.Counts[p.channel] = counts[p.channel]
 		for _, a := range fp.Also {
 			out.Counts[a.Channel] = counts[a.Channel]
+		}
+		if p.channel == store.ChannelPush && counts[p.channel] > 0 {
+			if err := d.queuePush(ctx, tx, ev, now); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if out.Counts[store.ChannelEmail] > 0 {

@@ -36,4 +36,13 @@ type PushQueries interface {
 	// PushSubscriptionGet returns subscription id; ErrNotFound when it is
 	// gone.
 	PushSubscriptionGet(ctx context.Context, id int64) (*PushSubscription, error)
+	// PushSubscriptionsByID returns those of ids that still exist, by id.
+	PushSubscriptionsByID(ctx context.Context, ids []int64) ([]PushSubscription, error)
+	// PushTargets returns, for the push notifications of an event, one
+	// recipient per subscription of their person (Target: the
+	// subscription's id), by user and subscription.
+	PushTargets(ctx context.Context, eventID int64) ([]DeliveryRecipient, error)
+	// PushNotificationIDs returns the ids of the push notifications of an
+	// event for the users, by user.
+	PushNotificationIDs(ctx context.Context, eventID int64, users []string) (map[string]int64, error)
 }

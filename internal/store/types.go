@@ -36,6 +36,11 @@ func (c Channel) InApp() bool {
 	return c == ChannelMessage || c == ChannelHeaderMessage || c == ChannelAlert
 }
 
+// Notifies reports whether c creates a notification per person: the
+// in-app channels, and push (the notification a push shows, read when
+// clicked).
+func (c Channel) Notifies() bool { return c.InApp() || c == ChannelPush }
+
 // Label is the human name of the channel.
 func (c Channel) Label() string {
 	switch c {

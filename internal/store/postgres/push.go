@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -91,4 +92,62 @@ func (q *queries) PushSubscriptionGet(ctx context.Context, id int64) (*store.Pus
 		return nil, fmt.Errorf("postgres: push subscription %d: %w", id, mapErr(err, ""))
 	}
 	return &s, nil
+}
+
+func (q *queries) PushSubscriptionsByID(ctx context.Context, ids []int64) ([]store.PushSubscription, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+pushColumns+` FROM push_subscriptions WHERE id = ANY($1) ORDER BY id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push subscriptions: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, scanPushSubscription)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push subscriptions: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
+func (q *queries) PushTargets(ctx context.Context, eventID int64) ([]store.DeliveryRecipient, error) {
+	rows, err := q.db.Query(ctx, `SELECT s.user_id, s.id FROM notifications n
+		JOIN push_subscriptions s ON s.user_id = n.user_id
+		WHERE n.event_id = $1 AND n.channel = 'push' ORDER BY s.user_id, s.id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push targets: %w", mapErr(err, ""))
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeliveryRecipient, error) {
+		var (
+			r  store.DeliveryRecipient
+			id int64
+		)
+		err := row.Scan(&r.UserID, &id)
+		r.Target, r.Reason = strconv.FormatInt(id, 10), "subscription"
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push targets: %w", mapErr(err, ""))
+	}
+	return out, nil
+}
+
+func (q *queries) PushNotificationIDs(ctx context.Context, eventID int64, users []string) (map[string]int64, error) {
+	rows, err := q.db.Query(ctx, `SELECT user_id, id FROM notifications
+		WHERE event_id = $1 AND channel = 'push' AND user_id = ANY($2::text[])`, eventID, users)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push notifications: %w", mapErr(err, ""))
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var (
+			u  string
+			id int64
+		)
+		if err := rows.Scan(&u, &id); err != nil {
+			return nil, fmt.Errorf("postgres: push notifications: %w", mapErr(err, ""))
+		}
+		out[u] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: push notifications: %w", mapErr(err, ""))
+	}
+	return out, nil
 }

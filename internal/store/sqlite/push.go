@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/cloche/cloche/internal/store"
 )
@@ -86,4 +87,68 @@ func (q *queries) PushSubscriptionGet(ctx context.Context, id int64) (*store.Pus
 	}
 	s.CreatedAt = s.CreatedAt.UTC()
 	return &s, nil
+}
+
+func (q *queries) PushSubscriptionsByID(ctx context.Context, ids []int64) ([]store.PushSubscription, error) {
+	b, _ := json.Marshal(ids)
+	rows, err := q.r.QueryContext(ctx, `SELECT `+pushColumns+` FROM push_subscriptions
+		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, string(b))
+	if err != nil {
+		return nil, mapErr("push subscriptions", err)
+	}
+	defer rows.Close()
+	var out []store.PushSubscription
+	for rows.Next() {
+		var s store.PushSubscription
+		if err := rows.Scan(&s.ID, &s.UserID, &s.Endpoint, &s.P256dh, &s.Auth, &s.CreatedAt); err != nil {
+			return nil, mapErr("push subscriptions", err)
+		}
+		s.CreatedAt = s.CreatedAt.UTC()
+		out = append(out, s)
+	}
+	return out, mapErr("push subscriptions", rows.Err())
+}
+
+func (q *queries) PushTargets(ctx context.Context, eventID int64) ([]store.DeliveryRecipient, error) {
+	rows, err := q.w.QueryContext(ctx, `SELECT s.user_id, s.id FROM notifications n
+		JOIN push_subscriptions s ON s.user_id = n.user_id
+		WHERE n.event_id = ? AND n.channel = 'push' ORDER BY s.user_id, s.id`, eventID)
+	if err != nil {
+		return nil, mapErr("push targets", err)
+	}
+	defer rows.Close()
+	var out []store.DeliveryRecipient
+	for rows.Next() {
+		var (
+			r  store.DeliveryRecipient
+			id int64
+		)
+		if err := rows.Scan(&r.UserID, &id); err != nil {
+			return nil, mapErr("push targets", err)
+		}
+		r.Target, r.Reason = strconv.FormatInt(id, 10), "subscription"
+		out = append(out, r)
+	}
+	return out, mapErr("push targets", rows.Err())
+}
+
+func (q *queries) PushNotificationIDs(ctx context.Context, eventID int64, users []string) (map[string]int64, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT user_id, id FROM notifications
+		WHERE event_id = ? AND channel = 'push' AND user_id IN (SELECT value FROM json_each(?))`, eventID, jsonList(users))
+	if err != nil {
+		return nil, mapErr("push notifications", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var (
+			u  string
+			id int64
+		)
+		if err := rows.Scan(&u, &id); err != nil {
+			return nil, mapErr("push notifications", err)
+		}
+		out[u] = id
+	}
+	return out, mapErr("push notifications", rows.Err())
 }
