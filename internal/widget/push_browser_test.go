@@ -15,7 +15,6 @@ import (
 
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/browsertest"
-	"github.com/cloche/cloche/internal/push"
 	"github.com/cloche/cloche/internal/push/pushtest"
 	"github.com/cloche/cloche/internal/testdb"
 )
@@ -144,7 +143,7 @@ func testPushOptIn(t *testing.T, e *env, browser *browsertest.Browser) {
 	// payload it decrypts is what the worker receives.
 	e.notify(map[string]any{"key": "message:internal", "title": "Server restarted", "body": "See <a href=\"https://status.example/42\">the status page</a>.",
 		"user_ids": []string{"10"}, "force_channel": "push"})
-	payload := pushPayload(t, e, ps, sub.ID)
+	payload := pushPayload(t, ps, sub.ID)
 	var p struct {
 		NotificationID int64  `json:"notification_id"`
 		Title          string `json:"title"`
@@ -158,7 +157,7 @@ func testPushOptIn(t *testing.T, e *env, browser *browsertest.Browser) {
 	// activation (getNotifications never lists it, though showNotification
 	// resolved): the push is delivered again, as a push service does, until
 	// it shows.
-	shown := `navigator.serviceWorker.getRegistration('/').then(r => r.getNotifications()).then(ns => ns.length === 1 && ns[0].title === 'Server restarted' && ns[0].body === 'See the status page.' && ns[0].tag === 'cloche-` + strconv.FormatInt(p.NotificationID, 10) + `')`
+	shown := `navigator.serviceWorker.getRegistration('/').then(r => r.getNotifications()).then(ns => ns.length === 1 && ns[0].title === 'Server restarted' && ns[0].body === 'See the status page (https://status.example/42).' && ns[0].tag === 'cloche-` + strconv.FormatInt(p.NotificationID, 10) + `')`
 	for attempt := 1; ; attempt++ {
 		tb.do(chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 			_, err := cdp.Call(ctx, tg, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
@@ -338,19 +337,11 @@ func waitAsyncFor(tb *tab, expr string, d time.Duration) bool {
 
 // pushPayload is the payload of the push the service received for
 // subscription sub, decrypted with its keys.
-func pushPayload(t *testing.T, e *env, ps *pushtest.Server, sub string) []byte {
+func pushPayload(t *testing.T, ps *pushtest.Server, sub string) []byte {
 	t.Helper()
-	// TEMPORARY until the outbound layer sends pushes: craft it.
-	page, err := e.svc.Inbox(context.Background(), cloche.InboxQuery{UserID: "10", All: true})
-	if err != nil {
-		t.Fatal(err)
+	got := ps.Wait(t, "the push", func(p []pushtest.Push) bool { return len(p) > 0 })
+	if p := got[0]; p.Subscription != sub || p.Err != nil || p.Urgency != "normal" {
+		t.Fatalf("push %+v: want one to %s, decrypted, of normal urgency", p, sub)
 	}
-	for _, it := range page.Items {
-		if it.Channel == cloche.ChannelPush {
-			b, _ := push.Payload{Title: it.Title, Body: "See the status page.", URL: "https://status.example/42", NotificationID: it.ID}.Marshal()
-			return b
-		}
-	}
-	t.Fatalf("no push notification in %+v", page.Items)
-	return nil
+	return got[0].Payload
 }
