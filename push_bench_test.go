@@ -157,4 +157,3 @@ func (r *rawDB) seedPushSubscriptions(b *testing.B, sub *pushtest.Subscription, 
 		b.Fatal(err)
 	}
 }
-
