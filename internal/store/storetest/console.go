@@ -61,7 +61,7 @@ func testStats(t *testing.T, s store.Store) {
 			t.Errorf("PublishedEvents = %d, want 5 (the one of yesterday left out)", st.PublishedEvents)
 		}
 		equal(t, "Reached", st.Reached, map[store.Channel]int{
-			store.ChannelEmail: 5, store.ChannelMessage: 7, store.ChannelHeaderMessage: 0, store.ChannelAlert: 2,
+			store.ChannelEmail: 5, store.ChannelMessage: 7, store.ChannelHeaderMessage: 0, store.ChannelAlert: 2, store.ChannelPush: 0,
 		})
 		if st.PendingEvents != 5 || st.OverdueEvents != 3 {
 			t.Errorf("PendingEvents, OverdueEvents = %d, %d; want 5, 3", st.PendingEvents, st.OverdueEvents)
