@@ -55,6 +55,12 @@ type env struct {
 
 func newEnv(t *testing.T, dbURL string) *env {
 	t.Helper()
+	return newEnvWith(t, dbURL, nil)
+}
+
+// newEnvWith is newEnv with settings changed by configure.
+func newEnvWith(t *testing.T, dbURL string, configure func(*cloche.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t}
 	host := httptest.NewServer(http.HandlerFunc(e.serveHost))
@@ -66,6 +72,9 @@ func newEnv(t *testing.T, dbURL string) *env {
 	cfg.TimeZone = "Europe/Paris"
 	cfg.HTTP.CORSOrigins = []string{e.host}
 	cfg.Realtime.Retry = cloche.Duration(200 * time.Millisecond)
+	if configure != nil {
+		configure(&cfg)
+	}
 	svc, err := cloche.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +166,11 @@ var hostPage = template.Must(template.New("host").Parse(`<!doctype html>
 // token-url; toasts: the bell's toasts and desktop attributes), and
 // /token?user=ID.
 func (e *env) serveHost(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/cloche-sw.js" { // the one line README asks of a host
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprintf(w, "importScripts('%s/widget/cloche-sw.js');\n", e.api)
+		return
+	}
 	user := r.URL.Query().Get("user")
 	tok, _, err := e.svc.UserToken(r.Context(), user, 10*time.Minute)
 	if err != nil {
@@ -174,7 +188,7 @@ func (e *env) serveHost(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("renew") == "1" {
 			data["Token"], data["TokenURL"] = "expired.or.forged", "/token?user="+user
 		}
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+e.api+"; connect-src 'self' "+e.api+"; style-src 'none'; img-src 'self'")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+e.api+"; connect-src 'self' "+e.api+"; worker-src 'self'; style-src 'none'; img-src 'self'")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = hostPage.Execute(w, data)
 	default:

@@ -22,6 +22,12 @@
 // desktop (a desktop notification while the page is out of sight, if the
 // person allowed them).
 //
+// Browser push: the bell's menu offers "Turn on desktop notifications" when the
+// server sends pushes and the browser can show them; only that click asks the
+// browser's permission. The service worker is the host's /cloche-sw.js (one
+// line importing Cloche's /widget/cloche-sw.js, see the README), registered
+// with the scope "/"; data-sw and data-sw-scope on the script tag change both.
+//
 // The elements of a page share one live stream (Server-Sent Events) per API and
 // token. A stream the browser cannot resume by itself (the server answered an
 // error, e.g. 503 while it restarts) is opened again with its last event id,
@@ -50,7 +56,7 @@
       ack: 'OK, understood', counter: (i, n) => `Alert ${i} of ${n}`,
       status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
       settings: 'Settings', settingsTitle: 'Notification settings', back: 'Back to the notifications',
-      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert' },
+      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert', push: 'Desktop' },
       allOf: (c) => `All: ${c}`, required: 'required', loading: 'Loading…', loadFailed: 'The settings could not be loaded.',
       timeZone: 'Time zone', useZone: (z) => `Use this device’s: ${z}`,
       quiet: 'Quiet hours: no e-mail', quietFrom: 'From', quietTo: 'to', quietDays: 'And all day on',
@@ -62,6 +68,9 @@
       actFailed: 'The server could not be reached. Trying again…', newItem: (t) => `New notification: ${t}`,
       tabs: { all: 'All', unread: 'Unread', archive: 'Archive' }, filters: 'Show', category: 'Category', anyCategory: 'Any category',
       emptyTab: { all: 'No notifications.', unread: 'No unread notifications.', archive: 'No archived notifications.' }, emptyCategory: 'No notifications in this category.',
+      pushOn: 'Turn on desktop notifications', pushOff: 'Turn off desktop notifications',
+      pushDenied: 'Desktop notifications are blocked in this browser’s settings for this site.',
+      pushFailed: 'Desktop notifications could not be turned on.',
     },
     fr: {
       notifications: 'Notifications',
@@ -73,7 +82,7 @@
       ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
       status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
       settings: 'Réglages', settingsTitle: 'Réglages des notifications', back: 'Retour aux notifications',
-      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte' },
+      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte', push: 'Bureau' },
       allOf: (c) => `Toutes : ${c}`, required: 'obligatoire', loading: 'Chargement…', loadFailed: 'Les réglages n’ont pas pu être chargés.',
       timeZone: 'Fuseau horaire', useZone: (z) => `Utiliser celui de cet appareil : ${z}`,
       quiet: 'Heures calmes : pas d’e-mail', quietFrom: 'De', quietTo: 'à', quietDays: 'Et toute la journée le',
@@ -85,10 +94,13 @@
       actFailed: 'Le serveur est injoignable. Nouvel essai…', newItem: (t) => `Nouvelle notification : ${t}`,
       tabs: { all: 'Toutes', unread: 'Non lues', archive: 'Archives' }, filters: 'Afficher', category: 'Catégorie', anyCategory: 'Toute catégorie',
       emptyTab: { all: 'Aucune notification.', unread: 'Aucune notification non lue.', archive: 'Aucune notification archivée.' }, emptyCategory: 'Aucune notification dans cette catégorie.',
+      pushOn: 'Activer les notifications sur le bureau', pushOff: 'Désactiver les notifications sur le bureau',
+      pushDenied: 'Les notifications sont bloquées pour ce site dans les réglages du navigateur.',
+      pushFailed: 'Les notifications sur le bureau n’ont pas pu être activées.',
     },
   };
 
-  const CHANNELS = ['email', 'message', 'header_message', 'alert'];
+  const CHANNELS = ['email', 'message', 'header_message', 'alert', 'push'];
   const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
   // dayName is a weekday's name in lang (DAYS[i]; 2024-01-01 was a Monday).
@@ -997,6 +1009,126 @@
     if (times) setText(p.time, ago(it.visible_at, lang)); // relative times are refreshed when the menu opens
   }
 
+  // --- Browser push -----------------------------------------------------------
+
+  // Push is the bell's "desktop notifications" switch: the browser's
+  // subscription (under the host's service worker) registered with Cloche for
+  // the person. state: hidden (unsupported, or the server sends no pushes),
+  // off, on, denied (the browser blocks them), busy.
+  class Push {
+    constructor(bell) {
+      this.bell = bell;
+      this.state = 'hidden';
+      this.failed = false;
+      this.key = null; // {public_key, enabled}, once fetched
+    }
+
+    static supported() {
+      return window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+    }
+
+    get worker() { return conf.sw || '/cloche-sw.js'; }
+    get scope() { return conf.swScope || '/'; }
+
+    registration() { return navigator.serviceWorker.getRegistration(new URL(this.scope, location.href).href); }
+
+    // tellWorker hands the worker what it needs to mark a clicked
+    // notification read: the API, the token and the token-url.
+    tellWorker(reg) {
+      const conn = this.bell.conn;
+      const w = reg && (reg.active || reg.waiting || reg.installing);
+      if (w && conn) w.postMessage({ type: 'cloche:config', api: conn.api, token: conn.token, tokenUrl: conn.tokenURL || '' });
+    }
+
+    // refresh reads the state without asking the person anything.
+    async refresh() {
+      if (!Push.supported() || !this.bell.conn) return this.set('hidden');
+      try {
+        if (!this.key) {
+          const r = await fetch(this.bell.conn.api + '/api/v1/push/public-key', { credentials: 'omit', cache: 'no-store' });
+          this.key = r.ok ? await r.json() : { enabled: false };
+        }
+        if (!this.key.enabled) return this.set('hidden');
+        if (Notification.permission === 'denied') return this.set('denied');
+        const reg = await this.registration();
+        const sub = reg && Notification.permission === 'granted' ? await reg.pushManager.getSubscription() : null;
+        this.tellWorker(reg);
+        this.set(sub ? 'on' : 'off');
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        this.set('hidden');
+      }
+    }
+
+    async toggle() {
+      const was = this.state;
+      this.failed = false;
+      this.set('busy');
+      try {
+        if (was === 'on') await this.off(); else await this.on();
+      } catch (err) {
+        console.warn('cloche: desktop notifications:', err.message);
+        this.failed = was !== 'on';
+        await this.refresh();
+      }
+    }
+
+    async on() {
+      const perm = await Notification.requestPermission();
+      if (perm !== 'granted') return this.set(perm === 'denied' ? 'denied' : 'off');
+      const reg = await navigator.serviceWorker.register(this.worker, { scope: this.scope });
+      await activated(reg);
+      this.tellWorker(reg);
+      const key = fromBase64URL(this.key.public_key);
+      let sub = await reg.pushManager.getSubscription();
+      const old = sub && sub.options && sub.options.applicationServerKey;
+      if (sub && old && !sameBytes(new Uint8Array(old), key)) {
+        await sub.unsubscribe(); // made with another server's key
+        sub = null;
+      }
+      if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      await this.bell.conn.request('POST', '/push-subscriptions', sub.toJSON());
+      this.set('on');
+    }
+
+    async off() {
+      const reg = await this.registration();
+      const sub = reg && (await reg.pushManager.getSubscription());
+      if (sub) {
+        try {
+          await this.bell.conn.request('DELETE', '/push-subscriptions', { endpoint: sub.endpoint });
+        } catch (err) {
+          if (err.status !== 404) throw err;
+        }
+        await sub.unsubscribe();
+      }
+      this.set('off');
+    }
+
+    set(state) {
+      this.state = state;
+      this.bell.renderPush();
+    }
+  }
+
+  // activated resolves once the registration's worker is active.
+  function activated(reg) {
+    const w = reg.installing || reg.waiting || reg.active;
+    if (!w || w.state === 'activated') return Promise.resolve();
+    return new Promise((resolve) => {
+      w.addEventListener('statechange', () => { if (w.state === 'activated') resolve(); });
+    });
+  }
+
+  function fromBase64URL(s) {
+    const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+    return Uint8Array.from(b, (c) => c.charCodeAt(0));
+  }
+
+  function sameBytes(a, b) {
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+
   // <cloche-bell>: the message channel.
   class ClocheBell extends ClocheElement {
     constructor() {
@@ -1023,9 +1155,13 @@
       this.announcer = h('div', { class: 'sr announcer', role: 'status', 'aria-live': 'polite' });
       this.toasts = h('div', { class: 'toasts' });
       this.settings = new Settings(this);
+      this.push = new Push(this);
+      this.pushButton = h('button', { class: 'link', type: 'button', 'data-action': 'push', part: 'push-button' });
+      this.pushNote = h('p', { class: 'push-note', role: 'status' });
+      this.pushRow = h('div', { class: 'push', hidden: true }, this.pushButton, this.pushNote);
       this.listView = h('div', { class: 'list-view' },
         h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.settingsButton)),
-        this.filters, this.notice, this.list, this.empty, this.sentinel);
+        this.filters, this.notice, this.list, this.empty, this.sentinel, this.pushRow);
       this.panel = h('div', { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', tabindex: '-1', hidden: true },
         this.listView, this.settings.view);
       this.top = h('div', { class: 'wrap' }, this.button, this.panel, this.announcer, this.toasts);
@@ -1101,6 +1237,7 @@
       this.render(); // fresh relative times
       this.times = false;
       this.position();
+      this.push.refresh();
       this.panel.focus();
       this.checkMore();
     }
@@ -1139,6 +1276,18 @@
       if (ok) this.checkMore();
     }
 
+    renderPush() {
+      if (!this.built) return;
+      const s = this.strings, st = this.push.state;
+      this.pushRow.hidden = st === 'hidden';
+      this.pushButton.hidden = st === 'denied';
+      if (st === 'busy') this.pushButton.setAttribute('aria-disabled', 'true'); else this.pushButton.removeAttribute('aria-disabled');
+      this.pushButton.textContent = st === 'on' ? s.pushOff : s.pushOn;
+      this.pushRow.dataset.state = st;
+      this.pushNote.textContent = st === 'denied' ? s.pushDenied : this.push.failed ? s.pushFailed : '';
+      this.pushNote.hidden = !this.pushNote.textContent;
+    }
+
     async clicked(e) {
       const b = e.target.closest('button[data-action]');
       if (!b || this.busy.has(b)) return;
@@ -1157,6 +1306,7 @@
       this.busy.add(b);
       b.setAttribute('aria-disabled', 'true');
       switch (b.dataset.action) {
+        case 'push': await this.push.toggle(); break;
         case 'read-all': await this.readAll(); break;
         case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
         case 'postpone': await this.act(Number(li.dataset.id), 'postpone'); break;
@@ -1257,6 +1407,7 @@
       this.allButton.hidden = this.archived || (n === 0 && !this.items.some((x) => !x.read_at));
       setText(this.settingsButton, s.settings);
       this.settings.render();
+      this.renderPush();
       this.renderNotice(true);
       this.filters.setAttribute('aria-label', s.filters);
       for (const b of this.tabButtons) {
@@ -1509,6 +1660,8 @@ h2 { margin: 0; font-size: 1rem; }
 .links .action { min-height: 24px; padding: .15rem .6rem; border: 1px solid var(--_accent); border-radius: 4px; background: var(--_bg); color: var(--_accent); font: inherit; font-size: .85rem; text-decoration: none; cursor: pointer; }
 .note { margin: .3rem 0 0; font-size: .85rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--_muted); }
+.push { padding: .5rem 1rem; border-top: 1px solid var(--_border); font-size: .85rem; }
+.push-note { margin: .2rem 0 0; color: var(--_muted); }
 .actions { display: flex; flex-wrap: wrap; gap: .2rem .6rem; justify-content: flex-end; }
 .list-view, .settings { background: inherit; }
 .settings .head { align-items: center; }
