@@ -73,6 +73,7 @@ type Service struct {
 	outbound *outbound.Registry
 	webhooks *webhook.Hooks
 	access   accessState // API keys and user tokens (access.go)
+	push     pushState   // VAPID keys (push.go)
 	hub      *realtime.Hub
 	live     liveRun // the hub's run, between Start and Stop (live.go)
 	sweeps   liveRun // the sweep for stranded events, between Start and Stop (rescue.go)

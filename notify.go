@@ -20,6 +20,7 @@ const (
 	ChannelMessage       = store.ChannelMessage
 	ChannelHeaderMessage = store.ChannelHeaderMessage
 	ChannelAlert         = store.ChannelAlert
+	ChannelPush          = store.ChannelPush
 )
 
 // Notification is the abstract notification a sender builds: Key names its
@@ -257,9 +258,9 @@ func (s *Service) SetType(ctx context.Context, t NotificationType, opts ...TypeO
 		t.StatusType = cmpOr(t.StatusType, store.StatusNeutral)
 		switch {
 		case t.DefaultChannel == "":
-			return store.Invalid("default_channel", "is required for a new type (email, message, header_message, alert)")
+			return store.Invalid("default_channel", "is required for a new type (email, message, header_message, alert, push)")
 		case !t.DefaultChannel.Valid():
-			return store.Invalid("default_channel", "%q is not a channel (email, message, header_message, alert)", t.DefaultChannel)
+			return store.Invalid("default_channel", "%q is not a channel (email, message, header_message, alert, push)", t.DefaultChannel)
 		case !t.StatusType.Valid():
 			return store.Invalid("status_type", "%q is not a status type (%s)", t.StatusType, joinStrings(store.StatusTypes))
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/cloche/cloche/internal/outbound"
+	"github.com/cloche/cloche/internal/push"
 	"github.com/cloche/cloche/internal/webhook"
 )
 
@@ -45,6 +47,18 @@ func (s *Service) addChannels(o options) error {
 	}
 	s.webhooks.SetRunner(r)
 	s.disp.AddPublishHook(s.webhooks)
+	pc := push.NewChannel(s.store, push.ChannelConfig{
+		Subject: s.cfg.Push.Subject, Timeout: s.cfg.Push.Timeout.D(), Concurrency: s.cfg.Push.Concurrency, Keys: s.PushKeys,
+	}, s.logger)
+	pc.SetClock(s.clock)
+	pr, err := s.outbound.Add(pc, outbound.Config{
+		// A slow push service may take several timeouts for a batch.
+		SendTimeout: 4 * s.cfg.Push.Timeout.D(),
+	})
+	if err != nil {
+		return err
+	}
+	s.disp.SetPusher(pr)
 	return nil
 }
 

@@ -202,7 +202,7 @@ func checkSettings(settings []PreferenceSetting, types []NotificationType, merge
 			continue
 		}
 		if !p.Channel.Valid() {
-			errs = append(errs, store.Invalid(field+".channel", "%q is not a channel (email, message, header_message, alert)", in.Channel))
+			errs = append(errs, store.Invalid(field+".channel", "%q is not a channel (email, message, header_message, alert, push)", in.Channel))
 			continue
 		}
 		if in.Enabled == nil && !merge {

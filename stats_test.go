@@ -49,7 +49,7 @@ func TestStats(t *testing.T) {
 		if st.PublishedEvents != 3 {
 			t.Errorf("PublishedEvents = %d, want 3", st.PublishedEvents)
 		}
-		wantReached := map[cloche.Channel]int{cloche.ChannelEmail: 2, cloche.ChannelMessage: 2, cloche.ChannelHeaderMessage: 0, cloche.ChannelAlert: 1}
+		wantReached := map[cloche.Channel]int{cloche.ChannelEmail: 2, cloche.ChannelMessage: 2, cloche.ChannelHeaderMessage: 0, cloche.ChannelAlert: 1, cloche.ChannelPush: 0}
 		if !reflect.DeepEqual(st.Reached, wantReached) {
 			t.Errorf("Reached = %v, want %v", st.Reached, wantReached)
 		}

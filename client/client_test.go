@@ -217,6 +217,26 @@ func TestClient(t *testing.T) {
 			if at, err := me.Me().Postpone(ctx, id, &until); err != nil || !at.Equal(until) {
 				t.Errorf("postpone: %v %v", at, err)
 			}
+			// Browser push: the key, a browser registered and forgotten.
+			if k, err := me.PushPublicKey(ctx); err != nil || len(k.PublicKey) != 87 || k.Enabled {
+				t.Errorf("push key: %+v %v (want a key, not enabled without push.subject)", k, err)
+			}
+			browser := client.PushSubscriptionInput{Endpoint: "https://push.example/abc", Keys: client.PushKeys{
+				P256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+				Auth:   "tBHItJI5svbpez7KI4CCXg"}}
+			if sub, err := me.SubscribePush(ctx, browser); err != nil || sub.ID == 0 {
+				t.Errorf("subscribe: %+v %v", sub, err)
+			}
+			browser.Keys.Auth = "short"
+			if _, err := me.SubscribePush(ctx, browser); !errors.Is(err, client.ErrInvalid) {
+				t.Errorf("subscribe with a bad auth secret: %v", err)
+			}
+			if err := me.UnsubscribePush(ctx, browser.Endpoint); err != nil {
+				t.Errorf("unsubscribe: %v", err)
+			}
+			if err := me.UnsubscribePush(ctx, browser.Endpoint); !errors.Is(err, client.ErrNotFound) {
+				t.Errorf("unsubscribe again: %v", err)
+			}
 			if _, err := me.Types(ctx); !errors.Is(err, client.ErrForbidden) {
 				t.Errorf("a user token on a host route: %v", err)
 			}

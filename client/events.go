@@ -21,7 +21,7 @@ type Notification struct {
 	// AccountType reaches the active people of an account type
 	// (entrepreneur and equipe_appui include hybride); "all" everybody.
 	AccountType  string   `json:"account_type,omitempty"`
-	ForceChannel string   `json:"force_channel,omitempty"` // email, message, header_message, alert
+	ForceChannel string   `json:"force_channel,omitempty"` // email, message, header_message, alert, push
 	Context      *Context `json:"context,omitempty"`
 	CheckURL     string   `json:"check_url,omitempty"`
 	// URL is what the notification leads to (http or https, at most

@@ -44,18 +44,21 @@ func (v AxeViolation) String() string {
 	return b.String()
 }
 
-// Axe runs axe-core's WCAG 2.x A and AA rules (and its best practices)
-// on the tab's document, open shadow roots included, and returns the
-// violations. The script is injected by the DevTools protocol, under no
-// page's policy.
-func Axe(ctx context.Context) ([]AxeViolation, error) {
+// Axe runs axe-core's WCAG 2.x A and AA rules (and its best practices),
+// or only the given rules, on the tab's document, open shadow roots
+// included, and returns the violations. The script is injected by the
+// DevTools protocol, under no page's policy.
+func Axe(ctx context.Context, rules ...string) ([]AxeViolation, error) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource+"\n;typeof axe === 'object'")); err != nil {
 		return nil, fmt.Errorf("axe: inject: %w", err)
 	}
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {
-		runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-		resultTypes: ['violations'],
-	}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	only := `{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }`
+	if len(rules) > 0 {
+		b, _ := json.Marshal(rules)
+		only = `{ type: 'rule', values: ` + string(b) + ` }`
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, { runOnly: `+only+`, resultTypes: ['violations'] })
+		.then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		return nil, fmt.Errorf("axe: run: %w", err)
 	}

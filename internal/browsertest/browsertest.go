@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,8 +81,9 @@ const DefaultTimeout = 2 * time.Minute
 
 // New starts chromium for t, with a fresh profile in a temporary folder,
 // and stops it when t ends. Without chromium, t is skipped with the command
-// that installs it, or fails when CLOCHE_TEST_REQUIRE_ALL=1.
-func New(t testing.TB) *Browser {
+// that installs it, or fails when CLOCHE_TEST_REQUIRE_ALL=1. extra are
+// more switches, "name" or "name=value", for the tests that need them.
+func New(t testing.TB, extra ...string) *Browser {
 	t.Helper()
 	path, err := Chromium()
 	if err != nil {
@@ -97,6 +99,13 @@ func New(t testing.TB) *Browser {
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(profile)}
 	for _, f := range Flags {
 		opts = append(opts, chromedp.Flag(f, true))
+	}
+	for _, f := range extra {
+		if name, value, ok := strings.Cut(f, "="); ok {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(f, true))
+		}
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)

@@ -44,6 +44,7 @@ type root struct {
 	Migrate    migrateCmd    `cmd:"" help:"Create or upgrade the database schema."`
 	APIKey     apikeyCmd     `cmd:"" name:"apikey" help:"Create, list and revoke the API keys of host applications."`
 	Token      tokenCmd      `cmd:"" help:"Mint user tokens; show the secret that signs them."`
+	Push       pushCmd       `cmd:"" help:"Browser push: print the VAPID public key."`
 }
 
 // globals are accepted by every command.
@@ -380,7 +381,7 @@ func parseContextFlag(s string) (*cloche.Context, error) {
 
 // channelEnum and friends list the values kong accepts for enum flags.
 const (
-	channelEnum       = "email,message,header_message,alert"
+	channelEnum       = "email,message,header_message,alert,push"
 	inAppChannelEnum  = "message,header_message,alert"
 	statusTypeEnum    = "neutral,valid,invalid,caution,document,calendar"
 	eventStatusEnum   = "pending,published,cancelled,expired,dropped,failed"

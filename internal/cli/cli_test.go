@@ -532,7 +532,7 @@ func TestServeDemo(t *testing.T) {
 				if resp.StatusCode != http.StatusOK || len(body) == 0 {
 					t.Errorf("GET %s: %d", u, resp.StatusCode)
 				}
-				if u == demoURL[1] && !strings.Contains(string(body), "<cloche-bell>") {
+				if u == demoURL[1] && !strings.Contains(string(body), "<cloche-bell") {
 					t.Errorf("the demo page has no bell:\n%s", body)
 				}
 			}

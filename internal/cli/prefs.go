@@ -25,7 +25,7 @@ type prefsDefaultsCmd struct {
 type prefsScope struct {
 	Type     string   `name:"type" placeholder:"KEY" help:"A type key, e.g. task:status:valid."`
 	Category string   `name:"category" placeholder:"CATEGORY" help:"A category: a type key's first segment, e.g. task."`
-	Channel  []string `name:"channel" placeholder:"CHANNEL=on|off|default" help:"A channel (email, message, header_message, alert) turned on, off, or back to what it inherits (default). Repeatable."`
+	Channel  []string `name:"channel" placeholder:"CHANNEL=on|off|default" help:"A channel (email, message, header_message, alert, push) turned on, off, or back to what it inherits (default). Repeatable."`
 }
 
 var channelSetting = regexp.MustCompile(`^([a-z_]+)=(on|off|default)$`)

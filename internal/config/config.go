@@ -35,6 +35,7 @@ type Config struct {
 	SMTP      SMTP      `koanf:"smtp"`
 	Email     Email     `koanf:"email"`
 	Webhooks  Webhooks  `koanf:"webhooks"`
+	Push      Push      `koanf:"push"`
 
 	// The HTTP API and its authentication (http.go).
 	HTTP     HTTP     `koanf:"http"`
@@ -113,6 +114,7 @@ func Default() Config {
 		SMTP:     defaultSMTP(),
 		Email:    defaultEmail(),
 		Webhooks: defaultWebhooks(),
+		Push:     defaultPush(),
 		HTTP:     defaultHTTP(),
 		Auth:     defaultAuth(),
 		Realtime: Realtime{
@@ -175,6 +177,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.SMTP.validate()...)
 	errs = append(errs, c.Email.validate()...)
 	errs = append(errs, c.Webhooks.validate()...)
+	errs = append(errs, c.Push.validate()...)
 	errs = append(errs, c.HTTP.validate(), c.Auth.validate())
 	errs = append(errs, c.Realtime.validate()...)
 	return errors.Join(errs...)

@@ -87,7 +87,7 @@ func TestPage(t *testing.T) {
 	if strings.Count(body, "<script") != 1 {
 		t.Errorf("the page has a script besides the widget's:\n%s", body)
 	}
-	for _, el := range []string{"<cloche-bell></cloche-bell>", "<cloche-banner></cloche-banner>", "<cloche-alerts></cloche-alerts>",
+	for _, el := range []string{"<cloche-bell toasts></cloche-bell>", "<cloche-banner></cloche-banner>", "<cloche-alerts></cloche-alerts>",
 		`<option value="12" selected>Gaëlle Roux (12)</option>`, `href="/console/send"`, "member, Boulangerie du Port"} {
 		if !strings.Contains(body, el) {
 			t.Errorf("the page lacks %s", el)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cloche/cloche"
@@ -28,8 +30,15 @@ const EnvScreenshots = "CLOCHE_SCREENSHOTS"
 // docs/screenshots/demo-page.png with CLOCHE_SCREENSHOTS=1, else into a
 // temporary folder. On the way, it checks that the page's widget, under
 // the page's strict policy, shows what is sent.
-func TestDemoScreenshot(t *testing.T) {
-	browser := browsertest.New(t)
+// demoServer is `cloche serve --demo` in a test: the demo directory
+// loaded, the API, the widget and the demo page on a loopback port.
+type demoServer struct {
+	svc  *cloche.Service
+	base string // http://127.0.0.1:port
+}
+
+func startDemo(t *testing.T) *demoServer {
+	t.Helper()
 	ctx := context.Background()
 	cfg := cloche.DefaultConfig()
 	cfg.DatabaseURL = testdb.SQLiteURL(t)
@@ -61,18 +70,31 @@ func TestDemoScreenshot(t *testing.T) {
 	}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return &demoServer{svc: svc, base: "http://" + ln.Addr().String()}
+}
 
+// notify sends to user 1 (Alice), on ch when not empty.
+func (d *demoServer) notify(t *testing.T, key, title, body string, ch cloche.Channel) int64 {
+	t.Helper()
+	var opts []cloche.NotifyOption
+	if ch != "" {
+		opts = append(opts, cloche.ForceChannel(ch))
+	}
+	res, err := d.svc.Notify(context.Background(), cloche.Notification{Key: key, Title: title, Body: body}, cloche.Recipients{UserIDs: []string{"1"}}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.EventID
+}
+
+func TestDemoScreenshot(t *testing.T) {
+	browser := browsertest.New(t)
+	ctx := context.Background()
+	d := startDemo(t)
+	svc := d.svc
 	notify := func(key, title, body string, ch cloche.Channel) int64 {
 		t.Helper()
-		var opts []cloche.NotifyOption
-		if ch != "" {
-			opts = append(opts, cloche.ForceChannel(ch))
-		}
-		res, err := svc.Notify(ctx, cloche.Notification{Key: key, Title: title, Body: body}, cloche.Recipients{UserIDs: []string{"1"}}, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.EventID
+		return d.notify(t, key, title, body, ch)
 	}
 	notify("workshop:reminder", "Atelier « Fixer ses prix » jeudi à 14 h", "Salle 3, inscription conseillée.", "")
 	notify("task:status:invalid", "Devis D-2026-017 refusé", "Le montant de la ligne 2 est à revoir.", cloche.ChannelMessage)
@@ -91,12 +113,12 @@ func TestDemoScreenshot(t *testing.T) {
 	console := browsertest.WatchConsole(tab)
 	wait := func(what, expr string) {
 		t.Helper()
-		if err := browsertest.Until(tab, expr, 10*time.Second); err != nil {
+		if err := browsertest.Until(tab, expr, time.Minute); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
 	shadow := browsertest.InShadow
-	if err := chromedp.Do(tab, chromedp.Navigate("http://"+ln.Addr().String()+"/demo?user=1")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(d.base+"/demo?user=1")); err != nil {
 		t.Fatal(err)
 	}
 	wait("the bell's count", shadow("cloche-bell", ".badge")+`.textContent === '4'`)
@@ -117,9 +139,52 @@ func TestDemoScreenshot(t *testing.T) {
 		}
 	}
 
-	path := filepath.Join(t.TempDir(), "demo-page.png")
+	shoot(t, tab, "demo-page.png")
+
+	// On a phone, the alert acknowledged, then the bell's menu.
+	phone := browser.Tab(t)
+	if err := chromedp.Do(phone, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(d.base+"/demo?user=1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := browsertest.Until(phone, `!`+shadow("cloche-alerts", ".backdrop")+`.hidden`, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, phone, "demo-phone-alert.png")
+	evalBool(t, phone, shadow("cloche-alerts", ".ack")+`.click() || true`)
+	if err := browsertest.Until(phone, shadow("cloche-alerts", ".backdrop")+`.hidden && `+shadow("cloche-bell", ".badge")+`.textContent === '4'`, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	evalBool(t, phone, shadow("cloche-bell", ".bell")+`.click() || true`)
+	if err := browsertest.Until(phone, shadow("cloche-bell", ".panel")+`.querySelectorAll('li.item').length === 5`, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, phone, "demo-phone.png")
+
+	// The dark theme: the page follows the system, the widget the page.
+	dark := browser.Tab(t)
+	if err := chromedp.Do(dark, darkScheme(), chromedp.Navigate(d.base+"/demo?user=1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := browsertest.Until(dark, shadow("cloche-bell", ".badge")+`.textContent === '4'`, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	evalBool(t, dark, shadow("cloche-bell", ".bell")+`.click() || true`)
+	if err := browsertest.Until(dark, shadow("cloche-bell", ".panel")+`.querySelectorAll('li.item').length === 5`, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if bg := evalString(t, dark, `getComputedStyle(`+shadow("cloche-bell", ".panel")+`).backgroundColor`); bg != "rgb(22, 27, 34)" {
+		t.Errorf("the menu's background in the dark: %s", bg)
+	}
+	shoot(t, dark, "demo-dark.png")
+}
+
+// shoot saves a screenshot of the tab's page as docs/screenshots/name with
+// CLOCHE_SCREENSHOTS=1, else in a temporary folder.
+func shoot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
 	if os.Getenv(EnvScreenshots) == "1" {
-		path = filepath.Join("..", "..", "docs", "screenshots", "demo-page.png")
+		path = filepath.Join("..", "..", "docs", "screenshots", name)
 	}
 	if err := browsertest.Screenshot(tab, path); err != nil {
 		t.Fatal(err)
@@ -128,7 +193,25 @@ func TestDemoScreenshot(t *testing.T) {
 	if err != nil || string(png[1:4]) != "PNG" {
 		t.Fatalf("screenshot %s: %v", path, err)
 	}
-	t.Logf("demo page screenshot: %s (%d bytes)", path, len(png))
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// darkScheme makes the tab's system prefer the dark colour scheme.
+func darkScheme() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})
+}
+
+func evalString(t *testing.T, tab context.Context, expr string) string {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func evalBool(t *testing.T, tab context.Context, expr string) bool {

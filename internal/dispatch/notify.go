@@ -200,6 +200,8 @@ type Dispatcher struct {
 	batch *batcher
 	// mailer starts the sending of an event's deliveries.
 	mailer Mailer
+	// pusher starts the sending of an event's pushes (push.go).
+	pusher Mailer
 	// types and contacts remember what planning read lately.
 	types    typeCache
 	contacts contactCache
@@ -216,6 +218,9 @@ func (d *Dispatcher) AddPublishHook(h PublishHook) { d.hooks = append(d.hooks, h
 // SetMailer gives the dispatcher what sends e-mail deliveries. Without
 // one, deliveries are queued and nothing starts sending them.
 func (d *Dispatcher) SetMailer(m Mailer) { d.mailer = m }
+
+// SetPusher gives the dispatcher what starts the sending of pushes.
+func (d *Dispatcher) SetPusher(p Mailer) { d.pusher = p }
 
 // New returns a Dispatcher. Register its workers, build the queue, then
 // call SetQueue before the first Notify.
@@ -273,7 +278,7 @@ func Validate(n *Notification, r *store.Recipients, opts Options, now time.Time)
 		check(store.CheckText("body", n.Body))
 	}
 	if opts.ForceChannel != "" && !opts.ForceChannel.Valid() {
-		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert)", opts.ForceChannel))
+		errs = append(errs, store.Invalid("force_channel", "%q is not a channel (email, message, header_message, alert, push)", opts.ForceChannel))
 	}
 	r.AccountType = strings.TrimSpace(r.AccountType)
 	if r.Empty() {
@@ -579,6 +584,11 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		out.Counts[p.channel] = counts[p.channel]
 		for _, a := range fp.Also {
 			out.Counts[a.Channel] = counts[a.Channel]
+		}
+		if p.channel == store.ChannelPush && counts[p.channel] > 0 {
+			if err := d.queuePush(ctx, tx, ev, now); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if out.Counts[store.ChannelEmail] > 0 {

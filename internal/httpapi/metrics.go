@@ -57,7 +57,7 @@ func newMetrics(reg *prometheus.Registry, svc *cloche.Service, streamer Streamer
 			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 300},
 		}),
 	}
-	for _, ch := range []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert} {
+	for _, ch := range []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert, cloche.ChannelPush} {
 		m.notifications.WithLabelValues(string(ch)) // every channel shows, at 0
 	}
 	collectors := []prometheus.Collector{m.requests, m.notifications, m.publishDelay, &statsCollector{svc: svc, logger: logger},

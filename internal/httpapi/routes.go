@@ -59,6 +59,11 @@ func (s *Server) apiRoutes() []route {
 
 		// User tokens.
 		{method: "POST", path: v1 + "/users/{id}/token", access: hostKey, handle: s.mintToken},
+
+		// Browser push: the key to subscribe with, a user's browsers.
+		{method: "GET", path: v1 + "/push/public-key", access: public, handle: s.pushPublicKey},
+		{method: "POST", path: v1 + "/me/push-subscriptions", access: userOnly, handle: s.pushSubscribe},
+		{method: "DELETE", path: v1 + "/me/push-subscriptions", access: userOnly, handle: s.pushUnsubscribe},
 	}
 	// A user's notifications and preferences: their own with a user
 	// token, anyone's with an API key.

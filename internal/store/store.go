@@ -179,6 +179,8 @@ type Queries interface {
 	DigestQueries
 	// Webhook outlets (webhook.go).
 	WebhookQueries
+	// Browser push subscriptions (push.go).
+	PushQueries
 	// Realtime feed (feed.go). NotificationSetRead, NotificationReadAll
 	// and NotificationPostpone add to the change log in their transaction;
 	// on a FeedListener store, they and NotificationFanOut also signal

@@ -8,28 +8,38 @@ import (
 // Channel is the way a notification reaches a person.
 type Channel string
 
-// The four channels of the seed. The set is fixed.
+// The channels. The four of the seed, and push (Web Push to the
+// browsers a person subscribed).
 const (
 	ChannelEmail         Channel = "email"
 	ChannelMessage       Channel = "message"
 	ChannelHeaderMessage Channel = "header_message"
 	ChannelAlert         Channel = "alert"
+	ChannelPush          Channel = "push"
 )
 
 // Channels lists every channel in a stable order.
-var Channels = []Channel{ChannelEmail, ChannelMessage, ChannelHeaderMessage, ChannelAlert}
+var Channels = []Channel{ChannelEmail, ChannelMessage, ChannelHeaderMessage, ChannelAlert, ChannelPush}
 
-// Valid reports whether c is one of the four channels.
+// Valid reports whether c is one of the channels.
 func (c Channel) Valid() bool {
 	switch c {
-	case ChannelEmail, ChannelMessage, ChannelHeaderMessage, ChannelAlert:
+	case ChannelEmail, ChannelMessage, ChannelHeaderMessage, ChannelAlert, ChannelPush:
 		return true
 	}
 	return false
 }
 
-// InApp reports whether c is shown in the host's pages rather than mailed.
-func (c Channel) InApp() bool { return c.Valid() && c != ChannelEmail }
+// InApp reports whether c is shown in the host's pages rather than sent
+// out of them (e-mail, push).
+func (c Channel) InApp() bool {
+	return c == ChannelMessage || c == ChannelHeaderMessage || c == ChannelAlert
+}
+
+// Notifies reports whether c creates a notification per person: the
+// in-app channels, and push (the notification a push shows, read when
+// clicked).
+func (c Channel) Notifies() bool { return c.InApp() || c == ChannelPush }
 
 // Label is the human name of the channel.
 func (c Channel) Label() string {
@@ -42,6 +52,8 @@ func (c Channel) Label() string {
 		return "Banner at the top of the page"
 	case ChannelAlert:
 		return "Alert (modal)"
+	case ChannelPush:
+		return "Browser push (desktop notification)"
 	}
 	return string(c)
 }

@@ -177,13 +177,15 @@ func channelLabel(ch cloche.Channel) string {
 		return "Banner (header_message)"
 	case cloche.ChannelAlert:
 		return "Alert (alert)"
+	case cloche.ChannelPush:
+		return "Browser push (push)"
 	case "":
 		return "—"
 	}
 	return string(ch)
 }
 
-var channels = []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert}
+var channels = []cloche.Channel{cloche.ChannelEmail, cloche.ChannelMessage, cloche.ChannelHeaderMessage, cloche.ChannelAlert, cloche.ChannelPush}
 
 func asTime(v any) (time.Time, bool) {
 	switch t := v.(type) {

@@ -48,9 +48,18 @@ type env struct {
 	// fields, when set, answers the preference routes as a server with
 	// the person-level fields of issue 10 (see fieldsServer).
 	fields atomic.Pointer[fieldsServer]
+	// hold, when set, holds every request of a user (/api/v1/me/…: the
+	// lists, the counts, the stream) until it is closed: a slow network.
+	hold atomic.Pointer[chan struct{}]
 }
 
 func newEnv(t *testing.T, dbURL string) *env {
+	t.Helper()
+	return newEnvWith(t, dbURL, nil)
+}
+
+// newEnvWith is newEnv with settings changed by configure.
+func newEnvWith(t *testing.T, dbURL string, configure func(*cloche.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t}
@@ -63,6 +72,9 @@ func newEnv(t *testing.T, dbURL string) *env {
 	cfg.TimeZone = "Europe/Paris"
 	cfg.HTTP.CORSOrigins = []string{e.host}
 	cfg.Realtime.Retry = cloche.Duration(200 * time.Millisecond)
+	if configure != nil {
+		configure(&cfg)
+	}
 	svc, err := cloche.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +113,13 @@ func (e *env) serveAPI(addr string) {
 		e.t.Fatal(err)
 	}
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := e.hold.Load(); h != nil && strings.HasPrefix(r.URL.Path, "/api/v1/me/") && r.Method != http.MethodOptions {
+			select {
+			case <-*h:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if r.URL.Path == "/api/v1/me/stream" {
 			e.streams.Add(1)
 			if r.URL.Query().Get("last_event_id") != "" {
@@ -135,16 +154,23 @@ var hostPage = template.Must(template.New("host").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Host</title>
 <script src="{{.API}}/widget/cloche.js" defer></script></head>
 <body>
-{{define "attrs"}} api="{{.API}}" token="{{.Token}}"{{with .TokenURL}} token-url="{{.}}"{{end}}{{with .Lang}} lang="{{.}}"{{end}}{{end}}
+{{define "attrs"}} api="{{.API}}" token="{{.Token}}"{{with .TokenURL}} token-url="{{.}}"{{end}}{{with .Lang}} lang="{{.}}"{{end}}{{with .Theme}} theme="{{.}}"{{end}}{{end}}
 <cloche-banner{{template "attrs" .}}></cloche-banner>
-<header><button id="before">Before</button> <cloche-bell{{template "attrs" .}}></cloche-bell></header>
+<header><button id="before">Before</button> <cloche-bell{{template "attrs" .}}{{if .Toasts}} toasts desktop{{end}}></cloche-bell></header>
 <main><p>The host's own page.</p><a id="after" href="#after">After</a></main>
 <cloche-alerts{{template "attrs" .}}></cloche-alerts>
 </body></html>`))
 
 // serveHost serves the host application: /app?user=ID[&lang=fr][&renew=1]
-// (renew: a token Cloche refuses, and a token-url), and /token?user=ID.
+// [&toasts=1][&theme=dark] (renew: a token Cloche refuses, and a
+// token-url; toasts: the bell's toasts and desktop attributes), and
+// /token?user=ID.
 func (e *env) serveHost(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/cloche-sw.js" { // the one line README asks of a host
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprintf(w, "importScripts('%s/widget/cloche-sw.js');\n", e.api)
+		return
+	}
 	user := r.URL.Query().Get("user")
 	tok, _, err := e.svc.UserToken(r.Context(), user, 10*time.Minute)
 	if err != nil {
@@ -157,11 +183,12 @@ func (e *env) serveHost(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
 	case "/app":
-		data := map[string]string{"API": e.api, "Token": tok, "Lang": r.URL.Query().Get("lang")}
+		q := r.URL.Query()
+		data := map[string]string{"API": e.api, "Token": tok, "Lang": q.Get("lang"), "Toasts": q.Get("toasts"), "Theme": q.Get("theme")}
 		if r.URL.Query().Get("renew") == "1" {
 			data["Token"], data["TokenURL"] = "expired.or.forged", "/token?user="+user
 		}
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+e.api+"; connect-src 'self' "+e.api+"; style-src 'none'; img-src 'self'")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+e.api+"; connect-src 'self' "+e.api+"; worker-src 'self'; style-src 'none'; img-src 'self'")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = hostPage.Execute(w, data)
 	default:
@@ -214,10 +241,21 @@ type tab struct {
 
 func (e *env) open(b *browsertest.Browser, query string) *tab {
 	e.t.Helper()
+	tb := e.openAnd(b, query, nil)
+	tb.live()
+	return tb
+}
+
+// openAnd opens a tab, runs before in it (emulation, scripts for new
+// documents), then loads the host page, without waiting for the stream.
+func (e *env) openAnd(b *browsertest.Browser, query string, before func(tb *tab)) *tab {
+	e.t.Helper()
 	tb := &tab{t: e.t, ctx: b.Tab(e.t)}
 	tb.console = browsertest.WatchConsole(tb.ctx)
+	if before != nil {
+		before(tb)
+	}
 	tb.do(chromedp.Navigate(e.host + "/app?" + query))
-	tb.live()
 	e.t.Cleanup(tb.checkConsole)
 	return tb
 }
@@ -325,6 +363,14 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Run("settings", func(t *testing.T) { e.t = t; testSettings(e, browser) })
 			t.Run("settings_keyboard", func(t *testing.T) { e.t = t; testSettingsKeyboard(e, browser) })
 			t.Run("settings_fields", func(t *testing.T) { e.t = t; testSettingsFields(e, browser) })
+			t.Run("focus", func(t *testing.T) { e.t = t; testFocus(e, browser) })
+			t.Run("loading", func(t *testing.T) { e.t = t; testLoading(e, browser) })
+			t.Run("failures", func(t *testing.T) { e.t = t; testFailures(e, browser) })
+			t.Run("a11y", func(t *testing.T) { e.t = t; testA11y(e, browser) })
+			t.Run("one_item_redrawn", func(t *testing.T) { e.t = t; testOneItemRedrawn(e, browser) })
+			t.Run("filters", func(t *testing.T) { e.t = t; testFilters(e, browser) })
+			t.Run("toasts", func(t *testing.T) { e.t = t; testToasts(e, browser) })
+			t.Run("dark", func(t *testing.T) { e.t = t; testDark(e, browser) })
 		})
 	}
 }
@@ -381,25 +427,26 @@ func testBell(e *env, browser *browsertest.Browser) {
 		t.Errorf("%d unread after marking read", n)
 	}
 
-	// Twelve more: ten show, the rest come with "load more".
-	for i := range 12 {
+	// Twenty-five more: twenty show, the rest come as the list is scrolled
+	// to its end.
+	for i := range 25 {
 		e.notify(map[string]any{"key": "message:internal", "title": fmt.Sprintf("Message %02d", i), "user_ids": []string{"10"}})
 	}
-	a.waitBadge("12")
+	a.waitBadge("25")
 	b.reload()
-	b.waitBadge("12")
+	b.waitBadge("25")
 	b.click("cloche-bell", ".bell")
-	b.wait("the first page", all("cloche-bell", "li.item")+`.length === 10 && !`+in("cloche-bell", ".more")+`.hidden`)
-	if got := js[string](b, in("cloche-bell", "li.item .title")+`.textContent`); !strings.HasSuffix(got, "Message 11") {
+	b.wait("the first page", all("cloche-bell", "li.item")+`.length === 20`)
+	if got := js[string](b, in("cloche-bell", "li.item .title")+`.textContent`); !strings.HasSuffix(got, "Message 24") {
 		t.Errorf("first item %q, want the newest", got)
 	}
-	b.click("cloche-bell", ".more")
-	b.wait("the second page", all("cloche-bell", "li.item")+`.length === 13 && `+in("cloche-bell", ".more")+`.hidden`)
+	js[bool](b, `(`+in("cloche-bell", ".panel")+`.scrollTop = 1e6, true)`)
+	b.wait("the second page", all("cloche-bell", "li.item")+`.length === 26 && `+all("cloche-bell", "li.skeleton")+`.length === 0`)
 
 	// Postpone hides one; mark all read reads the rest, in both tabs.
 	b.click("cloche-bell", `li.item [data-action=postpone]`)
-	b.wait("the postponed item to go", all("cloche-bell", "li.item")+`.length === 12`)
-	a.waitBadge("11")
+	b.wait("the postponed item to go", all("cloche-bell", "li.item")+`.length === 25`)
+	a.waitBadge("24")
 	b.click("cloche-bell", `[data-action=read-all]`)
 	a.waitBadge("")
 	b.waitBadge("")
@@ -557,7 +604,7 @@ func testSafeHTML(e *env, browser *browsertest.Browser) {
 		if got != want {
 			t.Errorf("%s: elements of the bodies\n got %s\nwant %s", el, got, want)
 		}
-		if n := js[int](a, all(el, "img, script, style, iframe, object, [onerror], [onclick], [onload], [style]")+`.length`); n != 0 {
+		if n := js[int](a, all(el, "img, script, style, iframe, object, [onerror], [onclick], [onload], [style]:not(.panel)")+`.length`); n != 0 {
 			t.Errorf("%s: %d unsafe elements in the shadow root", el, n)
 		}
 	}

@@ -16,6 +16,17 @@
 //   token-url  optional: the host's URL answering {"token": "…"}, fetched with
 //              the page's cookies when Cloche refuses the token (it expired)
 //   lang       fr or en; default: <html lang>, else the browser's language
+//   theme      light, dark or auto (the system's); default: the page's color-scheme
+//
+// and on <cloche-bell> only: toasts (a toast for each new notification) and
+// desktop (a desktop notification while the page is out of sight, if the
+// person allowed them).
+//
+// Browser push: the bell's menu offers "Turn on desktop notifications" when the
+// server sends pushes and the browser can show them; only that click asks the
+// browser's permission. The service worker is the host's /cloche-sw.js (one
+// line importing Cloche's /widget/cloche-sw.js, see the README), registered
+// with the scope "/"; data-sw and data-sw-scope on the script tag change both.
 //
 // The elements of a page share one live stream (Server-Sent Events) per API and
 // token. A stream the browser cannot resume by itself (the server answered an
@@ -45,15 +56,21 @@
       ack: 'OK, understood', counter: (i, n) => `Alert ${i} of ${n}`,
       status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
       settings: 'Settings', settingsTitle: 'Notification settings', back: 'Back to the notifications',
-      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert' },
+      channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert', push: 'Desktop' },
       allOf: (c) => `All: ${c}`, required: 'required', loading: 'Loading…', loadFailed: 'The settings could not be loaded.',
       timeZone: 'Time zone', useZone: (z) => `Use this device’s: ${z}`,
       quiet: 'Quiet hours: no e-mail', quietFrom: 'From', quietTo: 'to', quietDays: 'And all day on',
       digest: 'E-mail', at: 'at', on: 'on',
       freq: { immediate: 'At once', hourly: 'A digest every hour', daily: 'A digest every day', weekly: 'A digest every week' },
       save: 'Save', saving: 'Saving…', saved: 'Saved.', notSaved: 'Not saved:',
-      archive: 'Archive', unarchive: 'Back to the inbox', archiveView: 'Archive', inboxView: 'Inbox',
-      archiveEmpty: 'No archived notifications.', done: 'Done.', actionFailed: (why) => `It did not work: ${why}`,
+      archive: 'Archive', unarchive: 'Back to the inbox', done: 'Done.', actionFailed: (why) => `It did not work: ${why}`,
+      bellLoading: 'Notifications, loading', offlineSuffix: ', offline', offline: 'Offline: trying to reconnect…',
+      actFailed: 'The server could not be reached. Trying again…', newItem: (t) => `New notification: ${t}`,
+      tabs: { all: 'All', unread: 'Unread', archive: 'Archive' }, filters: 'Show', category: 'Category', anyCategory: 'Any category',
+      emptyTab: { all: 'No notifications.', unread: 'No unread notifications.', archive: 'No archived notifications.' }, emptyCategory: 'No notifications in this category.',
+      pushOn: 'Turn on desktop notifications', pushOff: 'Turn off desktop notifications',
+      pushDenied: 'Desktop notifications are blocked in this browser’s settings for this site.',
+      pushFailed: 'Desktop notifications could not be turned on.',
     },
     fr: {
       notifications: 'Notifications',
@@ -65,19 +82,25 @@
       ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
       status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
       settings: 'Réglages', settingsTitle: 'Réglages des notifications', back: 'Retour aux notifications',
-      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte' },
+      channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte', push: 'Bureau' },
       allOf: (c) => `Toutes : ${c}`, required: 'obligatoire', loading: 'Chargement…', loadFailed: 'Les réglages n’ont pas pu être chargés.',
       timeZone: 'Fuseau horaire', useZone: (z) => `Utiliser celui de cet appareil : ${z}`,
       quiet: 'Heures calmes : pas d’e-mail', quietFrom: 'De', quietTo: 'à', quietDays: 'Et toute la journée le',
       digest: 'E-mails', at: 'à', on: 'le',
       freq: { immediate: 'Tout de suite', hourly: 'Un résumé par heure', daily: 'Un résumé par jour', weekly: 'Un résumé par semaine' },
       save: 'Enregistrer', saving: 'Enregistrement…', saved: 'Enregistré.', notSaved: 'Non enregistré :',
-      archive: 'Archiver', unarchive: 'Remettre dans la boîte', archiveView: 'Archives', inboxView: 'Boîte de réception',
-      archiveEmpty: 'Aucune notification archivée.', done: 'C’est fait.', actionFailed: (why) => `Cela n’a pas marché : ${why}`,
+      archive: 'Archiver', unarchive: 'Remettre dans la boîte', done: 'C’est fait.', actionFailed: (why) => `Cela n’a pas marché : ${why}`,
+      bellLoading: 'Notifications, chargement', offlineSuffix: ', hors ligne', offline: 'Hors ligne : reconnexion…',
+      actFailed: 'Le serveur est injoignable. Nouvel essai…', newItem: (t) => `Nouvelle notification : ${t}`,
+      tabs: { all: 'Toutes', unread: 'Non lues', archive: 'Archives' }, filters: 'Afficher', category: 'Catégorie', anyCategory: 'Toute catégorie',
+      emptyTab: { all: 'Aucune notification.', unread: 'Aucune notification non lue.', archive: 'Aucune notification archivée.' }, emptyCategory: 'Aucune notification dans cette catégorie.',
+      pushOn: 'Activer les notifications sur le bureau', pushOff: 'Désactiver les notifications sur le bureau',
+      pushDenied: 'Les notifications sont bloquées pour ce site dans les réglages du navigateur.',
+      pushFailed: 'Les notifications sur le bureau n’ont pas pu être activées.',
     },
   };
 
-  const CHANNELS = ['email', 'message', 'header_message', 'alert'];
+  const CHANNELS = ['email', 'message', 'header_message', 'alert', 'push'];
   const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
   // dayName is a weekday's name in lang (DAYS[i]; 2024-01-01 was a Monday).
@@ -91,12 +114,13 @@
     return l.startsWith('fr') ? 'fr' : 'en';
   }
 
+  const RTF = {};
   const UNITS = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]];
 
   // ago says when iso was, relative to now ("5 minutes ago", "il y a 5 minutes").
   function ago(iso, lang) {
     const s = (Date.parse(iso) - Date.now()) / 1000;
-    const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    const rtf = (RTF[lang] ||= new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }));
     for (const [unit, size] of UNITS) if (Math.abs(s) >= size) return rtf.format(Math.trunc(s / size), unit);
     return rtf.format(0, 'second');
   }
@@ -215,6 +239,10 @@
     });
   }
 
+  function setText(el, text) {
+    if (el.textContent !== text) el.textContent = text;
+  }
+
   // deepActive is the focused element, inside shadow roots too.
   function deepActive() {
     let a = document.activeElement;
@@ -279,8 +307,11 @@
 
     setState(state) {
       this.state = state;
-      this.each((el) => el.setAttribute('connection', state));
+      this.each((el) => { el.setAttribute('connection', state); el.render(); });
     }
+
+    // lost: the stream was refused or cut, and is not back (shown as offline).
+    get lost() { return this.state === 'offline' || (this.state !== 'live' && (this.wasLive || this.failures > 0)); }
 
     setCounts(counts) {
       this.counts = counts;
@@ -351,7 +382,9 @@
       const es = (this.es = new EventSource(this.api + '/api/v1/me/stream?' + q));
       es.onopen = () => {
         this.failures = 0;
+        this.wasLive = true;
         this.setState('live');
+        this.each((el) => el.retryNow());
       };
       es.onerror = () => {
         if (es.readyState === EventSource.CLOSED) this.retry(es);
@@ -423,6 +456,8 @@
       this.failed = false;
       this.seq = 0; // of loads: only the last one counts
       this.pending = null; // stream events received during a load, to apply after it
+      this.loaded = false; // the first load has answered (or failed)
+      this.retries = new Map(); // "id action" → failed attempts of an action being retried
       this.timers = new Set();
       this.root = this.attachShadow({ mode: 'open' });
       adoptStyles(this.root);
@@ -459,7 +494,9 @@
     get strings() { return STRINGS[language(this)]; }
 
     query(extra) {
-      const q = new URLSearchParams({ channel: this.channel, limit: String(this.pageSize), ...extra });
+      // The first page is short (it comes first); the next ones longer.
+      const limit = extra && extra.cursor ? Math.max(this.pageSize, 50) : this.pageSize;
+      const q = new URLSearchParams({ channel: this.channel, limit: String(limit), ...extra });
       if (this.archived) q.set('archived', 'true');
       else if (this.unreadOnly) q.set('unread', 'true');
       return '/notifications?' + q;
@@ -484,6 +521,7 @@
       if (seq !== this.seq || conn !== this.conn) return;
       const replay = this.pending;
       this.pending = null;
+      this.loaded = true;
       this.failed = !page;
       if (page) {
         this.items = page.items;
@@ -499,10 +537,13 @@
         const have = new Set(this.items.map((x) => x.id));
         this.items.push(...page.items.filter((x) => !have.has(x.id)));
         this.next = page.next || '';
+        return true;
       } catch (err) {
         console.warn('cloche:', err.message);
+        return false;
+      } finally {
+        this.render();
       }
-      this.render();
     }
 
     // upsert takes a notification from the stream.
@@ -510,7 +551,7 @@
       if (this.pending && !replaying) this.pending.push(['upsert', it]);
       if (it.channel !== this.channel) return;
       this.items = this.items.filter((x) => x.id !== it.id);
-      if (!(this.unreadOnly && it.read_at)) this.items.push(it);
+      if (!(this.unreadOnly && it.read_at) && !!it.archived_at === this.archived) this.items.push(it);
       this.items.sort(byNewest);
       this.render();
     }
@@ -545,15 +586,10 @@
       this.render();
     }
 
-    // reloadAt reloads when a postponed notification shows again.
-    reloadAt(at) {
-      const wait = at - Date.now() + 1000;
+    // later runs fn after wait ms, unless the element leaves the page.
+    later(fn, wait) {
       if (!(wait > 0 && wait < 2 ** 31)) return;
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        this.reload();
-        this.conn?.refreshCounts();
-      }, wait);
+      const t = setTimeout(() => { this.timers.delete(t); fn(); }, wait);
       this.timers.add(t);
     }
 
@@ -562,6 +598,7 @@
       this.archived = !!on;
       this.items = [];
       this.next = '';
+      this.loaded = false; // the skeleton, until the server answers
       this.render();
       return this.reload();
     }
@@ -591,20 +628,64 @@
       }
     }
 
+    // reloadAt reloads when a postponed notification shows again.
+    reloadAt(at) {
+      this.later(() => { this.reload(); this.conn?.refreshCounts(); }, at - Date.now() + 1000);
+    }
+
     // act marks notification id read, unread, postponed, archived or back
-    // in the inbox, and reports whether it could.
+    // in the inbox, and reports whether it could. When the server cannot be
+    // reached (or fails), the failure is shown and the action tried again:
+    // after 1, 2, 4… up to 30 s, and as soon as the stream is back.
     async act(id, action) {
       const conn = this.conn;
+      const key = id + ' ' + action;
       try {
         const res = await conn.request('POST', `/notifications/${id}/${action}`);
         const at = (res && res.visible_at) || new Date().toISOString();
+        this.retries.delete(key);
         this.apply({ kind: action === 'postpone' ? 'postponed' : action === 'archive' ? 'archived' : action === 'unarchive' ? 'unarchived' : action, notification_id: id, channel: this.channel, at });
         if (conn.state !== 'live') conn.refreshCounts();
         return true;
       } catch (err) {
-        console.warn('cloche:', err.message);
+        this.retryLater(key, err, () => this.act(id, action));
         return false;
       }
+    }
+
+    // retryLater shows that the action key failed, and tries it again.
+    retryLater(key, err, again) {
+      console.warn('cloche:', err.message);
+      if (err.status && err.status < 500 && err.status !== 429) this.retries.delete(key); // refused: trying again changes nothing
+      else {
+        const n = (this.retries.get(key) || 0) + 1;
+        this.retries.set(key, n);
+        this.later(() => this.retries.get(key) === n && again(), Math.min(30000, 1000 * 2 ** (n - 1)));
+      }
+      this.render();
+    }
+
+    retryNow() {
+      for (const key of [...this.retries.keys()]) {
+        const [id, action] = key.split(' ');
+        if (action === 'read-all') this.readAll();
+        else this.act(Number(id), action);
+      }
+    }
+
+    // renderNotice shows an action being retried, or (the bell) the
+    // connection lost.
+    renderNotice(offline) {
+      const s = this.strings;
+      const text = this.retries.size ? s.actFailed : offline && this.conn && this.conn.lost ? s.offline : '';
+      if (this.notice.textContent !== text) this.notice.textContent = text;
+      this.notice.hidden = !text;
+    }
+
+    // setLang sets the language of the element's words on its shadow's top.
+    setLang(top) {
+      const l = language(this);
+      if (top.lang !== l) top.lang = l;
     }
   }
 
@@ -872,29 +953,243 @@
     }
   }
 
+  // TABS are the bell's filters of its list, a predicate each. The
+  // archive's items are the server's (archived=true): its tab lists them all.
+  const TABS = { all: () => true, unread: (it) => !it.read_at, archive: () => true };
+
+  // category is a notification's category: its type's first segment.
+  const category = (it) => String(it.key || '').split(':')[0];
+
+  // makeItem builds a notification's node in the bell's list; fillItem
+  // (re)fills it, and touches nothing when what it shows has not changed,
+  // so that a live update redraws its own item only. A new field of a
+  // notification goes in both.
+  function makeItem() {
+    const li = h('li', { class: 'item', part: 'item' });
+    const p = (li.parts = {
+      mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), time: h('time'),
+      toggle: h('button', { type: 'button', 'data-action': 'toggle' }), later: h('button', { type: 'button', 'data-action': 'postpone' }),
+      archive: h('button', { type: 'button', 'data-action': 'archive' }), links: h('div', { class: 'links' }),
+      note: h('p', { class: 'note', role: 'status', hidden: true }),
+    });
+    li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, p.links, p.note, h('div', { class: 'meta' }, p.time, p.toggle, p.later, p.archive)));
+    return li;
+  }
+
+  // The title links to the notification's url; its actions are links (url)
+  // or buttons (callback: run); archived, it has a button back to the inbox.
+  function fillItem(li, it, s, lang, times, archived) {
+    const p = li.parts;
+    const acts = it.actions || [];
+    const key = JSON.stringify([lang, it.id, it.read_at, it.status_type, it.title, it.visible_at, it.url, acts, !!(it.archived_at || archived)]);
+    if (li.key !== key) {
+      times = true;
+      li.key = key;
+      li.dataset.id = it.id;
+      li.classList.toggle('unread', !it.read_at);
+      p.mark.replaceWith((p.mark = mark(it.status_type, s)));
+      const href = safeURL(it.url);
+      li.classList.toggle('linked', !!href);
+      p.title.replaceChildren(...(it.read_at ? [] : [h('span', { class: 'sr' }, s.unread)]), href ? h('a', { class: 'open', href }, it.title) : it.title);
+      p.links.replaceChildren(...acts.map((a, i) => {
+        const to = safeURL(a.url);
+        if (to) return h('a', { class: 'action', href: to }, a.label);
+        return a.callback ? h('button', { type: 'button', class: 'action', 'data-action': 'run', 'data-n': String(i) }, a.label) : '';
+      }));
+      p.links.hidden = !acts.length;
+      p.time.dateTime = it.visible_at;
+      p.time.title = new Date(it.visible_at).toLocaleString(lang);
+      p.toggle.textContent = it.read_at ? s.markUnread : s.markRead;
+      p.later.textContent = s.postpone;
+      p.later.hidden = archived;
+      p.archive.dataset.action = it.archived_at || archived ? 'unarchive' : 'archive';
+      p.archive.textContent = p.archive.dataset.action === 'archive' ? s.archive : s.unarchive;
+    }
+    if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
+    if (times) setText(p.time, ago(it.visible_at, lang)); // relative times are refreshed when the menu opens
+  }
+
+  // --- Browser push -----------------------------------------------------------
+
+  // Push is the bell's "desktop notifications" switch: the browser's
+  // subscription (under the host's service worker) registered with Cloche for
+  // the person. state: hidden (unsupported, or the server sends no pushes),
+  // off, on, denied (the browser blocks them), busy.
+  class Push {
+    constructor(bell) {
+      this.bell = bell;
+      this.state = 'hidden';
+      this.failed = false;
+      this.key = null; // {public_key, enabled}, once fetched
+    }
+
+    static supported() {
+      return window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+    }
+
+    get worker() { return conf.sw || '/cloche-sw.js'; }
+    get scope() { return conf.swScope || '/'; }
+
+    registration() { return navigator.serviceWorker.getRegistration(new URL(this.scope, location.href).href); }
+
+    // tellWorker hands the worker what it needs to mark a clicked
+    // notification read: the API, the token and the token-url.
+    tellWorker(reg) {
+      const conn = this.bell.conn;
+      const w = reg && (reg.active || reg.waiting || reg.installing);
+      if (w && conn) w.postMessage({ type: 'cloche:config', api: conn.api, token: conn.token, tokenUrl: conn.tokenURL || '' });
+    }
+
+    // refresh reads the state without asking the person anything.
+    async refresh() {
+      if (!Push.supported() || !this.bell.conn) return this.set('hidden');
+      try {
+        if (!this.key) {
+          const r = await fetch(this.bell.conn.api + '/api/v1/push/public-key', { credentials: 'omit', cache: 'no-store' });
+          this.key = r.ok ? await r.json() : { enabled: false };
+        }
+        if (!this.key.enabled) return this.set('hidden');
+        if (Notification.permission === 'denied') return this.set('denied');
+        const reg = await this.registration();
+        const sub = reg && Notification.permission === 'granted' ? await reg.pushManager.getSubscription() : null;
+        this.tellWorker(reg);
+        this.set(sub ? 'on' : 'off');
+      } catch (err) {
+        console.warn('cloche:', err.message);
+        this.set('hidden');
+      }
+    }
+
+    async toggle() {
+      const was = this.state;
+      this.failed = false;
+      this.set('busy');
+      try {
+        if (was === 'on') await this.off(); else await this.on();
+      } catch (err) {
+        console.warn('cloche: desktop notifications:', err.message);
+        this.failed = was !== 'on';
+        await this.refresh();
+      }
+    }
+
+    async on() {
+      const perm = await Notification.requestPermission();
+      if (perm !== 'granted') return this.set(perm === 'denied' ? 'denied' : 'off');
+      const reg = await navigator.serviceWorker.register(this.worker, { scope: this.scope });
+      await activated(reg);
+      this.tellWorker(reg);
+      const key = fromBase64URL(this.key.public_key);
+      let sub = await reg.pushManager.getSubscription();
+      const old = sub && sub.options && sub.options.applicationServerKey;
+      if (sub && old && !sameBytes(new Uint8Array(old), key)) {
+        await sub.unsubscribe(); // made with another server's key
+        sub = null;
+      }
+      if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      await this.bell.conn.request('POST', '/push-subscriptions', sub.toJSON());
+      this.set('on');
+    }
+
+    async off() {
+      const reg = await this.registration();
+      const sub = reg && (await reg.pushManager.getSubscription());
+      if (sub) {
+        try {
+          await this.bell.conn.request('DELETE', '/push-subscriptions', { endpoint: sub.endpoint });
+        } catch (err) {
+          if (err.status !== 404) throw err;
+        }
+        await sub.unsubscribe();
+      }
+      this.set('off');
+    }
+
+    set(state) {
+      this.state = state;
+      this.bell.renderPush();
+    }
+  }
+
+  // activated resolves once the registration's worker is active.
+  function activated(reg) {
+    const w = reg.installing || reg.waiting || reg.active;
+    if (!w || w.state === 'activated') return Promise.resolve();
+    return new Promise((resolve) => {
+      w.addEventListener('statechange', () => { if (w.state === 'activated') resolve(); });
+    });
+  }
+
+  function fromBase64URL(s) {
+    const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+    return Uint8Array.from(b, (c) => c.charCodeAt(0));
+  }
+
+  function sameBytes(a, b) {
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+
   // <cloche-bell>: the message channel.
   class ClocheBell extends ClocheElement {
-    constructor() { super('message', false, 10); }
+    constructor() {
+      super('message', false, 20);
+      this.tab = 'all';
+      this.category = ''; // '': every one
+      this.busy = new WeakSet(); // buttons whose action is under way (not disabled: that drops the focus)
+    }
 
     build() {
+      const button = (cls, action, attrs) => h('button', { class: cls, type: 'button', 'data-action': action, ...attrs });
       this.badge = h('span', { class: 'badge', part: 'badge', 'aria-hidden': 'true', hidden: true });
       this.button = h('button', { class: 'bell', part: 'button', type: 'button', 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': 'panel' }, bellIcon(), this.badge);
       this.heading = h('h2', { id: 'heading' });
-      this.allButton = h('button', { class: 'link', type: 'button', 'data-action': 'read-all' });
+      this.allButton = button('link', 'read-all');
+      this.settingsButton = button('link', 'settings');
+      this.tabButtons = Object.keys(TABS).map((t) => button('tab', 'tab', { 'data-tab': t }));
+      this.categorySelect = h('select', { class: 'category' });
+      this.filters = h('div', { class: 'filters', role: 'group' }, ...this.tabButtons, this.categorySelect);
+      this.notice = h('p', { class: 'notice', part: 'notice', role: 'alert', hidden: true });
       this.list = h('ul', { class: 'list', role: 'list' });
       this.empty = h('p', { class: 'empty' });
-      this.moreButton = h('button', { class: 'more', type: 'button', 'data-action': 'more' });
-      this.settingsButton = h('button', { class: 'link', type: 'button', 'data-action': 'settings' });
-      this.viewButton = h('button', { class: 'link', type: 'button', 'data-action': 'archive-view', 'aria-pressed': 'false' });
+      this.sentinel = h('div', { class: 'sentinel' });
+      this.announcer = h('div', { class: 'sr announcer', role: 'status', 'aria-live': 'polite' });
+      this.toasts = h('div', { class: 'toasts' });
       this.settings = new Settings(this);
+      this.push = new Push(this);
+      this.pushButton = h('button', { class: 'link', type: 'button', 'data-action': 'push', part: 'push-button' });
+      this.pushNote = h('p', { class: 'push-note', role: 'status' });
+      this.pushRow = h('div', { class: 'push', hidden: true }, this.pushButton, this.pushNote);
       this.listView = h('div', { class: 'list-view' },
-        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.viewButton, this.settingsButton)), this.list, this.empty, this.moreButton);
+        h('div', { class: 'head' }, this.heading, h('div', { class: 'actions' }, this.allButton, this.settingsButton)),
+        this.filters, this.notice, this.list, this.empty, this.sentinel, this.pushRow);
       this.panel = h('div', { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', tabindex: '-1', hidden: true },
         this.listView, this.settings.view);
-      this.root.append(h('div', { class: 'wrap' }, this.button, this.panel));
+      this.top = h('div', { class: 'wrap' }, this.button, this.panel, this.announcer, this.toasts);
+      this.root.append(this.top);
       this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
       this.panel.addEventListener('click', (e) => this.clicked(e));
       this.list.addEventListener('click', (e) => this.follow(e));
+      // A focused control that goes (hidden, or its item gone) leaves the
+      // focus on <body>: it comes back to the menu.
+      this.panel.addEventListener('focusout', (e) => {
+        const el = e.target;
+        if (e.relatedTarget) return;
+        setTimeout(() => {
+          if (!this.panel.hidden && !this.root.activeElement && (!el.isConnected || !el.getClientRects().length)) this.panel.focus();
+        });
+      });
+      this.categorySelect.addEventListener('change', () => {
+        this.category = this.categorySelect.value;
+        this.render();
+        this.checkMore();
+      });
+      this.toasts.addEventListener('click', (e) => {
+        const t = e.target.closest('.toast');
+        if (!t) return;
+        if (t.contains(deepActive())) this.button.focus();
+        t.remove();
+        if (!e.target.closest('.close') && this.panel.hidden) this.toggle(true);
+      });
       this.root.addEventListener('keydown', (e) => {
         if (e.key !== 'Escape' || this.panel.hidden) return;
         e.stopPropagation();
@@ -903,6 +1198,10 @@
         this.button.focus();
       });
       this.outside = (e) => { if (!e.composedPath().includes(this)) this.toggle(false); };
+      this.place = () => this.position();
+      // Infinite scroll: the next page loads when the list's end comes near.
+      this.io = new IntersectionObserver((es) => { if (es.some((x) => x.isIntersecting)) this.checkMore(); });
+      this.io.observe(this.sentinel);
     }
 
     disconnectedCallback() {
@@ -929,31 +1228,98 @@
       }
       this.panel.hidden = !open;
       this.button.setAttribute('aria-expanded', String(open));
-      if (!open) return document.removeEventListener('pointerdown', this.outside, true);
-      document.addEventListener('pointerdown', this.outside, true);
+      const how = open ? 'addEventListener' : 'removeEventListener';
+      document[how]('pointerdown', this.outside, true);
+      window[how]('resize', this.place);
+      window[how]('scroll', this.place, true);
+      if (!open) return;
+      this.times = true;
       this.render(); // fresh relative times
+      this.times = false;
+      this.position();
+      this.push.refresh();
       this.panel.focus();
+      this.checkMore();
+    }
+
+    // position keeps the panel inside the viewport wherever the host puts
+    // the bell: under it (above it when there is more room there), aligned
+    // on its right edge, moved in from the viewport's edges.
+    position() {
+      if (this.panel.hidden) return;
+      const r = this.button.getBoundingClientRect();
+      const { clientWidth: vw, clientHeight: vh } = document.documentElement;
+      const m = 8;
+      const w = Math.min(384, vw - 2 * m);
+      const below = vh - r.bottom - 2 * m;
+      const above = r.top - 2 * m;
+      const up = below < 240 && above > below;
+      Object.assign(this.panel.style, {
+        width: w + 'px',
+        left: Math.max(m, Math.min(r.right - w, vw - w - m)) + 'px',
+        top: up ? 'auto' : r.bottom + m + 'px',
+        bottom: up ? vh - r.top + m + 'px' : 'auto',
+        maxHeight: Math.min(512, up ? above : below) + 'px',
+      });
+    }
+
+    // checkMore loads the next page while the end of the list is in sight
+    // (a filter that leaves few items loads more too).
+    async checkMore() {
+      if (!this.next || this.loadingMore || this.panel.hidden || this.settings.open) return;
+      if (this.sentinel.getBoundingClientRect().top > this.panel.getBoundingClientRect().bottom + 200) return;
+      this.loadingMore = true;
+      this.render();
+      const ok = await this.more();
+      this.loadingMore = false;
+      this.render();
+      if (ok) this.checkMore();
+    }
+
+    renderPush() {
+      if (!this.built) return;
+      const s = this.strings, st = this.push.state;
+      this.pushRow.hidden = st === 'hidden';
+      this.pushButton.hidden = st === 'denied';
+      if (st === 'busy') this.pushButton.setAttribute('aria-disabled', 'true'); else this.pushButton.removeAttribute('aria-disabled');
+      this.pushButton.textContent = st === 'on' ? s.pushOff : s.pushOn;
+      this.pushRow.dataset.state = st;
+      this.pushNote.textContent = st === 'denied' ? s.pushDenied : this.push.failed ? s.pushFailed : '';
+      this.pushNote.hidden = !this.pushNote.textContent;
     }
 
     async clicked(e) {
       const b = e.target.closest('button[data-action]');
-      if (!b || b.disabled) return;
-      const li = b.closest('li');
-      b.disabled = true;
+      if (!b || this.busy.has(b)) return;
       switch (b.dataset.action) {
-        case 'settings': b.disabled = false; return this.showSettings(true);
-        case 'back': b.disabled = false; return this.showSettings(false);
-        case 'use-zone': b.disabled = false; return;
-        case 'more': await this.more(); break;
+        case 'settings': return this.showSettings(true);
+        case 'back': return this.showSettings(false);
+        case 'use-zone': return;
+        case 'tab':
+          this.tab = b.dataset.tab;
+          if ((this.tab === 'archive') !== this.archived) await this.showArchive(this.tab === 'archive');
+          else this.render();
+          return this.checkMore();
+      }
+      const li = b.closest('li');
+      const index = li ? [...this.list.children].indexOf(li) : -1;
+      this.busy.add(b);
+      b.setAttribute('aria-disabled', 'true');
+      switch (b.dataset.action) {
+        case 'push': await this.push.toggle(); break;
         case 'read-all': await this.readAll(); break;
         case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
         case 'postpone': await this.act(Number(li.dataset.id), 'postpone'); break;
         case 'archive': case 'unarchive': await this.act(Number(li.dataset.id), b.dataset.action); break;
-        case 'archive-view': await this.showArchive(!this.archived); break;
         case 'run': await this.run(li, Number(b.dataset.n)); break;
       }
-      b.disabled = false;
-      if (!b.isConnected && !this.panel.hidden) this.panel.focus(); // its item is gone
+      this.busy.delete(b);
+      b.removeAttribute('aria-disabled');
+      if (this.panel.hidden || (b.isConnected && !b.hidden)) return;
+      // Its item left the list, or the button went: the focus goes to the
+      // item now in its place, else to the menu.
+      const next = index >= 0 && this.list.children[Math.min(index, this.list.children.length - 1)];
+      ((next && next.querySelector('button')) || this.panel).focus();
     }
 
     // follow: a click on an item's link, or elsewhere on an item with a
@@ -984,73 +1350,93 @@
       const conn = this.conn;
       try {
         await conn.request('POST', '/notifications/read-all', { channel: this.channel });
+        this.retries.delete('0 read-all');
         const now = new Date().toISOString();
         for (const x of this.items) x.read_at ||= now;
         if (conn.state !== 'live') conn.refreshCounts();
       } catch (err) {
-        console.warn('cloche:', err.message);
+        this.retryLater('0 read-all', err, () => this.readAll());
       }
       this.render();
+    }
+
+    upsert(it, replaying) {
+      const fresh = !replaying && it.channel === this.channel && !it.read_at && !this.items.some((x) => x.id === it.id);
+      super.upsert(it, replaying);
+      if (fresh) this.arrived(it);
+    }
+
+    // arrived announces a new notification in the polite live region; with
+    // the toasts attribute it shows a toast too, and with the desktop
+    // attribute a desktop notification (the Notification API) while the
+    // page is out of sight, if the person allowed them.
+    arrived(it) {
+      const s = this.strings;
+      this.announcer.textContent = s.newItem(it.title);
+      if (this.hasAttribute('toasts')) {
+        const t = h('div', { class: 'toast', part: 'toast', 'data-status': it.status_type }, mark(it.status_type, s),
+          h('p', { class: 'title' }, it.title), h('button', { class: 'close', type: 'button', 'aria-label': s.dismiss(it.title) }, '×'));
+        this.toasts.prepend(t);
+        while (this.toasts.children.length > 3) this.toasts.lastChild.remove();
+        this.later(() => { if (t.contains(deepActive())) this.button.focus(); t.remove(); }, 8000);
+      }
+      const N = window.Notification;
+      if (this.hasAttribute('desktop') && N && N.permission === 'granted' && document.visibilityState !== 'visible') {
+        try {
+          new N(it.title, { body: safeBody(it.body).textContent.slice(0, 200), tag: 'cloche-' + it.id, lang: language(this) });
+        } catch (err) { console.warn('cloche:', err.message); }
+      }
     }
 
     render() {
       if (!this.built) return;
       const s = this.strings;
       const lang = language(this);
-      const counts = this.conn && this.conn.counts;
+      const conn = this.conn;
+      const counts = conn && conn.counts;
+      const known = !!counts || this.loaded; // an answer came: before it, no count is said
       const n = counts ? counts.message || 0 : this.items.filter((x) => !x.read_at).length;
-      this.badge.textContent = n > 99 ? '99+' : String(n);
+      const off = !!(conn && conn.lost);
+      this.setLang(this.top);
+      setText(this.badge, n > 99 ? '99+' : String(n));
       this.badge.hidden = n === 0;
-      this.button.setAttribute('aria-label', s.bell(n));
-      this.heading.textContent = s.notifications;
-      this.allButton.textContent = s.markAllRead;
+      this.button.classList.toggle('off', off);
+      this.button.setAttribute('aria-label', (known ? s.bell(n) : s.bellLoading) + (off ? s.offlineSuffix : ''));
+      setText(this.heading, s.notifications);
+      setText(this.allButton, s.markAllRead);
       this.allButton.hidden = this.archived || (n === 0 && !this.items.some((x) => !x.read_at));
-      this.viewButton.textContent = this.archived ? s.inboxView : s.archiveView;
-      this.viewButton.setAttribute('aria-pressed', String(this.archived));
-      this.empty.textContent = this.failed ? s.failed : this.archived ? s.archiveEmpty : s.empty;
-      this.empty.hidden = this.items.length > 0;
-      this.moreButton.textContent = s.more;
-      this.settingsButton.textContent = s.settings;
+      setText(this.settingsButton, s.settings);
       this.settings.render();
-      this.moreButton.hidden = !this.next;
-      syncChildren(this.list, this.items, () => {
-        const li = h('li', { class: 'item', part: 'item' });
-        const p = (li.parts = {
-          mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), time: h('time'),
-          toggle: h('button', { type: 'button', 'data-action': 'toggle' }), later: h('button', { type: 'button', 'data-action': 'postpone' }),
-          archive: h('button', { type: 'button', 'data-action': 'archive' }), links: h('div', { class: 'links' }),
-          note: h('p', { class: 'note', role: 'status', hidden: true }),
-        });
-        li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, p.links, p.note, h('div', { class: 'meta' }, p.time, p.toggle, p.later, p.archive)));
-        return li;
-      }, (li, it) => {
-        const p = li.parts;
-        li.dataset.id = it.id;
-        li.classList.toggle('unread', !it.read_at);
-        p.mark.replaceWith((p.mark = mark(it.status_type, s)));
-        const href = safeURL(it.url);
-        const title = href ? h('a', { class: 'open', href }, it.title) : it.title;
-        p.title.replaceChildren(...(it.read_at ? [] : [h('span', { class: 'sr' }, s.unread)]), title);
-        li.classList.toggle('linked', !!href);
-        if (p.shownLinks !== JSON.stringify(it.actions || [])) {
-          p.shownLinks = JSON.stringify(it.actions || []);
-          p.links.replaceChildren(...(it.actions || []).map((a, i) => {
-            const to = safeURL(a.url);
-            if (to) return h('a', { class: 'action', href: to }, a.label);
-            return a.callback ? h('button', { type: 'button', class: 'action', 'data-action': 'run', 'data-n': String(i) }, a.label) : '';
-          }));
-          p.links.hidden = !(it.actions || []).length;
-        }
-        p.archive.dataset.action = it.archived_at || this.archived ? 'unarchive' : 'archive';
-        p.archive.textContent = p.archive.dataset.action === 'archive' ? s.archive : s.unarchive;
-        p.later.hidden = this.archived;
-        if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
-        p.time.dateTime = it.visible_at;
-        p.time.title = new Date(it.visible_at).toLocaleString(lang);
-        p.time.textContent = ago(it.visible_at, lang);
-        p.toggle.textContent = it.read_at ? s.markUnread : s.markRead;
-        p.later.textContent = s.postpone;
-      });
+      this.renderPush();
+      this.renderNotice(true);
+      this.filters.setAttribute('aria-label', s.filters);
+      for (const b of this.tabButtons) {
+        const t = b.dataset.tab;
+        const count = t === 'unread' ? (known ? n : '') : (t === 'archive') === this.archived ? this.items.length + (this.next ? '+' : '') : '';
+        setText(b, s.tabs[t] + (count !== '' && this.loaded ? ` (${count})` : ''));
+        b.setAttribute('aria-pressed', String(t === this.tab));
+      }
+      // Categories, with their unread ones among those loaded.
+      const cats = new Map(this.category ? [[this.category, 0]] : []);
+      for (const it of this.items) cats.set(category(it), (cats.get(category(it)) || 0) + (it.read_at ? 0 : 1));
+      const opts = [['', s.anyCategory], ...[...cats].sort().map(([c, k]) => [c, k ? `${c} (${k})` : c])];
+      const sig = opts.join('|');
+      const sel = this.categorySelect;
+      if (sel.sig !== sig) {
+        sel.sig = sig;
+        sel.replaceChildren(...opts.map(([v, text]) => h('option', { value: v }, text)));
+        sel.value = this.category;
+      }
+      sel.setAttribute('aria-label', s.category);
+      sel.hidden = cats.size < 2 && !this.category;
+
+      const shown = this.items.filter((it) => TABS[this.tab](it) && (!this.category || category(it) === this.category));
+      syncChildren(this.list, shown, makeItem, (li, it) => fillItem(li, it, s, lang, this.times, this.archived));
+      const busy = !this.loaded || !!this.loadingMore;
+      if (busy) this.list.append(...[1, 2, 3].map(() => h('li', { class: 'skeleton', 'aria-hidden': 'true' }, h('span'), h('span'))));
+      this.listView.setAttribute('aria-busy', String(busy));
+      setText(this.empty, this.failed ? s.failed : this.category ? s.emptyCategory : s.emptyTab[this.tab]);
+      this.empty.hidden = busy || shown.length > 0 || (!this.failed && !!this.next);
     }
   }
 
@@ -1062,19 +1448,30 @@
     }
 
     build() {
-      this.region = h('div', { class: 'banners', role: 'region', 'aria-live': 'polite' });
-      this.root.append(this.region);
+      this.region = h('div', { class: 'banners', role: 'region', 'aria-live': 'polite', tabindex: '-1' });
+      this.notice = h('p', { class: 'notice', part: 'notice', role: 'alert', hidden: true });
+      this.top = h('div', {}, this.notice, this.region);
+      this.root.append(this.top);
       this.region.addEventListener('click', async (e) => {
         const b = e.target.closest('button.close');
-        if (!b || b.disabled) return;
-        b.disabled = true;
-        if (!(await this.act(Number(b.closest('[data-id]').dataset.id), 'read'))) b.disabled = false;
+        if (!b || b.busy) return;
+        b.busy = true; // not disabled: that drops the focus
+        const banner = b.closest('[data-id]');
+        const i = [...this.region.children].indexOf(banner);
+        await this.act(Number(banner.dataset.id), 'read');
+        b.busy = false;
+        if (banner.isConnected) return;
+        // The focus goes to the banner now in its place, else to the region.
+        const next = this.region.children[Math.min(i, this.region.children.length - 1)];
+        (next ? next.querySelector('.close') : this.region).focus();
       });
     }
 
     render() {
       if (!this.built) return;
       const s = this.strings;
+      this.setLang(this.top);
+      this.renderNotice(false);
       this.region.setAttribute('aria-label', s.announcements);
       syncChildren(this.region, this.items, () => {
         const div = h('div', { class: 'banner', part: 'banner' });
@@ -1106,8 +1503,9 @@
       this.heading = h('h2', { id: 'alert-title' });
       this.text = h('div', { id: 'alert-body', class: 'body' });
       this.ack = h('button', { class: 'ack', part: 'ack', type: 'button' });
+      this.notice = h('p', { class: 'notice', part: 'notice', role: 'alert', hidden: true });
       this.dialog = h('div', { class: 'dialog', part: 'dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'alert-title', 'aria-describedby': 'alert-body', tabindex: '-1' },
-        this.counter, this.heading, this.text, h('div', { class: 'buttons' }, this.ack));
+        this.counter, this.heading, this.text, this.notice, h('div', { class: 'buttons' }, this.ack));
       this.backdrop = h('div', { class: 'backdrop', part: 'backdrop', hidden: true }, this.dialog);
       this.root.append(this.backdrop);
       this.ack.addEventListener('click', () => this.acknowledge());
@@ -1125,11 +1523,14 @@
 
     async acknowledge() {
       const it = this.current();
-      if (!it || this.ack.disabled) return;
-      this.ack.disabled = true;
+      if (!it || this.acking) return;
+      this.acking = true; // the button stays enabled: disabling it would drop the focus
+      this.ack.setAttribute('aria-disabled', 'true');
       if (await this.act(it.id, 'read')) this.acked++;
-      this.ack.disabled = false;
+      this.acking = false;
+      this.ack.removeAttribute('aria-disabled');
       this.render();
+      if (!this.backdrop.hidden && !this.dialog.contains(deepActive())) this.ack.focus(); // the next alert
     }
 
     trap(e) {
@@ -1149,9 +1550,11 @@
 
     render() {
       if (!this.built) return;
+      this.setLang(this.backdrop);
       const it = this.current();
       if (!it) return this.close();
       const s = this.strings;
+      this.renderNotice(false);
       const key = `${it.id} ${language(this)} ${it.body}`;
       if (this.shown !== key) {
         this.shown = key;
@@ -1190,11 +1593,22 @@
   // host may set (README: "Styling").
 
   const CSS = `
-:host { font: 14px/1.45 var(--cloche-font, system-ui, -apple-system, "Segoe UI", sans-serif); color: var(--cloche-fg, #1f2328); }
+:host {
+  --_fg: var(--cloche-fg, light-dark(#1f2328, #e6edf3)); --_bg: var(--cloche-bg, light-dark(#fff, #161b22));
+  --_muted: var(--cloche-muted, light-dark(#59636e, #9da7b3)); --_border: var(--cloche-border, light-dark(#d0d7de, #3d444d));
+  --_accent: var(--cloche-accent, light-dark(#0b6bcb, #4493f8)); --_unread: var(--cloche-unread-bg, light-dark(#ddf4ff, #12263f));
+  --_banner: var(--cloche-banner-bg, light-dark(#fff8c5, #3b2e00)); --_error: var(--cloche-error-bg, light-dark(#ffebe9, #4a1518));
+  --_accent-fg: var(--cloche-accent-fg, light-dark(#fff, #0d1117)); --_hover: var(--cloche-hover, rgba(127, 127, 127, .15)); --_skeleton: var(--cloche-skeleton, light-dark(#e4e8ec, #2d333b));
+  font: 14px/1.45 var(--cloche-font, system-ui, -apple-system, "Segoe UI", sans-serif); color: var(--_fg);
+}
+:host([theme=dark]) { color-scheme: dark; }
+:host([theme=light]) { color-scheme: light; }
+:host([theme=auto]) { color-scheme: light dark; }
 [hidden] { display: none !important; }
 button { font: inherit; cursor: pointer; }
 button:disabled { cursor: progress; opacity: .6; }
-:focus-visible { outline: 2px solid var(--cloche-accent, #0b6bcb); outline-offset: 2px; }
+:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
+.bell:focus-visible { outline: 3px solid var(--cloche-bell-focus, currentColor); outline-offset: 1px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 [data-status] { --mark: var(--cloche-neutral, #6e7781); }
 [data-status=valid] { --mark: var(--cloche-valid, #1a7f37); }
@@ -1206,80 +1620,92 @@ button:disabled { cursor: progress; opacity: .6; }
 .title { margin: 0; }
 .body { overflow-wrap: anywhere; }
 .body p, .body ul, .body ol { margin: .2em 0; }
-.body a { color: var(--cloche-accent, #0b6bcb); }
+.body a { color: var(--_accent); }
 :host(cloche-bell) { position: relative; display: inline-block; vertical-align: middle; }
 .bell { position: relative; display: grid; place-items: center; width: 2.5rem; height: 2.5rem; padding: 0; border: 0; border-radius: 50%; background: transparent; color: var(--cloche-bell-fg, inherit); }
-.bell:hover, .bell[aria-expanded=true] { background: var(--cloche-hover, rgba(127, 127, 127, .15)); }
+.bell:hover, .bell[aria-expanded=true] { background: var(--_hover); }
 .bell svg { width: 1.4rem; height: 1.4rem; fill: currentColor; }
 .badge { position: absolute; top: 0; right: 0; min-width: 1.15rem; height: 1.15rem; padding: 0 .3rem; box-sizing: border-box; border-radius: .6rem; background: var(--cloche-danger, #cf222e); color: var(--cloche-danger-fg, #fff); font-size: .7rem; font-weight: 700; line-height: 1.15rem; text-align: center; }
-.panel { position: absolute; top: calc(100% + .4rem); right: 0; z-index: var(--cloche-z, 1000); width: min(24rem, 92vw); max-height: min(32rem, 75vh); overflow: auto; text-align: start; background: var(--cloche-bg, #fff); color: var(--cloche-fg, #1f2328); border: 1px solid var(--cloche-border, #d0d7de); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .18)); }
+.panel { position: fixed; z-index: var(--cloche-z, 1000); width: min(24rem, calc(100vw - 1rem)); max-height: min(32rem, 75vh); overflow: auto; box-sizing: border-box; text-align: start; background: var(--_bg); color: var(--_fg); border: 1px solid var(--_border); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .18)); }
 .panel:focus { outline: none; }
-.head { position: sticky; top: 0; display: flex; align-items: baseline; justify-content: space-between; gap: 1rem; padding: .7rem 1rem; background: inherit; border-bottom: 1px solid var(--cloche-border, #d0d7de); }
+.head { position: sticky; top: 0; display: flex; align-items: baseline; justify-content: space-between; gap: 1rem; padding: .7rem 1rem; background: inherit; border-bottom: 1px solid var(--_border); }
 h2 { margin: 0; font-size: 1rem; }
-.link, .more, .meta button { padding: .1rem .2rem; border: 0; background: none; color: var(--cloche-accent, #0b6bcb); }
+.link, .meta button, .tab { min-height: 24px; padding: .1rem .2rem; border: 0; background: none; color: var(--_accent); }
+.bell.off svg { opacity: .55; }
+.bell.off::after { content: ""; position: absolute; bottom: .3rem; right: .3rem; width: .55rem; height: .55rem; border-radius: 50%; background: var(--cloche-neutral, #6e7781); border: 2px solid currentColor; }
+.filters { display: flex; flex-wrap: wrap; align-items: center; gap: .3rem; padding: .4rem 1rem; border-bottom: 1px solid var(--_border); }
+.tab { padding: .1rem .6rem; border-radius: 1rem; color: inherit; }
+.tab[aria-pressed=true] { background: var(--_unread); color: var(--_fg); font-weight: 600; box-shadow: inset 0 0 0 1px var(--_accent); }
+.category { margin-left: auto; min-height: 24px; min-width: 0; max-width: 100%; font: inherit; font-size: .85rem; color: inherit; background: var(--_bg); border: 1px solid var(--_border); border-radius: 4px; }
+.notice { margin: 0; padding: .4rem 1rem; background: var(--_error); border-left: 4px solid var(--cloche-danger, #cf222e); color: var(--_fg); }
+.skeleton { display: grid; gap: .4rem; padding: .8rem 1rem .8rem 2.35rem; border-bottom: 1px solid var(--_border); }
+.skeleton span { height: .75rem; border-radius: 4px; background: var(--_skeleton); }
+.skeleton span + span { width: 60%; }
+.sentinel { height: 4px; }
+.toasts { position: fixed; right: .5rem; bottom: .5rem; z-index: var(--cloche-z-modal, 2000); display: grid; gap: .5rem; width: min(22rem, calc(100vw - 1rem)); }
+.toast { display: flex; align-items: flex-start; gap: .6rem; padding: .6rem .8rem; cursor: pointer; background: var(--_bg); color: var(--_fg); border: 1px solid var(--_border); border-left: 4px solid var(--mark); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .18)); }
+.toast .title { flex: 1; font-weight: 600; }
 .list { margin: 0; padding: 0; list-style: none; }
-.item { display: flex; gap: .7rem; padding: .7rem 1rem; border-bottom: 1px solid var(--cloche-border, #d0d7de); }
-.item.unread { background: var(--cloche-unread-bg, #ddf4ff); }
+.item { display: flex; gap: .7rem; padding: .7rem 1rem; border-bottom: 1px solid var(--_border); }
+.item.unread { background: var(--_unread); }
 .item.unread .title { font-weight: 700; }
 .main { flex: 1; min-width: 0; }
-.item .body, time { color: var(--cloche-muted, #59636e); }
+.item .body, time { color: var(--_muted); }
 .meta { display: flex; flex-wrap: wrap; align-items: baseline; gap: .1rem .8rem; margin-top: .15rem; font-size: .8rem; }
 .meta button { margin-left: -.2rem; }
 .item.linked { cursor: pointer; }
 .open { color: inherit; text-decoration: none; }
 .open:hover, .open:focus-visible { text-decoration: underline; }
 .links { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .35rem; }
-.links .action { min-height: 24px; padding: .15rem .6rem; border: 1px solid var(--cloche-accent, #0b6bcb); border-radius: 4px; background: var(--cloche-bg, #fff); color: var(--cloche-accent, #0b6bcb); font: inherit; font-size: .85rem; text-decoration: none; cursor: pointer; }
+.links .action { min-height: 24px; padding: .15rem .6rem; border: 1px solid var(--_accent); border-radius: 4px; background: var(--_bg); color: var(--_accent); font: inherit; font-size: .85rem; text-decoration: none; cursor: pointer; }
 .note { margin: .3rem 0 0; font-size: .85rem; }
-.empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--cloche-muted, #59636e); }
-.more { display: block; width: 100%; padding: .6rem; }
+.empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--_muted); }
+.push { padding: .5rem 1rem; border-top: 1px solid var(--_border); font-size: .85rem; }
+.push-note { margin: .2rem 0 0; color: var(--_muted); }
 .actions { display: flex; flex-wrap: wrap; gap: .2rem .6rem; justify-content: flex-end; }
 .list-view, .settings { background: inherit; }
 .settings .head { align-items: center; }
 h2[tabindex]:focus { outline: none; }
 .prefs { padding: .5rem 1rem 1rem; }
-.prefs fieldset { margin: 0 0 .8rem; padding: .4rem .6rem; border: 1px solid var(--cloche-border, #d0d7de); border-radius: var(--cloche-radius, 8px); }
+.prefs fieldset { margin: 0 0 .8rem; padding: .4rem .6rem; border: 1px solid var(--_border); border-radius: var(--cloche-radius, 8px); }
 .prefs legend { padding: 0 .3rem; font-weight: 700; }
-.prefs .row { padding: .35rem 0; border-top: 1px solid var(--cloche-border, #d0d7de); }
+.prefs .row { padding: .35rem 0; border-top: 1px solid var(--_border); }
 .prefs .row:first-of-type { border-top: 0; }
 .prefs .name { display: block; }
-.prefs code { font-size: .75rem; color: var(--cloche-muted, #59636e); overflow-wrap: anywhere; }
-.req { font-size: .8rem; color: var(--cloche-muted, #59636e); }
+.prefs code { font-size: .75rem; color: var(--_muted); overflow-wrap: anywhere; }
+.req { font-size: .8rem; color: var(--_muted); }
 .switches { display: flex; flex-wrap: wrap; gap: 0 .75rem; font-size: .9em; }
 .switch { display: inline-flex; align-items: center; gap: .25rem; min-height: 1.75rem; }
-.switch input, .prefs legend input { width: 1.05rem; height: 1.05rem; margin: 0; accent-color: var(--cloche-accent, #0b6bcb); }
+.switch input, .prefs legend input { width: 1.05rem; height: 1.05rem; margin: 0; accent-color: var(--_accent); }
 .prefs .field { margin: 0 0 .8rem; display: flex; flex-wrap: wrap; align-items: center; gap: .3rem .5rem; }
 .prefs .field > label:first-child { font-weight: 700; flex-basis: 100%; }
 .prefs .line { display: inline-flex; flex-wrap: wrap; align-items: center; gap: .3rem .5rem; }
 .prefs .quiet .line { margin: .3rem 0; }
 .prefs .days { border: 0; padding: 0; margin: .2rem 0 0; }
 .prefs .days legend { padding: 0; font-weight: 400; }
-.prefs input[type=text], .prefs input[type=time], .prefs select { font: inherit; min-height: 1.9rem; padding: .1rem .35rem; box-sizing: border-box; max-width: 100%; color: inherit; background: var(--cloche-bg, #fff); border: 1px solid var(--cloche-border, #d0d7de); border-radius: 4px; }
+.prefs input[type=text], .prefs input[type=time], .prefs select { font: inherit; min-height: 1.9rem; padding: .1rem .35rem; box-sizing: border-box; max-width: 100%; color: inherit; background: var(--_bg); border: 1px solid var(--_border); border-radius: 4px; }
 .prefs input[type=text] { width: 16rem; }
 .prefs [aria-invalid=true] { border-color: var(--cloche-danger, #cf222e); outline: 1px solid var(--cloche-danger, #cf222e); }
 .hint { flex-basis: 100%; font-size: .8rem; }
 .status { margin: 0 0 .5rem; color: var(--cloche-valid, #1a7f37); }
 .status:empty, .error:empty { display: none; }
-.error { margin: 0 0 .6rem; padding: .4rem .6rem; border-left: 4px solid var(--cloche-danger, #cf222e); background: var(--cloche-error-bg, #ffebe9); }
+.error { margin: 0 0 .6rem; padding: .4rem .6rem; border-left: 4px solid var(--cloche-danger, #cf222e); background: var(--_error); }
 .error p, .error ul { margin: 0; }
 .error ul { padding-left: 1.1rem; }
-.save { padding: .45rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--cloche-accent, #0b6bcb); color: var(--cloche-accent-fg, #fff); font-weight: 600; }
-@media (max-width: 30rem) {
-  .panel { position: fixed; top: auto; left: .5rem; right: .5rem; width: auto; margin-top: .4rem; max-height: 80vh; }
-}
+.save { padding: .45rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--_accent-fg); font-weight: 600; }
 :host(cloche-banner) { display: block; }
-.banner { display: flex; align-items: flex-start; gap: .7rem; padding: .6rem 1rem; background: var(--cloche-banner-bg, #fff8c5); color: var(--cloche-banner-fg, var(--cloche-fg, #1f2328)); border-bottom: 1px solid var(--cloche-border, #d0d7de); border-left: 4px solid var(--mark); }
+.banner { display: flex; align-items: flex-start; gap: .7rem; padding: .6rem 1rem; background: var(--_banner); color: var(--cloche-banner-fg, var(--_fg)); border-bottom: 1px solid var(--_border); border-left: 4px solid var(--mark); }
 .banner .title { font-weight: 700; }
-.close { margin-left: auto; padding: 0 .45rem; border: 0; border-radius: 4px; background: none; color: inherit; font-size: 1.3rem; line-height: 1.4; }
-.close:hover { background: var(--cloche-hover, rgba(127, 127, 127, .15)); }
+.close { margin-left: auto; min-width: 24px; min-height: 24px; padding: 0 .45rem; border: 0; border-radius: 4px; background: none; color: inherit; font-size: 1.3rem; line-height: 1.4; }
+.close:hover { background: var(--_hover); }
 .backdrop { position: fixed; inset: 0; z-index: var(--cloche-z-modal, 2000); display: grid; place-items: center; padding: 1rem; background: var(--cloche-backdrop, rgba(31, 35, 40, .55)); }
-.dialog { box-sizing: border-box; width: min(30rem, 100%); max-height: 90vh; overflow: auto; padding: 1.25rem 1.5rem; background: var(--cloche-bg, #fff); color: var(--cloche-fg, #1f2328); border-top: 6px solid var(--mark); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .3)); }
+.dialog { box-sizing: border-box; width: min(30rem, 100%); max-height: 90vh; overflow: auto; padding: 1.25rem 1.5rem; background: var(--_bg); color: var(--_fg); border-top: 6px solid var(--mark); border-radius: var(--cloche-radius, 8px); box-shadow: var(--cloche-shadow, 0 8px 24px rgba(31, 35, 40, .3)); }
 .dialog:focus { outline: none; }
 .dialog h2 { display: flex; align-items: baseline; gap: .5rem; font-size: 1.15rem; }
-.counter { margin: 0 0 .3rem; font-size: .8rem; color: var(--cloche-muted, #59636e); }
+.counter { margin: 0 0 .3rem; font-size: .8rem; color: var(--_muted); }
 .dialog .body { margin: .6rem 0 1rem; }
 .buttons { display: flex; justify-content: flex-end; }
-.ack { padding: .5rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--cloche-accent, #0b6bcb); color: var(--cloche-accent-fg, #fff); font-weight: 600; }
+.ack { padding: .5rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--_accent-fg); font-weight: 600; }
 `;
 
   customElements.define('cloche-bell', ClocheBell);

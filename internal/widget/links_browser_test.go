@@ -20,7 +20,7 @@ import (
 
 // Notifications that lead somewhere, and the archive, in two tabs of
 // Chromium: an archived item leaves both tabs and the counts, comes back
-// from the archive view; a callback action has Cloche call the host and
+// from the archive tab; a callback action has Cloche call the host and
 // shows its answer; clicking an item marks it read and opens its url.
 func TestWidgetLinksInBrowser(t *testing.T) {
 	for _, b := range testdb.Backends() {
@@ -79,13 +79,13 @@ func testLinksAndArchive(e *env, browser *browsertest.Browser) {
 		t.Errorf("%d unread after archiving one of two", n)
 	}
 	// The archive view lists it; brought back, it is in both inboxes again.
-	a.click("cloche-bell", "[data-action=archive-view]")
+	a.click("cloche-bell", ".tab[data-tab=archive]")
 	a.wait("the archive", all("cloche-bell", "li.item")+`.length === 1 && !!`+itemJS("À archiver"))
 	js[bool](a, itemJS("À archiver")+`.querySelector('[data-action=unarchive]').click() || true`)
 	a.wait("the archive to empty", all("cloche-bell", "li.item")+`.length === 0 && !`+in("cloche-bell", ".empty")+`.hidden`)
 	b.wait("the item back in tab b", itemJS("À archiver")+` !== undefined`)
 	b.waitBadge("2")
-	a.click("cloche-bell", "[data-action=archive-view]")
+	a.click("cloche-bell", ".tab[data-tab=all]")
 	a.wait("the inbox again", `!!(`+itemJS("À archiver")+` && `+itemJS("Facture 42")+`)`)
 
 	// A callback action: Cloche calls the host, signed; the answer shows,

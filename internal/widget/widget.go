@@ -12,24 +12,55 @@ import (
 	"github.com/cloche/cloche/internal/negotiate"
 )
 
-// Path is where the script is served.
-const Path = "/widget/cloche.js"
+// Path is where the script is served, and WorkerPath the service
+// worker's, which a host imports from its own origin (README, "Browser
+// push").
+const (
+	Path       = "/widget/cloche.js"
+	WorkerPath = "/widget/cloche-sw.js"
+)
 
 //go:embed cloche.js
-var script []byte
+var source []byte
+
+// script is what is served: the source without its comment lines and
+// indentation (a fifth smaller gzipped), line for line otherwise, so that
+// the browser's line numbers stay near the source's.
+var script = compact(source)
+
+// compact drops the lines that are only a // comment and the indentation
+// of the others. (The source has no template literal or string where a
+// line starting with // or leading spaces would matter: the CSS's lines
+// lose their indentation only.)
+func compact(src []byte) []byte {
+	out := make([]byte, 0, len(src))
+	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
+		t := bytes.TrimLeft(line, " \t")
+		if bytes.HasPrefix(t, []byte("//")) {
+			continue
+		}
+		out = append(out, t...)
+	}
+	return out
+}
+
+//go:embed cloche-sw.js
+var worker []byte
 
 // Handler serves the widget's script, gzipped to the clients that accept
 // it (a quarter of its size).
 type Handler struct {
 	etag, gzipETag string
 	gzipped        []byte // nil if gzip failed: the plain script only
+	worker         http.Handler
 }
 
 // New returns the handler of the widget's script.
 func New() *Handler {
 	sum := sha256.Sum256(script)
 	tag := hex.EncodeToString(sum[:16])
-	h := &Handler{etag: `"` + tag + `"`, gzipETag: `"` + tag + `-gzip"`}
+	wsum := sha256.Sum256(worker)
+	h := &Handler{etag: `"` + tag + `"`, gzipETag: `"` + tag + `-gzip"`, worker: workerHandler(`"` + hex.EncodeToString(wsum[:16]) + `"`)}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err == nil {
@@ -44,9 +75,11 @@ func New() *Handler {
 // ETag is the script's strong entity tag: a hash of its content.
 func (h *Handler) ETag() string { return h.etag }
 
-// Register mounts the handler on mux at GET /widget/cloche.js.
+// Register mounts the handler on mux at GET /widget/cloche.js, and the
+// service worker at GET /widget/cloche-sw.js.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+Path, h)
+	mux.Handle("GET "+WorkerPath, h.worker)
 }
 
 // ServeHTTP answers the script, or 304 when the client's copy is current.
@@ -72,4 +105,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// ServeContent answers If-None-Match (304), HEAD and ranges.
 	http.ServeContent(w, r, "cloche.js", time.Time{}, bytes.NewReader(body))
+}
+
+// workerHandler serves the service worker's script. A host's worker
+// imports it (importScripts, a no-cors request), and browsers check
+// imported scripts for updates at most daily unless told otherwise: it is
+// kept an hour, then asked again with its ETag.
+func workerHandler(etag string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr.Set("Content-Type", "text/javascript; charset=utf-8")
+		hdr.Set("Cache-Control", "public, max-age=3600")
+		hdr.Set("ETag", etag)
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Access-Control-Allow-Origin", "*")
+		hdr.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		http.ServeContent(w, r, "cloche-sw.js", time.Time{}, bytes.NewReader(worker))
+	})
 }

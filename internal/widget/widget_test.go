@@ -110,3 +110,25 @@ func TestScriptWritesNoHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptSize keeps the served script under 20 KB gzipped (README:
+// "Size"), and checks that compacting it kept every line of code.
+func TestScriptSize(t *testing.T) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(script)
+	_ = zw.Close()
+	t.Logf("cloche.js: source %d bytes, served %d bytes, %d gzipped", len(source), len(script), buf.Len())
+	if buf.Len() > 20_000 {
+		t.Errorf("the served script is %d bytes gzipped, over 20 KB", buf.Len())
+	}
+	code := 0
+	for _, line := range strings.Split(string(source), "\n") {
+		if tl := strings.TrimSpace(line); !strings.HasPrefix(tl, "//") {
+			code++
+		}
+	}
+	if got := strings.Count(string(script), "\n") + 1; got != code {
+		t.Errorf("the served script has %d lines, the source %d lines that are not comments", got, code)
+	}
+}

@@ -50,7 +50,7 @@ ContextLike = Union[str, Tuple[str, ID], Mapping[str, Any]]
 #: API reads (RFC 3339, or ``YYYY-MM-DD HH:MM[:SS]``).
 DatetimeLike = Union[_dt.datetime, _dt.date, str]
 
-_CHANNELS = ("email", "message", "header_message", "alert")
+_CHANNELS = ("email", "message", "header_message", "alert", "push")
 
 
 class Attachment(NamedTuple):

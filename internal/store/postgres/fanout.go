@@ -160,7 +160,7 @@ func alsoParams(p *store.NotificationFanOutParams) []*store.NotificationFanOutPa
 func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
 	counts := map[store.Channel]int{}
 	for _, a := range append([]*store.PreferenceFilter{{Channel: p.Channel}}, p.Also...) {
-		if !a.Channel.InApp() {
+		if !a.Channel.Notifies() {
 			return nil, fmt.Errorf("postgres: notification fan-out: %w",
 				store.Invalid("channel", "%q is not an in-app channel", a.Channel))
 		}

@@ -23,7 +23,7 @@ const (
 // p.UserIDs (repeats ignored), visible from p.CreatedAt (now when zero),
 // with COPY. It returns how many were created.
 func (q *queries) NotificationInsertMany(ctx context.Context, p *store.NotificationInsertManyParams) (int, error) {
-	if !p.Channel.InApp() {
+	if !p.Channel.Notifies() {
 		return 0, fmt.Errorf("postgres: notification insert: %w",
 			store.Invalid("channel", "%q is not an in-app channel", p.Channel))
 	}

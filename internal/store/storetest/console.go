@@ -18,7 +18,7 @@ func testStats(t *testing.T, s store.Store) {
 		must(t, err)
 		return st
 	}
-	zeroReached := map[store.Channel]int{store.ChannelEmail: 0, store.ChannelMessage: 0, store.ChannelHeaderMessage: 0, store.ChannelAlert: 0}
+	zeroReached := map[store.Channel]int{store.ChannelEmail: 0, store.ChannelMessage: 0, store.ChannelHeaderMessage: 0, store.ChannelAlert: 0, store.ChannelPush: 0}
 	zeroDeliveries := map[store.DeliveryState]int{store.DeliveryQueued: 0, store.DeliverySending: 0, store.DeliveryRetrying: 0, store.DeliveryFailed: 0}
 
 	t.Run("empty", func(t *testing.T) {
@@ -61,7 +61,7 @@ func testStats(t *testing.T, s store.Store) {
 			t.Errorf("PublishedEvents = %d, want 5 (the one of yesterday left out)", st.PublishedEvents)
 		}
 		equal(t, "Reached", st.Reached, map[store.Channel]int{
-			store.ChannelEmail: 5, store.ChannelMessage: 7, store.ChannelHeaderMessage: 0, store.ChannelAlert: 2,
+			store.ChannelEmail: 5, store.ChannelMessage: 7, store.ChannelHeaderMessage: 0, store.ChannelAlert: 2, store.ChannelPush: 0,
 		})
 		if st.PendingEvents != 5 || st.OverdueEvents != 3 {
 			t.Errorf("PendingEvents, OverdueEvents = %d, %d; want 5, 3", st.PendingEvents, st.OverdueEvents)

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DigestSettings", testDigestSettings},
 		{"DigestRun", testDigestRun},
 		{"DigestClaimConcurrent", testDigestClaimConcurrent},
+		{"PushSubscriptions", testPushSubscriptions},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
