@@ -141,7 +141,7 @@ func EmptyHour(t time.Time) *ActivityHour {
 
 // HourFrom fills h's maps from a kept row: the reach of each channel of
 // Channels, in its order, and the e-mails' outcomes.
-func HourFrom(h ActivityHour, reached [4]int, sent, failed, skipped int) *ActivityHour {
+func HourFrom(h ActivityHour, reached [5]int, sent, failed, skipped int) *ActivityHour {
 	out := EmptyHour(h.Hour)
 	out.Events, out.Scheduled, out.MaxLag = h.Events, h.Scheduled, h.MaxLag
 	for i, ch := range Channels {

@@ -16,13 +16,13 @@ import (
 // the service had run for weeks: 3 bell notifications 2 hours ago, 2
 // e-mails 3 days ago (one sent, one failed), 3 bell notifications 5 hours
 // ago published 90 seconds after their due time, 3 more 40 days ago
-// (outside every chart).
+// (outside every chart), and one push 4 hours ago.
 func seedHistory(t *testing.T, dbURL string, svc *cloche.Service, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	notify := func(n cloche.Notification, r cloche.Recipients) int64 {
+	notify := func(n cloche.Notification, r cloche.Recipients, opts ...cloche.NotifyOption) int64 {
 		t.Helper()
-		res, err := svc.Notify(ctx, n, r)
+		res, err := svc.Notify(ctx, n, r, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,6 +41,9 @@ func seedHistory(t *testing.T, dbURL string, svc *cloche.Service, now time.Time)
 	move(late, now.Add(-5*time.Hour))
 	testdb.Exec(t, dbURL, `UPDATE events SET due_at = ? WHERE id = ?`, now.Add(-5*time.Hour-90*time.Second), late)
 	move(notify(cloche.Notification{Key: "message:internal", Title: "Forty days ago"}, managers), now.Add(-40*24*time.Hour))
+	// Push is the fifth channel: its reach is kept with the others'.
+	move(notify(cloche.Notification{Key: "message:internal", Title: "Pushed 4 hours ago"}, cloche.Recipients{UserIDs: []string{"10"}},
+		cloche.ForceChannel(cloche.ChannelPush)), now.Add(-4*time.Hour))
 }
 
 var chartTotalRE = regexp.MustCompile(`<figure class="chart" id="(chart-[a-z]+)" data-total="(\d+)">`)
@@ -85,6 +88,19 @@ func TestActivityCharts(t *testing.T) {
 		if got := a.Hours[18].MaxLag; got != 90*time.Second {
 			t.Errorf("worst lag 5 hours ago = %s, want 1m30s", got)
 		}
+		// The first call kept the sealed hours; the second reads them back.
+		again, err := h.svc.Activity(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pass := range []*cloche.Activity{a, again} {
+			if got := sum(pass.Hours, cloche.ChannelPush); got != 1 {
+				t.Errorf("pushes in 24 hours = %d, want 1", got)
+			}
+			if got := sum(pass.Days, cloche.ChannelMessage); got != 6 {
+				t.Errorf("bell notifications in 30 days = %d, want 6 (read back)", got)
+			}
+		}
 
 		h.mustLogin()
 		p := h.get("/console/")
@@ -93,7 +109,7 @@ func TestActivityCharts(t *testing.T) {
 		for _, m := range chartTotalRE.FindAllStringSubmatch(p.body, -1) {
 			totals[m[1]] = m[2]
 		}
-		want := map[string]string{"chart-hours": "6", "chart-days": "8", "chart-emails": "2", "chart-lag": "90"}
+		want := map[string]string{"chart-hours": "7", "chart-days": "9", "chart-emails": "2", "chart-lag": "90"}
 		for id, n := range want {
 			if totals[id] != n {
 				t.Errorf("%s: total %q, want %s (all: %v)", id, totals[id], n, totals)
@@ -105,7 +121,7 @@ func TestActivityCharts(t *testing.T) {
 			`Failed: <strong data-series="s-failed">1</strong>`,
 			`<strong data-series="s-lag">1m 30s at worst</strong>`,
 			`role="img" aria-labelledby="chart-hours-title chart-hours-desc"`,
-			"Notifications per hour, last 24 hours: 6 notifications in all.")
+			"Notifications per hour, last 24 hours: 7 notifications in all.")
 		// The bar of two hours ago says what it counts.
 		wantContains(t, "dashboard", p, "<title>"+twoAgo.In(h.svc.Location()).Format("15:04")+", Bell menu (message): 3 notifications</title>")
 		// The figures' table of the days sums to the chart's total.
@@ -116,8 +132,8 @@ func TestActivityCharts(t *testing.T) {
 		for _, m := range rowTotal.FindAllStringSubmatch(days, -1) {
 			n += atoi(t, m[1])
 		}
-		if n != 8 {
-			t.Errorf("the days' table sums to %d, want 8", n)
+		if n != 9 {
+			t.Errorf("the days' table sums to %d, want 9", n)
 		}
 		if strings.Contains(p.body, `http-equiv="refresh"`) {
 			t.Errorf("the dashboard reloads itself unasked")

@@ -23,7 +23,7 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	sealed := store.SealedBefore(p.Now)
 	out := map[time.Time]*store.ActivityHour{}
 	rows, err := q.r.QueryContext(ctx, `SELECT hour, events, scheduled, max_lag_ms, reached_email, reached_message,
-			reached_header_message, reached_alert, emails_sent, emails_failed, emails_skipped
+			reached_header_message, reached_alert, reached_push, emails_sent, emails_failed, emails_skipped
 		FROM activity_hours WHERE hour >= ? AND hour < ?`, ts(since), ts(sealed))
 	if err != nil {
 		return nil, mapErr("activity: kept hours", err)
@@ -31,9 +31,9 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	for rows.Next() {
 		var h store.ActivityHour
 		var lag int64
-		var ch [4]int
+		var ch [5]int
 		var sent, failed, skipped int
-		if err := rows.Scan(&h.Hour, &h.Events, &h.Scheduled, &lag, &ch[0], &ch[1], &ch[2], &ch[3], &sent, &failed, &skipped); err != nil {
+		if err := rows.Scan(&h.Hour, &h.Events, &h.Scheduled, &lag, &ch[0], &ch[1], &ch[2], &ch[3], &ch[4], &sent, &failed, &skipped); err != nil {
 			rows.Close()
 			return nil, mapErr("activity: kept hours", err)
 		}
@@ -70,10 +70,10 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 				}
 				out[h] = a
 				if _, err := q.w.ExecContext(ctx, `INSERT INTO activity_hours (hour, events, scheduled, max_lag_ms,
-						reached_email, reached_message, reached_header_message, reached_alert, emails_sent, emails_failed, emails_skipped)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour) DO NOTHING`,
+						reached_email, reached_message, reached_header_message, reached_alert, reached_push, emails_sent, emails_failed, emails_skipped)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour) DO NOTHING`,
 					ts(h), a.Events, a.Scheduled, a.MaxLag.Milliseconds(),
-					a.Reached[store.ChannelEmail], a.Reached[store.ChannelMessage], a.Reached[store.ChannelHeaderMessage], a.Reached[store.ChannelAlert],
+					a.Reached[store.ChannelEmail], a.Reached[store.ChannelMessage], a.Reached[store.ChannelHeaderMessage], a.Reached[store.ChannelAlert], a.Reached[store.ChannelPush],
 					a.Emails[store.DeliverySent], a.Emails[store.DeliveryFailed], a.Emails[store.DeliverySkipped]); err != nil {
 					return err
 				}
