@@ -51,6 +51,10 @@ type env struct {
 	// hold, when set, holds every request of a user (/api/v1/me/…: the
 	// lists, the counts, the stream) until it is closed: a slow network.
 	hold atomic.Pointer[chan struct{}]
+	// refusePages, while positive, answers that many requests for a next
+	// page of notifications (those with a cursor) 429, as the per-user
+	// rate limit does to a person scrolling fast.
+	refusePages atomic.Int32
 }
 
 func newEnv(t *testing.T, dbURL string) *env {
@@ -119,6 +123,12 @@ func (e *env) serveAPI(addr string) {
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if r.URL.Path == "/api/v1/me/notifications" && r.Method == http.MethodGet && r.URL.Query().Get("cursor") != "" && e.refusePages.Add(-1) >= 0 {
+			w.Header().Set("Access-Control-Allow-Origin", e.host)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+			return
 		}
 		if r.URL.Path == "/api/v1/me/stream" {
 			e.streams.Add(1)

@@ -1273,7 +1273,15 @@
       const ok = await this.more();
       this.loadingMore = false;
       this.render();
-      if (ok) this.checkMore();
+      if (ok) {
+        this.moreFailures = 0;
+        this.checkMore();
+        return;
+      }
+      // The end stays in sight, so the observer will not call again: try
+      // again later (a refused page, 429 say, must not end the list).
+      const n = (this.moreFailures = (this.moreFailures || 0) + 1);
+      this.later(() => this.checkMore(), Math.min(30000, 1000 * 2 ** (n - 1)));
     }
 
     renderPush() {
