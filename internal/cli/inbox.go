@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"time"
 
 	"github.com/cloche/cloche"
@@ -99,27 +100,28 @@ type readMark struct {
 }
 
 func (rt *runtime) setRead(userID string, id int64, read bool) error {
+	do, done := (*cloche.Service).MarkUnread, "marked unread"
+	if read {
+		do, done = (*cloche.Service).MarkRead, "marked read"
+	}
+	return rt.markNotification(userID, id, do, readMark{ID: id, Read: read}, done)
+}
+
+// markNotification applies do to the user's notification id, then prints
+// out (--json) or says it is done.
+func (rt *runtime) markNotification(userID string, id int64, do func(*cloche.Service, context.Context, string, int64) error, out any, done string) error {
 	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	if read {
-		err = svc.MarkRead(rt.ctx, userID, id)
-	} else {
-		err = svc.MarkUnread(rt.ctx, userID, id)
-	}
-	if err != nil {
+	if err := do(svc, rt.ctx, userID, id); err != nil {
 		return err
 	}
 	if rt.globals.JSON {
-		return rt.printJSON(readMark{ID: id, Read: read})
+		return rt.printJSON(out)
 	}
-	if read {
-		rt.printf("notification %d marked read", id)
-	} else {
-		rt.printf("notification %d marked unread", id)
-	}
+	rt.printf("notification %d %s", id, done)
 	return nil
 }
 
@@ -210,26 +212,9 @@ type archiveMark struct {
 }
 
 func (rt *runtime) setArchived(userID string, id int64, archived bool) error {
-	svc, err := rt.openExisting()
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
+	do, done := (*cloche.Service).Unarchive, "back in the inbox"
 	if archived {
-		err = svc.Archive(rt.ctx, userID, id)
-	} else {
-		err = svc.Unarchive(rt.ctx, userID, id)
+		do, done = (*cloche.Service).Archive, "archived"
 	}
-	if err != nil {
-		return err
-	}
-	if rt.globals.JSON {
-		return rt.printJSON(archiveMark{ID: id, Archived: archived})
-	}
-	if archived {
-		rt.printf("notification %d archived", id)
-	} else {
-		rt.printf("notification %d back in the inbox", id)
-	}
-	return nil
+	return rt.markNotification(userID, id, do, archiveMark{ID: id, Archived: archived}, done)
 }

@@ -181,43 +181,37 @@ func (c *webhooksTestCmd) Run(rt *runtime) error {
 type webhooksPauseCmd struct{ outletArg }
 
 func (c *webhooksPauseCmd) Run(rt *runtime) error {
-	svc, err := rt.openExisting()
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	o, err := c.resolve(rt, svc)
-	if err != nil {
-		return err
-	}
-	if o, err = svc.PauseWebhook(rt.ctx, o.ID, "the command line"); err != nil {
-		return err
-	}
-	if rt.globals.JSON {
-		return rt.printJSON(o)
-	}
-	rt.printf("webhook %d %q paused", o.ID, o.Name)
-	return nil
+	return c.change(rt, func(svc *cloche.Service, id int64) (*cloche.WebhookOutlet, error) {
+		return svc.PauseWebhook(rt.ctx, id, "the command line")
+	}, "paused")
 }
 
 type webhooksResumeCmd struct{ outletArg }
 
 func (c *webhooksResumeCmd) Run(rt *runtime) error {
+	return c.change(rt, func(svc *cloche.Service, id int64) (*cloche.WebhookOutlet, error) {
+		return svc.ResumeWebhook(rt.ctx, id)
+	}, "resumed; retry what failed meanwhile with 'cloche deliveries retry --failed --channel webhook'")
+}
+
+// change applies do to the outlet named and prints it, or says it is
+// done.
+func (a outletArg) change(rt *runtime, do func(*cloche.Service, int64) (*cloche.WebhookOutlet, error), done string) error {
 	svc, err := rt.openExisting()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	o, err := c.resolve(rt, svc)
+	o, err := a.resolve(rt, svc)
 	if err != nil {
 		return err
 	}
-	if o, err = svc.ResumeWebhook(rt.ctx, o.ID); err != nil {
+	if o, err = do(svc, o.ID); err != nil {
 		return err
 	}
 	if rt.globals.JSON {
 		return rt.printJSON(o)
 	}
-	rt.printf("webhook %d %q resumed; retry what failed meanwhile with 'cloche deliveries retry --failed --channel webhook'", o.ID, o.Name)
+	rt.printf("webhook %d %q %s", o.ID, o.Name, done)
 	return nil
 }
