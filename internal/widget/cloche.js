@@ -625,23 +625,29 @@
       return true;
     }
 
-    // run has Cloche call the host for action n of notification id (a
-    // done one is read), says what came of it in node's note, and returns
-    // what the host answered ({ok, message, reason}).
-    async run(node, id, n) {
-      let res;
+    // runAction has Cloche call the host for action n of notification id
+    // (a done one is read), and returns what the host answered ({ok,
+    // message, reason}).
+    async runAction(id, n) {
       try {
-        res = await this.conn.request('POST', `/notifications/${id}/actions/${n}`);
+        const res = await this.conn.request('POST', `/notifications/${id}/actions/${n}`);
         const it = this.items.find((x) => x.id === id);
         if (res.ok && it && !it.read_at) await this.act(id, 'read');
+        return res;
       } catch (err) {
         console.warn('cloche:', err.message);
-        res = { ok: false, reason: (err.detail && err.detail.message) || err.message };
+        return { ok: false, reason: (err.detail && err.detail.message) || err.message };
       }
-      const s = this.strings, note = node.parts.note;
-      if (node.dataset.id !== String(id)) return res; // it shows another one now
-      note.textContent = res.ok ? res.message || s.done : s.actionFailed(res.message || res.reason || '');
-      note.hidden = false;
+    }
+
+    // run runs action n of notification id, and says what came of it in
+    // node's note while node shows that notification.
+    async run(node, id, n) {
+      const res = await this.runAction(id, n), s = this.strings, note = node.parts.note;
+      if (node.dataset.id === String(id)) {
+        note.textContent = res.ok ? res.message || s.done : s.actionFailed(res.message || res.reason || '');
+        note.hidden = false;
+      }
       return res;
     }
 

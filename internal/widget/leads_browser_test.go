@@ -106,7 +106,7 @@ func testLeads(e *env, browser *browsertest.Browser) {
 
 	// Banners: the title links to the url; the actions are a link and a
 	// button.
-	const user = "21"
+	user := e.person("21")
 	a := e.open(browser, "user="+user+"&lang=fr")
 	e.notify(map[string]any{"key": "message:system", "title": "Nouveau RIB", "user_ids": []string{user}, "force_channel": "header_message",
 		"url":     e.host + "/bank?from=banner",
