@@ -40,6 +40,9 @@ func TestConsoleAxe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := h.svc.AddWebhook(ctx, cloche.WebhookInput{Name: "erp", URL: "https://erp.example.org/hooks/cloche", Types: []string{"task:*"}}); err != nil {
+		t.Fatal(err)
+	}
 	base := h.srv.URL + "/console"
 	// Pages reached by a form are reached by clicking its button.
 	type step struct {
@@ -65,6 +68,8 @@ func TestConsoleAxe(t *testing.T) {
 		{"type, edit", "/types/edit?key=" + url.QueryEscape("message:system"), ""},
 		{"default preferences", "/types/defaults", ""},
 		{"deliveries", "/deliveries", ""},
+		{"webhooks", "/webhooks", ""},
+		{"webhooks, with errors", "/webhooks", "form.form button[type=submit]"},
 		{"directory", "/directory", ""},
 		{"directory, searched", "/directory?q=studio", ""},
 		{"person", "/directory/user?id=13", ""},
