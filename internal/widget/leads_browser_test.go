@@ -74,6 +74,21 @@ func waitUnread(e *env, user string, ch cloche.Channel, n int) {
 	}
 }
 
+// axeClean runs axe-core on the tab's page: no serious or critical
+// violation.
+func axeClean(tb *tab, what string) {
+	tb.t.Helper()
+	vs, err := browsertest.Axe(tb.ctx)
+	if err != nil {
+		tb.t.Fatalf("%s: %v", what, err)
+	}
+	for _, v := range vs {
+		if v.Serious() {
+			tb.t.Errorf("%s: %s", what, v)
+		}
+	}
+}
+
 func testLeads(e *env, browser *browsertest.Browser) {
 	t := e.t
 	var mu sync.Mutex
@@ -108,6 +123,7 @@ func testLeads(e *env, browser *browsertest.Browser) {
 	// button.
 	user := e.person("21")
 	a := e.open(browser, "user="+user+"&lang=fr")
+	b := e.open(browser, "user="+user+"&lang=fr&theme=dark")
 	e.notify(map[string]any{"key": "message:system", "title": "Nouveau RIB", "user_ids": []string{user}, "force_channel": "header_message",
 		"url":     e.host + "/bank?from=banner",
 		"actions": []map[string]string{{"label": "Voir le RIB", "url": e.host + "/rib/1"}, {"label": "Valider", "callback": hooks.URL + "/validate"}}})
@@ -120,6 +136,11 @@ func testLeads(e *env, browser *browsertest.Browser) {
 	if got := js[string](a, linksJS(bannerJS("Relance"))); got != "a:Relance:"+e.host+"/reminders/5" {
 		t.Errorf("links of the banner without actions: %q", got)
 	}
+	// axe-core finds no serious violation, in the light and the dark theme
+	// (contrast, names, target sizes).
+	b.wait("the banners in the dark", `!!(`+bannerJS("Nouveau RIB")+` && `+bannerJS("Relance")+`)`)
+	axeClean(a, "the banners")
+	axeClean(b, "the banners, dark")
 	// The targets are 24 px high at least.
 	if got := js[float64](a, `Math.min(...`+all("cloche-banner", ".action, .close")+`.map(x => x.getBoundingClientRect().height))`); got < 24 {
 		t.Errorf("a banner's button is %.1f px high, want 24 at least", got)
@@ -136,7 +157,7 @@ func testLeads(e *env, browser *browsertest.Browser) {
 
 	// The alert: "Ouvrir" (its url) and its actions beside the
 	// acknowledgement, in the focus trap.
-	b := e.open(browser, "user="+user+"&lang=fr")
+	b.wait("the banners gone in the dark", all("cloche-banner", ".banner")+`.length === 0`)
 	e.notify(map[string]any{"key": "message:system", "title": "Contrat à signer", "user_ids": []string{user}, "force_channel": "alert",
 		"url":     e.host + "/contracts/9",
 		"actions": []map[string]string{{"label": "Voir le contrat", "url": e.host + "/contracts/9/pdf"}, {"label": "Signer", "callback": hooks.URL + "/sign"}}})
@@ -154,6 +175,7 @@ func testLeads(e *env, browser *browsertest.Browser) {
 	if got := b.focused("cloche-alerts"); got != "ack" {
 		t.Errorf("focus when the modal opens: %s, want the acknowledgement", got)
 	}
+	axeClean(b, "the alert, dark")
 	// Tab goes round the three and the acknowledgement, never out.
 	for i, want := range []string{"Ouvrir", "Voir le contrat", "Signer", "J’ai compris", "Ouvrir"} {
 		b.key(kb.Tab)
