@@ -214,7 +214,8 @@ func TestReadRatePerType(t *testing.T) {
 		}
 		p := h.get("/console/types?rates=1")
 		wantStatus(t, "types", p, http.StatusOK)
-		// 6 bell notifications in 30 days (the 3 of 40 days ago left out), 2 read.
-		wantContains(t, "types", p, `<td id="read-message:internal">33 %, 2 of 6</td>`, `<td id="read-task:status:valid">—</td>`)
+		// 6 bell notifications and a push in 30 days (the 3 of 40 days ago left
+		// out), 2 read.
+		wantContains(t, "types", p, `<td id="read-message:internal">29 %, 2 of 7</td>`, `<td id="read-task:status:valid">—</td>`)
 	})
 }

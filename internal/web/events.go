@@ -156,7 +156,12 @@ func (d *eventData) ReadRate() int {
 	if d.Recipients == nil || d.Recipients.InApp == 0 {
 		return -1
 	}
-	return d.Recipients.Read * 100 / d.Recipients.InApp
+	return percent(d.Recipients.Read, d.Recipients.InApp)
+}
+
+// percent is part of whole in per cent, to the nearest (whole > 0).
+func percent(part, whole int) int {
+	return (part*200 + whole) / (2 * whole)
 }
 
 func (c *Console) event(w http.ResponseWriter, r *http.Request, s *session) {

@@ -52,7 +52,7 @@ func (c *Console) types(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	for _, rr := range rates {
 		if rr.Notifications > 0 {
-			d.Read[rr.Key] = fmt.Sprintf("%d %%, %d of %d", rr.Read*100/rr.Notifications, rr.Read, rr.Notifications)
+			d.Read[rr.Key] = fmt.Sprintf("%d %%, %d of %d", percent(rr.Read, rr.Notifications), rr.Read, rr.Notifications)
 		}
 	}
 	for _, t := range org.Effective {
