@@ -76,11 +76,17 @@ func startDemo(t *testing.T) *demoServer {
 // notify sends to user 1 (Alice), on ch when not empty.
 func (d *demoServer) notify(t *testing.T, key, title, body string, ch cloche.Channel) int64 {
 	t.Helper()
+	return d.send(t, cloche.Notification{Key: key, Title: title, Body: body}, ch)
+}
+
+// send sends n to user 1 (Alice), on ch when not empty.
+func (d *demoServer) send(t *testing.T, n cloche.Notification, ch cloche.Channel) int64 {
+	t.Helper()
 	var opts []cloche.NotifyOption
 	if ch != "" {
 		opts = append(opts, cloche.ForceChannel(ch))
 	}
-	res, err := d.svc.Notify(context.Background(), cloche.Notification{Key: key, Title: title, Body: body}, cloche.Recipients{UserIDs: []string{"1"}}, opts...)
+	res, err := d.svc.Notify(context.Background(), n, cloche.Recipients{UserIDs: []string{"1"}}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,10 +132,14 @@ func TestDemoScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("the bell's menu", shadow("cloche-bell", ".panel")+`.querySelectorAll('li').length === 5`)
-	notify("message:system", "Maintenance ce soir de 22 h à 23 h", "Cloche et la gestion seront indisponibles une heure.", cloche.ChannelHeaderMessage)
-	wait("the banner", shadow("cloche-banner", ".banner")+` !== null`)
-	notify("message:system", "Nouvelles coordonnées bancaires", "La coopérative change de banque au 1er juillet : pensez à mettre à jour vos <a href=\"https://coop.example.org/rib\">virements permanents</a>.", "")
-	wait("the modal", `!`+shadow("cloche-alerts", ".backdrop")+`.hidden`)
+	// The banner and the alert lead somewhere: a url, and actions.
+	d.send(t, cloche.Notification{Key: "message:system", Title: "Maintenance ce soir de 22 h à 23 h", Body: "Cloche et la gestion seront indisponibles une heure.",
+		URL: "https://coop.example.org/maintenance", Actions: []cloche.Action{{Label: "Voir le détail", URL: "https://coop.example.org/maintenance#detail"}}}, cloche.ChannelHeaderMessage)
+	wait("the banner", shadow("cloche-banner", ".banner .action")+` !== null`)
+	d.send(t, cloche.Notification{Key: "message:system", Title: "Nouvelles coordonnées bancaires",
+		Body: "La coopérative change de banque au 1er juillet : pensez à mettre à jour vos <a href=\"https://coop.example.org/rib\">virements permanents</a>.",
+		URL:  "https://coop.example.org/rib", Actions: []cloche.Action{{Label: "Télécharger le RIB", URL: "https://coop.example.org/rib.pdf"}}}, "")
+	wait("the modal", `!`+shadow("cloche-alerts", ".backdrop")+`.hidden && `+shadow("cloche-alerts", ".buttons .action")+` !== null`)
 	if open := `!` + shadow("cloche-bell", ".panel") + `.hidden`; !evalBool(t, tab, open) {
 		t.Errorf("the bell's menu closed when the alert opened")
 	}

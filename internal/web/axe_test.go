@@ -40,6 +40,9 @@ func TestConsoleAxe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := h.svc.AddWebhook(ctx, cloche.WebhookInput{Name: "erp", URL: "https://erp.example.org/hooks/cloche", Types: []string{"task:*"}}); err != nil {
+		t.Fatal(err)
+	}
 	base := h.srv.URL + "/console"
 	// Pages reached by a form are reached by clicking its button.
 	type step struct {
@@ -65,6 +68,8 @@ func TestConsoleAxe(t *testing.T) {
 		{"type, edit", "/types/edit?key=" + url.QueryEscape("message:system"), ""},
 		{"default preferences", "/types/defaults", ""},
 		{"deliveries", "/deliveries", ""},
+		{"webhooks", "/webhooks", ""},
+		{"webhooks, with errors", "/webhooks", "form.form button[type=submit]"},
 		{"directory", "/directory", ""},
 		{"directory, searched", "/directory?q=studio", ""},
 		{"person", "/directory/user?id=13", ""},
@@ -77,31 +82,42 @@ func TestConsoleAxe(t *testing.T) {
 	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}}
 
 	results := map[string][]string{}
-	login := tabOf{t, browser.Tab(t)}
-	login.open(base + "/login")
-	vs, err := browsertest.Axe(login.ctx)
-	if err != nil {
-		t.Fatal(err)
+	// emulate sets tab b's viewport to vp's.
+	emulate := func(b tabOf, mob bool, w, h int64) {
+		opts := []chromedp.EmulateViewportOption{}
+		if mob {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		b.do(chromedp.EmulateViewport(w, h, opts...))
 	}
-	results["login"] = append(results["login"], "desktop: "+summarize(vs))
+	// The login page, before logging in: at both sizes.
+	for _, vp := range viewports {
+		t.Run(vp.name+"/login", func(t *testing.T) {
+			b := tabOf{t, browser.Tab(t)}
+			emulate(b, vp.mob, vp.w, vp.h)
+			b.open(base + "/login")
+			vs, err := browsertest.Axe(b.ctx)
+			if err != nil {
+				t.Fatalf("login, %s: %v", vp.name, err)
+			}
+			results["login"] = append(results["login"], vp.name+": "+summarize(vs))
+			for _, v := range vs {
+				if v.Serious() {
+					t.Errorf("login at %s: %s", vp.name, v)
+				}
+			}
+		})
+	}
+	login := tabOf{t, browser.Tab(t)}
 	login.login(h.srv.URL, testPassword)
-	// At a phone's size, the pages whose layout changes most; every page
-	// at a desktop's (axe takes seconds a page on a loaded machine).
-	onPhone := map[string]bool{"dashboard": true, "events": true, "event, published, recipients": true, "send, with errors": true, "person": true}
+	// Every page at both sizes (axe takes seconds a page on a loaded machine).
 	for _, vp := range viewports {
 		for _, s := range append(steps, step{"dashboard, auto-refresh on (opt-in)", "/?refresh=300", ""}) {
-			if vp.mob && !onPhone[s.name] {
-				continue
-			}
 			// A tab per page (sharing the login): each gets the whole
 			// timeout of a tab on a loaded machine.
 			t.Run(vp.name+"/"+s.name, func(t *testing.T) {
 				b := tabOf{t, browser.Tab(t)}
-				opts := []chromedp.EmulateViewportOption{}
-				if vp.mob {
-					opts = append(opts, chromedp.EmulateMobile)
-				}
-				b.do(chromedp.EmulateViewport(vp.w, vp.h, opts...))
+				emulate(b, vp.mob, vp.w, vp.h)
 				b.open(base + s.path)
 				if s.click != "" {
 					if s.click == "#cancel-selected" {

@@ -53,7 +53,7 @@
       postpone: 'Remind me later', more: 'Load more', empty: 'No notifications.',
       failed: 'The notifications could not be loaded.', unread: 'Unread: ',
       announcements: 'Announcements', dismiss: (title) => `Dismiss: ${title}`,
-      ack: 'OK, understood', counter: (i, n) => `Alert ${i} of ${n}`,
+      ack: 'OK, understood', open: 'Open', counter: (i, n) => `Alert ${i} of ${n}`,
       status: { neutral: 'Information', valid: 'Validated', invalid: 'Refused', caution: 'Warning', document: 'Document', calendar: 'Calendar' },
       settings: 'Settings', settingsTitle: 'Notification settings', back: 'Back to the notifications',
       channels: { email: 'E-mail', message: 'Bell', header_message: 'Banner', alert: 'Alert', push: 'Desktop' },
@@ -79,7 +79,7 @@
       postpone: 'Reporter', more: 'Voir plus', empty: 'Aucune notification.',
       failed: 'Les notifications n’ont pas pu être chargées.', unread: 'Non lue : ',
       announcements: 'Annonces', dismiss: (title) => `Fermer : ${title}`,
-      ack: 'J’ai compris', counter: (i, n) => `Alerte ${i} sur ${n}`,
+      ack: 'J’ai compris', open: 'Ouvrir', counter: (i, n) => `Alerte ${i} sur ${n}`,
       status: { neutral: 'Information', valid: 'Validé', invalid: 'Refusé', caution: 'Attention', document: 'Document', calendar: 'Agenda' },
       settings: 'Réglages', settingsTitle: 'Réglages des notifications', back: 'Retour aux notifications',
       channels: { email: 'E-mail', message: 'Cloche', header_message: 'Bandeau', alert: 'Alerte', push: 'Bureau' },
@@ -614,8 +614,20 @@
       if (href) location.assign(href);
     }
 
-    // runAction has Cloche call the host for action n of notification id,
-    // and returns what the host answered ({ok, message, reason}).
+    // follow: a click on a notification's own link (its title's, or an
+    // action's; a body's links are left as they are) marks it read and
+    // follows it; it says whether it was one.
+    follow(e, it) {
+      const a = e.target.closest('a.open, a.action');
+      if (!a || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      this.openItem(it, a.href);
+      return true;
+    }
+
+    // runAction has Cloche call the host for action n of notification id
+    // (a done one is read), and returns what the host answered ({ok,
+    // message, reason}).
     async runAction(id, n) {
       try {
         const res = await this.conn.request('POST', `/notifications/${id}/actions/${n}`);
@@ -626,6 +638,17 @@
         console.warn('cloche:', err.message);
         return { ok: false, reason: (err.detail && err.detail.message) || err.message };
       }
+    }
+
+    // run runs action n of notification id, and says what came of it in
+    // node's note while node shows that notification.
+    async run(node, id, n) {
+      const res = await this.runAction(id, n), s = this.strings, note = node.parts.note;
+      if (node.dataset.id === String(id)) {
+        note.textContent = res.ok ? res.message || s.done : s.actionFailed(res.message || res.reason || '');
+        note.hidden = false;
+      }
+      return res;
     }
 
     // reloadAt reloads when a postponed notification shows again.
@@ -966,37 +989,52 @@
   // notification goes in both.
   function makeItem() {
     const li = h('li', { class: 'item', part: 'item' });
-    const p = (li.parts = {
-      mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), time: h('time'),
-      toggle: h('button', { type: 'button', 'data-action': 'toggle' }), later: h('button', { type: 'button', 'data-action': 'postpone' }),
-      archive: h('button', { type: 'button', 'data-action': 'archive' }), links: h('div', { class: 'links' }),
-      note: h('p', { class: 'note', role: 'status', hidden: true }),
-    });
+    const p = (li.parts = Object.assign(parts(), {
+      time: h('time'), toggle: h('button', { type: 'button', 'data-action': 'toggle' }),
+      later: h('button', { type: 'button', 'data-action': 'postpone' }), archive: h('button', { type: 'button', 'data-action': 'archive' }),
+    }));
     li.append(p.mark, h('div', { class: 'main' }, p.title, p.body, p.links, p.note, h('div', { class: 'meta' }, p.time, p.toggle, p.later, p.archive)));
     return li;
   }
 
-  // The title links to the notification's url; its actions are links (url)
-  // or buttons (callback: run); archived, it has a button back to the inbox.
+  // parts are the nodes refill fills, and a note saying what came of an action.
+  const parts = () => ({ mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), links: h('div', { class: 'links' }), note: h('p', { class: 'note', role: 'status', hidden: true }) });
+
+  // refill (re)fills what the bell's items, the banners and the alert have in
+  // common (parts mark, title, body and links) when what they show of
+  // notification it has changed, and says whether it had. The title links to
+  // the notification's url, unless open names a link of its own (the
+  // alert's); its actions are links (url) or buttons (callback: run).
+  function refill(el, it, s, extra, open) {
+    const p = el.parts;
+    const key = JSON.stringify([it, extra]);
+    if (el.key === key) return false;
+    el.key = key;
+    el.dataset.id = it.id;
+    el.dataset.status = it.status_type;
+    const href = safeURL(it.url);
+    const links = (it.actions || []).map((a, i) => {
+      const to = safeURL(a.url);
+      return to ? h('a', { class: 'action', href: to }, a.label) : a.callback ? h('button', { type: 'button', class: 'action', 'data-action': 'run', 'data-n': i }, a.label) : '';
+    });
+    if (href && open) links.unshift(h('a', { class: 'action', href }, open));
+    p.mark.replaceWith((p.mark = mark(it.status_type, s)));
+    p.title.replaceChildren(href && !open ? h('a', { class: 'open', href }, it.title) : it.title);
+    p.links.replaceChildren(...links);
+    p.links.hidden = !links.length;
+    if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
+    return true;
+  }
+
+  // A bell's item has a time, and buttons to mark it read or unread, to
+  // postpone and archive it; archived, a button back to the inbox.
   function fillItem(li, it, s, lang, times, archived) {
     const p = li.parts;
-    const acts = it.actions || [];
-    const key = JSON.stringify([lang, it.id, it.read_at, it.status_type, it.title, it.visible_at, it.url, acts, !!(it.archived_at || archived)]);
-    if (li.key !== key) {
+    if (refill(li, it, s, [lang, archived])) {
       times = true;
-      li.key = key;
-      li.dataset.id = it.id;
       li.classList.toggle('unread', !it.read_at);
-      p.mark.replaceWith((p.mark = mark(it.status_type, s)));
-      const href = safeURL(it.url);
-      li.classList.toggle('linked', !!href);
-      p.title.replaceChildren(...(it.read_at ? [] : [h('span', { class: 'sr' }, s.unread)]), href ? h('a', { class: 'open', href }, it.title) : it.title);
-      p.links.replaceChildren(...acts.map((a, i) => {
-        const to = safeURL(a.url);
-        if (to) return h('a', { class: 'action', href: to }, a.label);
-        return a.callback ? h('button', { type: 'button', class: 'action', 'data-action': 'run', 'data-n': String(i) }, a.label) : '';
-      }));
-      p.links.hidden = !acts.length;
+      li.classList.toggle('linked', !!safeURL(it.url));
+      if (!it.read_at) p.title.prepend(h('span', { class: 'sr' }, s.unread));
       p.time.dateTime = it.visible_at;
       p.time.title = new Date(it.visible_at).toLocaleString(lang);
       p.toggle.textContent = it.read_at ? s.markUnread : s.markRead;
@@ -1005,7 +1043,6 @@
       p.archive.dataset.action = it.archived_at || archived ? 'unarchive' : 'archive';
       p.archive.textContent = p.archive.dataset.action === 'archive' ? s.archive : s.unarchive;
     }
-    if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
     if (times) setText(p.time, ago(it.visible_at, lang)); // relative times are refreshed when the menu opens
   }
 
@@ -1168,7 +1205,7 @@
       this.root.append(this.top);
       this.button.addEventListener('click', () => this.toggle(this.panel.hidden));
       this.panel.addEventListener('click', (e) => this.clicked(e));
-      this.list.addEventListener('click', (e) => this.follow(e));
+      this.list.addEventListener('click', (e) => this.clickItem(e));
       // A focused control that goes (hidden, or its item gone) leaves the
       // focus on <body>: it comes back to the menu.
       this.panel.addEventListener('focusout', (e) => {
@@ -1319,7 +1356,7 @@
         case 'toggle': await this.act(Number(li.dataset.id), li.classList.contains('unread') ? 'read' : 'unread'); break;
         case 'postpone': await this.act(Number(li.dataset.id), 'postpone'); break;
         case 'archive': case 'unarchive': await this.act(Number(li.dataset.id), b.dataset.action); break;
-        case 'run': await this.run(li, Number(b.dataset.n)); break;
+        case 'run': await this.run(li, Number(li.dataset.id), b.dataset.n); break;
       }
       this.busy.delete(b);
       b.removeAttribute('aria-disabled');
@@ -1330,28 +1367,16 @@
       ((next && next.querySelector('button')) || this.panel).focus();
     }
 
-    // follow: a click on an item's link, or elsewhere on an item with a
-    // url (not on its buttons), marks it read and opens the link.
-    follow(e) {
-      if (e.defaultPrevented || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    // clickItem: a click on an item's own link, or elsewhere on an item
+    // with a url (not on its buttons nor its body's links), marks it read
+    // and opens the link.
+    clickItem(e) {
       const li = e.target.closest('li.item');
       const it = li && this.items.find((x) => x.id === Number(li.dataset.id));
-      if (!it || e.target.closest('button')) return;
-      const a = e.target.closest('a[href]');
-      if (a && !a.matches('.open, .action')) return; // a link of the body: as it is
-      const href = a ? a.href : safeURL(it.url);
-      if (!href) return;
+      const href = it && safeURL(it.url);
+      if (!it || e.defaultPrevented || this.follow(e, it) || e.target.closest('a[href], button') || !href || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
       e.preventDefault();
       this.openItem(it, href);
-    }
-
-    // run runs a callback action and says what came of it in the item.
-    async run(li, n) {
-      const s = this.strings;
-      const res = await this.runAction(Number(li.dataset.id), n);
-      if (!li.parts) return;
-      li.parts.note.textContent = res.ok ? res.message || s.done : s.actionFailed(res.message || res.reason || '');
-      li.parts.note.hidden = false;
     }
 
     async readAll() {
@@ -1460,13 +1485,16 @@
       this.notice = h('p', { class: 'notice', part: 'notice', role: 'alert', hidden: true });
       this.top = h('div', {}, this.notice, this.region);
       this.root.append(this.top);
+      // Closing a banner, or running one of its actions, marks it read;
+      // following one of its links too.
       this.region.addEventListener('click', async (e) => {
-        const b = e.target.closest('button.close');
-        if (!b || b.busy) return;
+        const banner = e.target.closest('.banner');
+        const it = banner && this.items.find((x) => x.id === Number(banner.dataset.id));
+        const b = e.target.closest('button');
+        if (!it || this.follow(e, it) || !b || b.busy) return;
         b.busy = true; // not disabled: that drops the focus
-        const banner = b.closest('[data-id]');
         const i = [...this.region.children].indexOf(banner);
-        await this.act(Number(banner.dataset.id), 'read');
+        await (b.dataset.n ? this.run(banner, it.id, b.dataset.n) : this.act(it.id, 'read'));
         b.busy = false;
         if (banner.isConnected) return;
         // The focus goes to the banner now in its place, else to the region.
@@ -1483,17 +1511,12 @@
       this.region.setAttribute('aria-label', s.announcements);
       syncChildren(this.region, this.items, () => {
         const div = h('div', { class: 'banner', part: 'banner' });
-        const p = (div.parts = { mark: h('span'), title: h('p', { class: 'title' }), body: h('div', { class: 'body' }), close: h('button', { class: 'close', part: 'close', type: 'button' }, '×') });
-        div.append(p.mark, h('div', { class: 'main' }, p.title, p.body), p.close);
+        const p = (div.parts = parts());
+        p.close = h('button', { class: 'close', part: 'close', type: 'button' }, '×');
+        div.append(p.mark, h('div', { class: 'main' }, p.title, p.body, p.links, p.note), p.close);
         return div;
       }, (div, it) => {
-        const p = div.parts;
-        div.dataset.id = it.id;
-        div.dataset.status = it.status_type;
-        p.mark.replaceWith((p.mark = mark(it.status_type, s)));
-        p.title.textContent = it.title;
-        if (p.shownBody !== it.body) p.body.replaceChildren(safeBody((p.shownBody = it.body)));
-        p.close.setAttribute('aria-label', s.dismiss(it.title));
+        if (refill(div, it, s, language(this))) div.parts.close.setAttribute('aria-label', s.dismiss(it.title));
       });
     }
   }
@@ -1507,16 +1530,23 @@
     }
 
     build() {
+      const p = parts();
+      p.title = h('span');
+      p.body.id = 'alert-body';
       this.counter = h('p', { class: 'counter' });
-      this.heading = h('h2', { id: 'alert-title' });
-      this.text = h('div', { id: 'alert-body', class: 'body' });
       this.ack = h('button', { class: 'ack', part: 'ack', type: 'button' });
       this.notice = h('p', { class: 'notice', part: 'notice', role: 'alert', hidden: true });
       this.dialog = h('div', { class: 'dialog', part: 'dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'alert-title', 'aria-describedby': 'alert-body', tabindex: '-1' },
-        this.counter, this.heading, this.text, this.notice, h('div', { class: 'buttons' }, this.ack));
+        this.counter, h('h2', { id: 'alert-title' }, p.mark, ' ', p.title), p.body, this.notice, p.note, h('div', { class: 'buttons' }, p.links, this.ack));
+      this.dialog.parts = p;
       this.backdrop = h('div', { class: 'backdrop', part: 'backdrop', hidden: true }, this.dialog);
       this.root.append(this.backdrop);
-      this.ack.addEventListener('click', () => this.acknowledge());
+      // Acknowledging an alert, running one of its actions or following one
+      // of its links (its url's, "Open", or an action's) marks it read.
+      this.dialog.addEventListener('click', (e) => {
+        const it = this.current(), b = e.target.closest('button');
+        if (it && !this.follow(e, it) && b) this.acknowledge(b);
+      });
       this.dialog.addEventListener('keydown', (e) => this.trap(e));
       // Focus that leaves the modal (a click of the host's script, say) comes back.
       this.refocus = (e) => { if (!e.composedPath().includes(this)) this.ack.focus(); };
@@ -1529,14 +1559,16 @@
 
     current() { return this.items[this.items.length - 1]; }
 
-    async acknowledge() {
+    // acknowledge marks the alert read with b, its acknowledgement or one of
+    // its actions (run: a done one is read).
+    async acknowledge(b) {
       const it = this.current();
       if (!it || this.acking) return;
       this.acking = true; // the button stays enabled: disabling it would drop the focus
-      this.ack.setAttribute('aria-disabled', 'true');
-      if (await this.act(it.id, 'read')) this.acked++;
+      b.setAttribute('aria-disabled', 'true');
+      if (b.dataset.n ? (await this.run(this.dialog, it.id, b.dataset.n)).ok : await this.act(it.id, 'read')) this.acked++;
       this.acking = false;
-      this.ack.removeAttribute('aria-disabled');
+      b.removeAttribute('aria-disabled');
       this.render();
       if (!this.backdrop.hidden && !this.dialog.contains(deepActive())) this.ack.focus(); // the next alert
     }
@@ -1563,13 +1595,7 @@
       if (!it) return this.close();
       const s = this.strings;
       this.renderNotice(false);
-      const key = `${it.id} ${language(this)} ${it.body}`;
-      if (this.shown !== key) {
-        this.shown = key;
-        this.dialog.dataset.status = it.status_type;
-        this.heading.replaceChildren(mark(it.status_type, s), ' ', it.title);
-        this.text.replaceChildren(safeBody(it.body));
-      }
+      if (refill(this.dialog, it, s, language(this), s.open)) this.dialog.parts.note.hidden = true;
       this.ack.textContent = s.ack;
       if (this.backdrop.hidden) this.open();
       const total = this.acked + this.items.length;
@@ -1588,7 +1614,7 @@
     close() {
       if (!this.backdrop || this.backdrop.hidden) return;
       this.backdrop.hidden = true;
-      this.shown = null;
+      this.dialog.key = null;
       this.acked = 0;
       document.removeEventListener('focusin', this.refocus, true);
       if (this.restore && this.restore.isConnected) this.restore.focus();
@@ -1665,7 +1691,7 @@ h2 { margin: 0; font-size: 1rem; }
 .open { color: inherit; text-decoration: none; }
 .open:hover, .open:focus-visible { text-decoration: underline; }
 .links { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .35rem; }
-.links .action { min-height: 24px; padding: .15rem .6rem; border: 1px solid var(--_accent); border-radius: 4px; background: var(--_bg); color: var(--_accent); font: inherit; font-size: .85rem; text-decoration: none; cursor: pointer; }
+.action { min-height: 24px; padding: .15rem .6rem; border: 1px solid var(--_accent); border-radius: 4px; background: var(--_bg); color: var(--_accent); font: inherit; font-size: .85rem; text-decoration: none; cursor: pointer; }
 .note { margin: .3rem 0 0; font-size: .85rem; }
 .empty { margin: 0; padding: 1.5rem 1rem; text-align: center; color: var(--_muted); }
 .push { padding: .5rem 1rem; border-top: 1px solid var(--_border); font-size: .85rem; }
@@ -1704,6 +1730,7 @@ h2[tabindex]:focus { outline: none; }
 :host(cloche-banner) { display: block; }
 .banner { display: flex; align-items: flex-start; gap: .7rem; padding: .6rem 1rem; background: var(--_banner); color: var(--cloche-banner-fg, var(--_fg)); border-bottom: 1px solid var(--_border); border-left: 4px solid var(--mark); }
 .banner .title { font-weight: 700; }
+.banner .open { text-decoration: underline; }
 .close { margin-left: auto; min-width: 24px; min-height: 24px; padding: 0 .45rem; border: 0; border-radius: 4px; background: none; color: inherit; font-size: 1.3rem; line-height: 1.4; }
 .close:hover { background: var(--_hover); }
 .backdrop { position: fixed; inset: 0; z-index: var(--cloche-z-modal, 2000); display: grid; place-items: center; padding: 1rem; background: var(--cloche-backdrop, rgba(31, 35, 40, .55)); }
@@ -1712,7 +1739,9 @@ h2[tabindex]:focus { outline: none; }
 .dialog h2 { display: flex; align-items: baseline; gap: .5rem; font-size: 1.15rem; }
 .counter { margin: 0 0 .3rem; font-size: .8rem; color: var(--_muted); }
 .dialog .body { margin: .6rem 0 1rem; }
-.buttons { display: flex; justify-content: flex-end; }
+.buttons { display: flex; flex-wrap: wrap; align-items: center; justify-content: flex-end; gap: .5rem; }
+.buttons .links { margin: 0; }
+.buttons .action { padding: .45rem .9rem; font-size: inherit; }
 .ack { padding: .5rem 1rem; border: 0; border-radius: var(--cloche-radius, 8px); background: var(--_accent); color: var(--_accent-fg); font-weight: 600; }
 `;
 

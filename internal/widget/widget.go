@@ -28,20 +28,63 @@ var source []byte
 // the browser's line numbers stay near the source's.
 var script = compact(source)
 
-// compact drops the lines that are only a // comment and the indentation
-// of the others. (The source has no template literal or string where a
-// line starting with // or leading spaces would matter: the CSS's lines
-// lose their indentation only.)
+// compact drops the lines that are only a // comment, the comment that ends
+// a line of code (" // …", outside a string or a template literal), and the
+// indentation of the others. (The source has no template literal or string
+// where a line starting with // or leading spaces would matter: the CSS's
+// lines lose their indentation only. A " // " after an odd number of quotes
+// of a kind is in a string, or a regular expression: it stays.)
 func compact(src []byte) []byte {
 	out := make([]byte, 0, len(src))
+	inTemplate := false // a template literal runs on from a line before
 	for _, line := range bytes.SplitAfter(src, []byte("\n")) {
 		t := bytes.TrimLeft(line, " \t")
-		if bytes.HasPrefix(t, []byte("//")) {
+		if !inTemplate && bytes.HasPrefix(t, []byte("//")) {
 			continue
+		}
+		if i := commentAt(t); i > 0 && !inTemplate {
+			code := bytes.TrimRight(t[:i], " ")
+			t = append(code[:len(code):len(code)], t[len(t)-1]) // a copy: t is the source's
+			if t[len(t)-1] != '\n' {
+				t = t[:len(t)-1]
+			}
+		}
+		if bytes.Count(t, []byte("`"))%2 == 1 {
+			inTemplate = !inTemplate
 		}
 		out = append(out, t...)
 	}
 	return out
+}
+
+// commentAt is where the comment that ends a line of code starts: the first
+// " // " after which every string is closed (an even number of each quote,
+// once the escaped characters are left out; of slashes too, for a regular
+// expression), or -1.
+func commentAt(line []byte) int {
+	for i := 0; ; {
+		j := bytes.Index(line[i:], []byte(" // "))
+		if j < 0 {
+			return -1
+		}
+		i += j
+		code := make([]byte, 0, i)
+		for k := 0; k < i; k++ {
+			if line[k] == '\\' {
+				k++ // and the character it escapes
+				continue
+			}
+			code = append(code, line[k])
+		}
+		even := true
+		for _, q := range []byte("'\"`/") {
+			even = even && bytes.Count(code, []byte{q})%2 == 0
+		}
+		if even {
+			return i
+		}
+		i++
+	}
 }
 
 //go:embed cloche-sw.js

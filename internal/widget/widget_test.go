@@ -132,3 +132,33 @@ func TestScriptSize(t *testing.T) {
 		t.Errorf("the served script has %d lines, the source %d lines that are not comments", got, code)
 	}
 }
+
+// compact drops comments only: not a " // " in a string, a regular
+// expression or a template literal (nor, to be safe, after one that ends
+// on the line).
+func TestCompact(t *testing.T) {
+	src := "  // a comment\n" +
+		"  const a = 1; // one\n" +
+		"  const b = 'x // y'; // in a string\n" +
+		"  const c = \"it's // not\";\n" +
+		"  const d = /a \\/ // b/;\n" +
+		"  const e = `\n" +
+		"    p { x: 1; } // kept\n" +
+		"  `; // after the template\n" +
+		"  f(); // last"
+	want := "const a = 1;\n" +
+		"const b = 'x // y';\n" +
+		"const c = \"it's // not\";\n" +
+		"const d = /a \\/ // b/;\n" +
+		"const e = `\n" +
+		"p { x: 1; } // kept\n" +
+		"`; // after the template\n" +
+		"f();"
+	before := src
+	if got := string(compact([]byte(src))); got != want {
+		t.Errorf("compact:\n%s\nwant:\n%s", got, want)
+	}
+	if src != before {
+		t.Errorf("compact changed its source")
+	}
+}
