@@ -159,6 +159,14 @@ func (s *Store) checkpoint(ctx context.Context, interval time.Duration) {
 
 // Migrate applies Cloche's migrations, then River's.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.migrateOurs(ctx); err != nil {
+		return err
+	}
+	return s.migrateRiver(ctx)
+}
+
+// migrateOurs applies Cloche's migrations.
+func (s *Store) migrateOurs(ctx context.Context) error {
 	sub, err := fsSub()
 	if err != nil {
 		return err
@@ -170,6 +178,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	return nil
+}
+
+// migrateRiver applies the job queue's migrations.
+func (s *Store) migrateRiver(ctx context.Context) error {
 	m, err := rivermigrate.New(riversqlite.New(s.wdb), nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate river: %w", err)
