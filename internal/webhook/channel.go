@@ -282,6 +282,14 @@ func (j *job) Send(ctx context.Context, b *outbound.Batch) ([]outbound.Outcome, 
 	return out, nil
 }
 
+// failingKnown says whether the job knows outlet o to be failing: its
+// run of failures was open when the job read it, or the job saw it fail
+// since. Only such an outlet's success is written (it ends the run): an
+// outlet that was not failing has no run to end. Another process may
+// open a run after the job's read; the job's next read (a job lasts a
+// slice of seconds) sees it, long before the pause window ends it.
+func failingKnown(o *store.WebhookOutlet) bool { return o.FailingSince != nil }
+
 // content reads what the webhooks of an event share, once per job.
 func (j *job) content(ctx context.Context, eventID int64) (*content, error) {
 	if c, ok := j.events[eventID]; ok {
@@ -371,42 +379,72 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// recordRuns records, per outlet, whether an attempt succeeded or all
-// failed, and returns (and logs) the outlets it paused.
+// recordRuns records, per outlet, whether an attempt succeeded (which
+// ends its run of failures) or all failed (which opens or carries on its
+// run), and returns (and logs) the outlets it paused. A success is written
+// only for an outlet known to be failing: with every outlet answering,
+// a batch writes nothing.
 func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outbound.Outcome) []int64 {
-	var ok, failed []int64
-	errs := map[int64]string{}
-	seen := map[int64]bool{}
+	type run struct {
+		outlet       *store.WebhookOutlet
+		sent, failed bool
+		lastErr      string
+	}
+	runs := map[int64]*run{}
+	var order []int64
 	for i, p := range preps {
 		if p == nil || out[i].Result == outbound.NotTried {
 			continue
 		}
 		id := p.outlet.ID
+		r := runs[id]
+		if r == nil {
+			r = &run{outlet: p.outlet}
+			runs[id] = r
+			order = append(order, id)
+		}
 		if out[i].Result == outbound.Sent {
-			if !seen[id] || errs[id] != "" {
-				ok = append(ok, id)
-			}
-			seen[id], errs[id] = true, ""
+			r.sent = true
 			continue
 		}
-		if !seen[id] {
-			failed = append(failed, id)
-			seen[id] = true
-		}
+		r.failed = true
 		if out[i].Code != 0 {
-			errs[id] = fmt.Sprintf("%d %s", out[i].Code, out[i].Message)
+			r.lastErr = fmt.Sprintf("%d %s", out[i].Code, out[i].Message)
 		} else {
-			errs[id] = out[i].Message
+			r.lastErr = out[i].Message
+		}
+	}
+	var ok, failed []int64
+	errs := map[int64]string{}
+	for _, id := range order {
+		switch r := runs[id]; {
+		case r.sent && failingKnown(r.outlet):
+			ok = append(ok, id)
+		case !r.sent && r.failed:
+			failed = append(failed, id)
+			errs[id] = r.lastErr
 		}
 	}
 	if len(ok) == 0 && len(failed) == 0 {
 		return nil
 	}
-	paused, err := h.st.WebhookAttempts(ctx, &store.WebhookAttemptsParams{At: h.now(), Window: h.cfg.PauseAfter,
+	at := h.now()
+	paused, err := h.st.WebhookAttempts(ctx, &store.WebhookAttemptsParams{At: at, Window: h.cfg.PauseAfter,
 		OK: ok, Failed: failed, Errors: errs})
 	if err != nil {
 		h.logger.WarnContext(ctx, "webhook: record the outlets' failures", "err", err)
 		return nil
+	}
+	// What the job knows of each outlet's run, for its next batches. The
+	// outlets are the job's own copies (job.outlets), used by one batch at
+	// a time.
+	for _, id := range ok {
+		runs[id].outlet.FailingSince = nil
+	}
+	for _, id := range failed {
+		if o := runs[id].outlet; o.FailingSince == nil {
+			o.FailingSince = &at
+		}
 	}
 	for _, id := range paused {
 		h.paused.Add(1)
