@@ -469,13 +469,13 @@ func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outboun
 			o.FailingSince = &at
 		}
 	}
+	// The process's list may have been read before: the next job must see
+	// the runs opened or ended here.
+	h.forget()
 	for _, id := range paused {
 		h.paused.Add(1)
 		h.logger.WarnContext(ctx, "webhook: outlet paused: every attempt failed for the pause window",
 			"outlet_id", id, "window", h.cfg.PauseAfter.String())
-	}
-	if len(paused) > 0 {
-		h.forget()
 	}
 	return paused
 }
