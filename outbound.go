@@ -52,6 +52,7 @@ func (s *Service) addChannels(o options) error {
 	}, s.logger)
 	pc.SetClock(s.clock)
 	pr, err := s.outbound.Add(pc, outbound.Config{
+		BatchSize: push.BatchSize,
 		// A slow push service may take several timeouts for a batch.
 		SendTimeout: 4 * s.cfg.Push.Timeout.D(),
 	})

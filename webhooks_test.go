@@ -247,7 +247,7 @@ func TestWebhookRetriesAndPause(t *testing.T) {
 			return http.StatusTooManyRequests, http.Header{"Retry-After": {"7200"}}
 		})
 		broken.setAnswer(func(int) (int, http.Header) { return http.StatusGone, nil })
-		addWebhook(t, svc, cloche.WebhookInput{Name: "flaky", URL: flaky.srv.URL, Types: []string{"task:*"}})
+		flakyOut := addWebhook(t, svc, cloche.WebhookInput{Name: "flaky", URL: flaky.srv.URL, Types: []string{"task:*"}})
 		addWebhook(t, svc, cloche.WebhookInput{Name: "slow", URL: slow.srv.URL, Types: []string{"task:*"}})
 		brokenOut := addWebhook(t, svc, cloche.WebhookInput{Name: "broken", URL: broken.srv.URL, Format: "chat", Types: []string{"task:*"}})
 		start(t, svc)
@@ -282,6 +282,10 @@ func TestWebhookRetriesAndPause(t *testing.T) {
 		}
 		if d := ds["broken"]; d.Attempts != 1 || d.LastCode != 410 {
 			t.Errorf("broken: %+v, want failed at once with 410", d)
+		}
+		// flaky failed twice, then answered: its run of failures is over.
+		if o, err := svc.Webhook(ctx, flakyOut.ID); err != nil || o.FailingSince != nil || o.LastError != "" {
+			t.Errorf("flaky after its success: %+v, %v; want no run of failures", o, err)
 		}
 		o, err := svc.Webhook(ctx, brokenOut.ID)
 		if err != nil || o.PausedAt != nil || o.FailingSince == nil {

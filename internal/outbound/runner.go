@@ -115,6 +115,8 @@ type claim struct {
 	// lease is known to hold: the claim's time plus the lease, moved on
 	// by every renewal.
 	held *atomic.Int64
+	// took is how long the claim statement took, for the logs.
+	took time.Duration
 }
 
 // mayStart says whether a delivery of the claim may still be sent: not
@@ -137,6 +139,7 @@ type outcomes struct {
 	c    claim
 	list []store.DeliveryOutcome
 	gone []store.ClaimedDelivery
+	sent time.Duration // how long the channel took to send the batch
 }
 
 // run is one job: a pipeline that claims due deliveries in batches (the
@@ -219,6 +222,7 @@ func (r *Runner) run(ctx context.Context) error {
 			continue
 		}
 		batch := &Batch{Deliveries: c.batch, mayStart: func() bool { return c.mayStart(r.cfg.Lease) }}
+		sendStart := time.Now()
 		results, err := job.Send(ctx, batch)
 		if err == nil && len(results) != len(c.batch) {
 			err = fmt.Errorf("%d outcomes for %d deliveries", len(results), len(c.batch))
@@ -231,7 +235,9 @@ func (r *Runner) run(ctx context.Context) error {
 			halt()
 			continue
 		}
-		records <- r.outcomes(c, results)
+		o := r.outcomes(c, results)
+		o.sent = time.Since(sendStart)
+		records <- o
 		for _, o := range results {
 			if o.Down {
 				down = &o
@@ -261,7 +267,7 @@ func (r *Runner) claim(ctx context.Context) (claim, error) {
 	c := claim{owner: randomHex(8), held: new(atomic.Int64)}
 	c.held.Store(time.Now().Add(r.cfg.Lease).UnixNano())
 	r.hold(c)
-	now := r.now()
+	now, start := r.now(), time.Now()
 	var err error
 	c.batch, err = r.st.DeliveryClaim(ctx, &store.DeliveryClaimParams{
 		Channel: r.Name(), Owner: c.owner, Now: now, LeaseUntil: now.Add(r.cfg.Lease), Limit: r.cfg.BatchSize,
@@ -271,6 +277,7 @@ func (r *Runner) claim(ctx context.Context) (claim, error) {
 		r.drop(c.owner)
 		return c, err
 	}
+	c.took = time.Since(start)
 	r.countRescued(ctx, c.batch)
 	return c, nil
 }
@@ -318,9 +325,10 @@ func (r *Runner) record(ctx context.Context, o outcomes) error {
 	wait := 100 * time.Millisecond
 	for try := 0; try < 6; try++ {
 		var n int
+		start := time.Now()
 		n, err = r.st.DeliveryRecord(ctx, &store.DeliveryRecordParams{Owner: o.c.owner, At: r.now(), Outcomes: o.list})
 		if err == nil {
-			r.logBatch(ctx, o.list, n)
+			r.logBatch(ctx, o, n, time.Since(start))
 			if g, ok := r.ch.(GoneHandler); ok && len(o.gone) > 0 {
 				if err := g.TargetsGone(ctx, o.gone); err != nil {
 					r.logger.WarnContext(ctx, r.Name()+": forget the targets that are gone", "count", len(o.gone), "err", err)
@@ -339,7 +347,10 @@ func (r *Runner) record(ctx context.Context, o outcomes) error {
 	return fmt.Errorf("%s: record: %w", r.Name(), err)
 }
 
-func (r *Runner) logBatch(ctx context.Context, outcomes []store.DeliveryOutcome, recorded int) {
+// logBatch logs a recorded batch: its outcomes, and how long its claim,
+// its sending and its record took.
+func (r *Runner) logBatch(ctx context.Context, o outcomes, recorded int, recordTook time.Duration) {
+	outcomes := o.list
 	counts := map[store.DeliveryState]int{}
 	var lastErr string
 	released := 0
@@ -354,7 +365,8 @@ func (r *Runner) logBatch(ctx context.Context, outcomes []store.DeliveryOutcome,
 		}
 	}
 	attrs := []any{"sent", counts[store.DeliverySent], "retrying", counts[store.DeliveryRetrying],
-		"failed", counts[store.DeliveryFailed], "released", released}
+		"failed", counts[store.DeliveryFailed], "released", released,
+		"claim_ms", o.c.took.Milliseconds(), "send_ms", o.sent.Milliseconds(), "record_ms", recordTook.Milliseconds()}
 	if recorded != len(outcomes) {
 		attrs = append(attrs, "lost_claims", len(outcomes)-recorded)
 	}

@@ -13,6 +13,11 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
+// BatchSize is how many pushes one claim of the outbound layer takes:
+// more than e-mail's 500, so that a batch's claim, reads and record are
+// fewer statements per push.
+const BatchSize = 2000
+
 // ChannelConfig configures the push channel.
 type ChannelConfig struct {
 	// Subject is the VAPID subject; empty: the channel is not ready

@@ -34,12 +34,18 @@ type Config struct {
 	MaxAttempts int
 	RetryBase   time.Duration
 	RetryWindow time.Duration
-	// BatchSize and Lease: see outbound.Config.
+	// BatchSize and Lease: see outbound.Config (BatchSize: default
+	// DefaultBatchSize).
 	BatchSize int
 	Lease     time.Duration
 	// Transport replaces the HTTP transport (tests); nil: a pooled one.
 	Transport http.RoundTripper
 }
+
+// DefaultBatchSize is how many webhooks one claim takes: more than
+// e-mail's 500, as a webhook costs less to send than a message, and each
+// claim and record is a statement.
+const DefaultBatchSize = 2000
 
 // Hooks is the webhook channel: it queues deliveries at publication
 // (PublishedTx) and sends them (outbound.Channel).
@@ -51,10 +57,12 @@ type Hooks struct {
 	runner *outbound.Runner
 	now    func() time.Time
 
-	// outlets caches the outlet list for publications, for a second at
-	// most (another process's changes), and is dropped by this process's.
+	// all and outlets cache the outlet list for publications and jobs,
+	// for a second at most (another process's changes), and are dropped
+	// by this process's.
 	mu      sync.Mutex
-	outlets []store.WebhookOutlet
+	all     []store.WebhookOutlet // every outlet, paused ones included
+	outlets []store.WebhookOutlet // the active ones
 	readAt  time.Time
 	paused  atomic.Int64 // outlets paused by this process
 }
@@ -68,6 +76,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) *Hooks {
 	cfg.PauseAfter = cmp.Or(cfg.PauseAfter, 24*time.Hour)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.Connections = cmp.Or(cfg.Connections, 32)
+	cfg.BatchSize = cmp.Or(cfg.BatchSize, DefaultBatchSize)
 	tr := cfg.Transport
 	if tr == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -105,8 +114,11 @@ func (h *Hooks) Begin(context.Context) outbound.Job {
 	return &job{h: h, events: map[int64]*content{}}
 }
 
-// outlets returns the outlets by id and their signers, read once per job
-// and again when a target is not among them (an outlet added since).
+// outlets returns the outlets by id and their signers, taken once per
+// job from the process's list (read at most a second ago), and read
+// again when a target is not among them (an outlet added since). The
+// job's outlets are its own copies: it marks those it pauses, and those
+// it knows failing.
 func (j *job) outlets(ctx context.Context, targets []store.ClaimedDelivery) (map[string]*store.WebhookOutlet, map[int64]signer, error) {
 	missing := j.byID == nil
 	for i := 0; !missing && i < len(targets); i++ {
@@ -116,14 +128,15 @@ func (j *job) outlets(ctx context.Context, targets []store.ClaimedDelivery) (map
 	if !missing {
 		return j.byID, j.signers, nil
 	}
-	all, err := j.h.st.WebhookList(ctx)
+	// A second read in a job is for an outlet the first did not see.
+	all, _, err := j.h.list(ctx, j.h.st, j.byID != nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	j.byID, j.signers = make(map[string]*store.WebhookOutlet, len(all)), make(map[int64]signer, len(all))
 	for i := range all {
-		o := &all[i]
-		j.byID[strconv.FormatInt(o.ID, 10)] = o
+		o := all[i]
+		j.byID[strconv.FormatInt(o.ID, 10)] = &o
 		if key, err := secretKey(o.Secret); err == nil {
 			j.signers[o.ID] = signer{key: key}
 		}
@@ -134,30 +147,40 @@ func (j *job) outlets(ctx context.Context, targets []store.ClaimedDelivery) (map
 // forget drops the cached outlets after a change made here.
 func (h *Hooks) forget() {
 	h.mu.Lock()
-	h.outlets, h.readAt = nil, time.Time{}
+	h.all, h.outlets, h.readAt = nil, nil, time.Time{}
 	h.mu.Unlock()
+}
+
+// list returns every outlet and the active ones (not paused), read at
+// most a second ago unless fresh. Callers must not change them.
+func (h *Hooks) list(ctx context.Context, q store.Queries, fresh bool) (all, active []store.WebhookOutlet, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !fresh && h.all != nil && time.Since(h.readAt) < time.Second {
+		return h.all, h.outlets, nil
+	}
+	all, err = q.WebhookList(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	active = make([]store.WebhookOutlet, 0, len(all))
+	for _, o := range all {
+		if o.PausedAt == nil {
+			active = append(active, o)
+		}
+	}
+	if all == nil {
+		all = []store.WebhookOutlet{}
+	}
+	h.all, h.outlets, h.readAt = all, active, time.Now()
+	return all, active, nil
 }
 
 // active returns the outlets that are not paused, read at most a second
 // ago.
 func (h *Hooks) active(ctx context.Context, q store.Queries) ([]store.WebhookOutlet, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.outlets != nil && time.Since(h.readAt) < time.Second {
-		return h.outlets, nil
-	}
-	all, err := q.WebhookList(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.WebhookOutlet, 0, len(all))
-	for _, o := range all {
-		if o.PausedAt == nil {
-			out = append(out, o)
-		}
-	}
-	h.outlets, h.readAt = out, time.Now()
-	return out, nil
+	_, active, err := h.list(ctx, q, false)
+	return active, err
 }
 
 // PublishedTx queues one delivery per active outlet the event matches,
@@ -282,6 +305,14 @@ func (j *job) Send(ctx context.Context, b *outbound.Batch) ([]outbound.Outcome, 
 	return out, nil
 }
 
+// failingKnown says whether the job knows outlet o to be failing: its
+// run of failures was open when the job read it, or the job saw it fail
+// since. Only such an outlet's success is written (it ends the run): an
+// outlet that was not failing has no run to end. Another process may
+// open a run after the job's read; the job's next read (a job lasts a
+// slice of seconds) sees it, long before the pause window ends it.
+func failingKnown(o *store.WebhookOutlet) bool { return o.FailingSince != nil }
+
 // content reads what the webhooks of an event share, once per job.
 func (j *job) content(ctx context.Context, eventID int64) (*content, error) {
 	if c, ok := j.events[eventID]; ok {
@@ -371,50 +402,80 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// recordRuns records, per outlet, whether an attempt succeeded or all
-// failed, and returns (and logs) the outlets it paused.
+// recordRuns records, per outlet, whether an attempt succeeded (which
+// ends its run of failures) or all failed (which opens or carries on its
+// run), and returns (and logs) the outlets it paused. A success is written
+// only for an outlet known to be failing: with every outlet answering,
+// a batch writes nothing.
 func (h *Hooks) recordRuns(ctx context.Context, preps []*prepared, out []outbound.Outcome) []int64 {
-	var ok, failed []int64
-	errs := map[int64]string{}
-	seen := map[int64]bool{}
+	type run struct {
+		outlet       *store.WebhookOutlet
+		sent, failed bool
+		lastErr      string
+	}
+	runs := map[int64]*run{}
+	var order []int64
 	for i, p := range preps {
 		if p == nil || out[i].Result == outbound.NotTried {
 			continue
 		}
 		id := p.outlet.ID
+		r := runs[id]
+		if r == nil {
+			r = &run{outlet: p.outlet}
+			runs[id] = r
+			order = append(order, id)
+		}
 		if out[i].Result == outbound.Sent {
-			if !seen[id] || errs[id] != "" {
-				ok = append(ok, id)
-			}
-			seen[id], errs[id] = true, ""
+			r.sent = true
 			continue
 		}
-		if !seen[id] {
-			failed = append(failed, id)
-			seen[id] = true
-		}
+		r.failed = true
 		if out[i].Code != 0 {
-			errs[id] = fmt.Sprintf("%d %s", out[i].Code, out[i].Message)
+			r.lastErr = fmt.Sprintf("%d %s", out[i].Code, out[i].Message)
 		} else {
-			errs[id] = out[i].Message
+			r.lastErr = out[i].Message
+		}
+	}
+	var ok, failed []int64
+	errs := map[int64]string{}
+	for _, id := range order {
+		switch r := runs[id]; {
+		case r.sent && failingKnown(r.outlet):
+			ok = append(ok, id)
+		case !r.sent && r.failed:
+			failed = append(failed, id)
+			errs[id] = r.lastErr
 		}
 	}
 	if len(ok) == 0 && len(failed) == 0 {
 		return nil
 	}
-	paused, err := h.st.WebhookAttempts(ctx, &store.WebhookAttemptsParams{At: h.now(), Window: h.cfg.PauseAfter,
+	at := h.now()
+	paused, err := h.st.WebhookAttempts(ctx, &store.WebhookAttemptsParams{At: at, Window: h.cfg.PauseAfter,
 		OK: ok, Failed: failed, Errors: errs})
 	if err != nil {
 		h.logger.WarnContext(ctx, "webhook: record the outlets' failures", "err", err)
 		return nil
 	}
+	// What the job knows of each outlet's run, for its next batches. The
+	// outlets are the job's own copies (job.outlets), used by one batch at
+	// a time.
+	for _, id := range ok {
+		runs[id].outlet.FailingSince = nil
+	}
+	for _, id := range failed {
+		if o := runs[id].outlet; o.FailingSince == nil {
+			o.FailingSince = &at
+		}
+	}
+	// The process's list may have been read before: the next job must see
+	// the runs opened or ended here.
+	h.forget()
 	for _, id := range paused {
 		h.paused.Add(1)
 		h.logger.WarnContext(ctx, "webhook: outlet paused: every attempt failed for the pause window",
 			"outlet_id", id, "window", h.cfg.PauseAfter.String())
-	}
-	if len(paused) > 0 {
-		h.forget()
 	}
 	return paused
 }

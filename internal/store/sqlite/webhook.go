@@ -102,14 +102,29 @@ func (q *queries) WebhookAttempts(ctx context.Context, p *store.WebhookAttemptsP
 			}
 		}
 		failed := slices.DeleteFunc(slices.Clone(p.Failed), func(id int64) bool { return slices.Contains(p.OK, id) })
-		for _, id := range failed {
-			if _, err := q.w.ExecContext(ctx, `UPDATE webhook_outlets SET failing_since = coalesce(failing_since, ?1),
-				last_error = ?2 WHERE id = ?3`, at, p.Errors[id], id); err != nil {
-				return mapErr("webhook attempts", err)
-			}
-		}
 		if len(failed) == 0 {
 			return nil
+		}
+		type failure struct {
+			ID  int64  `json:"id"`
+			Err string `json:"e"`
+		}
+		fs := make([]failure, len(failed))
+		for i, id := range failed {
+			fs[i] = failure{ID: id, Err: p.Errors[id]}
+		}
+		list, err := json.Marshal(fs)
+		if err != nil {
+			return fmt.Errorf("sqlite: webhook attempts: %w", err)
+		}
+		// One statement for the batch's failures; the rows to change are
+		// found by id (see DeliveryRecord).
+		if _, err := q.w.ExecContext(ctx, `WITH f AS MATERIALIZED (
+				SELECT value ->> '$.id' AS id, value ->> '$.e' AS err FROM json_each(?2))
+			UPDATE webhook_outlets SET failing_since = coalesce(webhook_outlets.failing_since, ?1), last_error = f.err
+			FROM f WHERE webhook_outlets.id IN (SELECT id FROM f) AND webhook_outlets.id = f.id`,
+			at, string(list)); err != nil {
+			return mapErr("webhook attempts", err)
 		}
 		ids, _ := json.Marshal(failed)
 		rows, err := q.w.QueryContext(ctx, `UPDATE webhook_outlets SET paused_at = ?1, updated_at = ?1,
