@@ -149,23 +149,15 @@ func (st *stream) start(ctx context.Context, last string) error {
 }
 
 // fresh starts the cursor at the present, and sends the counts: the
-// stream is subscribed, so what commits from now on reaches it.
+// stream is subscribed, so what commits from now on reaches it. The head
+// and counts are read with those of the other streams opening meanwhile.
 func (st *stream) fresh(ctx context.Context) error {
-	m := &message{seq: st.hub.countsSeq.Add(1)}
-	err := st.hub.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
-		head, err := q.FeedHead(ctx)
-		if err != nil {
-			return err
-		}
-		st.cur = Cursor{NotificationID: head.NotificationID, ChangeID: head.ChangeID,
-			Time: st.hub.cfg.Clock().UTC().Truncate(time.Microsecond)}
-		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, st.hub.cfg.Clock())
-		return err
-	})
+	r, err := st.hub.freshCounts(ctx, st.sub.userID)
 	if err != nil {
 		return err
 	}
-	return st.deliver(m)
+	st.cur = Cursor{NotificationID: r.head.NotificationID, ChangeID: r.head.ChangeID, Time: r.at}
+	return st.deliver(&message{counts: r.counts, seq: r.seq})
 }
 
 // reset tells the client to reload, from a fresh cursor.
@@ -233,7 +225,11 @@ func (st *stream) add(m *message) {
 		}
 		st.remember(it.ID, it.CreatedAt)
 		st.cur.advance(it.ID, 0, it.CreatedAt)
-		st.event("notification", it)
+		if m.encoded != nil {
+			st.eventJSON("notification", m.encoded[i])
+		} else {
+			st.event("notification", it)
+		}
 	}
 	for i := range m.changes {
 		c := &m.changes[i]
@@ -245,23 +241,24 @@ func (st *stream) add(m *message) {
 	}
 	if m.counts != nil && m.seq > st.countsSeq {
 		st.countsSeq = m.seq
-		st.event("counts", countsJSON(m.counts))
+		if m.countsEncoded != nil {
+			st.eventJSON("counts", m.countsEncoded)
+		} else {
+			st.eventJSON("counts", appendCounts(nil, m.counts))
+		}
 	}
 }
 
-// countsJSON encodes counts as encoding/json does (keys sorted), without
-// its reflection: every delivery carries them.
-type countsJSON map[store.Channel]int
-
-func (c countsJSON) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 64)
+// appendCounts appends counts as encoding/json encodes the map (keys
+// sorted), without its reflection: every delivery carries them.
+func appendCounts(b []byte, c map[store.Channel]int) []byte {
 	b = append(b, `{"alert":`...)
 	b = strconv.AppendInt(b, int64(c[store.ChannelAlert]), 10)
 	b = append(b, `,"header_message":`...)
 	b = strconv.AppendInt(b, int64(c[store.ChannelHeaderMessage]), 10)
 	b = append(b, `,"message":`...)
 	b = strconv.AppendInt(b, int64(c[store.ChannelMessage]), 10)
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // seen reports whether notification id was sent already.
@@ -293,10 +290,11 @@ func (st *stream) remember(id int64, created time.Time) {
 // event appends one event, its id the cursor after it. Its data are
 // items, changes, counts and reasons, which always encode.
 func (st *stream) event(name string, data any) {
-	b, err := json.Marshal(data)
-	if err != nil {
-		panic(fmt.Sprintf("realtime: encode %s event: %v", name, err))
-	}
+	st.eventJSON(name, marshal(name+" event", data))
+}
+
+// eventJSON appends one event whose data is encoded already.
+func (st *stream) eventJSON(name string, b []byte) {
 	st.buf = append(st.buf, "id: "...)
 	st.buf = append(st.buf, st.cur.String()...)
 	st.buf = append(st.buf, "\nevent: "...)
