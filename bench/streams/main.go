@@ -11,7 +11,10 @@
 //     before, over N;
 //   - notify-ms (the baseline): the POST's own time, the fan-out's commit;
 //   - first, p50, p99, max: the notification's arrival at the streams,
-//     from the POST's start; counts-p99: the counts that include it.
+//     from the POST's start; counts-p99: the counts that include it;
+//   - cpu-ms: the server's CPU time (/proc/PID/stat) from the POST until
+//     a second after every stream had it and its counts, which the machine's load
+//     disturbs less than latencies; sub-µs: its CPU per stream opened.
 //
 // Given several binaries, it runs them in alternation, ROUNDS times, and
 // prints medians with each one's ratio to the first (the same run's
@@ -71,6 +74,8 @@ type result struct {
 	first, p50    []float64
 	p99, worst    []float64
 	countsP99     []float64
+	subCPU        float64   // server CPU per stream opened, µs
+	cpu           []float64 // server CPU per notification delivered to every stream, ms
 }
 
 func main() {
@@ -109,27 +114,28 @@ func main() {
 				os.Exit(1)
 			}
 			b.res = append(b.res, r)
-			fmt.Printf("round %d %-8s subscribe %6.0f/s  %5.1f KiB/stream  closed %4.0f MiB  notify-ms %s  first %s  p50 %s  p99 %s  max %s  counts-p99 %s  (load %s)\n",
-				round+1, b.name, r.subscribeRate, r.kib, r.rssClosed, list(r.notify), list(r.first), list(r.p50), list(r.p99), list(r.worst), list(r.countsP99), loadAvg())
+			fmt.Printf("round %d %-8s subscribe %6.0f/s (%.0f µs CPU each)  %5.1f KiB/stream  closed %4.0f MiB  notify-ms %s  first %s  p50 %s  p99 %s  max %s  counts-p99 %s  server-cpu-ms %s  (load %s)\n",
+				round+1, b.name, r.subscribeRate, r.subCPU, r.kib, r.rssClosed, list(r.notify), list(r.first), list(r.p50), list(r.p99), list(r.worst), list(r.countsP99), list(r.cpu), loadAvg())
 		}
 	}
 	fmt.Println()
-	fmt.Printf("%-8s %12s %11s %10s %8s %8s %8s %8s %10s %10s\n", "binary", "subscribe/s", "KiB/stream", "notify-ms", "first", "p50", "p99", "max", "counts-p99", "p99/notify")
+	fmt.Printf("%-8s %12s %11s %10s %8s %8s %8s %8s %10s %10s %8s %8s\n", "binary", "subscribe/s", "KiB/stream", "notify-ms", "first", "p50", "p99", "max", "counts-p99", "p99/notify", "cpu-ms", "sub-µs")
 	var base []float64
 	for i, b := range all {
-		var sub, kib, notify, first, p50, p99, worst, counts []float64
+		var sub, kib, notify, first, p50, p99, worst, counts, cpu, subCPU []float64
 		for _, r := range b.res {
 			sub, kib = append(sub, r.subscribeRate), append(kib, r.kib)
+			cpu, subCPU = append(cpu, r.cpu...), append(subCPU, r.subCPU)
 			notify, first, p50 = append(notify, r.notify...), append(first, r.first...), append(p50, r.p50...)
 			p99, worst, counts = append(p99, r.p99...), append(worst, r.worst...), append(counts, r.countsP99...)
 		}
-		row := []float64{median(sub), median(kib), median(notify), median(first), median(p50), median(p99), median(worst), median(counts)}
-		fmt.Printf("%-8s %12.0f %11.1f %10.1f %8.1f %8.1f %8.1f %8.1f %10.1f %10.2f\n", b.name, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[5]/row[2])
+		row := []float64{median(sub), median(kib), median(notify), median(first), median(p50), median(p99), median(worst), median(counts), median(cpu), median(subCPU)}
+		fmt.Printf("%-8s %12.0f %11.1f %10.1f %8.1f %8.1f %8.1f %8.1f %10.1f %10.2f %8.0f %8.0f\n", b.name, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[5]/row[2], row[8], row[9])
 		if i == 0 {
 			base = row
 			continue
 		}
-		fmt.Printf("%-8s %12.2f %11.2f %10.2f %8.2f %8.2f %8.2f %8.2f %10.2f   (ratio to %s)\n", "", row[0]/base[0], row[1]/base[1], row[2]/base[2], row[3]/base[3], row[4]/base[4], row[5]/base[5], row[6]/base[6], row[7]/base[7], all[0].name)
+		fmt.Printf("%-8s %12.2f %11.2f %10.2f %8.2f %8.2f %8.2f %8.2f %10.2f %10s %8.2f %8.2f   (ratio to %s)\n", "", row[0]/base[0], row[1]/base[1], row[2]/base[2], row[3]/base[3], row[4]/base[4], row[5]/base[5], row[6]/base[6], row[7]/base[7], "", row[8]/base[8], row[9]/base[9], all[0].name)
 	}
 }
 
@@ -326,6 +332,20 @@ func rssKiB(pid int) float64 {
 	return 0
 }
 
+// cpuMS reads the CPU time (user and system) pid used so far, in ms.
+func cpuMS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's closing parenthesis; utime and
+	// stime are the 14th and 15th of the line.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) * 10 // USER_HZ is 100
+}
+
 // streamState is what one stream's reader records.
 type streamState struct {
 	notified []atomic.Int64 // per notification: arrival, unix ns
@@ -381,7 +401,7 @@ func run(bin string, s settings, name string) (*result, error) {
 	var failed atomic.Value
 	var readers sync.WaitGroup
 	dial := make(chan struct{}, s.dial)
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuMS(pid)
 	for i := range s.n {
 		st := &states[i]
 		st.notified, st.counted = make([]atomic.Int64, s.notifies), make([]atomic.Int64, s.notifies)
@@ -468,14 +488,15 @@ func run(bin string, s settings, name string) (*result, error) {
 		return nil, err
 	}
 	time.Sleep(2 * time.Second)
-	res := &result{subscribeRate: float64(s.n) / subscribed.Seconds(), kib: (rssKiB(pid) - rss0) / float64(s.n)}
+	res := &result{subscribeRate: float64(s.n) / subscribed.Seconds(), kib: (rssKiB(pid) - rss0) / float64(s.n),
+		subCPU: (cpuMS(pid) - cpu0) * 1000 / float64(s.n)}
 
 	for iter := range s.notifies {
 		body := fmt.Sprintf(`{"key": "message:internal", "title": "bench-%d", "group_names": ["everyone"]}`, iter)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.base+"/api/v1/events", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", "application/json")
-		sent := time.Now()
+		sent, cpu0 := time.Now(), cpuMS(pid)
 		resp, err := client.Do(req)
 		if err != nil {
 			return nil, err
@@ -510,7 +531,8 @@ func run(bin string, s settings, name string) (*result, error) {
 		res.p99 = append(res.p99, lat[s.n*99/100])
 		res.worst = append(res.worst, lat[s.n-1])
 		res.countsP99 = append(res.countsP99, clat[s.n*99/100])
-		time.Sleep(time.Second)
+		time.Sleep(time.Second) // what follows the delivery is counted too
+		res.cpu = append(res.cpu, cpuMS(pid)-cpu0)
 	}
 	cancel()
 	readers.Wait()

@@ -149,7 +149,7 @@ func (h *Hub) readCountsOnce(users map[string]struct{}, fresh []*freshRequest) {
 		if len(h.users[u]) == 0 {
 			continue
 		}
-		m := &message{counts: counts[u], countsEncoded: appendCounts(nil, counts[u]), seq: seq}
+		m := &message{counts: counts[u], countsEncoded: appendCounts(nil, counts[u]), seq: seq, followUp: true}
 		for s := range h.users[u] {
 			s.send(m)
 		}

@@ -233,6 +233,9 @@ type message struct {
 	// countsEncoded, when set, is the JSON of counts.
 	countsEncoded []byte
 	seq           uint64 // of counts
+	// followUp: counts read after a delivery, sent only if the client
+	// has other counts.
+	followUp bool
 }
 
 // send queues m without blocking; a full queue makes the stream catch up.

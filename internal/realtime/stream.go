@@ -127,6 +127,9 @@ type stream struct {
 	// creation time: a catch-up and the live feed may both bring one.
 	sent      map[int64]time.Time
 	countsSeq uint64
+	// counts are the unread counts the client was sent last.
+	counts    unread
+	hasCounts bool
 }
 
 // start sends what the client missed since its last event, or the
@@ -218,6 +221,9 @@ func (st *stream) deliver(m *message) error {
 
 // add appends the events of m the client has not had yet.
 func (st *stream) add(m *message) {
+	added := unread{}
+	fresh := 0
+	now := st.hub.cfg.Clock()
 	for i := range m.items {
 		it := &m.items[i]
 		if st.seen(it.ID) {
@@ -230,6 +236,8 @@ func (st *stream) add(m *message) {
 		} else {
 			st.event("notification", it)
 		}
+		fresh++
+		added.add(it, now)
 	}
 	for i := range m.changes {
 		c := &m.changes[i]
@@ -239,27 +247,80 @@ func (st *stream) add(m *message) {
 		st.cur.advance(0, c.ID, c.CreatedAt)
 		st.event("change", c)
 	}
-	if m.counts != nil && m.seq > st.countsSeq {
+	switch {
+	case m.counts != nil && m.seq > st.countsSeq:
 		st.countsSeq = m.seq
+		c := unreadOf(m.counts)
+		if m.followUp && st.hasCounts && c == st.counts {
+			return // the client has them
+		}
+		st.counts, st.hasCounts = c, true
 		if m.countsEncoded != nil {
 			st.eventJSON("counts", m.countsEncoded)
 		} else {
-			st.eventJSON("counts", appendCounts(nil, m.counts))
+			st.eventJSON("counts", st.counts.appendJSON(nil))
 		}
+	case m.counts == nil && fresh > 0 && len(m.changes) == 0 && st.hasCounts:
+		// New notifications alone: the counts the client has, plus
+		// those of them that are unread, go with them in the same
+		// write. The counts read after them (followUp) confirm or
+		// correct these.
+		st.counts.plus(added)
+		st.eventJSON("counts", st.counts.appendJSON(nil))
 	}
 }
 
-// appendCounts appends counts as encoding/json encodes the map (keys
+// unread is the unread counts of the in-app channels: alert,
+// header_message, message.
+type unread [3]int
+
+func channelIndex(ch store.Channel) int {
+	switch ch {
+	case store.ChannelAlert:
+		return 0
+	case store.ChannelHeaderMessage:
+		return 1
+	case store.ChannelMessage:
+		return 2
+	}
+	return -1
+}
+
+func unreadOf(c map[store.Channel]int) unread {
+	return unread{c[store.ChannelAlert], c[store.ChannelHeaderMessage], c[store.ChannelMessage]}
+}
+
+// add counts it if it is one of the unread counts at now (as
+// NotificationCountUnread counts).
+func (u *unread) add(it *store.InboxItem, now time.Time) {
+	i := channelIndex(it.Channel)
+	if i < 0 || it.ReadAt != nil || it.ArchivedAt != nil || it.VisibleAt.After(now) ||
+		(it.ExpiresAt != nil && !it.ExpiresAt.After(now)) {
+		return
+	}
+	u[i]++
+}
+
+func (u *unread) plus(v unread) {
+	for i := range u {
+		u[i] += v[i]
+	}
+}
+
+// appendJSON appends u as encoding/json encodes the counts map (keys
 // sorted), without its reflection: every delivery carries them.
-func appendCounts(b []byte, c map[store.Channel]int) []byte {
+func (u unread) appendJSON(b []byte) []byte {
 	b = append(b, `{"alert":`...)
-	b = strconv.AppendInt(b, int64(c[store.ChannelAlert]), 10)
+	b = strconv.AppendInt(b, int64(u[0]), 10)
 	b = append(b, `,"header_message":`...)
-	b = strconv.AppendInt(b, int64(c[store.ChannelHeaderMessage]), 10)
+	b = strconv.AppendInt(b, int64(u[1]), 10)
 	b = append(b, `,"message":`...)
-	b = strconv.AppendInt(b, int64(c[store.ChannelMessage]), 10)
+	b = strconv.AppendInt(b, int64(u[2]), 10)
 	return append(b, '}')
 }
+
+// appendCounts appends counts as encoding/json encodes the map.
+func appendCounts(b []byte, c map[store.Channel]int) []byte { return unreadOf(c).appendJSON(b) }
 
 // seen reports whether notification id was sent already.
 func (st *stream) seen(id int64) bool {
