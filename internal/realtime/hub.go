@@ -100,6 +100,7 @@ type Hub struct {
 	users     map[string]map[*subscriber]struct{}
 	running   bool
 	accepting bool
+	done      chan struct{} // closed when the streams must end
 	open      atomic.Int64
 
 	// countsSeq orders unread counts: a stream never sends counts read
@@ -130,8 +131,10 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Hub, error) {
 		logger:  logger.With("component", "realtime"),
 		wake:    make(chan struct{}, 1),
 		users:   map[string]map[*subscriber]struct{}{},
+		done:    make(chan struct{}),
 		sigWake: make(chan struct{}, 1),
 	}
+	close(h.done) // no streams before Open or Run
 	h.listener, _ = st.(store.FeedListener)
 	h.ordered = h.listener == nil
 	return h, nil
@@ -173,7 +176,10 @@ func (h *Hub) Open() {
 }
 
 func (h *Hub) openLocked() {
-	h.accepting = true
+	if !h.accepting {
+		h.accepting = true
+		h.done = make(chan struct{})
+	}
 }
 
 // Wake tells the hub that this process wrote to the feed, so that a
@@ -198,17 +204,10 @@ func (h *Hub) CloseStreams() {
 	h.mu.Unlock()
 }
 
-// closeDoneLocked refuses new streams and ends the open ones: each is
-// told on its own channel, as no channel is shared by every stream's
-// select (10,000 goroutines waiting on one channel contend for its lock
-// at each wake-up).
 func (h *Hub) closeDoneLocked() {
-	h.accepting = false
-	for _, subs := range h.users {
-		for s := range subs {
-			s.ended.Store(true)
-			s.poke()
-		}
+	if h.accepting {
+		h.accepting = false
+		close(h.done)
 	}
 }
 
@@ -220,9 +219,6 @@ type subscriber struct {
 	// track of the feed; the hub then sends nothing more until the stream
 	// has caught up from the database.
 	lagged atomic.Bool
-	// ended is set when the stream must end (CloseStreams, or the hub
-	// stopped).
-	ended  atomic.Bool
 	wakeup chan struct{}
 }
 
@@ -256,11 +252,6 @@ func (s *subscriber) send(m *message) {
 
 func (s *subscriber) markLagged() {
 	s.lagged.Store(true)
-	s.poke()
-}
-
-// poke wakes the stream up to look at lagged and ended.
-func (s *subscriber) poke() {
 	select {
 	case s.wakeup <- struct{}{}:
 	default:
@@ -273,19 +264,19 @@ var (
 	errUserCap    = errors.New("realtime: too many open streams for one user")
 )
 
-// subscribe registers a stream of userID.
-func (h *Hub) subscribe(userID string) (*subscriber, error) {
+// subscribe registers a stream of userID; done closes when it must end.
+func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.accepting {
-		return nil, errNotRunning
+		return nil, nil, errNotRunning
 	}
 	if h.cfg.MaxStreams > 0 && h.open.Load() >= int64(h.cfg.MaxStreams) {
-		return nil, errTooMany
+		return nil, nil, errTooMany
 	}
 	subs := h.users[userID]
 	if h.cfg.MaxPerUser > 0 && len(subs) >= h.cfg.MaxPerUser {
-		return nil, errUserCap
+		return nil, nil, errUserCap
 	}
 	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
 	if subs == nil {
@@ -294,7 +285,7 @@ func (h *Hub) subscribe(userID string) (*subscriber, error) {
 	}
 	subs[s] = struct{}{}
 	h.open.Add(1)
-	return s, nil
+	return s, h.done, nil
 }
 
 func (h *Hub) unsubscribe(s *subscriber) {

@@ -39,7 +39,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the stream needs a user")
 		return
 	}
-	sub, err := h.subscribe(userID)
+	sub, done, err := h.subscribe(userID)
 	switch {
 	case errors.Is(err, errNotRunning):
 		w.Header().Set("Retry-After", "1")
@@ -83,12 +83,11 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 		select {
 		case <-ctx.Done():
 			return
+		case <-done:
+			return
 		case m := <-sub.msgs:
 			err = st.deliverQueued(m)
 		case <-sub.wakeup:
-			if sub.ended.Load() {
-				return
-			}
 			if sub.lagged.Load() {
 				// Clear before reading, so that what the hub skips from
 				// now on is either queued or makes us catch up again.
