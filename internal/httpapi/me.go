@@ -11,13 +11,8 @@ import (
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	go func() {
-		select {
-		case <-s.closing:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	// No goroutine per stream waiting for the shutdown: a callback.
+	defer context.AfterFunc(s.closing, cancel)()
 	s.streamer.ServeStream(w, r.WithContext(ctx), infoOf(r.Context()).userID)
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,9 +57,10 @@ type Server struct {
 	reqPrefix string
 	reqSeq    atomic.Uint64
 
-	httpSrv   *http.Server
-	closing   chan struct{} // closed when Shutdown begins: streams end
-	closeOnce sync.Once
+	httpSrv *http.Server
+	// closing ends when Shutdown begins: streams end (stop closes it).
+	closing     context.Context
+	stopClosing context.CancelFunc
 }
 
 // access says who may call a route.
@@ -108,9 +108,9 @@ func New(svc *cloche.Service, opts Options) (*Server, error) {
 		cors:      newCORSPolicy(cfg.HTTP.CORSOrigins),
 		mux:       http.NewServeMux(),
 		reqPrefix: hex.EncodeToString(prefix),
-		closing:   make(chan struct{}),
 		inbox:     inboxcache.New(cfg.HTTP.InboxCache.TTL.D(), cfg.HTTP.InboxCache.MaxUsers),
 	}
+	s.closing, s.stopClosing = context.WithCancel(context.Background())
 	if s.inbox != nil {
 		svc.WatchInboxes(func(users []string, all bool) {
 			if all {
@@ -164,7 +164,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting connections, ends the event streams, and waits
 // for the requests in flight until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closeOnce.Do(func() { close(s.closing) })
+	s.stopClosing()
 	return s.httpSrv.Shutdown(ctx)
 }
 

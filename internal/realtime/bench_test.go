@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +34,9 @@ const (
 	envClientUsers = "CLOCHE_BENCH_CLIENT_USERS"
 	// envStreams overrides the number of streams (default 10,000).
 	envStreams = "CLOCHE_BENCH_STREAMS"
+	// envHeapProfile, when set, is where BenchmarkStreams writes a heap
+	// profile once the streams are open.
+	envHeapProfile = "CLOCHE_BENCH_HEAP_PROFILE"
 )
 
 // maxIterations bounds the notifications one benchmark run sends.
@@ -41,7 +46,9 @@ const maxIterations = 100
 // loopback, then each iteration sends one notification to a group of all
 // of them and measures, for every stream, the time from the call of
 // Notify to the notification's arrival at the client. The baseline beside
-// it is the time Notify takes (the fan-out's insert and commit).
+// it is the time Notify takes (the fan-out's insert and commit). It also
+// reports the streams opened per second, and the live heap and goroutine
+// stacks per open stream (bench/streams measures a real server's RSS).
 //
 //	go test -run '^$' -bench Streams -benchtime 5x ./internal/realtime/
 func BenchmarkStreams(b *testing.B) {
@@ -94,6 +101,9 @@ func benchStreams(b *testing.B, url string, n int) {
 	srv.Start()
 	defer srv.Close()
 
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	client := exec.Command(os.Args[0], "-test.run=^TestStreamLoadClient$", "-test.v")
 	client.Env = append(os.Environ(), envClientURL+"="+srv.URL, envClientUsers+"="+strconv.Itoa(n))
 	client.Stderr = os.Stderr
@@ -105,6 +115,7 @@ func benchStreams(b *testing.B, url string, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	opening := time.Now() // the client's start is in it: a few ms
 	if err := client.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -124,8 +135,26 @@ func benchStreams(b *testing.B, url string, n int) {
 		return nil
 	}
 	readLine("ready")
+	subscribeRate := float64(n) / time.Since(opening).Seconds()
 	if open := svc.Streamer().OpenStreams(); open != n {
 		b.Fatalf("%d streams open, want %d", open, n)
+	}
+	// What the open streams hold, live after a collection: the heap and
+	// the goroutines' stacks, per stream.
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perStream := func(a, b uint64) float64 { return (float64(a) - float64(b)) / 1024 / float64(n) }
+	heapKiB, stackKiB := perStream(after.HeapInuse, before.HeapInuse), perStream(after.StackInuse, before.StackInuse)
+	if path := os.Getenv(envHeapProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
 	}
 
 	var insert, p50, p99, worst time.Duration
@@ -160,6 +189,9 @@ func benchStreams(b *testing.B, url string, n int) {
 	b.ReportMetric(ms(p99), "p99-ms")
 	b.ReportMetric(float64(worst)/float64(time.Millisecond), "max-ms")
 	b.ReportMetric(float64(p99)/float64(insert), "p99/notify")
+	b.ReportMetric(heapKiB, "heap-KiB/stream")
+	b.ReportMetric(stackKiB, "stack-KiB/stream")
+	b.ReportMetric(subscribeRate, "streams/s")
 }
 
 // raiseFileLimit lifts the soft limit on open files to the hard one.

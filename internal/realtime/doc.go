@@ -5,10 +5,16 @@
 // writing transaction sends a NOTIFY on commit, heard on a connection of
 // the hub's own; on SQLite, where ids are assigned in commit order, it
 // polls for ids after the last it saw (and at once when Wake is called).
-// It reads the rows, and hands each user's to their streams together with
-// the unread counts per channel. A stream that cannot keep up, or a hub
-// that lost its listening connection, catches up from the database; so
-// does a client that reconnects with the id of the last event it got.
+// It reads the rows, encodes each once, and hands each user's to their
+// streams. A stream sends new notifications with the unread counts the
+// client has plus those of them that are unread, in one write; the hub
+// then reads the users' counts (one query for all of them, off the
+// delivery's path) and a stream sends them only if they differ, so that
+// the client ends with the database's counts whatever happened meanwhile.
+// New streams' heads and counts are read in batches too. A stream that
+// cannot keep up, or a hub that lost its listening connection, catches up
+// from the database; so does a client that reconnects with the id of the
+// last event it got.
 //
 // The stream's events:
 //

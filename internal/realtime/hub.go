@@ -106,6 +106,8 @@ type Hub struct {
 	// countsSeq orders unread counts: a stream never sends counts read
 	// before those it already sent.
 	countsSeq atomic.Uint64
+	// counts gathers the unread counts to read (counts.go).
+	counts countsBatch
 
 	// Signals heard by the listener, waiting for the dispatcher.
 	sigMu   sync.Mutex
@@ -222,10 +224,18 @@ type subscriber struct {
 
 // message is what the hub hands to a user's streams.
 type message struct {
-	items   []store.InboxItem
+	items []store.InboxItem
+	// encoded, when set, holds the JSON of each item, encoded once for
+	// every stream.
+	encoded [][]byte
 	changes []store.NotificationChange
 	counts  map[store.Channel]int
-	seq     uint64 // of counts
+	// countsEncoded, when set, is the JSON of counts.
+	countsEncoded []byte
+	seq           uint64 // of counts
+	// followUp: counts read after a delivery, sent only if the client
+	// has other counts.
+	followUp bool
 }
 
 // send queues m without blocking; a full queue makes the stream catch up.
@@ -324,12 +334,13 @@ func (h *Hub) resyncAll() {
 	}
 }
 
-// prepare groups items and changes by subscribed user and reads those
-// users' unread counts, through q (the read transaction that read the
-// items): one message, so one write, per stream. send hands them out.
-func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxItem, changes []store.NotificationChange) (map[string]*message, error) {
+// prepare groups items and changes by subscribed user, each item
+// encoded once: one message, so one write, per stream. send hands them
+// out; the users' unread counts follow in a message of their own
+// (countsLater), so that the items do not wait for them.
+func (h *Hub) prepare(items []store.InboxItem, changes []store.NotificationChange) map[string]*message {
 	if len(items) == 0 && len(changes) == 0 {
-		return nil, nil
+		return nil
 	}
 	h.announce(items, changes)
 	byUser := map[string]*message{}
@@ -341,11 +352,14 @@ func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxI
 		}
 		return m
 	}
+	var enc itemEncoder
 	h.mu.Lock()
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		if h.users[it.UserID] != nil {
 			m := get(it.UserID)
-			m.items = append(m.items, it)
+			m.items = append(m.items, *it)
+			m.encoded = append(m.encoded, enc.encode(it))
 		}
 	}
 	for _, c := range changes {
@@ -356,21 +370,9 @@ func (h *Hub) prepare(ctx context.Context, q store.Queries, items []store.InboxI
 	}
 	h.mu.Unlock()
 	if len(byUser) == 0 {
-		return nil, nil
+		return nil
 	}
-	users := make([]string, 0, len(byUser))
-	for u := range byUser {
-		users = append(users, u)
-	}
-	seq := h.countsSeq.Add(1)
-	counts, err := q.NotificationCountUnreadMany(ctx, users, h.cfg.Clock())
-	if err != nil {
-		return nil, err
-	}
-	for user, m := range byUser {
-		m.counts, m.seq = counts[user], seq
-	}
-	return byUser, nil
+	return byUser
 }
 
 // announce tells Changed whose notifications items and changes are about.
@@ -399,13 +401,20 @@ func (h *Hub) announce(items []store.InboxItem, changes []store.NotificationChan
 // no stream is open.
 func (h *Hub) watching() bool { return h.cfg.Changed != nil }
 
-// send hands each user's message to their streams.
+// send hands each user's message to their streams, then has their counts
+// read.
 func (h *Hub) send(byUser map[string]*message) {
+	if len(byUser) == 0 {
+		return
+	}
+	users := make([]string, 0, len(byUser))
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for user, m := range byUser {
+		users = append(users, user)
 		for s := range h.users[user] {
 			s.send(m)
 		}
 	}
+	h.mu.Unlock()
+	h.countsLater(users)
 }

@@ -116,8 +116,8 @@ func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead
 			if len(changes) == feedBatch {
 				next.ChangeID, more = changes[len(changes)-1].ID, true
 			}
-			byUser, err = h.prepare(ctx, q, items, changes)
-			return err
+			byUser = h.prepare(items, changes)
+			return nil
 		})
 		if err != nil {
 			return last, err
@@ -254,9 +254,8 @@ func (h *Hub) dispatch(ctx context.Context, batch []store.FeedSignal) error {
 				return err
 			}
 		}
-		var err error
-		byUser, err = h.prepare(ctx, q, items, changes)
-		return err
+		byUser = h.prepare(items, changes)
+		return nil
 	})
 	if err != nil {
 		return err

@@ -127,6 +127,9 @@ type stream struct {
 	// creation time: a catch-up and the live feed may both bring one.
 	sent      map[int64]time.Time
 	countsSeq uint64
+	// counts are the unread counts the client was sent last.
+	counts    unread
+	hasCounts bool
 }
 
 // start sends what the client missed since its last event, or the
@@ -149,23 +152,15 @@ func (st *stream) start(ctx context.Context, last string) error {
 }
 
 // fresh starts the cursor at the present, and sends the counts: the
-// stream is subscribed, so what commits from now on reaches it.
+// stream is subscribed, so what commits from now on reaches it. The head
+// and counts are read with those of the other streams opening meanwhile.
 func (st *stream) fresh(ctx context.Context) error {
-	m := &message{seq: st.hub.countsSeq.Add(1)}
-	err := st.hub.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
-		head, err := q.FeedHead(ctx)
-		if err != nil {
-			return err
-		}
-		st.cur = Cursor{NotificationID: head.NotificationID, ChangeID: head.ChangeID,
-			Time: st.hub.cfg.Clock().UTC().Truncate(time.Microsecond)}
-		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, st.hub.cfg.Clock())
-		return err
-	})
+	r, err := st.hub.freshCounts(ctx, st.sub.userID)
 	if err != nil {
 		return err
 	}
-	return st.deliver(m)
+	st.cur = Cursor{NotificationID: r.head.NotificationID, ChangeID: r.head.ChangeID, Time: r.at}
+	return st.deliver(&message{counts: r.counts, seq: r.seq})
 }
 
 // reset tells the client to reload, from a fresh cursor.
@@ -226,6 +221,9 @@ func (st *stream) deliver(m *message) error {
 
 // add appends the events of m the client has not had yet.
 func (st *stream) add(m *message) {
+	added := unread{}
+	fresh := 0
+	now := st.hub.cfg.Clock()
 	for i := range m.items {
 		it := &m.items[i]
 		if st.seen(it.ID) {
@@ -233,7 +231,13 @@ func (st *stream) add(m *message) {
 		}
 		st.remember(it.ID, it.CreatedAt)
 		st.cur.advance(it.ID, 0, it.CreatedAt)
-		st.event("notification", it)
+		if m.encoded != nil {
+			st.eventJSON("notification", m.encoded[i])
+		} else {
+			st.event("notification", it)
+		}
+		fresh++
+		added.add(it, now)
 	}
 	for i := range m.changes {
 		c := &m.changes[i]
@@ -243,26 +247,80 @@ func (st *stream) add(m *message) {
 		st.cur.advance(0, c.ID, c.CreatedAt)
 		st.event("change", c)
 	}
-	if m.counts != nil && m.seq > st.countsSeq {
+	switch {
+	case m.counts != nil && m.seq > st.countsSeq:
 		st.countsSeq = m.seq
-		st.event("counts", countsJSON(m.counts))
+		c := unreadOf(m.counts)
+		if m.followUp && st.hasCounts && c == st.counts {
+			return // the client has them
+		}
+		st.counts, st.hasCounts = c, true
+		if m.countsEncoded != nil {
+			st.eventJSON("counts", m.countsEncoded)
+		} else {
+			st.eventJSON("counts", st.counts.appendJSON(nil))
+		}
+	case m.counts == nil && fresh > 0 && len(m.changes) == 0 && st.hasCounts:
+		// New notifications alone: the counts the client has, plus
+		// those of them that are unread, go with them in the same
+		// write. The counts read after them (followUp) confirm or
+		// correct these.
+		st.counts.plus(added)
+		st.eventJSON("counts", st.counts.appendJSON(nil))
 	}
 }
 
-// countsJSON encodes counts as encoding/json does (keys sorted), without
-// its reflection: every delivery carries them.
-type countsJSON map[store.Channel]int
+// unread is the unread counts of the in-app channels: alert,
+// header_message, message.
+type unread [3]int
 
-func (c countsJSON) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 64)
-	b = append(b, `{"alert":`...)
-	b = strconv.AppendInt(b, int64(c[store.ChannelAlert]), 10)
-	b = append(b, `,"header_message":`...)
-	b = strconv.AppendInt(b, int64(c[store.ChannelHeaderMessage]), 10)
-	b = append(b, `,"message":`...)
-	b = strconv.AppendInt(b, int64(c[store.ChannelMessage]), 10)
-	return append(b, '}'), nil
+func channelIndex(ch store.Channel) int {
+	switch ch {
+	case store.ChannelAlert:
+		return 0
+	case store.ChannelHeaderMessage:
+		return 1
+	case store.ChannelMessage:
+		return 2
+	}
+	return -1
 }
+
+func unreadOf(c map[store.Channel]int) unread {
+	return unread{c[store.ChannelAlert], c[store.ChannelHeaderMessage], c[store.ChannelMessage]}
+}
+
+// add counts it if it is one of the unread counts at now (as
+// NotificationCountUnread counts).
+func (u *unread) add(it *store.InboxItem, now time.Time) {
+	i := channelIndex(it.Channel)
+	if i < 0 || it.ReadAt != nil || it.ArchivedAt != nil || it.VisibleAt.After(now) ||
+		(it.ExpiresAt != nil && !it.ExpiresAt.After(now)) {
+		return
+	}
+	u[i]++
+}
+
+func (u *unread) plus(v unread) {
+	for i := range u {
+		u[i] += v[i]
+	}
+}
+
+// appendJSON appends u as encoding/json encodes the counts map (keys
+// sorted), without its reflection: every delivery carries them.
+func (u unread) appendJSON(b []byte) []byte {
+	b = append(b, `{"alert":`...)
+	b = strconv.AppendInt(b, int64(u[0]), 10)
+	b = append(b, `,"header_message":`...)
+	b = strconv.AppendInt(b, int64(u[1]), 10)
+	b = append(b, `,"message":`...)
+	b = strconv.AppendInt(b, int64(u[2]), 10)
+	return append(b, '}')
+}
+
+// appendCounts appends counts as encoding/json encodes the map.
+func appendCounts(b []byte, c map[store.Channel]int) []byte { return unreadOf(c).appendJSON(b) }
 
 // seen reports whether notification id was sent already.
 func (st *stream) seen(id int64) bool {
@@ -293,10 +351,11 @@ func (st *stream) remember(id int64, created time.Time) {
 // event appends one event, its id the cursor after it. Its data are
 // items, changes, counts and reasons, which always encode.
 func (st *stream) event(name string, data any) {
-	b, err := json.Marshal(data)
-	if err != nil {
-		panic(fmt.Sprintf("realtime: encode %s event: %v", name, err))
-	}
+	st.eventJSON(name, marshal(name+" event", data))
+}
+
+// eventJSON appends one event whose data is encoded already.
+func (st *stream) eventJSON(name string, b []byte) {
 	st.buf = append(st.buf, "id: "...)
 	st.buf = append(st.buf, st.cur.String()...)
 	st.buf = append(st.buf, "\nevent: "...)

@@ -273,8 +273,15 @@ func (s *Store) ReadTx(ctx context.Context, fn func(ctx context.Context, q store
 	if err != nil {
 		return mapErr("begin read", err)
 	}
+	// Through the read pool's statement cache: the realtime hub reads
+	// in a read transaction at every delivery and for every batch of
+	// streams opening, and parsing its queries anew each time cost more
+	// than running them. What was missed is prepared once the
+	// transaction has given its connection back.
+	defer s.rstmts.prepareMissed(context.WithoutCancel(ctx))
 	defer func() { _ = tx.Rollback() }()
-	return fn(ctx, &queries{r: tx, w: tx, inTx: true})
+	txq := txStmts{tx: tx, c: s.rstmts}
+	return fn(ctx, &queries{r: txq, w: txq, inTx: true})
 }
 
 func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
