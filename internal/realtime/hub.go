@@ -17,8 +17,9 @@ type Config struct {
 	// open through proxies. Default 15s.
 	KeepAlive time.Duration
 	// PollInterval is how often a hub on a store without a push channel
-	// (SQLite) looks for what other processes wrote; what this process
-	// writes is seen at once (Wake). Default 250ms.
+	// (SQLite) looks for what other processes wrote while streams are
+	// open (with none, once a second); what this process writes is seen at
+	// once (Wake). Default 250ms.
 	PollInterval time.Duration
 	// Retry is the reconnection delay suggested to clients; each stream
 	// gets a value between Retry and twice as much, so that the clients
@@ -284,7 +285,9 @@ func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 		h.users[userID] = subs
 	}
 	subs[s] = struct{}{}
-	h.open.Add(1)
+	if h.open.Add(1) == 1 {
+		h.Wake() // a polling hub waiting its idle interval looks now, then at PollInterval
+	}
 	return s, h.done, nil
 }
 

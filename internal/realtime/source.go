@@ -43,7 +43,7 @@ func (h *Hub) poll(ctx context.Context) {
 	// Streams opened before the head was read may have missed rows
 	// committed meanwhile.
 	h.resyncAll()
-	t := time.NewTicker(h.cfg.PollInterval)
+	t := time.NewTimer(h.pollEvery())
 	defer t.Stop()
 	failed := false
 	for {
@@ -53,6 +53,7 @@ func (h *Hub) poll(ctx context.Context) {
 		case <-t.C:
 		case <-h.wake:
 		}
+		t.Reset(h.pollEvery())
 		next, err := h.pollOnce(ctx, head)
 		head = next // what was delivered, even when a later read failed
 		switch {
@@ -69,6 +70,21 @@ func (h *Hub) poll(ctx context.Context) {
 			failed = false
 		}
 	}
+}
+
+// idlePoll is how often a polling hub with no stream open looks at the
+// feed: only for Changed (inbox caches, whose entries live about as long),
+// and so that a quiet server stays quiet. The first stream wakes it.
+const idlePoll = time.Second
+
+// pollEvery is the wait before the next look at the feed: PollInterval
+// while streams are open, idlePoll (or PollInterval, when longer) while
+// none is.
+func (h *Hub) pollEvery() time.Duration {
+	if h.OpenStreams() > 0 {
+		return h.cfg.PollInterval
+	}
+	return max(h.cfg.PollInterval, idlePoll)
 }
 
 // pollOnce delivers what was committed after last, and returns the new
