@@ -50,9 +50,17 @@ func TestStreamsOpenTogether(t *testing.T) {
 		}
 		id := e.notify("to all", "g:many")
 		for i, c := range clients {
+			user := fmt.Sprintf("m%d", i)
 			it, _ := c.item(t)
-			if it.EventID != id || it.UserID != fmt.Sprintf("m%d", i) || it.Title != "to all" {
-				t.Errorf("m%d got %+v, want event %d's", i, it, id)
+			// On PostgreSQL a notification committed just before the
+			// stream opened may still come (its NOTIFY reached the hub
+			// after the stream subscribed): at least once, never lost;
+			// clients keep items by id. Nothing else may come first.
+			for it.EventID != id && it.UserID == user && strings.HasPrefix(it.Title, fmt.Sprintf("before-%d-", i)) {
+				it, _ = c.item(t)
+			}
+			if it.EventID != id || it.UserID != user || it.Title != "to all" {
+				t.Errorf("%s got %+v, want event %d's", user, it, id)
 			}
 			c.expectCounts(t, i%3+1, 0, 0)
 		}
