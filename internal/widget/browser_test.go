@@ -450,8 +450,8 @@ func testBell(e *env, browser *browsertest.Browser) {
 	if got := js[string](b, in("cloche-bell", "li.item .title")+`.textContent`); !strings.HasSuffix(got, "Message 24") {
 		t.Errorf("first item %q, want the newest", got)
 	}
-	js[bool](b, `(`+in("cloche-bell", ".panel")+`.scrollTop = 1e6, true)`)
-	b.wait("the second page", all("cloche-bell", "li.item")+`.length === 26 && `+all("cloche-bell", "li.skeleton")+`.length === 0`)
+	b.wait("the second page", `(`+in("cloche-bell", ".panel")+`.scrollTop = 1e6, `+
+		all("cloche-bell", "li.item")+`.length === 26 && `+all("cloche-bell", "li.skeleton")+`.length === 0)`)
 
 	// Postpone hides one; mark all read reads the rest, in both tabs.
 	b.click("cloche-bell", `li.item [data-action=postpone]`)

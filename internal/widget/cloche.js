@@ -529,6 +529,9 @@
         for (const [fn, arg] of replay) this[fn](arg, true);
       }
       this.render();
+      // A reload may replace pages loaded meanwhile while the list's end
+      // stays in sight, where the observer will not fire again.
+      if (this.checkMore) this.checkMore();
     }
 
     async more() {
