@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // CloneEvent copies pending event id n times in the database at url, in
@@ -150,40 +152,38 @@ func Lateness(t testing.TB, url string, at time.Time) []time.Duration {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var out []time.Duration
+	at = at.UTC().Truncate(time.Microsecond)
+	var (
+		rows rowScanner
+		err  error
+	)
 	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)&_time_format=sqlite")
-		if err != nil {
-			t.Fatalf("testdb: lateness: %v", err)
+		db, oerr := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)&_time_format=sqlite")
+		if oerr != nil {
+			t.Fatalf("testdb: lateness: %v", oerr)
 		}
 		defer db.Close()
-		rows, err := db.QueryContext(ctx, `SELECT due_at, published_at FROM events WHERE status = 'published' AND due_at = ?`, at.UTC().Truncate(time.Microsecond))
-		if err != nil {
-			t.Fatalf("testdb: lateness: %v", err)
+		var r *sql.Rows
+		if r, err = db.QueryContext(ctx, `SELECT due_at, published_at FROM events WHERE status = 'published' AND due_at = ?`, at); err == nil {
+			defer r.Close()
+			rows = r
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var due, pub time.Time
-			if err := rows.Scan(&due, &pub); err != nil {
-				t.Fatalf("testdb: lateness: %v", err)
-			}
-			out = append(out, pub.Sub(due))
+	} else {
+		conn, cerr := connect(ctx, url)
+		if cerr != nil {
+			t.Fatalf("testdb: lateness: %v", cerr)
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("testdb: lateness: %v", err)
+		defer conn.Close(context.Background())
+		var r pgx.Rows
+		if r, err = conn.Query(ctx, `SELECT due_at, published_at FROM events WHERE status = 'published' AND due_at = $1`, at); err == nil {
+			defer r.Close()
+			rows = r
 		}
-		return out
 	}
-	conn, err := connect(ctx, url)
 	if err != nil {
 		t.Fatalf("testdb: lateness: %v", err)
 	}
-	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `SELECT due_at, published_at FROM events WHERE status = 'published' AND due_at = $1`, at.UTC().Truncate(time.Microsecond))
-	if err != nil {
-		t.Fatalf("testdb: lateness: %v", err)
-	}
-	defer rows.Close()
+	var out []time.Duration
 	for rows.Next() {
 		var due, pub time.Time
 		if err := rows.Scan(&due, &pub); err != nil {
@@ -195,4 +195,11 @@ func Lateness(t testing.TB, url string, at time.Time) []time.Duration {
 		t.Fatalf("testdb: lateness: %v", err)
 	}
 	return out
+}
+
+// rowScanner is what database/sql's and pgx's rows have in common.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
 }
