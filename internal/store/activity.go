@@ -139,20 +139,59 @@ func EmptyHour(t time.Time) *ActivityHour {
 	return &ActivityHour{Hour: t, Reached: map[Channel]int{}, Emails: map[DeliveryState]int{}}
 }
 
-// HourFrom fills h's maps from a kept row: the reach of each channel of
-// Channels, in its order, and the e-mails' outcomes.
-func HourFrom(h ActivityHour, reached [5]int, sent, failed, skipped int) *ActivityHour {
-	out := EmptyHour(h.Hour)
-	out.Events, out.Scheduled, out.MaxLag = h.Events, h.Scheduled, h.MaxLag
+// KeptHourColumns are activity_hours' columns, in the order of
+// KeptHourRow: one reach column per channel of Channels, so that a new
+// channel needs only its migration.
+func KeptHourColumns() []string {
+	cols := []string{"hour", "events", "scheduled", "max_lag_ms"}
+	for _, ch := range Channels {
+		cols = append(cols, "reached_"+string(ch))
+	}
+	return append(cols, "emails_sent", "emails_failed", "emails_skipped")
+}
+
+// KeptHourRow is a row of activity_hours being read: Dest gives the scan
+// destinations, Hour the hour read.
+type KeptHourRow struct {
+	h                     ActivityHour
+	lag                   int64
+	reached               []int
+	sent, failed, skipped int
+}
+
+// Dest returns the scan destinations of a row, in KeptHourColumns order.
+func (r *KeptHourRow) Dest() []any {
+	r.reached = make([]int, len(Channels))
+	dst := []any{&r.h.Hour, &r.h.Events, &r.h.Scheduled, &r.lag}
+	for i := range r.reached {
+		dst = append(dst, &r.reached[i])
+	}
+	return append(dst, &r.sent, &r.failed, &r.skipped)
+}
+
+// Hour is the hour scanned.
+func (r *KeptHourRow) Hour() *ActivityHour {
+	out := EmptyHour(r.h.Hour.UTC())
+	out.Events, out.Scheduled, out.MaxLag = r.h.Events, r.h.Scheduled, time.Duration(r.lag)*time.Millisecond
 	for i, ch := range Channels {
-		if reached[i] > 0 {
-			out.Reached[ch] = reached[i]
+		if r.reached[i] > 0 {
+			out.Reached[ch] = r.reached[i]
 		}
 	}
-	for st, n := range map[DeliveryState]int{DeliverySent: sent, DeliveryFailed: failed, DeliverySkipped: skipped} {
+	for st, n := range map[DeliveryState]int{DeliverySent: r.sent, DeliveryFailed: r.failed, DeliverySkipped: r.skipped} {
 		if n > 0 {
 			out.Emails[st] = n
 		}
 	}
 	return out
+}
+
+// KeptHourValues are the values of a's row after its hour, in
+// KeptHourColumns order.
+func KeptHourValues(a *ActivityHour) []int64 {
+	v := []int64{int64(a.Events), int64(a.Scheduled), a.MaxLag.Milliseconds()}
+	for _, ch := range Channels {
+		v = append(v, int64(a.Reached[ch]))
+	}
+	return append(v, int64(a.Emails[DeliverySent]), int64(a.Emails[DeliveryFailed]), int64(a.Emails[DeliverySkipped]))
 }

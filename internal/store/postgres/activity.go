@@ -19,24 +19,20 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	since := p.Since.UTC().Truncate(time.Hour)
 	sealed := store.SealedBefore(p.Now)
 	out := map[time.Time]*store.ActivityHour{}
-	rows, err := q.db.Query(ctx, `SELECT hour, events, scheduled, max_lag_ms, reached_email, reached_message,
-			reached_header_message, reached_alert, reached_push, emails_sent, emails_failed, emails_skipped
+	cols := store.KeptHourColumns()
+	rows, err := q.db.Query(ctx, `SELECT `+strings.Join(cols, ", ")+`
 		FROM activity_hours WHERE hour >= $1 AND hour < $2`, ts(since), ts(sealed))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: activity: kept hours: %w", mapErr(err, ""))
 	}
 	for rows.Next() {
-		var h store.ActivityHour
-		var lag int64
-		var ch [5]int
-		var sent, failed, skipped int
-		if err := rows.Scan(&h.Hour, &h.Events, &h.Scheduled, &lag, &ch[0], &ch[1], &ch[2], &ch[3], &ch[4], &sent, &failed, &skipped); err != nil {
+		var r store.KeptHourRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("postgres: activity: kept hours: %w", mapErr(err, ""))
 		}
-		h.Hour = h.Hour.UTC()
-		h.MaxLag = time.Duration(lag) * time.Millisecond
-		out[h.Hour] = store.HourFrom(h, ch, sent, failed, skipped)
+		h := r.Hour()
+		out[h.Hour] = h
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -55,7 +51,7 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 			return nil, err
 		}
 		var hours []time.Time
-		cols := make([][]int64, 11)
+		values := make([][]int64, len(cols)-1) // a column of values per column after the hour
 		for h := first; h.Before(sealed); h = h.Add(time.Hour) {
 			if _, ok := out[h]; ok {
 				continue
@@ -66,18 +62,20 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 			}
 			out[h] = a
 			hours = append(hours, ts(h))
-			for i, v := range []int{a.Events, a.Scheduled, int(a.MaxLag.Milliseconds()),
-				a.Reached[store.ChannelEmail], a.Reached[store.ChannelMessage], a.Reached[store.ChannelHeaderMessage], a.Reached[store.ChannelAlert], a.Reached[store.ChannelPush],
-				a.Emails[store.DeliverySent], a.Emails[store.DeliveryFailed], a.Emails[store.DeliverySkipped]} {
-				cols[i] = append(cols[i], int64(v))
+			for i, v := range store.KeptHourValues(a) {
+				values[i] = append(values[i], v)
 			}
 		}
 		// One statement: all the hours or none.
-		if _, err := q.db.Exec(ctx, `INSERT INTO activity_hours (hour, events, scheduled, max_lag_ms,
-				reached_email, reached_message, reached_header_message, reached_alert, reached_push, emails_sent, emails_failed, emails_skipped)
-			SELECT * FROM unnest($1::timestamptz[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::int[], $8::int[],
-				$9::int[], $10::int[], $11::int[], $12::int[])
-			ON CONFLICT (hour) DO NOTHING`, hours, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10]); err != nil {
+		arrays := []string{"$1::timestamptz[]"}
+		args := []any{hours}
+		for i, v := range values {
+			arrays = append(arrays, fmt.Sprintf("$%d::bigint[]", i+2))
+			args = append(args, v)
+		}
+		if _, err := q.db.Exec(ctx, `INSERT INTO activity_hours (`+strings.Join(cols, ", ")+`)
+			SELECT * FROM unnest(`+strings.Join(arrays, ", ")+`)
+			ON CONFLICT (hour) DO NOTHING`, args...); err != nil {
 			return nil, fmt.Errorf("postgres: activity: keep hours: %w", mapErr(err, ""))
 		}
 	}

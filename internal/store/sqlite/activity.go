@@ -22,24 +22,20 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 	since := p.Since.UTC().Truncate(time.Hour)
 	sealed := store.SealedBefore(p.Now)
 	out := map[time.Time]*store.ActivityHour{}
-	rows, err := q.r.QueryContext(ctx, `SELECT hour, events, scheduled, max_lag_ms, reached_email, reached_message,
-			reached_header_message, reached_alert, reached_push, emails_sent, emails_failed, emails_skipped
+	cols := store.KeptHourColumns()
+	rows, err := q.r.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+`
 		FROM activity_hours WHERE hour >= ? AND hour < ?`, ts(since), ts(sealed))
 	if err != nil {
 		return nil, mapErr("activity: kept hours", err)
 	}
 	for rows.Next() {
-		var h store.ActivityHour
-		var lag int64
-		var ch [5]int
-		var sent, failed, skipped int
-		if err := rows.Scan(&h.Hour, &h.Events, &h.Scheduled, &lag, &ch[0], &ch[1], &ch[2], &ch[3], &ch[4], &sent, &failed, &skipped); err != nil {
+		var r store.KeptHourRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			rows.Close()
 			return nil, mapErr("activity: kept hours", err)
 		}
-		h.Hour = h.Hour.UTC()
-		h.MaxLag = time.Duration(lag) * time.Millisecond
-		out[h.Hour] = store.HourFrom(h, ch, sent, failed, skipped)
+		h := r.Hour()
+		out[h.Hour] = h
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -69,12 +65,12 @@ func (q *queries) ActivityGet(ctx context.Context, p *store.ActivityParams) ([]s
 					a = store.EmptyHour(h)
 				}
 				out[h] = a
-				if _, err := q.w.ExecContext(ctx, `INSERT INTO activity_hours (hour, events, scheduled, max_lag_ms,
-						reached_email, reached_message, reached_header_message, reached_alert, reached_push, emails_sent, emails_failed, emails_skipped)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour) DO NOTHING`,
-					ts(h), a.Events, a.Scheduled, a.MaxLag.Milliseconds(),
-					a.Reached[store.ChannelEmail], a.Reached[store.ChannelMessage], a.Reached[store.ChannelHeaderMessage], a.Reached[store.ChannelAlert], a.Reached[store.ChannelPush],
-					a.Emails[store.DeliverySent], a.Emails[store.DeliveryFailed], a.Emails[store.DeliverySkipped]); err != nil {
+				args := []any{ts(h)}
+				for _, v := range store.KeptHourValues(a) {
+					args = append(args, v)
+				}
+				if _, err := q.w.ExecContext(ctx, `INSERT INTO activity_hours (`+strings.Join(cols, ", ")+`)
+					VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`) ON CONFLICT (hour) DO NOTHING`, args...); err != nil {
 					return err
 				}
 			}
