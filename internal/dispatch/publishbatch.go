@@ -38,17 +38,21 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, 
 		published []*store.Event
 		failed    []int64
 	)
-	// First the whole batch in one go; should an event fail, the batch
-	// again with each event in a savepoint of its own, so that the others
-	// still go.
+	// First the whole batch in one go, the common events in a few
+	// statements for all of them; should an event fail, the batch again
+	// one event at a time, each in a savepoint of its own, so that the
+	// others still go.
 	err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		published = published[:0]
 		btx := newBatchTx(tx)
 		if err := btx.preload(ctx, ids); err != nil {
 			return err
 		}
+		// The common events are set aside and published together at the
+		// end (publishset.go); the others one by one, as they come.
+		set := &setBatch{}
 		for _, id := range ids {
-			ev, err := d.publishOneTx(ctx, btx, id)
+			ev, err := d.publishOrSetTx(ctx, btx, id, set)
 			switch {
 			case err == nil && ev != nil:
 				published = append(published, ev)
@@ -57,7 +61,9 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, 
 				return err
 			}
 		}
-		return nil
+		evs, err := d.publishSet(ctx, btx, set)
+		published = append(published, evs...)
+		return err
 	})
 	if err != nil && ctx.Err() == nil {
 		err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {

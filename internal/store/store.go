@@ -80,6 +80,10 @@ type Queries interface {
 	// ErrConflict if the event is no longer pending, so that an event is
 	// published at most once whoever tries.
 	EventFinish(ctx context.Context, p *EventFinishParams) error
+	// EventFinishMany is EventFinish of each of ps in one go, and returns
+	// the ids it finished: an event no longer pending (or that does not
+	// exist) is left alone, not an error.
+	EventFinishMany(ctx context.Context, ps []EventFinishParams) ([]int64, error)
 	// EventCancelPending cancels the pending events of a context (and key,
 	// when given) and returns their ids.
 	EventCancelPending(ctx context.Context, p *EventCancelPendingParams) ([]int64, error)
@@ -98,6 +102,14 @@ type Queries interface {
 	// main channel and the others in one pass over the recipients (each
 	// person's rows side by side in the inbox index), counted per channel.
 	NotificationFanOutChannels(ctx context.Context, p *NotificationFanOutParams) (map[Channel]int, error)
+	// NotificationFanOutMany is NotificationFanOut of several events in
+	// one go (a batch of due events): only of those still pending, each
+	// locked until the transaction ends, so that it is still pending when
+	// EventFinishMany finishes it. It returns how many notifications each
+	// of those got, by event id; an event missing from the map is no
+	// longer pending (or does not exist), and nothing was written for it.
+	// Call it inside a transaction.
+	NotificationFanOutMany(ctx context.Context, p *NotificationFanOutManyParams) (map[int64]int, error)
 	NotificationList(ctx context.Context, p *NotificationListParams) ([]InboxItem, error)
 	NotificationGet(ctx context.Context, userID string, id int64) (*InboxItem, error)
 	// NotificationCountUnread counts unread, visible, unexpired notifications per channel.

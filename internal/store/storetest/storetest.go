@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SavepointFanOut", testSavepointFanOut},
 		{"Notifications", testNotifications},
 		{"NotificationFanOut", testNotificationFanOut},
+		{"PublishMany", testPublishMany},
 		{"NotificationPages", testNotificationPages},
 		{"NotificationPurge", testNotificationPurge},
 		{"Links", testLinks},
