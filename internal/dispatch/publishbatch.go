@@ -33,7 +33,14 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, 
 	if err != nil || len(ids) == 0 {
 		return nil, 0, err
 	}
-	claimed := len(ids)
+	done, err := d.publishClaimed(ctx, ids)
+	return done, len(ids), err
+}
+
+// publishClaimed publishes the claimed events ids in one transaction (or,
+// should one fail, each in a savepoint of its own), and returns the ids
+// it published or finished.
+func (d *Dispatcher) publishClaimed(ctx context.Context, ids []int64) ([]int64, error) {
 	var (
 		published []*store.Event
 		failed    []int64
@@ -42,7 +49,7 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, 
 	// statements for all of them; should an event fail, the batch again
 	// one event at a time, each in a savepoint of its own, so that the
 	// others still go.
-	err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		published = published[:0]
 		btx := newBatchTx(tx)
 		if err := btx.preload(ctx, ids); err != nil {
@@ -91,13 +98,13 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, 
 		})
 	}
 	if err != nil {
-		return nil, claimed, err
+		return nil, err
 	}
 	for _, ev := range published {
 		d.logPublished(ctx, ev)
 		d.afterPublish(ctx, ev)
 	}
-	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), claimed, nil
+	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), nil
 }
 
 // publishOneTx publishes pending event id inside tx, or finishes it as
