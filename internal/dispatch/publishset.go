@@ -13,12 +13,12 @@ import (
 // with nobody's preferences in the way. Published one by one, each costs
 // its fan-out, its report's reads and its finish: on PostgreSQL, a round
 // trip each. In a batch, those events are set aside (publishSet) while
-// the others are published one by one as before (publishTx), then all of
-// them are fanned out in one statement (NotificationFanOutMany, which
-// locks those still pending), reported on from what the batch read of
-// the directory at once (batchTx), and finished in one statement
-// (EventFinishMany) with the expired ones. The publish hooks then run for
-// each, in the same transaction. An event takes this path when its plan
+// the others are published one by one as before (publishTx); then all of
+// them are reported on from what the batch read of the directory at once
+// (batchTx), fanned out and finished in one statement (EventPublishMany,
+// which takes only those still pending), and the expired ones finished in
+// another (EventFinishMany). The publish hooks then run for each, in the
+// same transaction. An event takes this path when its plan
 // is its in-app channel alone, unfiltered (planChannels), and no account
 // type is among its routes; e-mail, push, preferences, holds and account
 // types keep the path of their own.
@@ -95,23 +95,10 @@ func (d *Dispatcher) setRoutes(ctx context.Context, tx *batchTx, ev *store.Event
 // conditional finish would.
 func (d *Dispatcher) publishSet(ctx context.Context, tx *batchTx, set *setBatch) ([]*store.Event, error) {
 	now := d.now()
-	finish := set.expired
-	var kept []setEvent
+	var published []*store.Event
 	if len(set.events) > 0 {
-		fo := make([]store.EventFanOut, len(set.events))
+		ps := make([]store.EventPublication, len(set.events))
 		for i, s := range set.events {
-			fo[i] = store.EventFanOut{EventID: s.ev.ID, Channel: s.ev.Channel, GroupNames: s.rt.GroupNames,
-				UserIDs: s.rt.UserIDs, CompanyID: s.rt.CompanyID, ExpiresAt: s.ev.Until}
-		}
-		counts, err := tx.NotificationFanOutMany(ctx, &store.NotificationFanOutManyParams{Events: fo, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range set.events {
-			n, ok := counts[s.ev.ID]
-			if !ok {
-				continue
-			}
 			rep, err := directory.Report(ctx, tx, s.rt, nil)
 			if err != nil {
 				return nil, err
@@ -120,38 +107,33 @@ func (d *Dispatcher) publishSet(ctx context.Context, tx *batchTx, set *setBatch)
 			if s.rt.FollowerFallback {
 				reason = "follower_user_id has no active follower: sent to the fallback groups"
 			}
-			s.ev.Status, s.ev.Counts, s.ev.StatusReason, s.ev.Report = store.EventPublished, map[store.Channel]int{s.ev.Channel: n}, reason, rep
-			finish = append(finish, store.EventFinishParams{ID: s.ev.ID, Status: store.EventPublished, Reason: reason,
-				Channel: s.ev.Channel, Counts: s.ev.Counts, Report: rep, At: now})
-			kept = append(kept, s)
+			ps[i] = store.EventPublication{EventID: s.ev.ID, Channel: s.ev.Channel, GroupNames: s.rt.GroupNames,
+				UserIDs: s.rt.UserIDs, CompanyID: s.rt.CompanyID, ExpiresAt: s.ev.Until, Reason: reason, Report: rep}
 		}
-	}
-	if len(finish) == 0 {
-		return nil, nil
-	}
-	done, err := tx.EventFinishMany(ctx, finish)
-	if err != nil {
-		return nil, err
-	}
-	finished := make(map[int64]bool, len(done))
-	for _, id := range done {
-		finished[id] = true
-	}
-	published := make([]*store.Event, 0, len(kept))
-	for _, s := range kept {
-		if !finished[s.ev.ID] {
-			// Locked pending by the fan-out: cannot happen, but then the
-			// batch goes again one event at a time.
-			return nil, store.Errorf(store.ErrConflict, "event %d is no longer pending", s.ev.ID)
+		counts, err := tx.EventPublishMany(ctx, &store.EventPublishManyParams{Events: ps, At: now})
+		if err != nil {
+			return nil, err
 		}
-		t := now
-		s.ev.PublishedAt = &t
-		for _, h := range d.hooks {
-			if err := h.PublishedTx(ctx, tx, s.ev, now); err != nil {
-				return nil, err
+		for i, s := range set.events {
+			n, ok := counts[s.ev.ID]
+			if !ok {
+				continue
 			}
+			t := now
+			s.ev.Status, s.ev.Counts, s.ev.StatusReason, s.ev.Report = store.EventPublished, map[store.Channel]int{s.ev.Channel: n}, ps[i].Reason, ps[i].Report
+			s.ev.PublishedAt = &t
+			for _, h := range d.hooks {
+				if err := h.PublishedTx(ctx, tx, s.ev, now); err != nil {
+					return nil, err
+				}
+			}
+			published = append(published, s.ev)
 		}
-		published = append(published, s.ev)
+	}
+	if len(set.expired) > 0 {
+		if _, err := tx.EventFinishMany(ctx, set.expired); err != nil {
+			return nil, err
+		}
 	}
 	return published, nil
 }

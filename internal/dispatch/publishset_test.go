@@ -332,7 +332,8 @@ func TestPublishSetOneFails(t *testing.T) {
 // Two publishers given the same due events publish each once: through
 // their claims, and even when both hold the same events at once (a claim
 // lapsed while its publisher was still at work), since the set path's
-// fan-out takes only events still pending and locks them.
+// statement publishes only the events still pending (its UPDATE waits for
+// the other transaction, then finds them published).
 func TestPublishSetExactlyOnce(t *testing.T) {
 	const n = 120
 	for _, be := range testdb.Backends() {

@@ -2,29 +2,30 @@ package store
 
 import "time"
 
-// EventFanOut is one event of NotificationFanOutMany: its resolved routes
+// EventPublication is one event of EventPublishMany: its resolved routes
 // on one in-app channel, fanned out to every active user they reach with
 // no preference filter (NotificationFanOutParams without Prefs, Also or
-// AccountType).
-type EventFanOut struct {
+// AccountType), and what its finish records (EventFinishParams).
+type EventPublication struct {
 	EventID    int64
 	Channel    Channel
 	GroupNames []string
 	UserIDs    []string
 	CompanyID  string
 	ExpiresAt  *time.Time
+	Reason     string
+	Report     *SendReport
 }
 
-// NotificationFanOutManyParams fan out several events at once, all
-// created at CreatedAt.
-type NotificationFanOutManyParams struct {
-	Events    []EventFanOut
-	CreatedAt time.Time
+// EventPublishManyParams publish several events at once, at At.
+type EventPublishManyParams struct {
+	Events []EventPublication
+	At     time.Time
 }
 
-// CheckFanOutMany refuses what NotificationFanOutMany cannot do: a channel
+// CheckPublishMany refuses what EventPublishMany cannot do: a channel
 // that creates no notification, an event named twice.
-func CheckFanOutMany(p *NotificationFanOutManyParams) error {
+func CheckPublishMany(p *EventPublishManyParams) error {
 	seen := make(map[int64]bool, len(p.Events))
 	for i := range p.Events {
 		e := &p.Events[i]

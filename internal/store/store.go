@@ -84,6 +84,14 @@ type Queries interface {
 	// the ids it finished: an event no longer pending (or that does not
 	// exist) is left alone, not an error.
 	EventFinishMany(ctx context.Context, ps []EventFinishParams) ([]int64, error)
+	// EventPublishMany publishes several events in one go (a batch of due
+	// events): of those still pending, each is fanned out as
+	// NotificationFanOut would (no preference filter) and finished as
+	// published with its counts, reason and report, as EventFinish would.
+	// It returns how many notifications each of those got, by event id;
+	// an event missing from the map is no longer pending (or does not
+	// exist), and nothing was written for it.
+	EventPublishMany(ctx context.Context, p *EventPublishManyParams) (map[int64]int, error)
 	// EventCancelPending cancels the pending events of a context (and key,
 	// when given) and returns their ids.
 	EventCancelPending(ctx context.Context, p *EventCancelPendingParams) ([]int64, error)
@@ -102,14 +110,6 @@ type Queries interface {
 	// main channel and the others in one pass over the recipients (each
 	// person's rows side by side in the inbox index), counted per channel.
 	NotificationFanOutChannels(ctx context.Context, p *NotificationFanOutParams) (map[Channel]int, error)
-	// NotificationFanOutMany is NotificationFanOut of several events in
-	// one go (a batch of due events): only of those still pending, each
-	// locked until the transaction ends, so that it is still pending when
-	// EventFinishMany finishes it. It returns how many notifications each
-	// of those got, by event id; an event missing from the map is no
-	// longer pending (or does not exist), and nothing was written for it.
-	// Call it inside a transaction.
-	NotificationFanOutMany(ctx context.Context, p *NotificationFanOutManyParams) (map[int64]int, error)
 	NotificationList(ctx context.Context, p *NotificationListParams) ([]InboxItem, error)
 	NotificationGet(ctx context.Context, userID string, id int64) (*InboxItem, error)
 	// NotificationCountUnread counts unread, visible, unexpired notifications per channel.

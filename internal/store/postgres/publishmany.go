@@ -10,32 +10,39 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// NotificationFanOutMany fans out the events of p that are still pending
-// in one statement: it locks them (in id order, FOR UPDATE, so that a
-// cancel waits for the publication), unions each one's routes, joins the
-// active users and inserts the notifications, each event's rows together
-// (its ids one range, noted for the feed as a fan-out of its own does).
-// Whatever the number of events, it is one round trip.
-func (q *queries) NotificationFanOutMany(ctx context.Context, p *store.NotificationFanOutManyParams) (map[int64]int, error) {
+// EventPublishMany publishes the events of p still pending in one
+// statement: it works out whom each one's routes reach (their union, each
+// user once, active users only, as a fan-out of its own does), marks the
+// events still pending as published with their counts (the UPDATE waits
+// for, and then leaves out, an event a concurrent cancel changed), and
+// inserts the notifications of those it marked, each event's rows
+// together (its ids one range, noted for the feed as a fan-out of its own
+// does). Whatever the number of events, it is one round trip.
+func (q *queries) EventPublishMany(ctx context.Context, p *store.EventPublishManyParams) (map[int64]int, error) {
 	out := map[int64]int{}
-	if err := store.CheckFanOutMany(p); err != nil {
-		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
+	if err := store.CheckPublishMany(p); err != nil {
+		return nil, fmt.Errorf("postgres: event publish: %w", err)
 	}
 	if len(p.Events) == 0 {
 		return out, nil
 	}
 	var (
-		ids             []int64
-		channels        []string
-		expires         []*time.Time
-		userEv, groupEv []int64
-		users, groups   []string
-		companyEv       []int64
-		companies       []string
+		ids                        []int64
+		channels, reasons          []string
+		reports                    []*string
+		expires                    []*time.Time
+		userEv, groupEv, companyEv []int64
+		users, groups, companies   []string
 	)
 	for i := range p.Events {
 		e := &p.Events[i]
+		var rep *string
+		if e.Report != nil {
+			r := store.MarshalReport(e.Report)
+			rep = &r
+		}
 		ids, channels, expires = append(ids, e.EventID), append(channels, string(e.Channel)), append(expires, tsPtr(e.ExpiresAt))
+		reasons, reports = append(reasons, e.Reason), append(reports, rep)
 		for _, u := range e.UserIDs {
 			userEv, users = append(userEv, e.EventID), append(users, u)
 		}
@@ -46,43 +53,54 @@ func (q *queries) NotificationFanOutMany(ctx context.Context, p *store.Notificat
 			companyEv, companies = append(companyEv, e.EventID), append(companies, e.CompanyID)
 		}
 	}
-	// pend is materialised once: the events locked, still pending. The
-	// routes' union makes each user once per event, as a fan-out of its
-	// own does; the ORDER BY gives each event's rows consecutive ids.
+	// counts is store.MarshalCounts of one channel, written in SQL:
+	// {"message":3}.
 	rows, err := q.db.Query(ctx, `
-WITH pend AS MATERIALIZED (
-    SELECT e.id FROM events e
-    WHERE e.id = ANY($1::bigint[]) AND e.status = 'pending'
-    ORDER BY e.id
-    FOR UPDATE),
-it AS (
-    SELECT t.event_id, t.channel, t.expires_at, t.ord
-    FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(event_id, channel, expires_at, ord)
-    WHERE t.event_id IN (SELECT id FROM pend)),
+WITH it AS MATERIALIZED (
+    SELECT t.event_id, t.channel, t.expires_at, t.reason, t.report, t.ord
+    FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])
+        WITH ORDINALITY AS t(event_id, channel, expires_at, reason, report, ord)),
 r AS (
-    SELECT x.ev AS event_id, x.id AS user_id FROM unnest($4::bigint[], $5::text[]) AS x(ev, id)
+    SELECT x.ev AS event_id, x.id AS user_id FROM unnest($6::bigint[], $7::text[]) AS x(ev, id)
     UNION
-    SELECT x.ev, g.user_id FROM unnest($6::bigint[], $7::text[]) AS x(ev, name)
+    SELECT x.ev, g.user_id FROM unnest($8::bigint[], $9::text[]) AS x(ev, name)
         JOIN user_groups g ON g.group_name = x.name
     UNION
-    SELECT x.ev, m.user_id FROM unnest($8::bigint[], $9::text[]) AS x(ev, id)
+    SELECT x.ev, m.user_id FROM unnest($10::bigint[], $11::text[]) AS x(ev, id)
         JOIN companies c ON c.id = x.id AND c.active
         JOIN company_members m ON m.company_id = c.id),
+reach AS MATERIALIZED (
+    SELECT r.event_id, u.id AS user_id FROM r JOIN users u ON u.id = r.user_id AND u.active),
+cnt AS (
+    SELECT it.event_id, count(reach.user_id) AS n
+    FROM it LEFT JOIN reach ON reach.event_id = it.event_id
+    GROUP BY it.event_id),
+upd AS (
+    UPDATE events e SET
+        status = 'published',
+        status_reason = it.reason,
+        updated_at = $12,
+        published_at = $12,
+        channel = it.channel,
+        counts = '{"' || it.channel || '":' || cnt.n || '}',
+        report = coalesce(it.report, e.report)
+    FROM it JOIN cnt ON cnt.event_id = it.event_id
+    WHERE e.id = it.event_id AND e.status = 'pending'
+    RETURNING e.id, cnt.n),
 ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT it.event_id, u.id, it.channel, $10, $10, it.expires_at
-    FROM it
-    JOIN r ON r.event_id = it.event_id
-    JOIN users u ON u.id = r.user_id AND u.active
-    ORDER BY it.ord, u.id
+    SELECT it.event_id, reach.user_id, it.channel, $12, $12, it.expires_at
+    FROM it JOIN reach ON reach.event_id = it.event_id
+    WHERE it.event_id IN (SELECT id FROM upd)
+    ORDER BY it.ord, reach.user_id
     RETURNING id, event_id)
-SELECT p.id, count(ins.id), coalesce(min(ins.id), 0), coalesce(max(ins.id), 0)
-FROM pend p LEFT JOIN ins ON ins.event_id = p.id
-GROUP BY p.id
-ORDER BY p.id`,
-		ids, channels, expires, userEv, users, groupEv, groups, companyEv, companies, tsOrNow(p.CreatedAt))
+SELECT upd.id, upd.n, coalesce(min(ins.id), 0), coalesce(max(ins.id), 0)
+FROM upd LEFT JOIN ins ON ins.event_id = upd.id
+GROUP BY upd.id, upd.n
+ORDER BY upd.id`,
+		ids, channels, expires, reasons, reports, userEv, users, groupEv, groups, companyEv, companies, tsOrNow(p.At))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: notification fan-out: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: event publish: %w", mapErr(err, ""))
 	}
 	var ranges []store.FeedRange
 	for rows.Next() {
@@ -92,7 +110,7 @@ ORDER BY p.id`,
 		)
 		if err := rows.Scan(&r.EventID, &n, &r.FirstID, &r.LastID); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("postgres: notification fan-out: %w", mapErr(err, ""))
+			return nil, fmt.Errorf("postgres: event publish: %w", mapErr(err, ""))
 		}
 		out[r.EventID] = int(n)
 		if r.FirstID != 0 {
@@ -100,7 +118,7 @@ ORDER BY p.id`,
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: notification fan-out: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: event publish: %w", mapErr(err, ""))
 	}
 	for _, r := range ranges {
 		if err := q.signalRange(ctx, r); err != nil {

@@ -9,13 +9,13 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// NotificationFanOutMany fans out the events of p still pending, each
-// with its own fan-out statement: SQLite's writes go one transaction at a
-// time, so an event read pending here stays so until the transaction
-// ends, and its statements cost no round trip.
-func (q *queries) NotificationFanOutMany(ctx context.Context, p *store.NotificationFanOutManyParams) (map[int64]int, error) {
-	if err := store.CheckFanOutMany(p); err != nil {
-		return nil, fmt.Errorf("sqlite: notification fan-out: %w", err)
+// EventPublishMany publishes the events of p still pending, each with
+// its own fan-out and finish statements: SQLite's writes go one
+// transaction at a time, so an event read pending here stays so until
+// the transaction ends, and its statements cost no round trip.
+func (q *queries) EventPublishMany(ctx context.Context, p *store.EventPublishManyParams) (map[int64]int, error) {
+	if err := store.CheckPublishMany(p); err != nil {
+		return nil, fmt.Errorf("sqlite: event publish: %w", err)
 	}
 	out := map[int64]int{}
 	err := q.atomic(ctx, func(q *queries) error {
@@ -27,16 +27,21 @@ func (q *queries) NotificationFanOutMany(ctx context.Context, p *store.Notificat
 				continue
 			}
 			if err != nil {
-				return mapErr("notification fan-out", err)
+				return mapErr("event publish", err)
 			}
 			counts, err := q.NotificationFanOutChannels(ctx, &store.NotificationFanOutParams{
 				EventID: e.EventID, Channel: e.Channel, GroupNames: e.GroupNames, UserIDs: e.UserIDs,
-				CompanyID: e.CompanyID, CreatedAt: p.CreatedAt, ExpiresAt: e.ExpiresAt,
+				CompanyID: e.CompanyID, CreatedAt: p.At, ExpiresAt: e.ExpiresAt,
 			})
 			if err != nil {
 				return err
 			}
-			out[e.EventID] = counts[e.Channel]
+			n := counts[e.Channel]
+			if err := q.EventFinish(ctx, &store.EventFinishParams{ID: e.EventID, Status: store.EventPublished, Reason: e.Reason,
+				Channel: e.Channel, Counts: map[store.Channel]int{e.Channel: n}, Report: e.Report, At: p.At}); err != nil {
+				return err
+			}
+			out[e.EventID] = n
 		}
 		return nil
 	})

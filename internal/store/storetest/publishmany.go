@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -11,9 +12,10 @@ import (
 	"github.com/cloche/cloche/internal/store"
 )
 
-// NotificationFanOutMany reaches, for each event, whom a fan-out of its
-// own would; it leaves alone an event no longer pending; EventFinishMany
-// finishes those still pending and says which.
+// EventPublishMany reaches, for each event, whom a fan-out of its own
+// would, and finishes it as EventFinish would; it leaves alone an event
+// no longer pending. EventFinishMany finishes those still pending and
+// says which.
 func testPublishMany(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	must(t, s.CompanyUpsert(ctx, &store.Company{ID: "acme", Name: "ACME", Active: true}))
@@ -31,19 +33,19 @@ func testPublishMany(t *testing.T, s store.Store) {
 	expires := at(48 * time.Hour)
 	cases := []struct {
 		name  string
-		fo    store.EventFanOut
+		fo    store.EventPublication
 		reach []string
 	}{
-		{"two groups, one user once", store.EventFanOut{GroupNames: []string{"manager", "admin"}}, []string{"alice"}},
-		{"user ids: unknown and inactive skipped", store.EventFanOut{UserIDs: []string{"erin", "bob", "zed", "erin"}, Channel: store.ChannelAlert}, []string{"erin"}},
-		{"active company members", store.EventFanOut{CompanyID: "acme", ExpiresAt: &expires}, []string{"alice", "dan"}},
-		{"inactive company reaches nobody", store.EventFanOut{CompanyID: "globex"}, nil},
-		{"union of every route", store.EventFanOut{GroupNames: []string{"member"}, UserIDs: []string{"alice"}, CompanyID: "acme"},
+		{"two groups, one user once", store.EventPublication{GroupNames: []string{"manager", "admin"}}, []string{"alice"}},
+		{"user ids: unknown and inactive skipped", store.EventPublication{UserIDs: []string{"erin", "bob", "zed", "erin"}, Channel: store.ChannelAlert}, []string{"erin"}},
+		{"active company members", store.EventPublication{CompanyID: "acme", ExpiresAt: &expires}, []string{"alice", "dan"}},
+		{"inactive company reaches nobody", store.EventPublication{CompanyID: "globex"}, nil},
+		{"union of every route", store.EventPublication{GroupNames: []string{"member"}, UserIDs: []string{"alice"}, CompanyID: "acme"},
 			[]string{"alice", "carol", "dan"}},
-		{"nothing", store.EventFanOut{}, nil},
+		{"nothing", store.EventPublication{Reason: "why not", Report: &store.SendReport{UnknownUserIDs: []string{"zed"}}}, nil},
 	}
 	var (
-		p    store.NotificationFanOutManyParams
+		p    store.EventPublishManyParams
 		want = map[int64]int{}
 	)
 	for _, tc := range cases {
@@ -57,32 +59,18 @@ func testPublishMany(t *testing.T, s store.Store) {
 	}
 	done := newEvent(t, s, func(e *store.Event) { e.Title = "done already" })
 	must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: done.ID, Status: store.EventCancelled, At: at(0)}))
-	p.Events = append(p.Events, store.EventFanOut{EventID: done.ID, Channel: store.ChannelMessage, UserIDs: []string{"erin"}},
-		store.EventFanOut{EventID: done.ID + 1000, Channel: store.ChannelMessage, UserIDs: []string{"erin"}})
-	p.CreatedAt = at(0)
-	var (
-		got      map[int64]int
-		finished []int64
-	)
+	p.Events = append(p.Events, store.EventPublication{EventID: done.ID, Channel: store.ChannelMessage, UserIDs: []string{"erin"}},
+		store.EventPublication{EventID: done.ID + 1000, Channel: store.ChannelMessage, UserIDs: []string{"erin"}})
+	p.At = at(0)
+	var got map[int64]int
 	must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if got, err = tx.NotificationFanOutMany(ctx, &p); err != nil {
-			return err
-		}
-		var fs []store.EventFinishParams
-		for _, fo := range p.Events {
-			fs = append(fs, store.EventFinishParams{ID: fo.EventID, Status: store.EventPublished, Channel: fo.Channel,
-				Counts: map[store.Channel]int{fo.Channel: got[fo.EventID]}, At: at(1)})
-		}
-		finished, err = tx.EventFinishMany(ctx, fs)
+		got, err = tx.EventPublishMany(ctx, &p)
 		return err
 	}))
 	if !maps.Equal(got, want) {
 		t.Errorf("counts %v, want %v (the finished event and the missing one left out)", got, want)
 	}
-	slices.Sort(finished)
-	wantDone := slices.Sorted(maps.Keys(want))
-	sameIDs(t, "finished", finished, wantDone)
 	for i, tc := range cases {
 		id := p.Events[i].EventID
 		var reached []string
@@ -105,8 +93,13 @@ func testPublishMany(t *testing.T, s store.Store) {
 		}
 		e, err := s.EventGet(ctx, id)
 		must(t, err)
-		if e.Status != store.EventPublished || e.Counts[p.Events[i].Channel] != len(tc.reach) || e.PublishedAt == nil {
-			t.Errorf("%s: event %s %v published %v, want published with %d", tc.name, e.Status, e.Counts, e.PublishedAt, len(tc.reach))
+		wantCounts := map[store.Channel]int{p.Events[i].Channel: len(tc.reach)}
+		if e.Status != store.EventPublished || !maps.Equal(e.Counts, wantCounts) || e.PublishedAt == nil || !e.PublishedAt.Equal(at(0).Truncate(time.Microsecond)) ||
+			e.Channel != p.Events[i].Channel || e.StatusReason != tc.fo.Reason {
+			t.Errorf("%s: event %s %q %s %v published %v, want published on %s with %v", tc.name, e.Status, e.StatusReason, e.Channel, e.Counts, e.PublishedAt, p.Events[i].Channel, wantCounts)
+		}
+		if tc.fo.Report != nil && !reflect.DeepEqual(e.Report, tc.fo.Report) {
+			t.Errorf("%s: report %+v, want %+v", tc.name, e.Report, tc.fo.Report)
 		}
 	}
 	if e, err := s.EventGet(ctx, done.ID); err != nil || e.Status != store.EventCancelled {
@@ -119,15 +112,32 @@ func testPublishMany(t *testing.T, s store.Store) {
 			}
 		}
 	}
+	// EventFinishMany: the pending ones finish, the others are left.
+	e1, e2 := newEvent(t, s, nil), newEvent(t, s, nil)
+	finished, err := s.EventFinishMany(ctx, []store.EventFinishParams{
+		{ID: e1.ID, Status: store.EventExpired, Reason: "too late", At: at(2)},
+		{ID: done.ID, Status: store.EventExpired, At: at(2)},
+		{ID: e2.ID, Status: store.EventPublished, Channel: store.ChannelAlert, Counts: map[store.Channel]int{store.ChannelAlert: 0}, At: at(2)},
+		{ID: done.ID + 1000, Status: store.EventExpired, At: at(2)},
+	})
+	must(t, err)
+	slices.Sort(finished)
+	sameIDs(t, "finished", finished, []int64{e1.ID, e2.ID})
+	if e, err := s.EventGet(ctx, e1.ID); err != nil || e.Status != store.EventExpired || e.StatusReason != "too late" || e.PublishedAt != nil {
+		t.Errorf("expired: %+v %v", e, err)
+	}
+	if e, err := s.EventGet(ctx, e2.ID); err != nil || e.Status != store.EventPublished || e.Channel != store.ChannelAlert || e.PublishedAt == nil {
+		t.Errorf("published: %+v %v", e, err)
+	}
 	// What neither can do, both refuse the same way.
 	e := newEvent(t, s, nil)
 	for name, err := range map[string]error{
 		"fan-out to e-mail": func() error {
-			_, err := s.NotificationFanOutMany(ctx, &store.NotificationFanOutManyParams{Events: []store.EventFanOut{{EventID: e.ID, Channel: store.ChannelEmail}}})
+			_, err := s.EventPublishMany(ctx, &store.EventPublishManyParams{Events: []store.EventPublication{{EventID: e.ID, Channel: store.ChannelEmail}}})
 			return err
 		}(),
 		"fan-out of one event twice": func() error {
-			_, err := s.NotificationFanOutMany(ctx, &store.NotificationFanOutManyParams{Events: []store.EventFanOut{
+			_, err := s.EventPublishMany(ctx, &store.EventPublishManyParams{Events: []store.EventPublication{
 				{EventID: e.ID, Channel: store.ChannelMessage}, {EventID: e.ID, Channel: store.ChannelAlert}}})
 			return err
 		}(),
