@@ -190,4 +190,39 @@ func TestListenFeed(t *testing.T) {
 	if sig := next(t, otherSignals); sig.Kind != store.SignalChange || sig.ChangeID != 42 {
 		t.Errorf("the other schema's first signal is %+v, want its own", sig)
 	}
+
+	t.Run("a batch's publication: one range per event", func(t *testing.T) {
+		var evs []*store.Event
+		var p store.EventPublishManyParams
+		for range 2 {
+			e := &store.Event{Key: "message:internal", Title: "Due", Recipients: store.Recipients{GroupNames: []string{"g"}},
+				Status: store.EventPending, CreatedAt: time.Now()}
+			if err := s.EventInsert(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, e)
+			p.Events = append(p.Events, store.EventPublication{EventID: e.ID, Channel: store.ChannelMessage, GroupNames: []string{"g"}})
+		}
+		p.At = time.Now()
+		err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			counts, err := tx.EventPublishMany(ctx, &p)
+			if err != nil || counts[evs[0].ID] != 3 || counts[evs[1].ID] != 3 {
+				t.Fatalf("publish: %v, %v", counts, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			sig := next(t, signals)
+			if sig.Kind != store.SignalNotifications || sig.Range.EventID != e.ID {
+				t.Fatalf("signal %+v, want the fan-out of event %d", sig, e.ID)
+			}
+			items, err := s.NotificationFeed(ctx, &store.NotificationFeedParams{Ranges: []store.FeedRange{sig.Range}})
+			if err != nil || len(items) != 3 || items[0].ID != sig.Range.FirstID || items[2].ID != sig.Range.LastID {
+				t.Fatalf("feed of the range %+v: %d items, %v", sig.Range, len(items), err)
+			}
+		}
+	})
 }
