@@ -199,6 +199,10 @@ func (s *Service) init(ctx context.Context, o options) error {
 		// several side by side, their round trips overlapping.
 		DuePublishers: duePublishers(s.store.Backend()),
 		DueBatch:      dueBatch(s.store.Backend()),
+		// On PostgreSQL a batch is claimed by its row locks, in the
+		// transaction that publishes it (SQLite's one writer gains
+		// nothing from it: its claims cost no round trip).
+		DueLocks: s.store.Backend() == "postgres",
 		// SQLite writes one transaction at a time, PostgreSQL commits
 		// the transactions that NOTIFY one at a time: concurrent
 		// notifies share commits instead of queueing for them

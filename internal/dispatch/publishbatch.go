@@ -28,6 +28,9 @@ func (d *Dispatcher) publishDueBatch(ctx context.Context) ([]int64, error) {
 // publishDueBatchN is publishDueBatch of up to limit events that also says
 // how many it claimed.
 func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, int, error) {
+	if d.cfg.DueLocks {
+		return d.publishLockedBatch(ctx, limit)
+	}
 	now := d.now()
 	ids, err := d.store.EventClaimBatch(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: limit})
 	if err != nil || len(ids) == 0 {
@@ -37,74 +40,148 @@ func (d *Dispatcher) publishDueBatchN(ctx context.Context, limit int) ([]int64, 
 	return done, len(ids), err
 }
 
+// publishLockedBatch is publishDueBatchN where the claim is the row locks
+// of the publishing transaction (Config.DueLocks): the events are locked
+// and published in one transaction, and nothing is written to claim them.
+// Should the process die, its transaction ends and they are due again at
+// once; should it hang, the database ends the transaction once it has been
+// idle for a lease (store.EventLockDue). Should an event fail, the batch is
+// claimed with a lease, as EventClaimBatch claims, and published one event
+// at a time: the one that fails keeps its claim until it lapses.
+func (d *Dispatcher) publishLockedBatch(ctx context.Context, limit int) ([]int64, int, error) {
+	now := d.now()
+	var (
+		ids       []int64
+		published []*store.Event
+	)
+	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		ids, err = tx.EventLockDue(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(d.PublishLease()), Limit: limit})
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		published, err = d.publishAllTx(ctx, tx, ids)
+		return err
+	})
+	switch {
+	case err == nil:
+		d.announce(ctx, published)
+		return ids, len(ids), nil
+	case len(ids) == 0 || ctx.Err() != nil:
+		return nil, len(ids), err
+	}
+	now = d.now()
+	claimed := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		ok, err := d.store.EventClaim(ctx, &store.EventClaimParams{ID: id, Now: now, Until: now.Add(d.PublishLease())})
+		if err != nil {
+			return nil, len(ids), err
+		}
+		if ok {
+			claimed = append(claimed, id)
+		}
+	}
+	done, err := d.publishEach(ctx, claimed)
+	return done, len(ids), err
+}
+
 // publishClaimed publishes the claimed events ids in one transaction (or,
 // should one fail, each in a savepoint of its own), and returns the ids
 // it published or finished.
 func (d *Dispatcher) publishClaimed(ctx context.Context, ids []int64) ([]int64, error) {
-	var (
-		published []*store.Event
-		failed    []int64
-	)
 	// First the whole batch in one go, the common events in a few
 	// statements for all of them; should an event fail, the batch again
 	// one event at a time, each in a savepoint of its own, so that the
 	// others still go.
+	var published []*store.Event
 	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		published = published[:0]
-		btx := newBatchTx(tx)
-		if err := btx.preload(ctx, ids); err != nil {
-			return err
-		}
-		// The common events are set aside and published together at the
-		// end (publishset.go); the others one by one, as they come.
-		set := &setBatch{}
-		for _, id := range ids {
-			ev, err := d.publishOrSetTx(ctx, btx, id, set)
-			switch {
-			case err == nil && ev != nil:
-				published = append(published, ev)
-			case err == nil, errors.Is(err, errAlreadyDone):
-			default:
-				return err
-			}
-		}
-		evs, err := d.publishSet(ctx, btx, set)
-		published = append(published, evs...)
+		var err error
+		published, err = d.publishAllTx(ctx, tx, ids)
 		return err
 	})
-	if err != nil && ctx.Err() == nil {
-		err = d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			published, failed = published[:0], failed[:0]
-			btx := newBatchTx(tx)
-			for _, id := range ids {
-				var ev *store.Event
-				err := btx.Savepoint(ctx, func(ctx context.Context, tx store.Tx) error {
-					var err error
-					ev, err = d.publishOneTx(ctx, tx, id)
-					return err
-				})
-				switch {
-				case err == nil && ev != nil:
-					published = append(published, ev)
-				case err == nil, errors.Is(err, errAlreadyDone), errors.Is(err, store.ErrConflict):
-				case ctx.Err() != nil:
-					return ctx.Err()
-				default:
-					d.logger.WarnContext(ctx, "publish: event failed in a batch, its claim will lapse and it will be tried again", "event_id", id, "err", err)
-					failed = append(failed, id)
-				}
-			}
-			return nil
-		})
+	if err == nil {
+		d.announce(ctx, published)
+		return ids, nil
 	}
+	if ctx.Err() != nil {
+		return nil, err
+	}
+	return d.publishEach(ctx, ids)
+}
+
+// publishAllTx publishes the events ids inside tx, failing as a whole if
+// one fails, and returns those it published.
+func (d *Dispatcher) publishAllTx(ctx context.Context, tx store.Tx, ids []int64) ([]*store.Event, error) {
+	var published []*store.Event
+	btx := newBatchTx(tx)
+	if err := btx.preload(ctx, ids); err != nil {
+		return nil, err
+	}
+	// The common events are set aside and published together at the end
+	// (publishset.go); the others one by one, as they come.
+	set := &setBatch{}
+	for _, id := range ids {
+		ev, err := d.publishOrSetTx(ctx, btx, id, set)
+		switch {
+		case err == nil && ev != nil:
+			published = append(published, ev)
+		case err == nil, errors.Is(err, errAlreadyDone):
+		default:
+			return nil, err
+		}
+	}
+	evs, err := d.publishSet(ctx, btx, set)
 	if err != nil {
 		return nil, err
 	}
+	return append(published, evs...), nil
+}
+
+// publishEach publishes the events ids in one transaction, each in a
+// savepoint of its own, and returns the ids it published or finished: one
+// that fails keeps its claim until the claim lapses.
+func (d *Dispatcher) publishEach(ctx context.Context, ids []int64) ([]int64, error) {
+	var (
+		published []*store.Event
+		failed    []int64
+	)
+	err := d.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		published, failed = published[:0], failed[:0]
+		btx := newBatchTx(tx)
+		for _, id := range ids {
+			var ev *store.Event
+			err := btx.Savepoint(ctx, func(ctx context.Context, tx store.Tx) error {
+				var err error
+				ev, err = d.publishOneTx(ctx, tx, id)
+				return err
+			})
+			switch {
+			case err == nil && ev != nil:
+				published = append(published, ev)
+			case err == nil, errors.Is(err, errAlreadyDone), errors.Is(err, store.ErrConflict):
+			case ctx.Err() != nil:
+				return ctx.Err()
+			default:
+				d.logger.WarnContext(ctx, "publish: event failed in a batch, its claim will lapse and it will be tried again", "event_id", id, "err", err)
+				failed = append(failed, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.announce(ctx, published)
+	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), nil
+}
+
+// announce logs the publications of a batch that committed and tells the
+// observers.
+func (d *Dispatcher) announce(ctx context.Context, published []*store.Event) {
 	for _, ev := range published {
 		d.logPublished(ctx, ev)
 		d.afterPublish(ctx, ev)
 	}
-	return slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(failed, id) }), nil
 }
 
 // publishOneTx publishes pending event id inside tx, or finishes it as

@@ -330,14 +330,15 @@ func TestPublishSetOneFails(t *testing.T) {
 }
 
 // Two publishers given the same due events publish each once: through
-// their claims, and even when both hold the same events at once (a claim
+// their claims (leases written first, or row locks), and even when both
+// hold the same events at once (a claim
 // lapsed while its publisher was still at work), since the set path's
 // statement publishes only the events still pending (its UPDATE waits for
 // the other transaction, then finds them published).
 func TestPublishSetExactlyOnce(t *testing.T) {
 	const n = 120
 	for _, be := range testdb.Backends() {
-		for _, mode := range []string{"claims", "same events"} {
+		for _, mode := range []string{"claims", "locks", "same events"} {
 			t.Run(be.Name+"/"+mode, func(t *testing.T) {
 				t.Parallel()
 				ctx := t.Context()
@@ -351,7 +352,7 @@ func TestPublishSetExactlyOnce(t *testing.T) {
 				var wg sync.WaitGroup
 				errs := make([]error, 2)
 				for p := range 2 {
-					d := New(st, Config{DueBatch: 25}, slog.New(slog.DiscardHandler))
+					d := New(st, Config{DueBatch: 25, DueLocks: mode == "locks"}, slog.New(slog.DiscardHandler))
 					d.AddPublishHook(&recordHook{})
 					wg.Go(func() {
 						if mode == "same events" {
@@ -388,5 +389,47 @@ func TestPublishSetExactlyOnce(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Claimed by its locks, a batch in which an event fails is published one
+// event at a time; the failing one is then claimed for a lease, so that
+// it waits for the lease to lapse before it is tried again.
+func TestPublishLockedBatchOneFails(t *testing.T) {
+	for _, be := range testdb.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			st := openStore(t, be)
+			seedDirectory(t, st)
+			hook := &recordHook{fail: map[int64]bool{}}
+			d := New(st, Config{FallbackGroups: []string{"staff"}, DueLocks: true}, slog.New(slog.DiscardHandler))
+			d.AddPublishHook(hook)
+			batch := insertSpecs(t, st, specs)
+			bad := batch[slices.IndexFunc(specs, func(s spec) bool { return s.name == "one user" })]
+			hook.fail[bad] = true
+			done, claimed, err := d.publishDueBatchN(ctx, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The cancelled event is not due: it was never pending.
+			if claimed != len(batch)-1 || slices.Contains(done, bad) || len(done) != len(batch)-2 {
+				t.Errorf("claimed %d, done %v; want %d claimed, all done but %d", claimed, done, len(batch)-1, bad)
+			}
+			for i, id := range batch {
+				o := outcomeOf(t, st, id)
+				if id != bad && (specs[i].path == "set" || specs[i].path == "one") && (o.status != store.EventPublished || o.hooks != 1) {
+					t.Errorf("%s: %s with %d hook deliveries, want published once", specs[i].name, o.status, o.hooks)
+				}
+			}
+			if o := outcomeOf(t, st, bad); o.status != store.EventPending || len(o.reached) != 0 || o.hooks != 0 {
+				t.Errorf("the failing event: %+v, want pending with nothing written", o)
+			}
+			// It holds a lease now: the next round finds nothing due.
+			_, claimed, err = d.publishDueBatchN(ctx, 100)
+			if err != nil || claimed != 0 {
+				t.Errorf("next round claimed %d (%v), want none while the failing event's lease runs", claimed, err)
+			}
+		})
 	}
 }

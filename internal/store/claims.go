@@ -26,6 +26,15 @@ type EventClaims interface {
 	// Now that have no check_url and no running claim, counting an attempt,
 	// and returns their ids: one job publishes them all at once.
 	EventClaimBatch(ctx context.Context, p *EventClaimBatchParams) ([]int64, error)
+	// EventLockDue is EventClaimBatch without the lease: it takes, for
+	// the rest of the transaction, up to Limit pending events due at Now
+	// that have no check_url and no running claim, skipping those another
+	// transaction holds, and returns their ids in ascending order. It
+	// writes nothing: should the transaction end without publishing them,
+	// they are due again at once. The database ends the transaction (and
+	// its hold) should its client stay silent for Until − Now. Call it
+	// inside a transaction.
+	EventLockDue(ctx context.Context, p *EventClaimBatchParams) ([]int64, error)
 	// EventNextDue is the earliest due time of a pending event without
 	// check_url that no running claim holds at now (in the past when one
 	// is due already), nil when there is none: the due loop sleeps until

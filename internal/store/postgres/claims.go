@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,4 +116,38 @@ SELECT due_at FROM events WHERE status = 'pending' AND check_url = ''
 	}
 	t = t.UTC()
 	return &t, nil
+}
+
+// EventLockDue locks due events without check_url for the transaction
+// (store.EventClaims): FOR UPDATE SKIP LOCKED, so that publishers share a
+// burst without waiting on one another, and nothing written. It first
+// sets the transaction's idle_in_transaction_session_timeout to the
+// lease, so that a client gone silent loses its hold.
+func (q *queries) EventLockDue(ctx context.Context, p *store.EventClaimBatchParams) ([]int64, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	lease := max(p.Until.Sub(p.Now).Milliseconds(), 1000)
+	if _, err := q.db.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, strconv.FormatInt(lease, 10)); err != nil {
+		return nil, fmt.Errorf("postgres: event lock due: %w", mapErr(err, ""))
+	}
+	rows, err := q.db.Query(ctx, `
+SELECT id FROM events
+WHERE status = 'pending' AND due_at <= $1 AND check_url = ''
+    AND (claimed_until IS NULL OR claimed_until <= $1)
+ORDER BY due_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED`, ts(p.Now), p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event lock due: %w", mapErr(err, ""))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event lock due: %w", mapErr(err, ""))
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -147,5 +148,35 @@ func TestRedactURL(t *testing.T) {
 		if got := postgres.RedactURL(tc.in); got != tc.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// EventLockDue's hold lasts while the client speaks: the transaction's
+// idle timeout is the lease, and only the transaction's.
+func TestEventLockDueIdleTimeout(t *testing.T) {
+	s := open(t, testdb.PostgresURL(t))
+	now := time.Now()
+	err := s.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.EventLockDue(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(25 * time.Second), Limit: 10}); err != nil {
+			return err
+		}
+		var v string
+		if err := tx.(interface{ PgxTx() pgx.Tx }).PgxTx().QueryRow(ctx, `SHOW idle_in_transaction_session_timeout`).Scan(&v); err != nil {
+			return err
+		}
+		if v != "25s" {
+			t.Errorf("idle_in_transaction_session_timeout in the transaction = %q, want 25s", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := s.Pool().QueryRow(t.Context(), `SHOW idle_in_transaction_session_timeout`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v == "25s" {
+		t.Errorf("the idle timeout outlived the transaction")
 	}
 }

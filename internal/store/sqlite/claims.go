@@ -93,3 +93,23 @@ func (q *queries) EventRelease(ctx context.Context, id int64) error {
 	_, err := q.w.ExecContext(ctx, `UPDATE events SET claimed_until = NULL WHERE id = ?`, id)
 	return mapErr(fmt.Sprintf("event release %d", id), err)
 }
+
+// EventLockDue reads the due events without check_url that no claim
+// holds (store.EventClaims): inside a transaction, SQLite's one writer
+// holds them all until it ends, and nothing needs writing.
+func (q *queries) EventLockDue(ctx context.Context, p *store.EventClaimBatchParams) ([]int64, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	rows, err := q.w.QueryContext(ctx, `SELECT id FROM events INDEXED BY events_due_batch WHERE status = 'pending' AND due_at <= ?1 AND check_url = ''
+		AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY due_at LIMIT ?2`, ts(p.Now), p.Limit)
+	if err != nil {
+		return nil, mapErr("event lock due", err)
+	}
+	ids, err := scanIDs(rows, "event lock due")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return ids, nil
+}

@@ -274,3 +274,78 @@ func testEventNextDue(t *testing.T, s store.Store) {
 	slices.Sort(got)
 	equal(t, "EventGetMany", got, []int64{later.ID, due.ID})
 }
+
+// EventLockDue takes what EventClaimBatch would, writes nothing, and (on
+// PostgreSQL, where transactions run side by side) skips what another
+// transaction holds.
+func testEventLockDue(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := at(time.Hour)
+	lock := func(tx store.Tx, limit int) []int64 {
+		t.Helper()
+		ids, err := tx.EventLockDue(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(20 * time.Second), Limit: limit})
+		must(t, err)
+		return ids
+	}
+	var (
+		due1      = claimEvent(t, s, now.Add(-time.Minute))
+		due2      = claimEvent(t, s, now)
+		checked   = newEvent(t, s, func(e *store.Event) { e.DueAt = ptr(now.Add(-time.Minute)); e.CheckURL = "https://host.test/check" })
+		notDue    = claimEvent(t, s, now.Add(time.Second))
+		held      = claimEvent(t, s, now.Add(-time.Minute))
+		lapsed    = claimEvent(t, s, now.Add(-time.Minute))
+		cancelled = claimEvent(t, s, now.Add(-time.Minute))
+	)
+	_, _ = checked, notDue
+	for ev, until := range map[*store.Event]time.Time{held: now.Add(time.Second), lapsed: now} {
+		ok, err := s.EventClaim(ctx, &store.EventClaimParams{ID: ev.ID, Now: now.Add(-time.Minute), Until: until})
+		must(t, err)
+		if !ok {
+			t.Fatalf("EventClaim(%d) = false", ev.ID)
+		}
+	}
+	must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: cancelled.ID, Status: store.EventCancelled, Reason: "test", At: now}))
+	want := []int64{due1.ID, due2.ID, lapsed.ID}
+	slices.Sort(want)
+	must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		equal(t, "EventLockDue limit 0", lock(tx, 0), []int64(nil))
+		equal(t, "EventLockDue", lock(tx, 10), want)
+		return nil
+	}))
+	// Nothing written: the same again.
+	must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		equal(t, "EventLockDue again", lock(tx, 10), want)
+		return nil
+	}))
+	if s.Backend() != "postgres" {
+		return
+	}
+	// Two transactions at once share the due events out.
+	locked, release := make(chan []int64), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			ids, err := tx.EventLockDue(ctx, &store.EventClaimBatchParams{Now: now, Until: now.Add(20 * time.Second), Limit: 2})
+			if err != nil {
+				close(locked)
+				return err
+			}
+			locked <- ids
+			<-release
+			return nil
+		})
+	}()
+	first := <-locked
+	var second []int64
+	must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		second = lock(tx, 10)
+		return nil
+	}))
+	close(release)
+	must(t, <-done)
+	all := append(slices.Clone(first), second...)
+	slices.Sort(all)
+	if len(first) != 2 || !slices.Equal(all, want) {
+		t.Errorf("two transactions locked %v and %v, want %v shared out", first, second, want)
+	}
+}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventClaimDue", testEventClaimDue},
 		{"EventClaimDueConcurrent", testEventClaimDueConcurrent},
 		{"EventClaimBatch", testEventClaimBatch},
+		{"EventLockDue", testEventLockDue},
 		{"EventNextDue", testEventNextDue},
 		{"SavepointFanOut", testSavepointFanOut},
 		{"Notifications", testNotifications},
