@@ -20,7 +20,9 @@ import (
 // event due before then (Notify wakes it). A claim lasts PublishLease: the
 // events a dead process claimed are claimed again, by any process, once
 // it lapses, so a crash delays them by at most PublishLease plus the poll
-// interval. Events with a check_url keep a publish job each (workers.go):
+// interval. With Config.DueLocks (PostgreSQL) the claim is the row locks of
+// the publishing transaction instead (publishLockedBatch): a crash ends it
+// and its events are due again at once. Events with a check_url keep a publish job each (workers.go):
 // asking the host may take seconds, and must not hold up the others.
 
 // minDueWait keeps the loop from spinning when the next due time is now
