@@ -451,6 +451,13 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 	if n.Context != nil {
 		ev.ContextType, ev.ContextID = n.Context.Type, n.Context.ID
 	}
+	if !scheduled {
+		// Published by this transaction: inserted so, its outcome written
+		// when the fan-out is done (publishTx), so that the row's indexed
+		// columns are written once.
+		ev.Status = store.EventPublished
+		ev.PublishedAt = &now
+	}
 	res := &Result{Reached: map[store.Channel]int{}}
 	var (
 		routes *directory.Routes
@@ -535,6 +542,8 @@ type publication struct {
 // them already), writes its notifications or deliveries and marks it
 // published, inside tx. The status change is conditional on the event still
 // being pending, so that however many workers try, it is published once.
+// An event already published is one this transaction inserted so (an
+// immediate notify): only its outcome is written.
 func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time, rt *directory.Routes) (*publication, error) {
 	if rt == nil {
 		var err error
@@ -542,6 +551,7 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 	}
+	inserted := ev.Status == store.EventPublished
 	out := &publication{Counts: map[store.Channel]int{}}
 	var noEmail []string
 	plans, err := planChannels(ctx, tx, ev)
@@ -605,7 +615,7 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 	}
 	if err := tx.EventFinish(ctx, &store.EventFinishParams{
 		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts,
-		Report: out.Report, At: now,
+		Report: out.Report, At: now, InsertedPublished: inserted,
 	}); err != nil {
 		return nil, err
 	}

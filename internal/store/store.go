@@ -224,6 +224,13 @@ type EventFinishParams struct {
 	Counts  map[Channel]int // when publishing: users reached per channel
 	Report  *SendReport     // when publishing: who got nothing (nil keeps the event's)
 	At      time.Time
+	// InsertedPublished says the event was inserted published, with its
+	// published_at, by this transaction (an immediate notify): only its
+	// outcome (reason, channel, counts, report, updated_at) is written, on
+	// a published event instead of a pending one. On PostgreSQL no indexed
+	// column changes, so the row is updated in place (HOT), without a
+	// second entry in each of the events' indexes.
+	InsertedPublished bool
 }
 
 // EventCancelPendingParams selects pending events by context.
