@@ -559,6 +559,22 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		return nil, err
 	}
 	plans, also := joinInApp(plans)
+	reason := ""
+	if rt.FollowerFallback {
+		reason = "follower_user_id has no active follower: sent to the fallback groups"
+	}
+	finish := &store.EventFinishParams{ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel,
+		At: now, InsertedPublished: inserted}
+	// An immediate notify to one in-app channel (the common case) writes
+	// its outcome with its fan-out, in one statement: its report, which
+	// the fan-out does not change, is read first.
+	withFanOut := inserted && len(plans) == 1 && plans[0].channel != store.ChannelEmail && len(also.filters) == 0
+	if withFanOut {
+		if out.Report, err = directory.Report(ctx, tx, rt, nil); err != nil {
+			return nil, err
+		}
+		finish.Report = out.Report
+	}
 	inApp := rt
 	for _, p := range plans {
 		if p.channel == store.ChannelEmail {
@@ -587,6 +603,9 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		if p.channel == also.with {
 			fp.Also = also.filters
 		}
+		if withFanOut {
+			fp.Finish = finish
+		}
 		counts, err := tx.NotificationFanOutChannels(ctx, fp)
 		if err != nil {
 			return nil, err
@@ -606,18 +625,14 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 	}
-	if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
-		return nil, err
-	}
-	reason := ""
-	if rt.FollowerFallback {
-		reason = "follower_user_id has no active follower: sent to the fallback groups"
-	}
-	if err := tx.EventFinish(ctx, &store.EventFinishParams{
-		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts,
-		Report: out.Report, At: now, InsertedPublished: inserted,
-	}); err != nil {
-		return nil, err
+	if !withFanOut {
+		if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
+			return nil, err
+		}
+		finish.Counts, finish.Report = out.Counts, out.Report
+		if err := tx.EventFinish(ctx, finish); err != nil {
+			return nil, err
+		}
 	}
 	ev.Status, ev.Counts, ev.StatusReason, ev.Report = store.EventPublished, out.Counts, reason, out.Report
 	t := now

@@ -165,6 +165,9 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 				store.Invalid("channel", "%q is not an in-app channel", a.Channel))
 		}
 	}
+	if err := store.CheckFanOutFinish(p); err != nil {
+		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
+	}
 	pf := p.Prefs
 	if len(p.Also) > 0 && pf != nil && !pf.Fallback {
 		return nil, fmt.Errorf("postgres: notification fan-out: %w", store.Invalid("also", "needs a main channel reaching most people"))
@@ -193,6 +196,11 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
 	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" && p.AccountType == "" {
+		if p.Finish != nil {
+			if err := q.EventFinish(ctx, p.FinishWith(counts)); err != nil {
+				return nil, err
+			}
+		}
 		return counts, nil
 	}
 	// Where the skipped are the few exceptions to a fallback of on, they
@@ -203,12 +211,37 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 	if skipsFirst {
 		without = `SELECT user_id FROM preference_skips WHERE event_id = $1 AND channel = $2`
 	}
+	from := f.reached(p, pf, true, without)
 	query := `
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + f.reached(p, pf, true, without) + `
+    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + from + `
     RETURNING id)
-SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0), 1 FROM ins`
+	if p.Finish != nil {
+		// The event's outcome in the same statement: its counts are
+		// those of the rows inserted, as MarshalCounts writes them.
+		fin := p.Finish
+		var report *string
+		if fin.Report != nil {
+			r := store.MarshalReport(fin.Report)
+			report = &r
+		}
+		query = `
+WITH ins AS (
+    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + from + `
+    RETURNING id),
+c AS (SELECT count(*) AS n, coalesce(min(id), 0) AS first, coalesce(max(id), 0) AS last FROM ins),
+fin AS (
+    UPDATE events SET status_reason = ` + f.arg(fin.Reason) + `, updated_at = ` + f.arg(tsOrNow(fin.At)) + `,
+        channel = coalesce(nullif(` + f.arg(string(fin.Channel)) + `::text, ''), channel),
+        counts = '{"' || $2::text || '":' || c.n || '}',
+        report = coalesce(` + f.arg(report) + `::text, report)
+    FROM c WHERE events.id = $1 AND events.status = 'published'
+    RETURNING 1)
+SELECT c.n, c.first, c.last, (SELECT count(*) FROM fin) FROM c`
+	}
 	skips := func(q *queries) error {
 		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
 		from := s.reached(p, pf, false, "")
@@ -228,11 +261,14 @@ ON CONFLICT DO NOTHING`, s.args...)
 				return err
 			}
 		}
-		var n int64
-		if err := q.db.QueryRow(ctx, query, f.args...).Scan(&n, &first, &last); err != nil {
+		var n, finished int64
+		if err := q.db.QueryRow(ctx, query, f.args...).Scan(&n, &first, &last, &finished); err != nil {
 			return mapErr(err, "")
 		}
 		counts[p.Channel] = int(n)
+		if finished != 1 {
+			return store.Errorf(store.ErrConflict, "event %d is not one this transaction inserted published", p.EventID)
+		}
 		if pf != nil && pf.Skips && !skipsFirst {
 			if err := skips(q); err != nil {
 				return err
