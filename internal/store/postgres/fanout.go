@@ -17,6 +17,20 @@ func (f *fanOut) arg(v any) string {
 	return "$" + strconv.Itoa(len(f.args))
 }
 
+// oneOrAny is the condition that col is one of vals: with a single
+// value, an equality to it. A prepared statement with an array is planned
+// anew at each execution (its custom plan, which knows the array's length,
+// always looks cheaper than the generic one), and for a fan-out that
+// planning cost more than the statement's execution (BENCHMARKS.md,
+// "Writes on PostgreSQL, second pass"); with one value, PostgreSQL
+// settles on its generic plan after a few executions and plans no more.
+func (f *fanOut) oneOrAny(col string, vals []string) string {
+	if len(vals) == 1 {
+		return col + ` = ` + f.arg(vals[0]) + `::text`
+	}
+	return col + ` = ANY(` + f.arg(vals) + `::text[])`
+}
+
 // routes is the union of the routes of p as one subquery of user ids;
 // empty when there is no route. Only the routes given take part; with a
 // single one, no UNION is needed to make users unique (a group's members
@@ -28,9 +42,13 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 		if len(p.GroupNames) > 1 {
 			distinct = "DISTINCT "
 		}
-		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[])`)
+		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE `+f.oneOrAny("g.group_name", p.GroupNames))
 	}
-	if len(p.UserIDs) > 0 {
+	switch len(p.UserIDs) {
+	case 0:
+	case 1:
+		routes = append(routes, `SELECT `+f.arg(p.UserIDs[0])+`::text AS id`)
+	default:
 		routes = append(routes, `SELECT DISTINCT unnest(`+f.arg(p.UserIDs)+`::text[]) AS id`)
 	}
 	if p.CompanyID != "" {
@@ -52,10 +70,10 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 func (f *fanOut) member(p *store.NotificationFanOutParams) string {
 	var conds []string
 	if len(p.GroupNames) > 0 {
-		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[]))`)
+		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND `+f.oneOrAny("g.group_name", p.GroupNames)+`)`)
 	}
 	if len(p.UserIDs) > 0 {
-		conds = append(conds, `u.id = ANY(`+f.arg(p.UserIDs)+`::text[])`)
+		conds = append(conds, f.oneOrAny("u.id", p.UserIDs))
 	}
 	if p.CompanyID != "" {
 		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
