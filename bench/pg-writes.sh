@@ -26,6 +26,11 @@
 # database of its own next to it. SAMPLE=1 also samples pg_stat_activity's
 # wait events during each notify run and prints their counts; PERF=1
 # records the server's CPU with perf(1) and prints the top functions.
+# STATEMENTS=1 prints, after each notify run, the statements of the run
+# from pg_stat_statements (calls, plans, mean execution and planning time):
+# the server must load it (shared_preload_libraries = pg_stat_statements,
+# pg_stat_statements.track_planning = on; the extension created in the
+# database of PG_URL). The run resets its counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)"; exit 2; }
@@ -40,6 +45,7 @@ SAMPLE=${SAMPLE:-0}
 USERS=${USERS:-10000} # in groups of ten
 SQLITE=${SQLITE:-1} # also run the notifies against a server on SQLite
 PERF=${PERF:-0}
+STATEMENTS=${STATEMENTS:-0}
 CPU=${CPU:-0} # prints the CPU time per request of cloche and of its PostgreSQL backends (PostgreSQL local)
 POOL=${POOL:-} # the server's pool_max_conns, when set
 
@@ -128,6 +134,7 @@ run() {
   local out sampler= perfpid=
   if [ "$SAMPLE" = 1 ]; then sample "$1" & sampler=$!; fi
   if [ "$PERF" = 1 ]; then perf record -q -F 499 -g -p "$server" -o "$work/perf.$1" -- sleep "${DURATION%s}" >/dev/null 2>&1 & perfpid=$!; fi
+  if [ "$STATEMENTS" = 1 ]; then psql -Atq "$PG_URL" -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
   local c0 p0 pids=
   if [ "$CPU" = 1 ] && [ "$3" = pg ]; then pids=$(backends); c0=$(cputicks "$server"); p0=$(cputicks $pids); fi
   out=$(CLOCHE_BENCH_KEY=$key wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "http://127.0.0.1:$port/api/v1/events")
@@ -151,6 +158,13 @@ run() {
   echo "$1 $rps" >>"$work/rates"
   if [ "$PERF" = 1 ]; then wait "$perfpid" || true; perf report -q -i "$work/perf.$1" --no-children --sort symbol 2>/dev/null | grep -v '^$' | grep '%' | head -${PERF_TOP:-25} | sed 's/^/      cpu /'; fi
   if [ -n "$sampler" ]; then sort "$work/waits.$1" | uniq -c | sort -rn | head -6 | sed 's/^/      wait /'; fi
+  if [ "$STATEMENTS" = 1 ] && [ "$3" = pg ]; then
+    psql -Atq -F ' ' "$PG_URL" -c "SELECT s.calls, s.plans, round((s.total_exec_time / s.calls * 1000)::numeric),
+        round((s.total_plan_time / greatest(s.plans, 1) * 1000)::numeric), left(regexp_replace(s.query, '\s+', ' ', 'g'), 60)
+      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+      WHERE d.datname = '$db' AND s.calls >= 100 ORDER BY s.total_exec_time + s.total_plan_time DESC LIMIT ${STATEMENTS_TOP:-8}" |
+      awk '{printf "      stmt calls %6d  plans %6d  exec %5d us  plan %5d us  ", $1, $2, $3, $4; $1=$2=$3=$4=""; print substr($0, 5)}'
+  fi
 }
 raw() {
   local line

@@ -31,6 +31,9 @@ const batchTimeout = 30 * time.Second
 // one transaction at a time anyway); on PostgreSQL a few, so that one
 // batch's statements go on while another's commit is flushed.
 //
+// The calls of one transaction read each notification type and each
+// preference summary once (batchTx): notifies change neither.
+//
 // With optimistic set, a batch first runs its calls without savepoints (on
 // PostgreSQL, each is two round trips); if one fails, that attempt is
 // rolled back whole and the batch runs again, each call in its savepoint.
@@ -123,8 +126,9 @@ func (b *batcher) commit(items []*batchItem) {
 	errs := make([]error, len(items))
 	if b.optimistic {
 		err := b.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+			btx := newBatchTx(tx)
 			for _, it := range items {
-				if err := recovered(it.fn)(ctx, tx); err != nil {
+				if err := recovered(it.fn)(ctx, btx); err != nil {
 					if len(items) == 1 {
 						return err // alone, its error is the batch's
 					}
@@ -142,8 +146,9 @@ func (b *batcher) commit(items []*batchItem) {
 		}
 	}
 	err := b.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		btx := newBatchTx(tx)
 		for i, it := range items {
-			errs[i] = tx.Savepoint(ctx, recovered(it.fn))
+			errs[i] = btx.Savepoint(ctx, recovered(it.fn))
 		}
 		return nil
 	})

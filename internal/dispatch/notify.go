@@ -456,6 +456,13 @@ func (d *Dispatcher) notifyTx(ctx context.Context, tx store.Tx, n Notification, 
 	if n.Context != nil {
 		ev.ContextType, ev.ContextID = n.Context.Type, n.Context.ID
 	}
+	if !scheduled {
+		// Published by this transaction: inserted so, its outcome written
+		// when the fan-out is done (publishTx), so that the row's indexed
+		// columns are written once.
+		ev.Status = store.EventPublished
+		ev.PublishedAt = &now
+	}
 	res := &Result{Reached: map[store.Channel]int{}}
 	var (
 		routes *directory.Routes
@@ -540,6 +547,8 @@ type publication struct {
 // them already), writes its notifications or deliveries and marks it
 // published, inside tx. The status change is conditional on the event still
 // being pending, so that however many workers try, it is published once.
+// An event already published is one this transaction inserted so (an
+// immediate notify): only its outcome is written.
 func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event, now time.Time, rt *directory.Routes) (*publication, error) {
 	if rt == nil {
 		var err error
@@ -547,6 +556,7 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 	}
+	inserted := ev.Status == store.EventPublished
 	out := &publication{Counts: map[store.Channel]int{}}
 	var noEmail []string
 	plans, err := planChannels(ctx, tx, ev)
@@ -554,6 +564,22 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		return nil, err
 	}
 	plans, also := joinInApp(plans)
+	reason := ""
+	if rt.FollowerFallback {
+		reason = "follower_user_id has no active follower: sent to the fallback groups"
+	}
+	finish := &store.EventFinishParams{ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel,
+		At: now, InsertedPublished: inserted}
+	// An immediate notify to one in-app channel (the common case) writes
+	// its outcome with its fan-out, in one statement: its report, which
+	// the fan-out does not change, is read first.
+	withFanOut := inserted && len(plans) == 1 && plans[0].channel != store.ChannelEmail && len(also.filters) == 0
+	if withFanOut {
+		if out.Report, err = directory.Report(ctx, tx, rt, nil); err != nil {
+			return nil, err
+		}
+		finish.Report = out.Report
+	}
 	inApp := rt
 	for _, p := range plans {
 		if p.channel == store.ChannelEmail {
@@ -582,6 +608,9 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 		if p.channel == also.with {
 			fp.Also = also.filters
 		}
+		if withFanOut {
+			fp.Finish = finish
+		}
 		counts, err := tx.NotificationFanOutChannels(ctx, fp)
 		if err != nil {
 			return nil, err
@@ -601,18 +630,14 @@ func (d *Dispatcher) publishTx(ctx context.Context, tx store.Tx, ev *store.Event
 			return nil, err
 		}
 	}
-	if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
-		return nil, err
-	}
-	reason := ""
-	if rt.FollowerFallback {
-		reason = "follower_user_id has no active follower: sent to the fallback groups"
-	}
-	if err := tx.EventFinish(ctx, &store.EventFinishParams{
-		ID: ev.ID, Status: store.EventPublished, Reason: reason, Channel: ev.Channel, Counts: out.Counts,
-		Report: out.Report, At: now,
-	}); err != nil {
-		return nil, err
+	if !withFanOut {
+		if out.Report, err = directory.Report(ctx, tx, rt, noEmail); err != nil {
+			return nil, err
+		}
+		finish.Counts, finish.Report = out.Counts, out.Report
+		if err := tx.EventFinish(ctx, finish); err != nil {
+			return nil, err
+		}
 	}
 	ev.Status, ev.Counts, ev.StatusReason, ev.Report = store.EventPublished, out.Counts, reason, out.Report
 	t := now

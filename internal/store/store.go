@@ -236,6 +236,13 @@ type EventFinishParams struct {
 	Counts  map[Channel]int // when publishing: users reached per channel
 	Report  *SendReport     // when publishing: who got nothing (nil keeps the event's)
 	At      time.Time
+	// InsertedPublished says the event was inserted published, with its
+	// published_at, by this transaction (an immediate notify): only its
+	// outcome (reason, channel, counts, report, updated_at) is written, on
+	// a published event instead of a pending one. On PostgreSQL no indexed
+	// column changes, so the row is updated in place (HOT), without a
+	// second entry in each of the events' indexes.
+	InsertedPublished bool
 }
 
 // EventCancelPendingParams selects pending events by context.
@@ -278,6 +285,34 @@ type NotificationFanOutParams struct {
 	// Skips: few people). Only with Prefs nil or of Fallback true, the
 	// main channel reaching most people.
 	Also []*PreferenceFilter
+	// Finish, when set, writes the outcome of the event (an immediate
+	// notify's, inserted published: Finish.InsertedPublished) with this
+	// fan-out, its counts those of Channel: on PostgreSQL in the same
+	// statement, one round trip fewer per notify. Not with Also.
+	Finish *EventFinishParams
+}
+
+// CheckFanOutFinish says whether p.Finish is one a fan-out can write.
+func CheckFanOutFinish(p *NotificationFanOutParams) error {
+	f := p.Finish
+	switch {
+	case f == nil:
+		return nil
+	case len(p.Also) > 0:
+		return Invalid("finish", "cannot be written with more channels than one")
+	case f.ID != p.EventID:
+		return Invalid("finish", "is for event %d, not the fan-out's %d", f.ID, p.EventID)
+	case !f.InsertedPublished || f.Status != EventPublished:
+		return Invalid("finish", "only an event inserted published has its outcome written with its fan-out")
+	}
+	return nil
+}
+
+// FinishWith is p.Finish with the counts of a fan-out: those of p.Channel.
+func (p *NotificationFanOutParams) FinishWith(counts map[Channel]int) *EventFinishParams {
+	f := *p.Finish
+	f.Counts = map[Channel]int{p.Channel: counts[p.Channel]}
+	return &f
 }
 
 // NotificationListParams selects a page of a user's notifications.

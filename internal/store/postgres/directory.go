@@ -174,8 +174,13 @@ func (q *queries) UserContacts(ctx context.Context, ids []string) ([]store.Conta
 	if len(ids) == 0 {
 		return []store.Contact{}, nil
 	}
-	out, err := collectContacts(q.db.Query(ctx, `
-SELECT id, email, active FROM users WHERE id = ANY($1) ORDER BY id COLLATE "C"`, ids))
+	query, arg := `SELECT id, email, active FROM users WHERE id = ANY($1) ORDER BY id COLLATE "C"`, any(ids)
+	if len(ids) == 1 {
+		// One id (most notifies): a statement whose plan does not depend
+		// on the array's length is planned once (see oneOrAny).
+		query, arg = `SELECT id, email, active FROM users WHERE id = $1`, ids[0]
+	}
+	out, err := collectContacts(q.db.Query(ctx, query, arg))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user contacts: %w", err)
 	}
@@ -189,11 +194,15 @@ func (q *queries) GroupsActive(ctx context.Context, groups []string) (map[string
 	if len(groups) == 0 {
 		return out, nil
 	}
+	from, arg := `unnest($1::text[]) AS g`, any(groups)
+	if len(groups) == 1 {
+		from, arg = `(SELECT $1::text AS g) AS g`, groups[0] // planned once (see oneOrAny)
+	}
 	rows, err := q.db.Query(ctx, `
 SELECT g, EXISTS (SELECT 1 FROM user_groups m JOIN users u ON u.id = m.user_id
                   WHERE m.group_name = g AND u.active)
-FROM unnest($1::text[]) AS g
-WHERE EXISTS (SELECT 1 FROM user_groups m WHERE m.group_name = g)`, groups)
+FROM `+from+`
+WHERE EXISTS (SELECT 1 FROM user_groups m WHERE m.group_name = g)`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: groups active: %w", mapErr(err, ""))
 	}

@@ -219,7 +219,7 @@ func eventWhere(p *store.EventListParams) *where {
 // store.ErrConflict when the event is no longer pending and with
 // store.ErrNotFound when there is no such event.
 func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) error {
-	if p.Status == store.EventPending || !p.Status.Valid() {
+	if p.Status == store.EventPending || !p.Status.Valid() || (p.InsertedPublished && p.Status != store.EventPublished) {
 		return fmt.Errorf("postgres: event finish %d: %w", p.ID,
 			store.Invalid("status", "cannot finish an event as %q", p.Status))
 	}
@@ -238,12 +238,12 @@ UPDATE events SET
     status = $2,
     status_reason = $3,
     updated_at = $4,
-    published_at = CASE WHEN $2 = 'published' THEN $4 ELSE published_at END,
+    published_at = CASE WHEN $2 = 'published' AND NOT $8 THEN $4 ELSE published_at END,
     channel = CASE WHEN $5 <> '' THEN $5 ELSE channel END,
     counts = coalesce($6, counts),
     report = coalesce($7, report)
-WHERE id = $1 AND status = 'pending'`,
-		p.ID, string(p.Status), p.Reason, at, string(p.Channel), counts, report)
+WHERE id = $1 AND status = CASE WHEN $8 THEN 'published' ELSE 'pending' END`,
+		p.ID, string(p.Status), p.Reason, at, string(p.Channel), counts, report, p.InsertedPublished)
 	if err != nil {
 		return fmt.Errorf("postgres: event finish %d: %w", p.ID, mapErr(err, ""))
 	}

@@ -17,6 +17,20 @@ func (f *fanOut) arg(v any) string {
 	return "$" + strconv.Itoa(len(f.args))
 }
 
+// oneOrAny is the condition that col is one of vals: with a single
+// value, an equality to it. A prepared statement with an array is planned
+// anew at each execution (its custom plan, which knows the array's length,
+// always looks cheaper than the generic one), and for a fan-out that
+// planning cost more than the statement's execution (BENCHMARKS.md,
+// "Writes on PostgreSQL, second pass"); with one value, PostgreSQL
+// settles on its generic plan after a few executions and plans no more.
+func (f *fanOut) oneOrAny(col string, vals []string) string {
+	if len(vals) == 1 {
+		return col + ` = ` + f.arg(vals[0]) + `::text`
+	}
+	return col + ` = ANY(` + f.arg(vals) + `::text[])`
+}
+
 // routes is the union of the routes of p as one subquery of user ids;
 // empty when there is no route. Only the routes given take part; with a
 // single one, no UNION is needed to make users unique (a group's members
@@ -28,9 +42,13 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 		if len(p.GroupNames) > 1 {
 			distinct = "DISTINCT "
 		}
-		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[])`)
+		routes = append(routes, `SELECT `+distinct+`g.user_id AS id FROM user_groups g WHERE `+f.oneOrAny("g.group_name", p.GroupNames))
 	}
-	if len(p.UserIDs) > 0 {
+	switch len(p.UserIDs) {
+	case 0:
+	case 1:
+		routes = append(routes, `SELECT `+f.arg(p.UserIDs[0])+`::text AS id`)
+	default:
 		routes = append(routes, `SELECT DISTINCT unnest(`+f.arg(p.UserIDs)+`::text[]) AS id`)
 	}
 	if p.CompanyID != "" {
@@ -52,10 +70,10 @@ func (f *fanOut) routes(p *store.NotificationFanOutParams) string {
 func (f *fanOut) member(p *store.NotificationFanOutParams) string {
 	var conds []string
 	if len(p.GroupNames) > 0 {
-		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND g.group_name = ANY(`+f.arg(p.GroupNames)+`::text[]))`)
+		conds = append(conds, `EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id AND `+f.oneOrAny("g.group_name", p.GroupNames)+`)`)
 	}
 	if len(p.UserIDs) > 0 {
-		conds = append(conds, `u.id = ANY(`+f.arg(p.UserIDs)+`::text[])`)
+		conds = append(conds, f.oneOrAny("u.id", p.UserIDs))
 	}
 	if p.CompanyID != "" {
 		conds = append(conds, `EXISTS (SELECT 1 FROM company_members m JOIN companies c ON c.id = m.company_id AND c.active
@@ -165,6 +183,9 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 				store.Invalid("channel", "%q is not an in-app channel", a.Channel))
 		}
 	}
+	if err := store.CheckFanOutFinish(p); err != nil {
+		return nil, fmt.Errorf("postgres: notification fan-out: %w", err)
+	}
 	pf := p.Prefs
 	if len(p.Also) > 0 && pf != nil && !pf.Fallback {
 		return nil, fmt.Errorf("postgres: notification fan-out: %w", store.Invalid("also", "needs a main channel reaching most people"))
@@ -193,6 +214,11 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 	at := tsOrNow(p.CreatedAt)
 	f := &fanOut{args: []any{p.EventID, string(p.Channel), at, tsPtr(p.ExpiresAt)}}
 	if len(p.GroupNames) == 0 && len(p.UserIDs) == 0 && p.CompanyID == "" && p.AccountType == "" {
+		if p.Finish != nil {
+			if err := q.EventFinish(ctx, p.FinishWith(counts)); err != nil {
+				return nil, err
+			}
+		}
 		return counts, nil
 	}
 	// Where the skipped are the few exceptions to a fallback of on, they
@@ -203,12 +229,37 @@ func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.Notif
 	if skipsFirst {
 		without = `SELECT user_id FROM preference_skips WHERE event_id = $1 AND channel = $2`
 	}
+	from := f.reached(p, pf, true, without)
 	query := `
 WITH ins AS (
     INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
-    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + f.reached(p, pf, true, without) + `
+    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + from + `
     RETURNING id)
-SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM ins`
+SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0), 1 FROM ins`
+	if p.Finish != nil {
+		// The event's outcome in the same statement: its counts are
+		// those of the rows inserted, as MarshalCounts writes them.
+		fin := p.Finish
+		var report *string
+		if fin.Report != nil {
+			r := store.MarshalReport(fin.Report)
+			report = &r
+		}
+		query = `
+WITH ins AS (
+    INSERT INTO notifications (event_id, user_id, channel, created_at, visible_at, expires_at)
+    SELECT $1, u.id, $2, $3, $3, $4 FROM ` + from + `
+    RETURNING id),
+c AS (SELECT count(*) AS n, coalesce(min(id), 0) AS first, coalesce(max(id), 0) AS last FROM ins),
+fin AS (
+    UPDATE events SET status_reason = ` + f.arg(fin.Reason) + `, updated_at = ` + f.arg(tsOrNow(fin.At)) + `,
+        channel = coalesce(nullif(` + f.arg(string(fin.Channel)) + `::text, ''), channel),
+        counts = '{"' || $2::text || '":' || c.n || '}',
+        report = coalesce(` + f.arg(report) + `::text, report)
+    FROM c WHERE events.id = $1 AND events.status = 'published'
+    RETURNING 1)
+SELECT c.n, c.first, c.last, (SELECT count(*) FROM fin) FROM c`
+	}
 	skips := func(q *queries) error {
 		s := &fanOut{args: []any{p.EventID, string(p.Channel)}}
 		from := s.reached(p, pf, false, "")
@@ -228,11 +279,14 @@ ON CONFLICT DO NOTHING`, s.args...)
 				return err
 			}
 		}
-		var n int64
-		if err := q.db.QueryRow(ctx, query, f.args...).Scan(&n, &first, &last); err != nil {
+		var n, finished int64
+		if err := q.db.QueryRow(ctx, query, f.args...).Scan(&n, &first, &last, &finished); err != nil {
 			return mapErr(err, "")
 		}
 		counts[p.Channel] = int(n)
+		if finished != 1 {
+			return store.Errorf(store.ErrConflict, "event %d is not one this transaction inserted published", p.EventID)
+		}
 		if pf != nil && pf.Skips && !skipsFirst {
 			if err := skips(q); err != nil {
 				return err

@@ -247,10 +247,18 @@ func eventWhere(p *store.EventListParams) ([]string, []any) {
 }
 
 func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) error {
+	if p.InsertedPublished && p.Status != store.EventPublished {
+		return fmt.Errorf("sqlite: event finish %d: %w", p.ID,
+			store.Invalid("status", "cannot finish an event as %q", p.Status))
+	}
 	at := ts(p.At)
 	var published any
-	if p.Status == store.EventPublished {
+	if p.Status == store.EventPublished && !p.InsertedPublished {
 		published = at
+	}
+	from := string(store.EventPending)
+	if p.InsertedPublished {
+		from = string(store.EventPublished)
 	}
 	var counts any
 	if p.Counts != nil {
@@ -263,8 +271,8 @@ func (q *queries) EventFinish(ctx context.Context, p *store.EventFinishParams) e
 	res, err := q.w.ExecContext(ctx, `UPDATE events SET status = ?, status_reason = ?, updated_at = ?,
 			published_at = coalesce(?, published_at), channel = coalesce(nullif(?, ''), channel),
 			counts = coalesce(?, counts), report = coalesce(?, report)
-		WHERE id = ? AND status = 'pending'`,
-		string(p.Status), p.Reason, at, published, string(p.Channel), counts, report, p.ID)
+		WHERE id = ? AND status = ?`,
+		string(p.Status), p.Reason, at, published, string(p.Channel), counts, report, p.ID, from)
 	if err != nil {
 		return mapErr("event finish", err)
 	}

@@ -140,6 +140,25 @@ func (q *queries) NotificationFanOut(ctx context.Context, p *store.NotificationF
 // each on a page of its own). The others' counts are read first from the
 // few whose settings turn them on.
 func (q *queries) NotificationFanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
+	if p.Finish == nil {
+		return q.fanOutChannels(ctx, p)
+	}
+	if err := store.CheckFanOutFinish(p); err != nil {
+		return nil, fmt.Errorf("sqlite: notification fan-out: %w", err)
+	}
+	var counts map[store.Channel]int
+	err := q.atomic(ctx, func(q *queries) error {
+		var err error
+		if counts, err = q.fanOutChannels(ctx, p); err != nil {
+			return err
+		}
+		return q.EventFinish(ctx, p.FinishWith(counts))
+	})
+	return counts, err
+}
+
+// fanOutChannels is NotificationFanOutChannels without p.Finish.
+func (q *queries) fanOutChannels(ctx context.Context, p *store.NotificationFanOutParams) (map[store.Channel]int, error) {
 	counts := map[store.Channel]int{}
 	routes, routeArgs := fanOutRoutes(p)
 	if routes == "" {

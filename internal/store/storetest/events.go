@@ -139,6 +139,38 @@ func testEvents(t *testing.T, s store.Store) {
 		checkTimePtr(t, "PublishedAt", got.PublishedAt, nil)
 	})
 
+	t.Run("finish an event inserted published", func(t *testing.T) {
+		published := at(time.Minute)
+		e := newEvent(t, s, func(e *store.Event) {
+			e.Status, e.PublishedAt, e.Channel = store.EventPublished, &published, store.ChannelMessage
+		})
+		// Only its outcome is written: published_at stays the insert's.
+		must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: e.ID, Status: store.EventPublished, Reason: "fallback",
+			Channel: store.ChannelMessage, Counts: map[store.Channel]int{store.ChannelMessage: 2}, At: at(2 * time.Minute),
+			InsertedPublished: true}))
+		got, err := s.EventGet(ctx, e.ID)
+		must(t, err)
+		if got.Status != store.EventPublished || got.StatusReason != "fallback" {
+			t.Errorf("EventGet = %+v, want published with the reason", got)
+		}
+		equal(t, "Counts", got.Counts, map[store.Channel]int{store.ChannelMessage: 2})
+		checkTimePtr(t, "PublishedAt", got.PublishedAt, ptr(norm(published)))
+		checkTime(t, "UpdatedAt", got.UpdatedAt, norm(at(2*time.Minute)))
+
+		// A pending event is not one inserted published, and the flag
+		// finishes nothing but a publication.
+		pending := newEvent(t, s, nil)
+		err = s.EventFinish(ctx, &store.EventFinishParams{ID: pending.ID, Status: store.EventPublished, At: at(time.Minute), InsertedPublished: true})
+		wantErr(t, err, store.ErrConflict)
+		err = s.EventFinish(ctx, &store.EventFinishParams{ID: e.ID, Status: store.EventCancelled, At: at(time.Minute), InsertedPublished: true})
+		wantErr(t, err, store.ErrInvalid)
+		got, err = s.EventGet(ctx, pending.ID)
+		must(t, err)
+		if got.Status != store.EventPending {
+			t.Errorf("status of the pending event = %s, want pending", got.Status)
+		}
+	})
+
 	t.Run("finish missing", func(t *testing.T) {
 		err := s.EventFinish(ctx, &store.EventFinishParams{ID: 999999, Status: store.EventPublished, At: t0})
 		wantErr(t, err, store.ErrNotFound)

@@ -33,26 +33,78 @@ func testNotificationFanOut(t *testing.T, s store.Store) {
 			[]string{"alice", "carol", "dan"}},
 		{"nothing", store.NotificationFanOutParams{}, nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEvent(t, s, nil)
-			tc.p.EventID, tc.p.Channel, tc.p.CreatedAt = e.ID, store.ChannelMessage, at(0)
-			n, err := s.NotificationFanOut(ctx, &tc.p)
-			must(t, err)
-			if n != len(tc.reach) {
-				t.Errorf("fan-out created %d, want %d", n, len(tc.reach))
-			}
-			var got []string
-			for _, u := range []string{"alice", "bob", "carol", "dan", "erin"} {
-				for _, it := range list(t, s, store.NotificationListParams{UserID: u, Now: at(1), Limit: 200}) {
-					if it.EventID == e.ID {
-						got = append(got, u)
-					}
+	reached := func(t *testing.T, eventID int64) []string {
+		var got []string
+		for _, u := range []string{"alice", "bob", "carol", "dan", "erin"} {
+			for _, it := range list(t, s, store.NotificationListParams{UserID: u, Now: at(1), Limit: 200}) {
+				if it.EventID == eventID {
+					got = append(got, u)
 				}
 			}
-			if !slices.Equal(got, tc.reach) {
-				t.Errorf("reached %v, want %v", got, tc.reach)
-			}
-		})
+		}
+		return got
 	}
+	for _, tc := range cases {
+		// Each case plain, then writing the outcome of an event inserted
+		// published with its fan-out (an immediate notify's).
+		for _, finish := range []bool{false, true} {
+			name := tc.name
+			if finish {
+				name += ", with the event's outcome"
+			}
+			t.Run(name, func(t *testing.T) {
+				published := at(0)
+				e := newEvent(t, s, func(e *store.Event) {
+					if finish {
+						e.Status, e.PublishedAt = store.EventPublished, &published
+					}
+				})
+				p := tc.p
+				p.EventID, p.Channel, p.CreatedAt = e.ID, store.ChannelMessage, at(0)
+				rep := &store.SendReport{UnknownUserIDs: []string{"zed"}}
+				if finish {
+					p.Finish = &store.EventFinishParams{ID: e.ID, Status: store.EventPublished, Reason: "why",
+						Channel: store.ChannelMessage, Report: rep, At: at(2), InsertedPublished: true}
+				}
+				n, err := s.NotificationFanOut(ctx, &p)
+				must(t, err)
+				if n != len(tc.reach) {
+					t.Errorf("fan-out created %d, want %d", n, len(tc.reach))
+				}
+				if got := reached(t, e.ID); !slices.Equal(got, tc.reach) {
+					t.Errorf("reached %v, want %v", got, tc.reach)
+				}
+				if !finish {
+					return
+				}
+				got, err := s.EventGet(ctx, e.ID)
+				must(t, err)
+				equal(t, "Counts", got.Counts, map[store.Channel]int{store.ChannelMessage: len(tc.reach)})
+				equal(t, "Report", got.Report, rep)
+				if got.Status != store.EventPublished || got.StatusReason != "why" || got.Channel != store.ChannelMessage {
+					t.Errorf("EventGet = %+v, want published on message with the reason", got)
+				}
+				checkTimePtr(t, "PublishedAt", got.PublishedAt, ptr(norm(published)))
+				checkTime(t, "UpdatedAt", got.UpdatedAt, norm(at(2)))
+			})
+		}
+	}
+	t.Run("outcome of an event not inserted published", func(t *testing.T) {
+		e := newEvent(t, s, nil)
+		p := &store.NotificationFanOutParams{EventID: e.ID, Channel: store.ChannelMessage, UserIDs: []string{"erin"}, CreatedAt: at(0),
+			Finish: &store.EventFinishParams{ID: e.ID, Status: store.EventPublished, At: at(2), InsertedPublished: true}}
+		_, err := s.NotificationFanOut(ctx, p)
+		wantErr(t, err, store.ErrConflict)
+		if got := reached(t, e.ID); len(got) != 0 {
+			t.Errorf("a refused fan-out reached %v, want nobody", got)
+		}
+		p.Finish.InsertedPublished = false
+		_, err = s.NotificationFanOut(ctx, p)
+		wantErr(t, err, store.ErrInvalid)
+		got, err := s.EventGet(ctx, e.ID)
+		must(t, err)
+		if got.Status != store.EventPending {
+			t.Errorf("status = %s, want pending", got.Status)
+		}
+	})
 }
