@@ -165,6 +165,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // for the requests in flight until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopClosing()
+	// Streams served off their handlers (on connections the streamer
+	// took from net/http) are not waited for by net/http: end them.
+	if c, ok := s.streamer.(interface{ CloseStreams() }); ok {
+		c.CloseStreams()
+	}
 	return s.httpSrv.Shutdown(ctx)
 }
 

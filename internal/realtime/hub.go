@@ -101,8 +101,11 @@ type Hub struct {
 	users     map[string]map[*subscriber]struct{}
 	running   bool
 	accepting bool
-	done      chan struct{} // closed when the streams must end
-	open      atomic.Int64
+	// life ends when the streams must end (endLife); streams served off
+	// their handler also do their database reads under it.
+	life    context.Context
+	endLife context.CancelFunc
+	open    atomic.Int64
 
 	// countsSeq orders unread counts: a stream never sends counts read
 	// before those it already sent.
@@ -132,10 +135,10 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Hub, error) {
 		logger:  logger.With("component", "realtime"),
 		wake:    make(chan struct{}, 1),
 		users:   map[string]map[*subscriber]struct{}{},
-		done:    make(chan struct{}),
 		sigWake: make(chan struct{}, 1),
 	}
-	close(h.done) // no streams before Open or Run
+	h.life, h.endLife = context.WithCancel(context.Background())
+	h.endLife() // no streams before Open or Run
 	h.listener, _ = st.(store.FeedListener)
 	h.ordered = h.listener == nil
 	return h, nil
@@ -179,7 +182,7 @@ func (h *Hub) Open() {
 func (h *Hub) openLocked() {
 	if !h.accepting {
 		h.accepting = true
-		h.done = make(chan struct{})
+		h.life, h.endLife = context.WithCancel(context.Background())
 	}
 }
 
@@ -208,7 +211,7 @@ func (h *Hub) CloseStreams() {
 func (h *Hub) closeDoneLocked() {
 	if h.accepting {
 		h.accepting = false
-		close(h.done)
+		h.endLife()
 	}
 }
 
@@ -221,6 +224,12 @@ type subscriber struct {
 	// has caught up from the database.
 	lagged atomic.Bool
 	wakeup chan struct{}
+	// gone is set when the hub found the stream's client gone (probe)
+	// and dropped it; the stream ends at its next wakeup.
+	gone atomic.Bool
+	// probe, once the stream writes to its connection itself, tells
+	// whether its client hung up (see conn.go).
+	probe atomic.Pointer[rawConn]
 }
 
 // message is what the hub hands to a user's streams.
@@ -265,8 +274,8 @@ var (
 	errUserCap    = errors.New("realtime: too many open streams for one user")
 )
 
-// subscribe registers a stream of userID; done closes when it must end.
-func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
+// subscribe registers a stream of userID; life ends when it must end.
+func (h *Hub) subscribe(userID string) (*subscriber, context.Context, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.accepting {
@@ -277,7 +286,12 @@ func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 	}
 	subs := h.users[userID]
 	if h.cfg.MaxPerUser > 0 && len(subs) >= h.cfg.MaxPerUser {
-		return nil, nil, errUserCap
+		// Streams served off their handler learn that their client hung
+		// up at their next keep-alive: ask the user's now.
+		h.dropGoneLocked(subs)
+		if subs = h.users[userID]; len(subs) >= h.cfg.MaxPerUser {
+			return nil, nil, errUserCap
+		}
 	}
 	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
 	if subs == nil {
@@ -288,18 +302,40 @@ func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 	if h.open.Add(1) == 1 {
 		h.Wake() // a polling hub waiting its idle interval looks now, then at PollInterval
 	}
-	return s, h.done, nil
+	return s, h.life, nil
 }
 
 func (h *Hub) unsubscribe(s *subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.unsubscribeLocked(s)
+}
+
+func (h *Hub) unsubscribeLocked(s *subscriber) {
 	subs := h.users[s.userID]
+	if _, ok := subs[s]; !ok {
+		return // dropped already
+	}
 	delete(subs, s)
 	if len(subs) == 0 {
 		delete(h.users, s.userID)
 	}
 	h.open.Add(-1)
+}
+
+// dropGoneLocked unsubscribes those of subs whose client hung up, as
+// far as a look at their connections tells, and wakes them to end.
+func (h *Hub) dropGoneLocked(subs map[*subscriber]struct{}) {
+	for s := range subs {
+		if c := s.probe.Load(); c != nil && c.hungUp() {
+			s.gone.Store(true)
+			h.unsubscribeLocked(s)
+			select {
+			case s.wakeup <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // subscribedUsers returns the users with open streams when there are at
