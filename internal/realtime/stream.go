@@ -396,8 +396,12 @@ func (st *stream) seen(id int64) bool {
 }
 
 // remember records a sent notification, forgetting those too old to be
-// brought again by a catch-up.
+// brought again by a catch-up. Where ids come in commit order, the
+// cursor's id tells already (seen): nothing is kept.
 func (st *stream) remember(id int64, created time.Time) {
+	if st.hub.ordered {
+		return
+	}
 	if st.sent == nil {
 		st.sent = map[int64]time.Time{}
 	}
@@ -421,7 +425,7 @@ func (st *stream) event(name string, data any) {
 // eventJSON appends one event whose data is encoded already.
 func (st *stream) eventJSON(name string, b []byte) {
 	st.buf = append(st.buf, "id: "...)
-	st.buf = append(st.buf, st.cur.String()...)
+	st.buf = st.cur.append(st.buf)
 	st.buf = append(st.buf, "\nevent: "...)
 	st.buf = append(st.buf, name...)
 	st.buf = append(st.buf, "\ndata: "...)
