@@ -20,6 +20,9 @@ type countsBatch struct {
 	users   map[string]struct{}
 	fresh   []*freshRequest
 	running bool
+	// freshWake is signalled when a new stream asks: a reader waiting
+	// for a delivery's writes reads at once instead.
+	freshWake chan struct{}
 }
 
 // freshRequest is a new stream's: the feed's head and its user's counts.
@@ -38,6 +41,12 @@ type freshReply struct {
 
 // countsTimeout bounds one read of the batch.
 const countsTimeout = time.Minute
+
+// countsWait bounds how long the counts read after a delivery wait for
+// its writes to be done: reading 10,000 users' counts takes as much CPU
+// as a tenth of their writes, which the clients wait for, while the
+// counts themselves only confirm what went with the items.
+const countsWait = 2 * time.Second
 
 // countsLater has the streams of users get their counts, read after what
 // was just handed to them.
@@ -71,6 +80,10 @@ func (h *Hub) freshCounts(ctx context.Context, userID string) (freshReply, error
 	start := !b.running
 	b.running = true
 	b.mu.Unlock()
+	select {
+	case b.freshWake <- struct{}{}:
+	default:
+	}
 	if start {
 		go h.readCounts()
 	}
@@ -95,8 +108,35 @@ func (h *Hub) readCounts() {
 			return
 		}
 		b.mu.Unlock()
+		if len(fresh) == 0 && h.waitWritten() {
+			// New streams asked meanwhile: read theirs with these.
+			b.mu.Lock()
+			fresh, b.fresh = b.fresh, nil
+			b.mu.Unlock()
+		}
 		h.readCountsOnce(users, fresh)
 	}
+}
+
+// waitWritten waits, countsWait at most, until the streams have written
+// what was handed to them, or a new stream asks for counts (then it
+// reports true).
+func (h *Hub) waitWritten() (fresh bool) {
+	if h.queued.Load() <= 0 {
+		return false
+	}
+	t := time.NewTimer(countsWait)
+	defer t.Stop()
+	for h.queued.Load() > 0 {
+		select {
+		case <-h.drained:
+		case <-h.counts.freshWake:
+			return true
+		case <-t.C:
+			return false
+		}
+	}
+	return false
 }
 
 func (h *Hub) readCountsOnce(users map[string]struct{}, fresh []*freshRequest) {

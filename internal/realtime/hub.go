@@ -112,6 +112,11 @@ type Hub struct {
 	countsSeq atomic.Uint64
 	// counts gathers the unread counts to read (counts.go).
 	counts countsBatch
+	// queued counts the messages handed to streams and not written yet;
+	// drained is signalled when it comes back to zero. The counts read
+	// after a delivery wait for its writes (counts.go).
+	queued  atomic.Int64
+	drained chan struct{}
 
 	// Signals heard by the listener, waiting for the dispatcher.
 	sigMu   sync.Mutex
@@ -136,7 +141,9 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Hub, error) {
 		wake:    make(chan struct{}, 1),
 		users:   map[string]map[*subscriber]struct{}{},
 		sigWake: make(chan struct{}, 1),
+		drained: make(chan struct{}, 1),
 	}
+	h.counts.freshWake = make(chan struct{}, 1)
 	h.life, h.endLife = context.WithCancel(context.Background())
 	h.endLife() // no streams before Open or Run
 	h.listener, _ = st.(store.FeedListener)
@@ -217,6 +224,7 @@ func (h *Hub) closeDoneLocked() {
 
 // subscriber is one open stream, as the hub sees it.
 type subscriber struct {
+	hub    *Hub
 	userID string
 	msgs   chan *message
 	// lagged is set when a message could not be queued, or the hub lost
@@ -253,10 +261,22 @@ func (s *subscriber) send(m *message) {
 	if s.lagged.Load() {
 		return
 	}
+	s.hub.queued.Add(1)
 	select {
 	case s.msgs <- m:
 	default:
+		s.written(1)
 		s.markLagged()
+	}
+}
+
+// written tells the hub that n messages queued were written (or dropped).
+func (s *subscriber) written(n int) {
+	if s.hub.queued.Add(-int64(n)) == 0 {
+		select {
+		case s.hub.drained <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -293,7 +313,7 @@ func (h *Hub) subscribe(userID string) (*subscriber, context.Context, error) {
 			return nil, nil, errUserCap
 		}
 	}
-	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
+	s := &subscriber{hub: h, userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
 	if subs == nil {
 		subs = map[*subscriber]struct{}{}
 		h.users[userID] = subs
@@ -321,6 +341,16 @@ func (h *Hub) unsubscribeLocked(s *subscriber) {
 		delete(h.users, s.userID)
 	}
 	h.open.Add(-1)
+	// Nothing is queued for it any more (sends hold h.mu): what was, is
+	// not going to be written.
+	for {
+		select {
+		case <-s.msgs:
+			s.written(1)
+		default:
+			return
+		}
+	}
 }
 
 // dropGoneLocked unsubscribes those of subs whose client hung up, as
@@ -397,7 +427,13 @@ func (h *Hub) prepare(items []store.InboxItem, changes []store.NotificationChang
 		it := &items[i]
 		if h.users[it.UserID] != nil {
 			m := get(it.UserID)
-			m.items = append(m.items, *it)
+			if m.items == nil {
+				// Most users have one item: theirs is a slice of items
+				// (a second one, appended, copies it).
+				m.items = items[i : i+1 : i+1]
+			} else {
+				m.items = append(m.items, *it)
+			}
 			m.encoded = append(m.encoded, enc.encode(it))
 		}
 	}

@@ -112,7 +112,8 @@ func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead
 			}
 			var items []store.InboxItem
 			if now.NotificationID > last.NotificationID && (all || len(users) > 0) {
-				p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedBatch}
+				p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedBatch,
+					Expect: int(min(now.NotificationID-last.NotificationID, feedBatch))}
 				if !all {
 					p.UserIDs = users
 				}

@@ -265,8 +265,10 @@ func (st *stream) offStack(fn func() error) error {
 
 // deliverQueued sends m and whatever else is queued, in one write.
 func (st *stream) deliverQueued(m *message) error {
+	n := 0
 	for range cap(st.sub.msgs) {
 		st.add(m)
+		n++
 		select {
 		case m = <-st.sub.msgs:
 			continue
@@ -274,7 +276,9 @@ func (st *stream) deliverQueued(m *message) error {
 		}
 		break
 	}
-	return st.flush()
+	err := st.flush()
+	st.sub.written(n)
+	return err
 }
 
 // deliver sends a message's events the client has not had yet.
@@ -322,7 +326,7 @@ func (st *stream) add(m *message) {
 		if m.countsEncoded != nil {
 			st.eventJSON("counts", m.countsEncoded)
 		} else {
-			st.eventJSON("counts", st.counts.appendJSON(nil))
+			st.countsEvent()
 		}
 	case m.counts == nil && fresh > 0 && len(m.changes) == 0 && st.hasCounts:
 		// New notifications alone: the counts the client has, plus
@@ -330,8 +334,15 @@ func (st *stream) add(m *message) {
 		// write. The counts read after them (followUp) confirm or
 		// correct these.
 		st.counts.plus(added)
-		st.eventJSON("counts", st.counts.appendJSON(nil))
+		st.countsEvent()
 	}
+}
+
+// countsEvent appends a counts event of st.counts.
+func (st *stream) countsEvent() {
+	st.eventHead("counts")
+	st.buf = st.counts.appendJSON(st.buf)
+	st.buf = append(st.buf, "\n\n"...)
 }
 
 // unread is the unread counts of the in-app channels: alert,
@@ -424,13 +435,18 @@ func (st *stream) event(name string, data any) {
 
 // eventJSON appends one event whose data is encoded already.
 func (st *stream) eventJSON(name string, b []byte) {
+	st.eventHead(name)
+	st.buf = append(st.buf, b...) // JSON has no raw newline
+	st.buf = append(st.buf, "\n\n"...)
+}
+
+// eventHead appends an event's id and name, up to its data.
+func (st *stream) eventHead(name string) {
 	st.buf = append(st.buf, "id: "...)
 	st.buf = st.cur.append(st.buf)
 	st.buf = append(st.buf, "\nevent: "...)
 	st.buf = append(st.buf, name...)
 	st.buf = append(st.buf, "\ndata: "...)
-	st.buf = append(st.buf, b...) // JSON has no raw newline
-	st.buf = append(st.buf, "\n\n"...)
 }
 
 // flush writes what is buffered and pushes it to the client. Until the
