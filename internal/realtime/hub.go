@@ -81,6 +81,9 @@ const (
 	// the database for their rows only; with more, it reads every row
 	// and picks theirs.
 	filterUsers = 500
+	// feedChunk is the most notifications one read of a delivery takes:
+	// the streams write a chunk's while the hub reads the next.
+	feedChunk = 1000
 	// maxPendingSignals bounds the signals waiting for the dispatcher;
 	// beyond it they are dropped and every stream catches up instead.
 	maxPendingSignals = 100000
@@ -271,13 +274,23 @@ func (s *subscriber) send(m *message) {
 }
 
 // written tells the hub that n messages queued were written (or dropped).
-func (s *subscriber) written(n int) {
-	if s.hub.queued.Add(-int64(n)) == 0 {
+func (s *subscriber) written(n int) { s.hub.written(n) }
+
+func (h *Hub) written(n int) {
+	if h.queued.Add(-int64(n)) == 0 {
 		select {
-		case s.hub.drained <- struct{}{}:
+		case h.drained <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// delivering counts a delivery being read as a message queued, so that
+// the counts read after its first part wait for the rest (see queued);
+// call the function it returns when done.
+func (h *Hub) delivering() func() {
+	h.queued.Add(1)
+	return func() { h.written(1) }
 }
 
 func (s *subscriber) markLagged() {
