@@ -40,6 +40,9 @@ const (
 	// envCPUProfile, when set, is where BenchmarkStreams writes a CPU
 	// profile of its deliveries (the notifications, not the opening).
 	envCPUProfile = "CLOCHE_BENCH_CPU_PROFILE"
+	// envOpenProfile, when set, is where it writes a CPU profile of the
+	// streams' opening.
+	envOpenProfile = "CLOCHE_BENCH_OPEN_PROFILE"
 )
 
 // maxIterations bounds the notifications one benchmark run sends.
@@ -120,6 +123,17 @@ func benchStreams(b *testing.B, url string, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	stopOpenProfile := func() {}
+	if path := os.Getenv(envOpenProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		stopOpenProfile = func() { pprof.StopCPUProfile(); f.Close() }
+	}
 	opening := time.Now() // the client's start is in it: a few ms
 	if err := client.Start(); err != nil {
 		b.Fatal(err)
@@ -141,6 +155,7 @@ func benchStreams(b *testing.B, url string, n int) {
 	}
 	readLine("ready")
 	subscribeRate := float64(n) / time.Since(opening).Seconds()
+	stopOpenProfile()
 	if open := svc.Streamer().OpenStreams(); open != n {
 		b.Fatalf("%d streams open, want %d", open, n)
 	}

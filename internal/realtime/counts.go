@@ -23,7 +23,15 @@ type countsBatch struct {
 	// freshWake is signalled when a new stream asks: a reader waiting
 	// for a delivery's writes reads at once instead.
 	freshWake chan struct{}
+	// wake is signalled when there is more to read: the reader lingers
+	// for a while (countsLinger) before it ends, so that a burst of new
+	// streams does not start one goroutine per batch, each growing its
+	// stack down the database's calls again.
+	wake chan struct{}
 }
+
+// countsLinger is how long the reader waits for more before it ends.
+const countsLinger = time.Second
 
 // freshRequest is a new stream's: the feed's head and its user's counts.
 type freshRequest struct {
@@ -65,8 +73,18 @@ func (h *Hub) countsLater(users []string) {
 	start := !b.running
 	b.running = true
 	b.mu.Unlock()
+	h.startCounts(start)
+}
+
+// startCounts starts the reader when start is set, else wakes it.
+func (h *Hub) startCounts(start bool) {
 	if start {
 		go h.readCounts()
+		return
+	}
+	select {
+	case h.counts.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -84,9 +102,7 @@ func (h *Hub) freshCounts(ctx context.Context, userID string) (freshReply, error
 	case b.freshWake <- struct{}{}:
 	default:
 	}
-	if start {
-		go h.readCounts()
-	}
+	h.startCounts(start)
 	select {
 	case r := <-req.reply:
 		return r, r.err
@@ -95,17 +111,35 @@ func (h *Hub) freshCounts(ctx context.Context, userID string) (freshReply, error
 	}
 }
 
-// readCounts reads the counts asked for until nobody waits for any.
+// readCounts reads the counts asked for until nobody has asked for any
+// for countsLinger.
 func (h *Hub) readCounts() {
 	b := &h.counts
+	var linger *time.Timer
 	for {
 		b.mu.Lock()
 		users, fresh := b.users, b.fresh
 		b.users, b.fresh = nil, nil
 		if len(users) == 0 && len(fresh) == 0 {
-			b.running = false
 			b.mu.Unlock()
-			return
+			if linger == nil {
+				linger = time.NewTimer(countsLinger)
+			} else {
+				linger.Reset(countsLinger)
+			}
+			select {
+			case <-b.wake:
+				continue
+			case <-linger.C:
+			}
+			b.mu.Lock()
+			if len(b.users) == 0 && len(b.fresh) == 0 {
+				b.running = false
+				b.mu.Unlock()
+				return
+			}
+			b.mu.Unlock()
+			continue
 		}
 		b.mu.Unlock()
 		if len(fresh) == 0 && h.waitWritten() {

@@ -147,6 +147,7 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Hub, error) {
 		drained: make(chan struct{}, 1),
 	}
 	h.counts.freshWake = make(chan struct{}, 1)
+	h.counts.wake = make(chan struct{}, 1)
 	h.life, h.endLife = context.WithCancel(context.Background())
 	h.endLife() // no streams before Open or Run
 	h.listener, _ = st.(store.FeedListener)
