@@ -8,7 +8,9 @@ import (
 )
 
 func TestChunkRanges(t *testing.T) {
-	r := func(ev, first, last int64) store.FeedRange { return store.FeedRange{EventID: ev, FirstID: first, LastID: last} }
+	r := func(ev, first, last int64) store.FeedRange {
+		return store.FeedRange{EventID: ev, FirstID: first, LastID: last}
+	}
 	for _, tc := range []struct {
 		name   string
 		ranges []store.FeedRange
