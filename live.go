@@ -29,6 +29,8 @@ type Streamer interface {
 	// http.Server.Shutdown does not end streams (it waits for those still
 	// on their handlers, and does not know those it handed over): call it
 	// when the server shuts down, or register it with RegisterOnShutdown.
+	// (The service's Streamer also has EndStreams, which ends them but
+	// goes on serving new ones: internal/httpapi's Shutdown calls it.)
 	CloseStreams()
 }
 

@@ -9,7 +9,7 @@ import (
 // the Streamer. The stream ends when the client goes or the server shuts
 // down. The realtime hub serves HTTP/1 streams off the handler, on the
 // connection it takes: this returns once the stream has begun, and
-// Shutdown ends them (CloseStreams).
+// Shutdown ends them (EndStreams).
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

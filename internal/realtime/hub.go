@@ -219,6 +219,20 @@ func (h *Hub) CloseStreams() {
 	h.mu.Unlock()
 }
 
+// EndStreams ends every open stream now, as CloseStreams does, but goes
+// on serving new ones: for an HTTP server that shuts down while the
+// service goes on (streams served off their handlers are not waited for
+// by http.Server.Shutdown). Every stream of the hub ends, whichever
+// server it came through.
+func (h *Hub) EndStreams() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.accepting {
+		h.endLife()
+		h.life, h.endLife = context.WithCancel(context.Background())
+	}
+}
+
 func (h *Hub) closeDoneLocked() {
 	if h.accepting {
 		h.accepting = false

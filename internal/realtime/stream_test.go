@@ -476,3 +476,32 @@ func TestStreamHungUpFreesUserCap(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// EndStreams ends the open streams (also those served off their
+// handlers) and goes on serving new ones.
+func TestStreamEndStreams(t *testing.T) {
+	e := newEnv(t, testdb.SQLiteURL(t), nil)
+	streamer := e.service().Streamer()
+	a, _ := e.stream("1", nil)
+	streamer.(interface{ EndStreams() }).EndStreams()
+	for {
+		select {
+		case _, ok := <-a.events:
+			if ok {
+				continue
+			}
+			if err := <-a.ended; err != io.EOF {
+				t.Errorf("stream ended with %v, want EOF", err)
+			}
+		case <-time.After(wait):
+			t.Fatal("the stream is still open")
+		}
+		break
+	}
+	waitOpen(t, streamer, 0)
+	b, _ := e.stream("1", nil)
+	e.notify("after", "1")
+	if it, _ := b.item(t); it.Title != "after" {
+		t.Errorf("item %q", it.Title)
+	}
+}
