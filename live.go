@@ -17,14 +17,20 @@ type Streamer interface {
 	// ServeStream streams userID's notifications until the client goes
 	// away or the service stops. The caller has authenticated the request
 	// as userID. It resumes after the Last-Event-ID header, or the
-	// last_event_id query parameter.
+	// last_event_id query parameter. On HTTP/1 it takes the connection
+	// from net/http (Hijack) once the stream has begun, and returns: the
+	// stream goes on, on a goroutine of its own, until the client goes,
+	// CloseStreams or the service's Stop.
 	ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 	// OpenStreams is the number of streams being served.
 	OpenStreams() int
 	// CloseStreams ends every stream now (clients reconnect with their
 	// last event id) and refuses new ones until the service starts again.
-	// http.Server.Shutdown waits for streams: register it with
-	// RegisterOnShutdown.
+	// http.Server.Shutdown does not end streams (it waits for those still
+	// on their handlers, and does not know those it handed over): call it
+	// when the server shuts down, or register it with RegisterOnShutdown.
+	// (The service's Streamer also has EndStreams, which ends them but
+	// goes on serving new ones: internal/httpapi's Shutdown calls it.)
 	CloseStreams()
 }
 

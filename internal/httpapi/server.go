@@ -165,7 +165,15 @@ func (s *Server) Serve(ln net.Listener) error {
 // for the requests in flight until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopClosing()
-	return s.httpSrv.Shutdown(ctx)
+	err := s.httpSrv.Shutdown(ctx)
+	// Streams served off their handlers (on connections the streamer
+	// took from net/http) are not waited for by net/http: end them, once
+	// no handler may hand over another. The service goes on serving
+	// streams (to another server, or to this one started again).
+	if e, ok := s.streamer.(interface{ EndStreams() }); ok {
+		e.EndStreams()
+	}
+	return err
 }
 
 // ServeHTTP is the outermost layer: request id, panics, CORS, access log

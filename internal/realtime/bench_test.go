@@ -37,6 +37,12 @@ const (
 	// envHeapProfile, when set, is where BenchmarkStreams writes a heap
 	// profile once the streams are open.
 	envHeapProfile = "CLOCHE_BENCH_HEAP_PROFILE"
+	// envCPUProfile, when set, is where BenchmarkStreams writes a CPU
+	// profile of its deliveries (the notifications, not the opening).
+	envCPUProfile = "CLOCHE_BENCH_CPU_PROFILE"
+	// envOpenProfile, when set, is where it writes a CPU profile of the
+	// streams' opening.
+	envOpenProfile = "CLOCHE_BENCH_OPEN_PROFILE"
 )
 
 // maxIterations bounds the notifications one benchmark run sends.
@@ -47,8 +53,9 @@ const maxIterations = 100
 // of them and measures, for every stream, the time from the call of
 // Notify to the notification's arrival at the client. The baseline beside
 // it is the time Notify takes (the fan-out's insert and commit). It also
-// reports the streams opened per second, and the live heap and goroutine
-// stacks per open stream (bench/streams measures a real server's RSS).
+// reports the streams opened per second, the live heap and goroutine
+// stacks per open stream, and the goroutines per open stream
+// (bench/streams measures a real server's RSS).
 //
 //	go test -run '^$' -bench Streams -benchtime 5x ./internal/realtime/
 func BenchmarkStreams(b *testing.B) {
@@ -104,6 +111,7 @@ func benchStreams(b *testing.B, url string, n int) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
 	client := exec.Command(os.Args[0], "-test.run=^TestStreamLoadClient$", "-test.v")
 	client.Env = append(os.Environ(), envClientURL+"="+srv.URL, envClientUsers+"="+strconv.Itoa(n))
 	client.Stderr = os.Stderr
@@ -114,6 +122,17 @@ func benchStreams(b *testing.B, url string, n int) {
 	stdout, err := client.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
+	}
+	stopOpenProfile := func() {}
+	if path := os.Getenv(envOpenProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		stopOpenProfile = func() { pprof.StopCPUProfile(); f.Close() }
 	}
 	opening := time.Now() // the client's start is in it: a few ms
 	if err := client.Start(); err != nil {
@@ -136,6 +155,7 @@ func benchStreams(b *testing.B, url string, n int) {
 	}
 	readLine("ready")
 	subscribeRate := float64(n) / time.Since(opening).Seconds()
+	stopOpenProfile()
 	if open := svc.Streamer().OpenStreams(); open != n {
 		b.Fatalf("%d streams open, want %d", open, n)
 	}
@@ -146,6 +166,7 @@ func benchStreams(b *testing.B, url string, n int) {
 	runtime.ReadMemStats(&after)
 	perStream := func(a, b uint64) float64 { return (float64(a) - float64(b)) / 1024 / float64(n) }
 	heapKiB, stackKiB := perStream(after.HeapInuse, before.HeapInuse), perStream(after.StackInuse, before.StackInuse)
+	goroutinesPer := float64(runtime.NumGoroutine()-goroutines) / float64(n)
 	if path := os.Getenv(envHeapProfile); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
@@ -157,6 +178,17 @@ func benchStreams(b *testing.B, url string, n int) {
 		f.Close()
 	}
 
+	if path := os.Getenv(envCPUProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var insert, p50, p99, worst time.Duration
 	iters := 0
 	for b.Loop() {
@@ -191,6 +223,7 @@ func benchStreams(b *testing.B, url string, n int) {
 	b.ReportMetric(float64(p99)/float64(insert), "p99/notify")
 	b.ReportMetric(heapKiB, "heap-KiB/stream")
 	b.ReportMetric(stackKiB, "stack-KiB/stream")
+	b.ReportMetric(goroutinesPer, "goroutines/stream")
 	b.ReportMetric(subscribeRate, "streams/s")
 }
 

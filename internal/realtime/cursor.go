@@ -22,9 +22,15 @@ type Cursor struct {
 }
 
 // String is the form sent as an SSE id: "N.C.T", T in microseconds.
-func (c Cursor) String() string {
-	return strconv.FormatInt(c.NotificationID, 10) + "." + strconv.FormatInt(c.ChangeID, 10) + "." +
-		strconv.FormatInt(c.Time.UnixMicro(), 10)
+func (c Cursor) String() string { return string(c.append(nil)) }
+
+// append appends the String form to b.
+func (c Cursor) append(b []byte) []byte {
+	b = strconv.AppendInt(b, c.NotificationID, 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, c.ChangeID, 10)
+	b = append(b, '.')
+	return strconv.AppendInt(b, c.Time.UnixMicro(), 10)
 }
 
 // ParseCursor reads a cursor sent by String.

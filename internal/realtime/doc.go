@@ -11,7 +11,20 @@
 // then reads the users' counts (one query for all of them, off the
 // delivery's path) and a stream sends them only if they differ, so that
 // the client ends with the database's counts whatever happened meanwhile.
-// New streams' heads and counts are read in batches too. A stream that
+// New streams' heads and counts are read in batches too. A delivery is
+// read and handed out in chunks of 1,000 notifications, so that streams
+// write one chunk's while the hub reads the next; the counts read after
+// it wait for its writes.
+//
+// On HTTP/1, a stream takes its connection from net/http once its first
+// events are ready, and its handler returns: one goroutine of the
+// stream's own, with a shallow stack, writes chunks straight to the
+// connection, and net/http's per-connection buffers, request and reading
+// goroutine are freed (conn.go). It learns that its client hung up at a
+// keep-alive (a peek at the connection) or when a write fails; the hub
+// also looks at a user's streams before refusing one over
+// max_streams_per_user. Other writers (HTTP/2, recorders) keep the
+// handler's goroutine. A stream that
 // cannot keep up, or a hub that lost its listening connection, catches up
 // from the database; so does a client that reconnects with the id of the
 // last event it got.

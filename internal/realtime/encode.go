@@ -18,7 +18,13 @@ import (
 // spliced in. An item that differs in anything else is encoded in full.
 type itemEncoder struct {
 	tmpl map[tmplKey]*itemTemplate
+	// arena holds the spliced JSON of many items: one allocation for a
+	// few hundred of them rather than one each.
+	arena []byte
 }
+
+// arenaSize is the size of one arena.
+const arenaSize = 64 << 10
 
 type tmplKey struct {
 	event   int64
@@ -53,12 +59,20 @@ func (e *itemEncoder) encode(it *store.InboxItem) []byte {
 	if !sameContent(&t.item, it) {
 		return marshal("notification", it)
 	}
-	b := make([]byte, 0, len(t.head)+len(t.mid)+len(t.tail)+len(it.UserID)+24)
+	need := len(t.head) + len(t.mid) + len(t.tail) + len(it.UserID) + 24
+	if cap(e.arena)-len(e.arena) < need {
+		e.arena = make([]byte, 0, max(arenaSize, need))
+	}
+	b := e.arena[len(e.arena):len(e.arena)]
 	b = append(b, t.head...)
 	b = strconv.AppendInt(b, it.ID, 10)
 	b = append(b, t.mid...)
 	b = appendJSONString(b, it.UserID)
-	return append(b, t.tail...)
+	b = append(b, t.tail...)
+	if len(b) <= cap(e.arena)-len(e.arena) { // in the arena (else append moved it out)
+		e.arena = e.arena[:len(e.arena)+len(b)]
+	}
+	return b[:len(b):len(b)]
 }
 
 // newTemplate cuts the JSON of it, with no id and user, around them; nil

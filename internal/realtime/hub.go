@@ -81,6 +81,9 @@ const (
 	// the database for their rows only; with more, it reads every row
 	// and picks theirs.
 	filterUsers = 500
+	// feedChunk is the most notifications one read of a delivery takes:
+	// the streams write a chunk's while the hub reads the next.
+	feedChunk = 1000
 	// maxPendingSignals bounds the signals waiting for the dispatcher;
 	// beyond it they are dropped and every stream catches up instead.
 	maxPendingSignals = 100000
@@ -101,14 +104,22 @@ type Hub struct {
 	users     map[string]map[*subscriber]struct{}
 	running   bool
 	accepting bool
-	done      chan struct{} // closed when the streams must end
-	open      atomic.Int64
+	// life ends when the streams must end (endLife); streams served off
+	// their handler also do their database reads under it.
+	life    context.Context
+	endLife context.CancelFunc
+	open    atomic.Int64
 
 	// countsSeq orders unread counts: a stream never sends counts read
 	// before those it already sent.
 	countsSeq atomic.Uint64
 	// counts gathers the unread counts to read (counts.go).
 	counts countsBatch
+	// queued counts the messages handed to streams and not written yet;
+	// drained is signalled when it comes back to zero. The counts read
+	// after a delivery wait for its writes (counts.go).
+	queued  atomic.Int64
+	drained chan struct{}
 
 	// Signals heard by the listener, waiting for the dispatcher.
 	sigMu   sync.Mutex
@@ -132,10 +143,13 @@ func New(st store.Store, cfg Config, logger *slog.Logger) (*Hub, error) {
 		logger:  logger.With("component", "realtime"),
 		wake:    make(chan struct{}, 1),
 		users:   map[string]map[*subscriber]struct{}{},
-		done:    make(chan struct{}),
 		sigWake: make(chan struct{}, 1),
+		drained: make(chan struct{}, 1),
 	}
-	close(h.done) // no streams before Open or Run
+	h.counts.freshWake = make(chan struct{}, 1)
+	h.counts.wake = make(chan struct{}, 1)
+	h.life, h.endLife = context.WithCancel(context.Background())
+	h.endLife() // no streams before Open or Run
 	h.listener, _ = st.(store.FeedListener)
 	h.ordered = h.listener == nil
 	return h, nil
@@ -179,7 +193,7 @@ func (h *Hub) Open() {
 func (h *Hub) openLocked() {
 	if !h.accepting {
 		h.accepting = true
-		h.done = make(chan struct{})
+		h.life, h.endLife = context.WithCancel(context.Background())
 	}
 }
 
@@ -205,15 +219,30 @@ func (h *Hub) CloseStreams() {
 	h.mu.Unlock()
 }
 
+// EndStreams ends every open stream now, as CloseStreams does, but goes
+// on serving new ones: for an HTTP server that shuts down while the
+// service goes on (streams served off their handlers are not waited for
+// by http.Server.Shutdown). Every stream of the hub ends, whichever
+// server it came through.
+func (h *Hub) EndStreams() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.accepting {
+		h.endLife()
+		h.life, h.endLife = context.WithCancel(context.Background())
+	}
+}
+
 func (h *Hub) closeDoneLocked() {
 	if h.accepting {
 		h.accepting = false
-		close(h.done)
+		h.endLife()
 	}
 }
 
 // subscriber is one open stream, as the hub sees it.
 type subscriber struct {
+	hub    *Hub
 	userID string
 	msgs   chan *message
 	// lagged is set when a message could not be queued, or the hub lost
@@ -221,6 +250,12 @@ type subscriber struct {
 	// has caught up from the database.
 	lagged atomic.Bool
 	wakeup chan struct{}
+	// gone is set when the hub found the stream's client gone (probe)
+	// and dropped it; the stream ends at its next wakeup.
+	gone atomic.Bool
+	// probe, once the stream writes to its connection itself, tells
+	// whether its client hung up (see conn.go).
+	probe atomic.Pointer[rawConn]
 }
 
 // message is what the hub hands to a user's streams.
@@ -244,11 +279,33 @@ func (s *subscriber) send(m *message) {
 	if s.lagged.Load() {
 		return
 	}
+	s.hub.queued.Add(1)
 	select {
 	case s.msgs <- m:
 	default:
+		s.written(1)
 		s.markLagged()
 	}
+}
+
+// written tells the hub that n messages queued were written (or dropped).
+func (s *subscriber) written(n int) { s.hub.written(n) }
+
+func (h *Hub) written(n int) {
+	if h.queued.Add(-int64(n)) == 0 {
+		select {
+		case h.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// delivering counts a delivery being read as a message queued, so that
+// the counts read after its first part wait for the rest (see queued);
+// call the function it returns when done.
+func (h *Hub) delivering() func() {
+	h.queued.Add(1)
+	return func() { h.written(1) }
 }
 
 func (s *subscriber) markLagged() {
@@ -265,8 +322,8 @@ var (
 	errUserCap    = errors.New("realtime: too many open streams for one user")
 )
 
-// subscribe registers a stream of userID; done closes when it must end.
-func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
+// subscribe registers a stream of userID; life ends when it must end.
+func (h *Hub) subscribe(userID string) (*subscriber, context.Context, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.accepting {
@@ -277,9 +334,14 @@ func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 	}
 	subs := h.users[userID]
 	if h.cfg.MaxPerUser > 0 && len(subs) >= h.cfg.MaxPerUser {
-		return nil, nil, errUserCap
+		// Streams served off their handler learn that their client hung
+		// up at their next keep-alive: ask the user's now.
+		h.dropGoneLocked(subs)
+		if subs = h.users[userID]; len(subs) >= h.cfg.MaxPerUser {
+			return nil, nil, errUserCap
+		}
 	}
-	s := &subscriber{userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
+	s := &subscriber{hub: h, userID: userID, msgs: make(chan *message, h.cfg.Buffer), wakeup: make(chan struct{}, 1)}
 	if subs == nil {
 		subs = map[*subscriber]struct{}{}
 		h.users[userID] = subs
@@ -288,18 +350,50 @@ func (h *Hub) subscribe(userID string) (*subscriber, <-chan struct{}, error) {
 	if h.open.Add(1) == 1 {
 		h.Wake() // a polling hub waiting its idle interval looks now, then at PollInterval
 	}
-	return s, h.done, nil
+	return s, h.life, nil
 }
 
 func (h *Hub) unsubscribe(s *subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.unsubscribeLocked(s)
+}
+
+func (h *Hub) unsubscribeLocked(s *subscriber) {
 	subs := h.users[s.userID]
+	if _, ok := subs[s]; !ok {
+		return // dropped already
+	}
 	delete(subs, s)
 	if len(subs) == 0 {
 		delete(h.users, s.userID)
 	}
 	h.open.Add(-1)
+	// Nothing is queued for it any more (sends hold h.mu): what was, is
+	// not going to be written.
+	for {
+		select {
+		case <-s.msgs:
+			s.written(1)
+		default:
+			return
+		}
+	}
+}
+
+// dropGoneLocked unsubscribes those of subs whose client hung up, as
+// far as a look at their connections tells, and wakes them to end.
+func (h *Hub) dropGoneLocked(subs map[*subscriber]struct{}) {
+	for s := range subs {
+		if c := s.probe.Load(); c != nil && c.hungUp() {
+			s.gone.Store(true)
+			h.unsubscribeLocked(s)
+			select {
+			case s.wakeup <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // subscribedUsers returns the users with open streams when there are at
@@ -361,7 +455,13 @@ func (h *Hub) prepare(items []store.InboxItem, changes []store.NotificationChang
 		it := &items[i]
 		if h.users[it.UserID] != nil {
 			m := get(it.UserID)
-			m.items = append(m.items, *it)
+			if m.items == nil {
+				// Most users have one item: theirs is a slice of items
+				// (a second one, appended, copies it).
+				m.items = items[i : i+1 : i+1]
+			} else {
+				m.items = append(m.items, *it)
+			}
 			m.encoded = append(m.encoded, enc.encode(it))
 		}
 	}

@@ -90,6 +90,7 @@ func (h *Hub) pollEvery() time.Duration {
 // pollOnce delivers what was committed after last, and returns the new
 // position: how far it delivered, also when it fails.
 func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead, error) {
+	defer h.delivering()()
 	for {
 		var byUser map[string]*message
 		var next store.FeedHead
@@ -112,7 +113,8 @@ func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead
 			}
 			var items []store.InboxItem
 			if now.NotificationID > last.NotificationID && (all || len(users) > 0) {
-				p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedBatch}
+				p := &store.NotificationFeedParams{AfterID: last.NotificationID, Limit: feedChunk,
+					Expect: int(min(now.NotificationID-last.NotificationID, feedChunk))}
 				if !all {
 					p.UserIDs = users
 				}
@@ -120,14 +122,18 @@ func (h *Hub) pollOnce(ctx context.Context, last store.FeedHead) (store.FeedHead
 					return err
 				}
 			}
+			if len(items) == feedChunk {
+				// The changes come after the last chunk of items, as
+				// they did after the items of one read.
+				next.NotificationID, next.ChangeID, more = items[len(items)-1].ID, last.ChangeID, true
+				byUser = h.prepare(items, nil)
+				return nil
+			}
 			var changes []store.NotificationChange
 			if now.ChangeID > last.ChangeID {
 				if changes, err = q.ChangeList(ctx, &store.ChangeListParams{AfterID: last.ChangeID, Limit: feedBatch}); err != nil {
 					return err
 				}
-			}
-			if len(items) == feedBatch {
-				next.NotificationID, more = items[len(items)-1].ID, true
 			}
 			if len(changes) == feedBatch {
 				next.ChangeID, more = changes[len(changes)-1].ID, true
@@ -244,6 +250,47 @@ func (h *Hub) dispatch(ctx context.Context, batch []store.FeedSignal) error {
 			}
 		}
 	}
+	if len(ranges) == 0 && len(changeIDs) == 0 {
+		return nil
+	}
+	defer h.delivering()()
+	// The streams write a chunk's items while the next is read; the
+	// changes come with the last, after the items as in one read.
+	parts := chunkRanges(ranges, feedChunk)
+	for i, part := range parts {
+		var ids []int64
+		if i == len(parts)-1 {
+			ids = changeIDs
+		}
+		if err := h.dispatchPart(ctx, part, ids, users, all); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chunkRanges cuts ranges into parts spanning about n ids each (a range
+// longer than n is cut); there is always one part, maybe empty.
+func chunkRanges(ranges []store.FeedRange, n int64) [][]store.FeedRange {
+	parts := [][]store.FeedRange{nil}
+	span := int64(0)
+	for _, r := range ranges {
+		for r.FirstID <= r.LastID {
+			if span >= n {
+				parts, span = append(parts, nil), 0
+			}
+			piece := r
+			piece.LastID = min(r.LastID, r.FirstID+n-span-1)
+			parts[len(parts)-1] = append(parts[len(parts)-1], piece)
+			span += piece.LastID - piece.FirstID + 1
+			r.FirstID = piece.LastID + 1
+		}
+	}
+	return parts
+}
+
+// dispatchPart reads and delivers the rows of ranges and the changes ids.
+func (h *Hub) dispatchPart(ctx context.Context, ranges []store.FeedRange, changeIDs []int64, users []string, all bool) error {
 	if len(ranges) == 0 && len(changeIDs) == 0 {
 		return nil
 	}

@@ -39,7 +39,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the stream needs a user")
 		return
 	}
-	sub, done, err := h.subscribe(userID)
+	sub, life, err := h.subscribe(userID)
 	switch {
 	case errors.Is(err, errNotRunning):
 		w.Header().Set("Retry-After", "1")
@@ -55,52 +55,97 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, userID string)
 			fmt.Sprintf("user %q has %d streams open here already (realtime.max_streams_per_user)", userID, h.cfg.MaxPerUser))
 		return
 	}
-	defer h.unsubscribe(sub)
 
-	rc := http.NewResponseController(w)
-	// Streams outlive the server's read timeout; its expiry would end them.
-	_ = rc.SetReadDeadline(time.Time{})
-	st := &stream{hub: h, sub: sub, w: w, rc: rc}
-	ctx := r.Context()
+	st := &stream{hub: h, sub: sub}
 	retry := h.cfg.Retry + rand.N(h.cfg.Retry)
+	st.buf = make([]byte, chunkPre, 256)
 	st.buf = append(st.buf, "retry: "+strconv.FormatInt(retry.Milliseconds(), 10)+"\n\n"...)
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("last_event_id")
 	}
+	// The first events are gathered, not written: the response begins
+	// once they are known, so that a failure still answers 503.
+	ctx := r.Context()
 	if err := st.start(ctx, last); err != nil {
+		h.unsubscribe(sub)
 		h.streamEnded(ctx, userID, err)
-		if !st.started && ctx.Err() == nil {
+		if ctx.Err() == nil {
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "the database cannot be read")
 		}
 		return
 	}
+	if cs := hijack(w, r); cs != nil {
+		// Off the handler: see conn.go.
+		st.conn = cs
+		sub.probe.Store(cs.c)
+		go st.serveConn(life)
+		return
+	}
+
+	defer h.unsubscribe(sub)
+	rc := http.NewResponseController(w)
+	// Streams outlive the server's read timeout; its expiry would end them.
+	_ = rc.SetReadDeadline(time.Time{})
+	st.w, st.rc = w, rc
+	err = st.flush()
+	if err == nil {
+		err = st.loop(ctx, life)
+	}
+	if err != nil {
+		h.streamEnded(ctx, userID, err)
+	}
+}
+
+// serveConn serves a stream whose connection it took from net/http, until
+// the client goes or the hub ends the streams.
+func (st *stream) serveConn(life context.Context) {
+	defer st.hub.unsubscribe(st.sub)
+	err := st.flush()
+	if err == nil {
+		err = st.loop(life, life)
+	}
+	st.conn.end(err == nil)
+	if err != nil {
+		st.hub.streamEnded(life, st.sub.userID, err)
+	}
+}
+
+// loop sends what the hub hands the stream, and keep-alives, until ctx or
+// life ends (nil) or a write fails.
+func (st *stream) loop(ctx, life context.Context) error {
+	h, sub := st.hub, st.sub
 	keepAlive := time.NewTicker(h.cfg.KeepAlive)
 	defer keepAlive.Stop()
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
-			return
-		case <-done:
-			return
+			return nil
+		case <-life.Done():
+			return nil
 		case m := <-sub.msgs:
 			err = st.deliverQueued(m)
 		case <-sub.wakeup:
-			if sub.lagged.Load() {
+			switch {
+			case sub.gone.Load():
+				err = errHungUp
+			case sub.lagged.Load():
 				// Clear before reading, so that what the hub skips from
 				// now on is either queued or makes us catch up again.
 				sub.lagged.Store(false)
 				err = st.catchUp(ctx)
 			}
 		case <-keepAlive.C:
+			if st.conn != nil && st.conn.c.hungUp() {
+				return errHungUp
+			}
 			st.buf = append(st.buf, ": keep-alive\n\n"...)
 			err = st.flush()
 		}
 		if err != nil {
-			h.streamEnded(ctx, userID, err)
-			return
+			return err
 		}
 	}
 }
@@ -115,12 +160,17 @@ func (h *Hub) streamEnded(ctx context.Context, userID string, err error) {
 type stream struct {
 	hub *Hub
 	sub *subscriber
-	w   http.ResponseWriter
-	rc  *http.ResponseController
+	// Where the events go: the connection taken from net/http, or, when
+	// it could not be taken, w (through net/http).
+	conn *connSink
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	// buf gathers the events of one write, after chunkPre bytes kept for
+	// the chunk's size line.
 	buf []byte
-	// started is set once the response has begun.
+	// started is set once the response has begun (w).
 	started  bool
-	deadline time.Time // of writes
+	deadline time.Time // of writes (w)
 
 	cur Cursor
 	// sent holds the notifications sent lately, by id, with their
@@ -179,16 +229,18 @@ func (st *stream) catchUp(ctx context.Context) error {
 		p.AfterID = st.cur.NotificationID
 	}
 	m := &message{seq: h.countsSeq.Add(1)}
-	err := h.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
-		var err error
-		if m.items, err = q.NotificationSince(ctx, p); err != nil {
+	err := st.offStack(func() error {
+		return h.st.ReadTx(ctx, func(ctx context.Context, q store.Queries) error {
+			var err error
+			if m.items, err = q.NotificationSince(ctx, p); err != nil {
+				return err
+			}
+			if m.changes, err = q.ChangeList(ctx, &store.ChangeListParams{UserID: st.sub.userID, AfterID: st.cur.ChangeID, Limit: maxCatchUp + 1}); err != nil {
+				return err
+			}
+			m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, h.cfg.Clock())
 			return err
-		}
-		if m.changes, err = q.ChangeList(ctx, &store.ChangeListParams{UserID: st.sub.userID, AfterID: st.cur.ChangeID, Limit: maxCatchUp + 1}); err != nil {
-			return err
-		}
-		m.counts, err = q.NotificationCountUnread(ctx, st.sub.userID, h.cfg.Clock())
-		return err
+		})
 	})
 	if err != nil {
 		return err
@@ -199,10 +251,24 @@ func (st *stream) catchUp(ctx context.Context) error {
 	return st.deliver(m)
 }
 
+// offStack runs fn, on a goroutine of its own when the stream is served
+// off its handler: the database's call chain is deep, and the stack it
+// grew would stay with the stream's goroutine until collections shrink it.
+func (st *stream) offStack(fn func() error) error {
+	if st.conn == nil {
+		return fn()
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	return <-done
+}
+
 // deliverQueued sends m and whatever else is queued, in one write.
 func (st *stream) deliverQueued(m *message) error {
+	n := 0
 	for range cap(st.sub.msgs) {
 		st.add(m)
+		n++
 		select {
 		case m = <-st.sub.msgs:
 			continue
@@ -210,7 +276,9 @@ func (st *stream) deliverQueued(m *message) error {
 		}
 		break
 	}
-	return st.flush()
+	err := st.flush()
+	st.sub.written(n)
+	return err
 }
 
 // deliver sends a message's events the client has not had yet.
@@ -258,7 +326,7 @@ func (st *stream) add(m *message) {
 		if m.countsEncoded != nil {
 			st.eventJSON("counts", m.countsEncoded)
 		} else {
-			st.eventJSON("counts", st.counts.appendJSON(nil))
+			st.countsEvent()
 		}
 	case m.counts == nil && fresh > 0 && len(m.changes) == 0 && st.hasCounts:
 		// New notifications alone: the counts the client has, plus
@@ -266,8 +334,15 @@ func (st *stream) add(m *message) {
 		// write. The counts read after them (followUp) confirm or
 		// correct these.
 		st.counts.plus(added)
-		st.eventJSON("counts", st.counts.appendJSON(nil))
+		st.countsEvent()
 	}
+}
+
+// countsEvent appends a counts event of st.counts.
+func (st *stream) countsEvent() {
+	st.eventHead("counts")
+	st.buf = st.counts.appendJSON(st.buf)
+	st.buf = append(st.buf, "\n\n"...)
 }
 
 // unread is the unread counts of the in-app channels: alert,
@@ -332,8 +407,12 @@ func (st *stream) seen(id int64) bool {
 }
 
 // remember records a sent notification, forgetting those too old to be
-// brought again by a catch-up.
+// brought again by a catch-up. Where ids come in commit order, the
+// cursor's id tells already (seen): nothing is kept.
 func (st *stream) remember(id int64, created time.Time) {
+	if st.hub.ordered {
+		return
+	}
 	if st.sent == nil {
 		st.sent = map[int64]time.Time{}
 	}
@@ -356,18 +435,33 @@ func (st *stream) event(name string, data any) {
 
 // eventJSON appends one event whose data is encoded already.
 func (st *stream) eventJSON(name string, b []byte) {
-	st.buf = append(st.buf, "id: "...)
-	st.buf = append(st.buf, st.cur.String()...)
-	st.buf = append(st.buf, "\nevent: "...)
-	st.buf = append(st.buf, name...)
-	st.buf = append(st.buf, "\ndata: "...)
+	st.eventHead(name)
 	st.buf = append(st.buf, b...) // JSON has no raw newline
 	st.buf = append(st.buf, "\n\n"...)
 }
 
-// flush writes what is buffered and pushes it to the client.
+// eventHead appends an event's id and name, up to its data.
+func (st *stream) eventHead(name string) {
+	st.buf = append(st.buf, "id: "...)
+	st.buf = st.cur.append(st.buf)
+	st.buf = append(st.buf, "\nevent: "...)
+	st.buf = append(st.buf, name...)
+	st.buf = append(st.buf, "\ndata: "...)
+}
+
+// flush writes what is buffered and pushes it to the client. Until the
+// stream has where to write (while it starts), it keeps it.
 func (st *stream) flush() error {
-	if len(st.buf) == 0 {
+	if len(st.buf) == chunkPre {
+		return nil
+	}
+	if st.conn != nil {
+		var err error
+		st.buf, err = st.conn.write(st.buf)
+		st.resetBuf()
+		return err
+	}
+	if st.w == nil {
 		return nil
 	}
 	if !st.started {
@@ -384,12 +478,24 @@ func (st *stream) flush() error {
 		st.deadline = now.Add(writeTimeout)
 		_ = st.rc.SetWriteDeadline(st.deadline)
 	}
-	_, err := st.w.Write(st.buf)
-	st.buf = st.buf[:0]
+	_, err := st.w.Write(st.buf[chunkPre:])
+	st.resetBuf()
 	if err != nil {
 		return err
 	}
 	return st.rc.Flush()
+}
+
+// maxKeptBuf: a buffer grown beyond it by a large write (a catch-up) is
+// not kept for the next.
+const maxKeptBuf = 16 << 10
+
+func (st *stream) resetBuf() {
+	if cap(st.buf) > maxKeptBuf {
+		st.buf = make([]byte, chunkPre, 256)
+		return
+	}
+	st.buf = st.buf[:chunkPre]
 }
 
 // writeError answers before the stream starts, in the API's error shape.

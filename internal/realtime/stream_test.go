@@ -429,3 +429,79 @@ func TestStreamOutlivesServerTimeouts(t *testing.T) {
 		t.Errorf("item %q", it.Title)
 	}
 }
+
+// A stream served on the connection it took from net/http learns that its
+// client hung up at its next keep-alive, and frees its place.
+func TestStreamHungUpAtKeepAlive(t *testing.T) {
+	e := newEnv(t, testdb.SQLiteURL(t), func(cfg *cloche.Config) { cfg.Realtime.KeepAlive = cloche.Duration(20 * time.Millisecond) })
+	streamer := e.service().Streamer()
+	a, _ := e.stream("1", nil)
+	b, _ := e.stream("2", nil)
+	waitOpen(t, streamer, 2)
+	a.close()
+	waitOpen(t, streamer, 1)
+	// The other stream goes on.
+	e.notify("still there", "2")
+	if it, _ := b.item(t); it.Title != "still there" {
+		t.Errorf("item %q", it.Title)
+	}
+}
+
+// A user at max_streams_per_user whose client hung up may open a stream
+// again at once: the hub looks at that user's streams before refusing one
+// (keep-alives, which would tell, are an hour apart here).
+func TestStreamHungUpFreesUserCap(t *testing.T) {
+	e := newEnv(t, testdb.SQLiteURL(t), func(cfg *cloche.Config) { cfg.Realtime.MaxStreamsPerUser = 1 })
+	streamer := e.service().Streamer()
+	a, _ := e.stream("1", nil)
+	a.close()
+	deadline := time.Now().Add(wait)
+	for {
+		c, resp := tryDial(t, e.srv.URL+"/stream/1", nil)
+		if resp == nil {
+			c.counts(t)
+			break
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("stream after the first hung up: %s", resp.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitOpen(t, streamer, 1)
+	// The cap still holds for streams whose client is there.
+	_, resp := tryDial(t, e.srv.URL+"/stream/1", nil)
+	if resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second open stream of user 1: %v, want 429", resp)
+	}
+	resp.Body.Close()
+}
+
+// EndStreams ends the open streams (also those served off their
+// handlers) and goes on serving new ones.
+func TestStreamEndStreams(t *testing.T) {
+	e := newEnv(t, testdb.SQLiteURL(t), nil)
+	streamer := e.service().Streamer()
+	a, _ := e.stream("1", nil)
+	streamer.(interface{ EndStreams() }).EndStreams()
+	for {
+		select {
+		case _, ok := <-a.events:
+			if ok {
+				continue
+			}
+			if err := <-a.ended; err != io.EOF {
+				t.Errorf("stream ended with %v, want EOF", err)
+			}
+		case <-time.After(wait):
+			t.Fatal("the stream is still open")
+		}
+		break
+	}
+	waitOpen(t, streamer, 0)
+	b, _ := e.stream("1", nil)
+	e.notify("after", "1")
+	if it, _ := b.item(t); it.Title != "after" {
+		t.Errorf("item %q", it.Title)
+	}
+}

@@ -59,6 +59,23 @@ type NotificationFeedParams struct {
 	Ranges  []FeedRange
 	UserIDs []string
 	Limit   int // default 1000, at most 100,000
+	// Expect, when known, is about how many rows the read brings (the
+	// ids it spans): the result is sized for them at once.
+	Expect int
+}
+
+// Capacity is the room to make for the rows of p, limit being its
+// effective limit: what Expect or the ranges span, unless only some
+// users' rows are asked for.
+func (p *NotificationFeedParams) Capacity(limit int) int {
+	if len(p.UserIDs) > 0 {
+		return 0
+	}
+	n := int64(p.Expect)
+	for _, r := range p.Ranges {
+		n += r.LastID - r.FirstID + 1
+	}
+	return int(max(0, min(n, int64(limit))))
 }
 
 // NotificationSinceParams selects one user's notifications created after

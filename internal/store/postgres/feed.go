@@ -192,11 +192,12 @@ JOIN unnest(` + w.arg(events) + `::bigint[], ` + w.arg(firsts) + `::bigint[], ` 
 	if len(p.UserIDs) > 0 {
 		w.add("n.user_id = ANY(?::text[])", p.UserIDs)
 	}
-	rows, err := q.db.Query(ctx, from+w.sql()+` ORDER BY n.id LIMIT `+w.arg(limit(p.Limit, 1000, 100000)), w.args...)
+	lim := limit(p.Limit, 1000, 100000)
+	rows, err := q.db.Query(ctx, from+w.sql()+` ORDER BY n.id LIMIT `+w.arg(lim), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification feed: %w", mapErr(err, ""))
 	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboxItem, error) {
+	items, err := pgx.AppendRows(make([]store.InboxItem, 0, p.Capacity(lim)), rows, func(r pgx.CollectableRow) (store.InboxItem, error) {
 		var it store.InboxItem
 		err := r.Scan(&it.ID, &it.EventID, &it.UserID, &it.Channel, &it.CreatedAt, &it.VisibleAt, &it.ExpiresAt, &it.ReadAt)
 		it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()

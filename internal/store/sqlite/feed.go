@@ -46,13 +46,14 @@ func (q *queries) NotificationFeed(ctx context.Context, p *store.NotificationFee
 		args = append(args, jsonList(p.UserIDs))
 	}
 	b.WriteString(` ORDER BY n.id LIMIT ?`)
-	args = append(args, clampLimit(p.Limit, 1000, 100000))
+	lim := clampLimit(p.Limit, 1000, 100000)
+	args = append(args, lim)
 	rows, err := q.r.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, mapErr("notification feed", err)
 	}
 	defer rows.Close()
-	out := []store.InboxItem{}
+	out := make([]store.InboxItem, 0, p.Capacity(lim))
 	times := timeCache{}
 	for rows.Next() {
 		var it store.InboxItem
