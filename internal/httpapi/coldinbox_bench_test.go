@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/cloche/cloche"
 	"github.com/cloche/cloche/internal/store/postgres"
 	"github.com/cloche/cloche/internal/store/sqlite"
@@ -65,13 +63,6 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 	for _, backend := range testdb.Backends() {
 		b.Run(backend.Name, func(b *testing.B) {
 			dbURL := backend.URL(b)
-			var meter cpuMeter
-			if !sqlite.IsURL(dbURL) {
-				// The server's backends, by a name of their own.
-				meter.pgName = "coldbench_" + fmt.Sprint(time.Now().UnixNano())
-				dbURL += "&application_name=" + meter.pgName
-				meter.pgURL = dbURL
-			}
 			svc := coldService(b, dbURL)
 			tokens := seedInboxes(b, svc)
 			for i := range 20 {
@@ -134,7 +125,7 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 			}
 			run := func(sum *wrkResult, cpu *cpuUse, reqs string, path string) {
 				b.Helper()
-				start := meter.now(b)
+				start := cpuNow(b)
 				// A generous timeout: on a loaded machine a late answer is
 				// slow, not lost.
 				args := []string{"-t1", fmt.Sprint("-c", benchClients), "-d" + wrkDuration, "--timeout", "30s", "--latency"}
@@ -153,10 +144,10 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 				}
 				sum.add(r)
 				wrkCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-				used := meter.since(b, start)
-				cpu.add(b, used.self+used.pg+wrkCPU, string(out))
+				used := cpuNow(b) - start
+				cpu.add(b, used+wrkCPU, string(out))
 				if os.Getenv("CLOCHE_BENCH_CPU") != "" {
-					b.Logf("%s: server %v, database %v, wrk %v, %s", path, used.self, used.pg, wrkCPU, strings.Fields(string(out)))
+					b.Logf("server %v, wrk %v, %s", used, wrkCPU, strings.Fields(string(out)))
 				}
 			}
 			for b.Loop() {
@@ -185,82 +176,21 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 	}
 }
 
-// cpuMeter reads the CPU time a run costs the machine: this process (the
-// server) and, on PostgreSQL, the server's backends (wrk's own is added
-// from its process state). On a machine other work shares, the rates of
-// two runs move with the share of the cores each got; what a request
-// costs in CPU does much less, and "cpu-%-of-healthz" (healthz's CPU per
-// request over the read's) is what the rate's share would be on a
-// machine of one's own with the cores busy.
-type cpuMeter struct {
-	pgName, pgURL string // PostgreSQL: the backends' application_name, and how to list them
-}
-
-type cpuReading struct {
-	self time.Duration
-	pg   map[int]time.Duration // by backend pid
-}
-
-func (m cpuMeter) now(b *testing.B) cpuReading {
+// cpuNow is the CPU time this process (the server) has used so far. On a
+// machine other work shares, the rates of two runs move with the share of
+// the cores each got; what a request costs in CPU moves much less, and
+// "cpu-%-of-healthz" (healthz's CPU per request over the read's, the
+// server's and wrk's) is what the rate's share would be on a machine of
+// one's own with the cores busy. PostgreSQL's backends are not counted
+// (read per process from /proc, their figures came out erratic): on
+// PostgreSQL it is the server's side only.
+func cpuNow(b *testing.B) time.Duration {
 	b.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
 	}
-	r := cpuReading{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
-	if m.pgName == "" {
-		return r
-	}
-	r.pg = map[int]time.Duration{}
-	conn, err := pgx.Connect(context.Background(), m.pgURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, m.pgName)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, pid := range pids {
-		r.pg[int(pid)] = procCPU(int(pid))
-	}
-	return r
-}
-
-// cpuSpent is the CPU time of the server and of its backends.
-type cpuSpent struct{ self, pg time.Duration }
-
-// since is the CPU time spent since start; a backend that started since
-// counts whole.
-func (m cpuMeter) since(b *testing.B, start cpuReading) cpuSpent {
-	b.Helper()
-	end := m.now(b)
-	d := cpuSpent{self: end.self - start.self}
-	for pid, t := range end.pg {
-		d.pg += t - start.pg[pid]
-	}
-	return d
-}
-
-// procCPU is the user and system time of process pid so far (0 when it is
-// gone), from /proc, in clock ticks of 10 ms.
-func procCPU(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command (which may hold spaces) in parentheses.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // cpuUse sums the CPU time and requests of runs.
