@@ -79,6 +79,8 @@ type Service struct {
 	sweeps   liveRun // the sweep for stranded events, between Start and Stop (rescue.go)
 	// watchers hear of changed inboxes (watch.go).
 	watchers atomic.Pointer[[]InboxWatcher]
+	// events keeps what inbox pages show of their events (inbox.go).
+	events *store.EventCache
 }
 
 // Option changes how Open builds a Service.
@@ -126,7 +128,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, loc: loc, logger: o.logger, store: st, clock: o.clock}
+	s := &Service{cfg: cfg, loc: loc, logger: o.logger, store: st, clock: o.clock, events: store.NewEventCache()}
 	if err := s.init(ctx, o); err != nil {
 		st.Close()
 		return nil, err

@@ -41,7 +41,7 @@ func (s *Service) Inbox(ctx context.Context, q InboxQuery) (*InboxPage, error) {
 	}
 	p := &store.NotificationListParams{
 		UserID: q.UserID, Channel: q.Channel, UnreadOnly: !q.All && !q.Archived, Archived: q.Archived,
-		Now: s.disp.Now(), Limit: q.Limit,
+		Now: s.disp.Now(), Limit: q.Limit, Events: s.events,
 	}
 	if p.Limit <= 0 {
 		p.Limit = 20

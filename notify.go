@@ -290,6 +290,7 @@ func (s *Service) SetType(ctx context.Context, t NotificationType, opts ...TypeO
 		return nil, wrap(fmt.Sprintf("type %q", t.Key), err)
 	}
 	s.disp.TypesChanged()
+	s.events.TypesChanged()
 	s.inboxesChanged(nil, true) // the notifications of the type show its status mark
 	return out, nil
 }
@@ -302,6 +303,7 @@ func (s *Service) DeleteType(ctx context.Context, key string) error {
 	err := s.store.TypeDelete(ctx, key)
 	if err == nil {
 		s.disp.TypesChanged()
+		s.events.TypesChanged()
 		s.inboxesChanged(nil, true)
 	}
 	return wrap(fmt.Sprintf("type %q", key), err)

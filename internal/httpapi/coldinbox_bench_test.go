@@ -8,10 +8,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cloche/cloche"
+	"github.com/cloche/cloche/internal/store/postgres"
+	"github.com/cloche/cloche/internal/store/sqlite"
 	"github.com/cloche/cloche/internal/testdb"
 )
 
@@ -31,6 +38,13 @@ import (
 // page, by its cursor); the same without a channel filter; the unread
 // counts. Each figure is reported as requests per second and as a share
 // of the same run's /healthz. It needs wrk (apt-get install wrk).
+//
+// On PostgreSQL the loaded tables are vacuumed before the runs, as
+// autovacuum does after a load (1,000 rows and a fifth of the table
+// inserted): the test server runs without autovacuum, and without a
+// visibility map every row an index-only count meets is also read from
+// the table (four times the count's cost, BENCHMARKS.md, "Cold inbox
+// reads, second pass"). CLOCHE_BENCH_NO_VACUUM=1 measures them unvacuumed.
 func BenchmarkHTTPColdInbox(b *testing.B) {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
@@ -40,6 +54,10 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 	script, err := filepath.Abs("../../bench/wrk/requests.lua")
 	if err != nil {
 		b.Fatal(err)
+	}
+	if _, err := os.Stat(script); err != nil {
+		// wrk would say so, then run the plain URL (/healthz).
+		b.Fatalf("run from internal/httpapi: %v", err)
 	}
 	ctx := context.Background()
 	for _, backend := range testdb.Backends() {
@@ -52,6 +70,9 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 					cloche.Recipients{GroupNames: []string{"all"}}, cloche.ForceChannel(cloche.ChannelHeaderMessage)); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if !sqlite.IsURL(dbURL) && os.Getenv("CLOCHE_BENCH_NO_VACUUM") == "" {
+				vacuum(b, dbURL)
 			}
 			if err := svc.Start(ctx); err != nil {
 				b.Fatal(err)
@@ -83,6 +104,17 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 				{"cursor-page-all", func(u int) string { return "/api/v1/me/notifications?limit=20&cursor=" + cursor(u, "") }},
 				{"counts", func(int) string { return "/api/v1/me/counts" }},
 			}
+			if only := os.Getenv("CLOCHE_BENCH_KINDS"); only != "" {
+				// Some of the reads only (a regular expression on their
+				// names), e.g. to profile one.
+				re := regexp.MustCompile(only)
+				kinds = slices.DeleteFunc(kinds, func(k struct {
+					name string
+					path func(user int) string
+				}) bool {
+					return !re.MatchString(k.name)
+				})
+			}
 			requests := make([]string, len(kinds))
 			for k, kind := range kinds {
 				lines := make([]string, len(tokens))
@@ -91,8 +123,9 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 				}
 				requests[k] = strings.Join(lines, "\n")
 			}
-			run := func(sum *wrkResult, reqs string, path string) {
+			run := func(sum *wrkResult, cpu *cpuUse, reqs string, path string) {
 				b.Helper()
+				start := cpuNow(b)
 				// A generous timeout: on a loaded machine a late answer is
 				// slow, not lost.
 				args := []string{"-t1", fmt.Sprint("-c", benchClients), "-d" + wrkDuration, "--timeout", "30s", "--latency"}
@@ -110,25 +143,91 @@ func BenchmarkHTTPColdInbox(b *testing.B) {
 					b.Fatalf("wrk: %v\n%s", err, out)
 				}
 				sum.add(r)
+				wrkCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				used := cpuNow(b) - start
+				cpu.add(b, used+wrkCPU, string(out))
+				if os.Getenv("CLOCHE_BENCH_CPU") != "" {
+					b.Logf("server %v, wrk %v, %s", used, wrkCPU, strings.Fields(string(out)))
+				}
 			}
 			for b.Loop() {
 				var healthz wrkResult
+				var healthzCPU cpuUse
 				results := make([]wrkResult, len(kinds))
+				cpus := make([]cpuUse, len(kinds))
 				for range 2 {
 					settle(b, dbURL)
-					run(&healthz, "", "/healthz")
+					run(&healthz, &healthzCPU, "", "/healthz")
 					for k := range kinds {
 						settle(b, dbURL)
-						run(&results[k], requests[k], "/healthz")
+						run(&results[k], &cpus[k], requests[k], "/healthz")
 					}
 				}
 				b.ReportMetric(healthz.rate(), "healthz-req/s")
+				b.ReportMetric(healthzCPU.perRequest(), "healthz-cpu-µs/req")
 				for k, kind := range kinds {
 					b.ReportMetric(results[k].rate(), kind.name+"-req/s")
 					b.ReportMetric(100*results[k].rate()/healthz.rate(), kind.name+"-%-of-healthz")
+					b.ReportMetric(cpus[k].perRequest(), kind.name+"-cpu-µs/req")
+					b.ReportMetric(100*healthzCPU.perRequest()/cpus[k].perRequest(), kind.name+"-cpu-%-of-healthz")
 				}
 			}
 		})
+	}
+}
+
+// cpuNow is the CPU time this process (the server) has used so far. On a
+// machine other work shares, the rates of two runs move with the share of
+// the cores each got; what a request costs in CPU moves much less, and
+// "cpu-%-of-healthz" (healthz's CPU per request over the read's, the
+// server's and wrk's) is what the rate's share would be on a machine of
+// one's own with the cores busy. PostgreSQL's backends are not counted
+// (read per process from /proc, their figures came out erratic): on
+// PostgreSQL it is the server's side only.
+func cpuNow(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuUse sums the CPU time and requests of runs.
+type cpuUse struct {
+	cpu      time.Duration
+	requests int64
+}
+
+var wrkRequests = regexp.MustCompile(`(?m)^\s*([0-9]+) requests in `)
+
+func (c *cpuUse) add(b *testing.B, cpu time.Duration, out string) {
+	b.Helper()
+	m := wrkRequests.FindStringSubmatch(out)
+	if m == nil {
+		b.Fatalf("wrk: no request count in\n%s", out)
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	c.cpu += cpu
+	c.requests += n
+}
+
+// perRequest is the CPU time of a request, in microseconds.
+func (c *cpuUse) perRequest() float64 {
+	return float64(c.cpu.Microseconds()) / float64(max(c.requests, 1))
+}
+
+// vacuum runs VACUUM (ANALYZE) on the tables an inbox read reads.
+func vacuum(b *testing.B, dbURL string) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dbURL, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Pool().Exec(ctx, "VACUUM (ANALYZE) notifications, events, notification_types"); err != nil {
+		b.Fatal(err)
 	}
 }
 

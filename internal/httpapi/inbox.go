@@ -52,7 +52,11 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, newPage(p.Items, p.Next))
+		b, err := encodeInboxPage(p)
+		if err != nil {
+			return err
+		}
+		writeRawJSON(w, http.StatusOK, b)
 		return nil
 	}
 	key := "page:" + string(q.Channel) + ":" + strconv.FormatBool(q.All) + ":" + strconv.FormatBool(q.Archived) + ":" + strconv.Itoa(q.Limit)
@@ -61,9 +65,18 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		b, err := encodeJSON(newPage(p.Items, p.Next))
+		b, err := encodeInboxPage(p)
 		return b, firstExpiry(p.Items), err
 	})
+}
+
+// encodeInboxPage encodes a page as encodeJSON(newPage(…)) would, by hand
+// (inboxjson.go) when it can.
+func encodeInboxPage(p *cloche.InboxPage) ([]byte, error) {
+	if b, ok := appendInboxPage(make([]byte, 0, 64+512*len(p.Items)), p.Items, p.Next); ok {
+		return b, nil
+	}
+	return encodeJSON(newPage(p.Items, p.Next))
 }
 
 // cachedInbox answers user's query from the inbox cache, or with read's

@@ -327,6 +327,9 @@ type NotificationListParams struct {
 	Now      time.Time
 	Cursor   *Cursor
 	Limit    int
+	// Events, when set, keeps what the items show of their events between
+	// reads (nil: each read loads them).
+	Events *EventCache
 }
 
 // Cursor is the position after the last item of a page.

@@ -216,14 +216,24 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 	if len(items) == 0 {
 		return items, nil
 	}
+	events, err := q.loadEvents(ctx, store.DistinctEventIDs(items))
+	if err != nil {
+		return nil, err
+	}
+	return store.FillEventFields(items, events), nil
+}
+
+// loadEvents reads what inbox items show of the events ids (a
+// store.EventLoader).
+func (q *queries) loadEvents(ctx context.Context, ids []int64) (map[int64]store.EventFields, error) {
 	rows, err := q.db.Query(ctx, `
 SELECT e.id, e.key, t.status_type, e.title, e.body, e.context_type, e.context_id, e.url, e.actions
 FROM events e JOIN notification_types t ON t.key = e.key
-WHERE e.id = ANY($1::bigint[])`, store.DistinctEventIDs(items))
+WHERE e.id = ANY($1::bigint[])`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: notification feed events: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: notification events: %w", mapErr(err, ""))
 	}
-	events := map[int64]store.EventFields{}
+	events := make(map[int64]store.EventFields, len(ids))
 	var (
 		id      int64
 		e       store.EventFields
@@ -235,9 +245,27 @@ WHERE e.id = ANY($1::bigint[])`, store.DistinctEventIDs(items))
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: notification feed events: %w", mapErr(err, ""))
+		return nil, fmt.Errorf("postgres: notification events: %w", mapErr(err, ""))
 	}
-	return store.FillEventFields(items, events), nil
+	return events, nil
+}
+
+// loadStatusTypes reads every type's status mark (a store.StatusTypeLoader).
+func (q *queries) loadStatusTypes(ctx context.Context) (map[string]store.StatusType, error) {
+	rows, err := q.db.Query(ctx, `SELECT key, status_type FROM notification_types`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification types: %w", mapErr(err, ""))
+	}
+	marks := map[string]store.StatusType{}
+	var key, st string
+	_, err = pgx.ForEachRow(rows, []any{&key, &st}, func() error {
+		marks[key] = store.StatusType(st)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notification types: %w", mapErr(err, ""))
+	}
+	return marks, nil
 }
 
 // NotificationSince implements store.Queries. The channel list lets the

@@ -76,13 +76,14 @@ func scanInboxItem(row pgx.Row) (store.InboxItem, error) {
 }
 
 // NotificationList returns a page of p.UserID's visible, unexpired
-// notifications, newest visible first, after p.Cursor when given. Each
-// channel asked (every in-app channel when p.Channel is empty) is read
-// from its own range of the inbox index, (user, channel, visible_at, id),
-// backwards and at most a page of it, and the pages are merged: a page of
-// every channel no longer reads and sorts the whole inbox (issue 14,
-// "Cold inbox reads"), and a cursor starts its range where the last page
-// ended.
+// notifications, newest visible first, after p.Cursor when given. It reads
+// the notifications' own columns from the inbox index, (user, channel,
+// visible_at, id), backwards and at most a page of it, then fills in their
+// events (p.Events keeps those between reads): a page no longer joins
+// every row to its event and type (issue 14, "Cold inbox reads"). Every
+// channel (p.Channel empty) reads each channel's range and merges them, so
+// that it never reads and sorts the whole inbox; a cursor starts the range
+// where the last page ended.
 func (q *queries) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]store.InboxItem, error) {
 	var w where
 	user, now := w.arg(p.UserID), w.arg(tsOrNow(p.Now))
@@ -99,40 +100,37 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 	if p.Cursor != nil {
 		conds += ` AND (n.visible_at, n.id) < (` + w.arg(ts(p.Cursor.VisibleAt)) + `, ` + w.arg(p.Cursor.ID) + `)`
 	}
+	const columns = `n.id, n.event_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at, n.archived_at`
+	var sql string
 	if p.Channel != "" {
 		// One channel: its range of the index in the order asked.
-		sql := inboxSelect + ` WHERE ` + conds + ` AND n.channel = ` + w.arg(string(p.Channel)) +
+		sql = `SELECT ` + columns + ` FROM notifications n WHERE ` + conds + ` AND n.channel = ` + w.arg(string(p.Channel)) +
 			` ORDER BY n.visible_at DESC, n.id DESC LIMIT ` + lim
-		return q.inboxRows(ctx, sql, w.args)
-	}
-	var branches []string
-	for _, ch := range inboxChannels(p.Channel) {
-		branches = append(branches, `(SELECT n.id, n.event_id, n.user_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at, n.archived_at
+	} else {
+		var branches []string
+		for _, ch := range inboxChannels(p.Channel) {
+			branches = append(branches, `(SELECT `+columns+`
     FROM notifications n WHERE `+conds+` AND n.channel = `+w.arg(string(ch))+`
     ORDER BY n.visible_at DESC, n.id DESC LIMIT `+lim+`)`)
-	}
-	sql := `
-SELECT n.id, n.event_id, n.user_id, n.channel, e.key, t.status_type, e.title, e.body,
-    e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at,
-    e.url, e.actions, n.archived_at
-FROM (` + strings.Join(branches, "\nUNION ALL\n") + `) n
-JOIN events e ON e.id = n.event_id
-JOIN notification_types t ON t.key = e.key
+		}
+		sql = `SELECT ` + columns + ` FROM (` + strings.Join(branches, "\nUNION ALL\n") + `) n
 ORDER BY n.visible_at DESC, n.id DESC LIMIT ` + lim
-	return q.inboxRows(ctx, sql, w.args)
-}
-
-// inboxRows runs an inbox query.
-func (q *queries) inboxRows(ctx context.Context, sql string, args []any) ([]store.InboxItem, error) {
-	rows, err := q.db.Query(ctx, sql, args...)
+	}
+	rows, err := q.db.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboxItem, error) { return scanInboxItem(r) })
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.InboxItem, error) {
+		it := store.InboxItem{UserID: p.UserID}
+		err := r.Scan(&it.ID, &it.EventID, &it.Channel, &it.CreatedAt, &it.VisibleAt, &it.ExpiresAt, &it.ReadAt, &it.ArchivedAt)
+		it.CreatedAt, it.VisibleAt = it.CreatedAt.UTC(), it.VisibleAt.UTC()
+		it.ExpiresAt, it.ReadAt, it.ArchivedAt = utcPtr(it.ExpiresAt), utcPtr(it.ReadAt), utcPtr(it.ArchivedAt)
+		return it, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: notification list: %w", mapErr(err, ""))
 	}
-	return out, nil
+	return p.Events.Fill(ctx, items, q.loadEvents, q.loadStatusTypes)
 }
 
 // inboxChannels are the channels an inbox query reads: ch, or every

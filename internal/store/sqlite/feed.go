@@ -87,47 +87,69 @@ func (q *queries) withEvents(ctx context.Context, items []store.InboxItem) ([]st
 	if len(items) == 0 {
 		return items, nil
 	}
-	raw, _ := json.Marshal(store.DistinctEventIDs(items))
+	events, err := q.loadEvents(ctx, store.DistinctEventIDs(items))
+	if err != nil {
+		return nil, err
+	}
+	return store.FillEventFields(items, events), nil
+}
+
+// loadEvents reads what inbox items show of the events ids (a
+// store.EventLoader).
+func (q *queries) loadEvents(ctx context.Context, ids []int64) (map[int64]store.EventFields, error) {
+	raw, _ := json.Marshal(ids)
 	rows, err := q.r.QueryContext(ctx, `SELECT e.id, e.key, coalesce(t.status_type, 'neutral'), e.title, e.body, e.context_type, e.context_id,
 			e.url, e.actions
 		FROM events e LEFT JOIN notification_types t ON t.key = e.key
 		WHERE e.id IN (SELECT value FROM json_each(?))`, string(raw))
 	if err != nil {
-		return nil, mapErr("notification feed events", err)
+		return nil, mapErr("notification events", err)
 	}
 	defer rows.Close()
-	events := map[int64]store.EventFields{}
+	events := make(map[int64]store.EventFields, len(ids))
 	for rows.Next() {
 		var id int64
 		var e store.EventFields
 		var actions string
 		if err := rows.Scan(&id, &e.Key, &e.StatusType, &e.Title, &e.Body, &e.ContextType, &e.ContextID, &e.URL, &actions); err != nil {
-			return nil, mapErr("notification feed events", err)
+			return nil, mapErr("notification events", err)
 		}
 		e.Actions = store.ItemActions(store.UnmarshalActions(actions))
 		events[id] = e
 	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr("notification feed events", err)
-	}
-	return store.FillEventFields(items, events), nil
+	return events, mapErr("notification events", rows.Err())
 }
 
-// timeCache parses the text form of stored times (modernc's _time_format
-// sqlite), once per distinct value.
-type timeCache map[string]time.Time
+// loadStatusTypes reads every type's status mark (a store.StatusTypeLoader).
+func (q *queries) loadStatusTypes(ctx context.Context) (map[string]store.StatusType, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT key, status_type FROM notification_types`)
+	if err != nil {
+		return nil, mapErr("notification types", err)
+	}
+	defer rows.Close()
+	marks := map[string]store.StatusType{}
+	for rows.Next() {
+		var key, st string
+		if err := rows.Scan(&key, &st); err != nil {
+			return nil, mapErr("notification types", err)
+		}
+		marks[key] = store.StatusType(st)
+	}
+	return marks, mapErr("notification types", rows.Err())
+}
 
-const storedTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
+// timeCache parses the text form of stored times (storedtime.go), once per
+// distinct value.
+type timeCache map[string]time.Time
 
 func (c timeCache) parse(s string) (time.Time, error) {
 	if t, ok := c[s]; ok {
 		return t, nil
 	}
-	t, err := time.Parse(storedTimeLayout, s)
+	t, err := parseStoredTime(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+		return time.Time{}, err
 	}
-	t = t.UTC()
 	c[s] = t
 	return t, nil
 }
@@ -170,7 +192,7 @@ func (q *queries) inboxItems(ctx context.Context, op, query string, args ...any)
 }
 
 // NotificationCountUnreadMany implements store.Queries: one query, one seek
-// of the inbox index per user.
+// of the inbox index per user (times compared as in NotificationCountUnread).
 func (q *queries) NotificationCountUnreadMany(ctx context.Context, userIDs []string, now time.Time) (map[string]map[store.Channel]int, error) {
 	out := make(map[string]map[store.Channel]int, len(userIDs))
 	for _, u := range userIDs {
@@ -181,8 +203,8 @@ func (q *queries) NotificationCountUnreadMany(ctx context.Context, userIDs []str
 	}
 	now = ts(now)
 	rows, err := q.r.QueryContext(ctx, `SELECT user_id, channel, count(*) FROM notifications
-		WHERE user_id IN (SELECT value FROM json_each(?)) AND read_at IS NULL AND archived_at IS NULL AND visible_at <= ?
-		AND (expires_at IS NULL OR expires_at > ?)
+		WHERE user_id IN (SELECT value FROM json_each(?)) AND read_at IS NULL AND archived_at IS NULL AND +visible_at <= ?
+		AND (expires_at IS NULL OR +expires_at > ?)
 		GROUP BY user_id, channel`, jsonList(userIDs), now, now)
 	if err != nil {
 		return nil, mapErr("notification count many", err)

@@ -55,13 +55,15 @@ func scanInbox(row interface{ Scan(...any) error }) (store.InboxItem, error) {
 }
 
 // NotificationList returns a page of p.UserID's visible, unexpired
-// notifications, newest visible first, after p.Cursor when given. Each
-// channel asked (every in-app channel when p.Channel is empty) is read
-// from its own range of the inbox index, (user, channel, visible_at, id),
-// backwards and at most a page of it, and the pages are merged: a page of
-// every channel no longer reads and sorts the whole inbox in a temporary
-// b-tree (issue 14, "Cold inbox reads"), and a cursor (a row value) starts
-// its range where the last page ended.
+// notifications, newest visible first, after p.Cursor when given. It reads
+// the notifications' own columns from the inbox index, (user, channel,
+// visible_at, id), backwards and at most a page of it, then fills in their
+// events (p.Events keeps those between reads): a page no longer joins
+// every row to its event and type (issue 14, "Cold inbox reads"). Every
+// channel (p.Channel empty) reads each channel's range and merges them, so
+// that it never reads and sorts the whole inbox; a cursor (a row value)
+// starts the range where the last page ended. Times come as text and are
+// parsed here (storedtime.go).
 func (q *queries) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]store.InboxItem, error) {
 	now := ts(p.Now)
 	lim := clampLimit(p.Limit, 20, 200)
@@ -77,40 +79,66 @@ func (q *queries) NotificationList(ctx context.Context, p *store.NotificationLis
 	if p.Cursor != nil {
 		conds += ` AND (n.visible_at, n.id) < (?, ?)`
 	}
+	const columns = `n.id, n.event_id, n.channel, n.created_at || '', n.visible_at || '', n.expires_at || '', n.read_at || '', n.archived_at || ''`
 	var (
-		branches []string
-		args     []any
+		query string
+		args  []any
 	)
-	for _, ch := range inboxChannels(p.Channel) {
-		branches = append(branches, `SELECT * FROM (SELECT n.id, n.event_id, n.user_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at, n.archived_at
-			FROM notifications n WHERE `+conds+` ORDER BY n.visible_at DESC, n.id DESC LIMIT ?)`)
+	channels := inboxChannels(p.Channel)
+	for _, ch := range channels {
 		args = append(args, p.UserID, string(ch), now, now)
 		if p.Cursor != nil {
 			args = append(args, ts(p.Cursor.VisibleAt), p.Cursor.ID)
 		}
 		args = append(args, lim)
 	}
-	query := `SELECT n.id, n.event_id, n.user_id, n.channel, e.key, coalesce(t.status_type, 'neutral'),
-		e.title, e.body, e.context_type, e.context_id, n.created_at, n.visible_at, n.expires_at, n.read_at,
-		e.url, e.actions, n.archived_at
-	FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) n
-	JOIN events e ON e.id = n.event_id
-	LEFT JOIN notification_types t ON t.key = e.key
+	if len(channels) == 1 {
+		query = `SELECT ` + columns + ` FROM notifications n WHERE ` + conds + ` ORDER BY n.visible_at DESC, n.id DESC LIMIT ?`
+	} else {
+		branches := make([]string, len(channels))
+		for i := range channels {
+			branches[i] = `SELECT * FROM (SELECT n.id, n.event_id, n.channel, n.created_at, n.visible_at, n.expires_at, n.read_at, n.archived_at
+			FROM notifications n WHERE ` + conds + ` ORDER BY n.visible_at DESC, n.id DESC LIMIT ?)`
+		}
+		query = `SELECT ` + columns + ` FROM (` + strings.Join(branches, "\n\t\tUNION ALL ") + `) n
 	ORDER BY n.visible_at DESC, n.id DESC LIMIT ?`
-	rows, err := q.r.QueryContext(ctx, query, append(args, lim)...)
+		args = append(args, lim)
+	}
+	rows, err := q.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr("notification list", err)
 	}
 	defer rows.Close()
-	out := []store.InboxItem{}
+	out := make([]store.InboxItem, 0, lim)
 	for rows.Next() {
-		it, err := scanInbox(rows)
-		if err != nil {
+		it := store.InboxItem{UserID: p.UserID}
+		var (
+			ch, created, visible    string
+			expires, read, archived sql.NullString
+		)
+		if err := rows.Scan(&it.ID, &it.EventID, &ch, &created, &visible, &expires, &read, &archived); err != nil {
 			return nil, mapErr("notification list", err)
+		}
+		it.Channel = store.Channel(ch)
+		if it.CreatedAt, err = parseStoredTime(created); err == nil {
+			if it.VisibleAt, err = parseStoredTime(visible); err == nil {
+				if it.ExpiresAt, err = parseStoredNull(expires); err == nil {
+					if it.ReadAt, err = parseStoredNull(read); err == nil {
+						it.ArchivedAt, err = parseStoredNull(archived)
+					}
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: notification list: %w", err)
 		}
 		out = append(out, it)
 	}
-	return out, mapErr("notification list", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, mapErr("notification list", err)
+	}
+	rows.Close()
+	return p.Events.Fill(ctx, out, q.loadEvents, q.loadStatusTypes)
 }
 
 // inboxChannels are the channels an inbox query reads: ch, or every
@@ -136,11 +164,17 @@ func (q *queries) NotificationGet(ctx context.Context, userID string, id int64) 
 	return &it, nil
 }
 
+// NotificationCountUnread reads the person's rows of the inbox index. Its
+// times are compared as +visible_at and +expires_at: a column declared
+// DATETIME has numeric affinity, which SQLite would otherwise apply to the
+// (text) bound time again at every row it compares, trying to read it as a
+// number (a quarter of the count's time, issue 14). Stored times are text
+// that is no number, so the comparison is the same text comparison.
 func (q *queries) NotificationCountUnread(ctx context.Context, userID string, now time.Time) (map[store.Channel]int, error) {
 	now = ts(now)
 	rows, err := q.r.QueryContext(ctx, `SELECT channel, count(*) FROM notifications
-		WHERE user_id = ? AND read_at IS NULL AND archived_at IS NULL AND visible_at <= ?
-		AND (expires_at IS NULL OR expires_at > ?)
+		WHERE user_id = ? AND read_at IS NULL AND archived_at IS NULL AND +visible_at <= ?
+		AND (expires_at IS NULL OR +expires_at > ?)
 		GROUP BY channel`, userID, now, now)
 	if err != nil {
 		return nil, mapErr("notification count", err)

@@ -31,11 +31,25 @@ func listIDs(items []store.InboxItem) []int64 {
 	return ids
 }
 
-// list returns a user's page, failing the test on error.
+// list returns a user's page, failing the test on error. It reads the
+// page three times: without an event cache, with a new one (every event
+// loaded) and with the same one again (every event kept); all three must
+// be the same.
 func list(t testing.TB, q store.Queries, p store.NotificationListParams) []store.InboxItem {
 	t.Helper()
 	items, err := q.NotificationList(t.Context(), &p)
 	must(t, err)
+	p.Events = store.NewEventCache()
+	for _, pass := range []string{"new event cache", "kept events"} {
+		again, err := q.NotificationList(t.Context(), &p)
+		must(t, err)
+		if len(again) != len(items) {
+			t.Fatalf("with a %s: %d items, without: %d", pass, len(again), len(items))
+		}
+		for i := range items {
+			equal(t, "item with "+pass, again[i], items[i])
+		}
+	}
 	return items
 }
 
@@ -82,6 +96,30 @@ func testNotifications(t *testing.T, s store.Store) {
 		got, err := s.NotificationGet(ctx, "alice", nHello.ID)
 		must(t, err)
 		equal(t, "NotificationGet", *got, nHello)
+	})
+
+	t.Run("event cache and a changed status mark", func(t *testing.T) {
+		cache := store.NewEventCache()
+		p := store.NotificationListParams{UserID: "alice", Now: t0, Channel: store.ChannelAlert, Events: cache}
+		items, err := s.NotificationList(ctx, &p)
+		must(t, err)
+		if len(items) != 1 || items[0].StatusType != store.StatusCaution {
+			t.Fatalf("alerts = %+v", items)
+		}
+		typ, err := s.TypeGet(ctx, "message:system")
+		must(t, err)
+		typ.StatusType = store.StatusValid
+		must(t, s.TypeUpsert(ctx, typ))
+		defer func() {
+			typ.StatusType = store.StatusCaution
+			must(t, s.TypeUpsert(ctx, typ))
+		}()
+		cache.TypesChanged()
+		items, err = s.NotificationList(ctx, &p)
+		must(t, err)
+		if len(items) != 1 || items[0].StatusType != store.StatusValid || items[0].Title != "Maintenance" {
+			t.Fatalf("alerts after the type's change = %+v", items)
+		}
 	})
 
 	t.Run("get is per user", func(t *testing.T) {
