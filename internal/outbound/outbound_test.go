@@ -187,11 +187,19 @@ func TestChannelOutcomes(t *testing.T) {
 			if gone := ds["gone"]; gone.LastMessage != "target gone: unsubscribed" {
 				t.Errorf("gone: %+v", gone)
 			}
-			ch.mu.Lock()
-			if fmt.Sprint(ch.gone) != "[gone]" {
-				t.Errorf("channel told of gone targets %v, want [gone]", ch.gone)
+			// The channel is told once the outcomes are recorded: just
+			// after what the wait above saw.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+				ch.mu.Lock()
+				gone := fmt.Sprint(ch.gone)
+				ch.mu.Unlock()
+				if gone == "[gone]" {
+					break
+				}
+				if gone != "[]" || time.Now().After(deadline) {
+					t.Fatalf("channel told of gone targets %v, want [gone]", gone)
+				}
 			}
-			ch.mu.Unlock()
 
 			// Two hours on, the retry is due; a failed one is retried by hand.
 			clock.Add(int64(2 * time.Hour))
