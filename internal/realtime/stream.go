@@ -106,7 +106,9 @@ func (st *stream) serveConn(life context.Context) {
 	if err == nil {
 		err = st.loop(life, life)
 	}
-	st.conn.end(err == nil)
+	// Streams the hub ends (the service stopping) end cleanly, even when
+	// a read in flight failed as the service stopped beneath it.
+	st.conn.end(err == nil || life.Err() != nil)
 	if err != nil {
 		st.hub.streamEnded(life, st.sub.userID, err)
 	}
