@@ -161,6 +161,31 @@ func testEventClaimDueConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
+// dueBatchEvents inserts the events a claim of due events at now sorts
+// out, and returns, in order, the ids of those it must take: two due
+// (one a minute ago, one now) and one whose claim lapsed; not one with a
+// check_url, one not yet due, one whose claim holds, one cancelled.
+func dueBatchEvents(t *testing.T, s store.Store, now time.Time) []int64 {
+	t.Helper()
+	ctx := t.Context()
+	due1, due2 := claimEvent(t, s, now.Add(-time.Minute)), claimEvent(t, s, now)
+	checkedEvent(t, s, now.Add(-time.Minute))
+	claimEvent(t, s, now.Add(time.Second))
+	held, lapsed := claimEvent(t, s, now.Add(-time.Minute)), claimEvent(t, s, now.Add(-time.Minute))
+	cancelled := claimEvent(t, s, now.Add(-time.Minute))
+	for ev, until := range map[*store.Event]time.Time{held: now.Add(time.Second), lapsed: now} {
+		ok, err := s.EventClaim(ctx, &store.EventClaimParams{ID: ev.ID, Now: now.Add(-time.Minute), Until: until})
+		must(t, err)
+		if !ok {
+			t.Fatalf("EventClaim(%d) = false", ev.ID)
+		}
+	}
+	must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: cancelled.ID, Status: store.EventCancelled, Reason: "test", At: now}))
+	ids := []int64{due1.ID, due2.ID, lapsed.ID}
+	slices.Sort(ids)
+	return ids
+}
+
 func testEventClaimBatch(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	now := at(time.Hour)
@@ -170,24 +195,7 @@ func testEventClaimBatch(t *testing.T, s store.Store) {
 		must(t, err)
 		return ids
 	}
-	var (
-		due1      = claimEvent(t, s, now.Add(-time.Minute))
-		due2      = claimEvent(t, s, now)
-		checked   = newEvent(t, s, func(e *store.Event) { e.DueAt = ptr(now.Add(-time.Minute)); e.CheckURL = "https://host.test/check" })
-		notDue    = claimEvent(t, s, now.Add(time.Second))
-		held      = claimEvent(t, s, now.Add(-time.Minute))
-		lapsed    = claimEvent(t, s, now.Add(-time.Minute))
-		cancelled = claimEvent(t, s, now.Add(-time.Minute))
-	)
-	_, _ = checked, notDue
-	for ev, until := range map[*store.Event]time.Time{held: now.Add(time.Second), lapsed: now} {
-		ok, err := s.EventClaim(ctx, &store.EventClaimParams{ID: ev.ID, Now: now.Add(-time.Minute), Until: until})
-		must(t, err)
-		if !ok {
-			t.Fatalf("EventClaim(%d) = false", ev.ID)
-		}
-	}
-	must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: cancelled.ID, Status: store.EventCancelled, Reason: "test", At: now}))
+	due := dueBatchEvents(t, s, now)
 
 	equal(t, "EventClaimBatch limit 0", batch(0), []int64(nil))
 	first := batch(2)
@@ -196,7 +204,7 @@ func testEventClaimBatch(t *testing.T, s store.Store) {
 	}
 	all := append(first, batch(10)...)
 	slices.Sort(all)
-	equal(t, "EventClaimBatch", all, []int64{due1.ID, due2.ID, lapsed.ID})
+	equal(t, "EventClaimBatch", all, due)
 	equal(t, "EventClaimBatch again", batch(10), []int64{})
 }
 
@@ -287,26 +295,8 @@ func testEventLockDue(t *testing.T, s store.Store) {
 		must(t, err)
 		return ids
 	}
-	var (
-		due1      = claimEvent(t, s, now.Add(-time.Minute))
-		due2      = claimEvent(t, s, now)
-		checked   = newEvent(t, s, func(e *store.Event) { e.DueAt = ptr(now.Add(-time.Minute)); e.CheckURL = "https://host.test/check" })
-		notDue    = claimEvent(t, s, now.Add(time.Second))
-		held      = claimEvent(t, s, now.Add(-time.Minute))
-		lapsed    = claimEvent(t, s, now.Add(-time.Minute))
-		cancelled = claimEvent(t, s, now.Add(-time.Minute))
-	)
-	_, _ = checked, notDue
-	for ev, until := range map[*store.Event]time.Time{held: now.Add(time.Second), lapsed: now} {
-		ok, err := s.EventClaim(ctx, &store.EventClaimParams{ID: ev.ID, Now: now.Add(-time.Minute), Until: until})
-		must(t, err)
-		if !ok {
-			t.Fatalf("EventClaim(%d) = false", ev.ID)
-		}
-	}
-	must(t, s.EventFinish(ctx, &store.EventFinishParams{ID: cancelled.ID, Status: store.EventCancelled, Reason: "test", At: now}))
-	want := []int64{due1.ID, due2.ID, lapsed.ID}
-	slices.Sort(want)
+	due := dueBatchEvents(t, s, now)
+	want := due
 	must(t, s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		equal(t, "EventLockDue limit 0", lock(tx, 0), []int64(nil))
 		equal(t, "EventLockDue", lock(tx, 10), want)
