@@ -76,6 +76,23 @@ func messagesTo(msgs []smtptest.Message, addr string) []string {
 	return out
 }
 
+// describeMessages lists each message's recipients and subject, for a
+// failure's report.
+func describeMessages(msgs []smtptest.Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		subject := ""
+		for _, line := range strings.Split(string(m.Data), "\r\n") {
+			if strings.HasPrefix(line, "Subject:") {
+				subject = line
+				break
+			}
+		}
+		fmt.Fprintf(&b, "  %v %s\n", m.To, subject)
+	}
+	return b.String()
+}
+
 // TestDigests: a person on a daily digest gets no e-mail at once (but
 // forced ones and mandatory types'), then one digest listing what was held, newest first, in
 // their language, without the items whose event was cancelled or whose
@@ -230,7 +247,7 @@ func TestDigests(t *testing.T) {
 			t.Errorf("empty digest: %+v %v", run, err)
 		}
 		if n := sink.Count(); n != 8 {
-			t.Errorf("%d messages, want 8", n)
+			t.Errorf("%d messages, want 8:\n%s", n, describeMessages(sink.Messages()))
 		}
 	})
 }

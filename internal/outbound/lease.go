@@ -17,6 +17,10 @@ import (
 // A claim lapses only when its process died or lost the database for half
 // a lease; the watcher of every process that can send the channel then
 // starts a job, which takes its deliveries again (with their Message-IDs).
+// The lease is written and judged on the service's clock, the one other
+// claims compare it with: a claim that finds less than half its lease
+// left when a message would start (its process stalled between reading
+// the time and claiming, say) sends nothing more and gives the rest back.
 
 // leases are the claims this process holds.
 type leases struct {
@@ -79,7 +83,7 @@ func (r *Runner) renewLoop() {
 // renew extends every held claim older than an eighth of the lease by a
 // lease from now, in one statement.
 func (r *Runner) renew(within time.Duration) {
-	start := time.Now()
+	start := r.now()
 	owners, claims := r.owners(start.Add(r.cfg.Lease - r.cfg.Lease/8).UnixNano())
 	if len(owners) == 0 {
 		return
@@ -93,7 +97,7 @@ func (r *Runner) renew(within time.Duration) {
 	// A renewal that ends after a claim's lease may have lapsed proves
 	// nothing of it: another process may have taken its deliveries just
 	// before. That claim is left to run out.
-	done, until := time.Now().UnixNano(), start.Add(r.cfg.Lease).UnixNano()
+	done, until := r.now().UnixNano(), start.Add(r.cfg.Lease).UnixNano()
 	for _, c := range claims {
 		for {
 			old := c.held.Load()

@@ -62,12 +62,12 @@ func TestClaimRenewal(t *testing.T) {
 			case !tc.moved && got != before:
 				t.Errorf("held until %s, want unchanged", time.Unix(0, got))
 			}
-			if want := tc.moved; c.mayStart(lease) != want {
+			if want := tc.moved; c.mayStart(time.Now(), lease) != want {
 				t.Errorf("mayStart = %v, want %v", !want, want)
 			}
 		})
 	}
-	m := &Runner{ch: stubChannel{}, st: &renewStore{}, cfg: Config{Lease: lease}, leases: leases{held: map[string]claim{}}}
+	m := &Runner{ch: stubChannel{}, st: &renewStore{}, cfg: Config{Lease: lease}, now: time.Now, leases: leases{held: map[string]claim{}}}
 	m.renew(time.Minute) // nothing held: no statement
 	young := claim{owner: "young", held: new(atomic.Int64)}
 	young.held.Store(time.Now().Add(lease - lease/16).UnixNano())
@@ -84,3 +84,31 @@ type stubChannel struct{}
 func (stubChannel) Name() string              { return "stub" }
 func (stubChannel) Ready() bool               { return false }
 func (stubChannel) Begin(context.Context) Job { return nil }
+
+// A claim's lease is written on the service's clock, and other claims
+// take its deliveries once that clock passes it: its sender judges it on
+// the same clock, whatever time passed on this machine's own (a process
+// that stalled between reading the time and claiming, a clock moved on).
+func TestMayStartOnTheServiceClock(t *testing.T) {
+	const lease = time.Minute
+	base := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		after time.Duration // on the service's clock, since the claim
+		want  bool
+	}{
+		{"just claimed", 0, true},
+		{"less than half the lease gone", lease/2 - time.Second, true},
+		{"half the lease gone", lease / 2, false},
+		{"the lease lapsed", 2 * lease, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := claim{owner: "a", held: new(atomic.Int64)}
+			c.held.Store(base.Add(lease).UnixNano()) // as Runner.claim writes it
+			if got := c.mayStart(base.Add(tc.after), lease); got != tc.want {
+				t.Errorf("mayStart %s after the claim = %v, want %v", tc.after, got, tc.want)
+			}
+		})
+	}
+}

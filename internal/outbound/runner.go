@@ -111,7 +111,8 @@ func (r *Runner) Rescued() int64 { return r.rescued.Load() }
 type claim struct {
 	owner string
 	batch []store.ClaimedDelivery
-	// held is until when (Unix nanoseconds, this machine's clock) the
+	// held is until when (Unix nanoseconds, on the service's clock, the
+	// one the lease is written in and other claims compare with) the
 	// lease is known to hold: the claim's time plus the lease, moved on
 	// by every renewal.
 	held *atomic.Int64
@@ -119,11 +120,13 @@ type claim struct {
 	took time.Duration
 }
 
-// mayStart says whether a delivery of the claim may still be sent: not
-// once less than half the lease is known to be left (its renewals have
-// failed), so that no other worker takes a delivery while it is sent.
-func (c claim) mayStart(lease time.Duration) bool {
-	return time.Now().Add(lease/2).UnixNano() < c.held.Load()
+// mayStart says whether a delivery of the claim may still be sent at
+// now: not once less than half the lease is known to be left (its
+// renewals have failed, or the process stalled between reading the time
+// and claiming), so that no other worker takes a delivery while it is
+// sent.
+func (c claim) mayStart(now time.Time, lease time.Duration) bool {
+	return now.Add(lease/2).UnixNano() < c.held.Load()
 }
 
 // release gives a claim's deliveries back untried.
@@ -221,7 +224,7 @@ func (r *Runner) run(ctx context.Context) error {
 			records <- outcomes{c: c, list: c.release()}
 			continue
 		}
-		batch := &Batch{Deliveries: c.batch, mayStart: func() bool { return c.mayStart(r.cfg.Lease) }}
+		batch := &Batch{Deliveries: c.batch, mayStart: func() bool { return c.mayStart(r.now(), r.cfg.Lease) }}
 		sendStart := time.Now()
 		results, err := job.Send(ctx, batch)
 		if err == nil && len(results) != len(c.batch) {
@@ -239,6 +242,11 @@ func (r *Runner) run(ctx context.Context) error {
 		o.sent = time.Since(sendStart)
 		records <- o
 		for _, o := range results {
+			if o.Result == NotTried {
+				// Given back (the claim's lease was in doubt, or the
+				// job is stopping): a fresh claim takes them at once.
+				more.Store(true)
+			}
 			if o.Down {
 				down = &o
 				halt()
@@ -264,10 +272,10 @@ func (r *Runner) run(ctx context.Context) error {
 // claim takes the next batch of due deliveries; the claim is held (and
 // renewed) until its outcomes are recorded.
 func (r *Runner) claim(ctx context.Context) (claim, error) {
-	c := claim{owner: randomHex(8), held: new(atomic.Int64)}
-	c.held.Store(time.Now().Add(r.cfg.Lease).UnixNano())
-	r.hold(c)
 	now, start := r.now(), time.Now()
+	c := claim{owner: randomHex(8), held: new(atomic.Int64)}
+	c.held.Store(now.Add(r.cfg.Lease).UnixNano()) // the lease written below
+	r.hold(c)
 	var err error
 	c.batch, err = r.st.DeliveryClaim(ctx, &store.DeliveryClaimParams{
 		Channel: r.Name(), Owner: c.owner, Now: now, LeaseUntil: now.Add(r.cfg.Lease), Limit: r.cfg.BatchSize,
