@@ -20,7 +20,8 @@ import (
 // event due before then (Notify wakes it). A claim lasts PublishLease: the
 // events a dead process claimed are claimed again, by any process, once
 // it lapses, so a crash delays them by at most PublishLease plus the poll
-// interval. With Config.DueLocks (PostgreSQL) the claim is the row locks of
+// interval. When every due event is held by another process, the loop
+// looks again after 10 ms, then backs off (heldBackoff). With Config.DueLocks (PostgreSQL) the claim is the row locks of
 // the publishing transaction instead (publishLockedBatch): a crash ends it
 // and its events are due again at once. Events with a check_url keep a publish job each (workers.go):
 // asking the host may take seconds, and must not hold up the others.
@@ -29,12 +30,27 @@ import (
 // but nothing could be claimed (held by a process that has not finished).
 const minDueWait = 10 * time.Millisecond
 
+// heldBackoff is how long RunDue waits after it found events due that
+// another process holds, the held-th time in a row: 10 ms, then twice as
+// long each time, up to poll. A batch another process publishes is
+// usually committed within a few waits; one held by a process that went
+// silent (row locks, until its idle timeout ends the hold) is not looked
+// at a hundred times a second meanwhile.
+func heldBackoff(held int, poll time.Duration) time.Duration {
+	wait := minDueWait
+	for i := 1; i < held && wait < poll; i++ {
+		wait *= 2
+	}
+	return min(wait, max(poll, minDueWait))
+}
+
 // RunDue publishes due events without check_url until ctx is done,
 // looking at least every Config.PollInterval.
 func (d *Dispatcher) RunDue(ctx context.Context) {
 	poll := d.duePoll()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	held := 0 // rounds in a row that found due events held elsewhere
 	for {
 		select {
 		case <-ctx.Done():
@@ -42,7 +58,13 @@ func (d *Dispatcher) RunDue(ctx context.Context) {
 		case <-timer.C:
 		case <-d.dueWake:
 		}
-		wait := d.dueRound(ctx, poll)
+		wait, heldElsewhere := d.dueRound(ctx, poll)
+		if heldElsewhere {
+			held++
+			wait = heldBackoff(held, poll)
+		} else {
+			held = 0
+		}
 		if !timer.Stop() {
 			select {
 			case <-timer.C:
@@ -53,8 +75,9 @@ func (d *Dispatcher) RunDue(ctx context.Context) {
 	}
 }
 
-// dueRound publishes what is due now, and returns how long to sleep.
-func (d *Dispatcher) dueRound(ctx context.Context, poll time.Duration) time.Duration {
+// dueRound publishes what is due now, and returns how long to sleep, and
+// whether it stopped on events due that another process holds.
+func (d *Dispatcher) dueRound(ctx context.Context, poll time.Duration) (time.Duration, bool) {
 	for {
 		now := d.now()
 		next, err := d.store.EventNextDue(ctx, now)
@@ -62,24 +85,24 @@ func (d *Dispatcher) dueRound(ctx context.Context, poll time.Duration) time.Dura
 			if ctx.Err() == nil {
 				d.logger.WarnContext(ctx, "due events: find the next", "err", err)
 			}
-			return poll
+			return poll, false
 		}
 		if next == nil {
-			return poll
+			return poll, false
 		}
 		if wait := next.Sub(now); wait > 0 {
-			return min(max(wait, minDueWait), poll)
+			return min(max(wait, minDueWait), poll), false
 		}
 		n, err := d.publishDueAll(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.logger.WarnContext(ctx, "due events: publish", "err", err)
 			}
-			return poll
+			return poll, false
 		}
 		if n == 0 {
 			// Due, but claimed by another process meanwhile.
-			return minDueWait
+			return minDueWait, true
 		}
 	}
 }
